@@ -1,0 +1,280 @@
+import {
+	anchorAtPath,
+	HookPipeline,
+	invalidPathReason,
+	isObject,
+	joinPath,
+	MessageType,
+	nodeify,
+	normalizePath,
+	parsePath,
+	SocketDBError,
+	toSocketDBError,
+	type Json,
+	type LeafValue,
+	type Meta,
+	type Node,
+	type NodeDiff,
+	type ServerMessage,
+	type WriteOutcome,
+} from '@socketdb/core';
+import { toJsonValue } from './json-value';
+import { keysOfNode, Listeners, UNAVAILABLE, type ListenerSource } from './listeners';
+import { Mirror } from './mirror';
+import { Outbox } from './outbox';
+import { createReference, type ReferenceRuntime } from './reference';
+import { ClientSession } from './session';
+import { ServerSubscriptions } from './subscriptions';
+import { createWebsocketClient } from './transport/websocket-client';
+import type { ClientErrorEvent, ClientHooks, SocketDBClientAPI, SocketDBClientOptions, Unsubscriber } from './types';
+
+/**
+ * A SocketDB client, in the browser or in Node.
+ *
+ * @example
+ * const db = SocketDBClient<Schema>();
+ * db.connect('ws://localhost:8080');
+ * db.get('users').get('42').on((user) => console.log(user));
+ * await db.get('users').get('42').set({ name: 'Ada' });
+ */
+export function SocketDBClient<Schema extends Json = any>(options: SocketDBClientOptions = {}): SocketDBClientAPI<Schema> {
+	const { store: externalStore, socketClient = createWebsocketClient(), plugins = [], version, url: defaultUrl } = options;
+
+	const hooks = new HookPipeline<ClientHooks>();
+	hooks.registerPlugins(plugins);
+	const mirror = new Mirror();
+	const outbox = new Outbox();
+
+	const source: ListenerSource = {
+		nodeFor(path) {
+			if (subscriptions.coveringValue(path)?.loaded !== true) return UNAVAILABLE;
+			return mirror.nodeAt(parsePath(path));
+		},
+		keysFor(path) {
+			const covering = subscriptions.coveringValue(path);
+			if (covering !== undefined) return covering.loaded ? keysOfNode(mirror.nodeAt(parsePath(path))) : UNAVAILABLE;
+			return subscriptions.keysOf(path) ?? UNAVAILABLE;
+		},
+		dataOf: (node) => mirror.dataOf(node),
+	};
+	const listeners = new Listeners(source);
+
+	const session = new ClientSession(
+		socketClient,
+		{
+			ready(first) {
+				flushOutbox();
+				subscriptions.resubscribeAll();
+				void hooks.call(first ? 'client:firstConnect' : 'client:reconnect', undefined, undefined).catch(reportHookFailure);
+			},
+			message: receive,
+			lost() {
+				outbox.connectionLost();
+				void hooks.call('client:disconnect', undefined, undefined).catch(reportHookFailure);
+			},
+			malformed(error) {
+				reportError({ code: 'INVALID_FRAME', message: `the server sent an unreadable frame: ${error.message}` });
+			},
+		},
+		() => ({ acked: outbox.settledThrough(), info: version === undefined ? {} : { version } }),
+	);
+	const subscriptions = new ServerSubscriptions(listeners, mirror, (message) => session.send(message));
+
+	function flushOutbox(): void {
+		if (session.state === 'ready') outbox.flush((message) => session.send(message));
+	}
+
+	function reportError(event: ClientErrorEvent): void {
+		if (hooks.has('client:error')) void hooks.call('client:error', event, undefined).catch(reportHookFailure);
+		else console.warn(`[socketdb] ${event.code}: ${event.message}`);
+	}
+
+	function reportHookFailure(error: unknown): void {
+		console.warn('[socketdb] a client hook failed:', error);
+	}
+
+	function receive(message: ServerMessage): void {
+		switch (message.type) {
+			case MessageType.ACK:
+				return outbox.acknowledge(message.seq);
+			case MessageType.REJECT: {
+				const error = new SocketDBError(toCode(message.code), message.message, message.details);
+				if (outbox.fail(message.seq, error) !== undefined) reportError({ code: error.code, message: error.message, details: error.details });
+				return flushOutbox();
+			}
+			case MessageType.SNAPSHOT:
+				if (!subscriptions.valueLoaded(message.path)) return;
+				mirror.replace(message.path, message.node);
+				writeThrough(message.path, message.node, true);
+				return listeners.refresh(message.path);
+			case MessageType.DATA:
+				if (!subscriptions.isValueSubscribed(message.path)) return;
+				for (const op of message.ops) {
+					if (typeof op === 'string') {
+						const deleted = joinPath(message.path, op);
+						mirror.delete(deleted);
+						writeThrough(deleted, null, true);
+						listeners.refresh(deleted);
+					} else {
+						mirror.merge(message.path, op);
+						writeThrough(message.path, op, false);
+						listeners.refresh(message.path, op);
+					}
+				}
+				return;
+			case MessageType.KEYS:
+				// Removals are announced before additions, so a key deleted and re-added is reported again.
+				if (!subscriptions.applyKeys(message.path, message.reset, [], message.removed)) return;
+				listeners.refreshKeys(message.path);
+				subscriptions.applyKeys(message.path, false, message.added, []);
+				return listeners.refreshKeys(message.path);
+			case MessageType.PING:
+				return heartbeat(message.payload);
+			case MessageType.GOODBYE: {
+				void hooks.call('client:serverDisconnectMessage', message.goodbye, undefined).catch(reportHookFailure);
+				if ('reason' in message.goodbye && message.goodbye.reason === 'unsupported-protocol') {
+					session.disconnect();
+					const error = new SocketDBError('UNSUPPORTED_PROTOCOL', message.goodbye.message ?? 'the server does not speak this client protocol version');
+					for (const _ of outbox.failAll(error)) reportError({ code: error.code, message: error.message });
+				}
+				return;
+			}
+			case MessageType.ERROR:
+				return reportError({ code: message.code, message: message.message });
+			case MessageType.WELCOME:
+				return;
+		}
+	}
+
+	function heartbeat(payload: Record<string, unknown>): void {
+		const answer = (reply: Record<string, unknown> | void) => session.send({ type: MessageType.PONG, payload: reply ?? payload });
+		if (!hooks.has('client:heartbeat')) return answer(payload);
+		// A throwing heartbeat hook means "do not answer": the server then closes the connection.
+		hooks.call('client:heartbeat', payload, undefined).then(answer, () => undefined);
+	}
+
+	/** Mirrors each change into a store the app passed in, if any. */
+	function writeThrough(path: string, node: NodeDiff | null, replace: boolean): void {
+		if (externalStore === undefined) return;
+		try {
+			if (replace) externalStore.del(path);
+			if (node !== null) externalStore.put(anchorAtPath(parsePath(path), node) as Node);
+		} catch (error) {
+			reportError({ code: 'INTERNAL_ERROR', message: `the client store failed: ${(error as Error).message}` });
+		}
+	}
+
+	function write(kind: 'set' | 'delete', path: string, value?: unknown, meta?: Meta): WriteOutcome {
+		const entry = outbox.create();
+		const ready = (message: Parameters<Outbox['ready']>[1]) => {
+			outbox.ready(entry, message);
+			flushOutbox();
+		};
+		const refuse = (thrown: unknown, fallback: 'VETOED' | 'INVALID_VALUE') => {
+			const error = toSocketDBError(thrown, fallback);
+			if (!outbox.drop(entry, error)) reportError({ code: error.code, message: error.message });
+			flushOutbox();
+		};
+		try {
+			if (kind === 'delete') {
+				const args = { path };
+				if (!hooks.has('client:delete')) ready(deleteMessage(args.path));
+				else hooks.call('client:delete', args, undefined).then((result) => {
+					try {
+						ready(deleteMessage((result ?? args).path));
+					} catch (error) {
+						refuse(error, 'INVALID_VALUE');
+					}
+				}, (error: unknown) => refuse(error, 'VETOED'));
+			} else {
+				const args = { path, value: toJsonValue(value) as Json | LeafValue, meta: meta === undefined ? undefined : (toJsonValue(meta) as Meta) };
+				if (!hooks.has('client:set')) ready(setMessage(args));
+				else hooks.call('client:set', args, undefined).then((result) => {
+					try {
+						const final = result ?? args;
+						ready(setMessage({ path: final.path, value: toJsonValue(final.value), meta: final.meta === undefined ? undefined : (toJsonValue(final.meta) as Meta) }));
+					} catch (error) {
+						refuse(error, 'INVALID_VALUE');
+					}
+				}, (error: unknown) => refuse(error, 'VETOED'));
+			}
+		} catch (error) {
+			refuse(error, 'INVALID_VALUE');
+		}
+		return entry.outcome;
+	}
+
+	function subscribeValue(path: string, callback: (data: unknown, meta?: Meta) => void, once: boolean): Unsubscriber {
+		const normalized = normalizePath(path);
+		let active = true;
+		const unsubscribe = () => {
+			if (!active) return;
+			active = false;
+			listeners.remove(listener);
+			if (!listeners.hasAt(normalized, 'value')) subscriptions.valueListenerRemoved(normalized);
+		};
+		const listener = listeners.addValue(normalized, once ? (data, meta) => (unsubscribe(), callback(data, meta)) : callback);
+		subscriptions.valueListenerAdded(normalized);
+		queueMicrotask(() => listeners.refreshOne(listener));
+		return unsubscribe;
+	}
+
+	function subscribeEach(path: string, callback: (key: string) => void): Unsubscriber {
+		const normalized = normalizePath(path);
+		const listener = listeners.addEach(normalized, callback);
+		subscriptions.eachListenerAdded(normalized);
+		queueMicrotask(() => listeners.refreshOne(listener));
+		let active = true;
+		return () => {
+			if (!active) return;
+			active = false;
+			listeners.remove(listener);
+			if (!listeners.hasAt(normalized, 'each')) subscriptions.eachListenerRemoved(normalized);
+		};
+	}
+
+	const runtime: ReferenceRuntime = { write, subscribeValue, subscribeEach };
+	const root = createReference(runtime, '');
+
+	return {
+		...(root as SocketDBClientAPI<Schema>),
+		connect(url) {
+			session.connect(url ?? defaultUrl ?? defaultServerUrl());
+		},
+		disconnect() {
+			session.disconnect();
+		},
+		intercept: (hook, callback) => hooks.register(hook, callback as never),
+	};
+}
+
+function setMessage({ path, value, meta }: { path: string; value: unknown; meta?: Meta | undefined }) {
+	checkPath(path);
+	if (value === undefined) throw new SocketDBError('INVALID_VALUE', 'undefined cannot be stored; use delete() to remove a value');
+	if (meta !== undefined && !isObject(meta)) throw new SocketDBError('INVALID_VALUE', 'meta must be an object');
+	const normalized = normalizePath(path);
+	if (normalized === '' && !isObject(value)) throw new SocketDBError('INVALID_VALUE', 'the root of the tree must stay an object');
+	const node: NodeDiff = nodeify(value as Json | LeafValue);
+	if (meta !== undefined) node.meta = meta;
+	return { type: MessageType.SET, path: normalized, node } as const;
+}
+
+function deleteMessage(path: string) {
+	checkPath(path);
+	return { type: MessageType.DELETE, path: normalizePath(path) } as const;
+}
+
+function checkPath(path: unknown): void {
+	const reason = typeof path === 'string' ? invalidPathReason(path) : 'the path must be a string';
+	if (reason !== null) throw new SocketDBError('INVALID_PATH', reason);
+}
+
+function toCode(code: string): SocketDBError['code'] {
+	return toSocketDBError({ code, message: code }, 'INTERNAL_ERROR').code;
+}
+
+function defaultServerUrl(): string {
+	const location = (globalThis as { location?: { protocol: string; host: string } }).location;
+	if (location?.host) return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`;
+	return 'ws://localhost:8080';
+}

@@ -1,0 +1,48 @@
+import { RESERVED_KEYS, SocketDBError } from '@socketdb/core';
+
+/**
+ * Copies a value the app wants to write into plain JSON, the way `JSON.stringify`
+ * would: `toJSON()` is honoured (dates become strings), `undefined` and functions are
+ * dropped from objects and become `null` in arrays, non-finite numbers become `null`.
+ * The copy is the client's own, so the app may keep changing its object.
+ *
+ * @throws SocketDBError `INVALID_VALUE` for bigints, cycles and reserved keys.
+ */
+export function toJsonValue(value: unknown): unknown {
+	return copy(value, new Set());
+}
+
+function copy(value: unknown, ancestors: Set<object>): unknown {
+	switch (typeof value) {
+		case 'string':
+		case 'boolean':
+			return value;
+		case 'number':
+			return Number.isFinite(value) ? value : null;
+		case 'bigint':
+			throw new SocketDBError('INVALID_VALUE', 'bigints cannot be stored; convert them to strings or numbers');
+		case 'object': {
+			if (value === null) return null;
+			const withJson = value as { toJSON?: () => unknown };
+			if (typeof withJson.toJSON === 'function') return copy(withJson.toJSON(), ancestors);
+			if (ancestors.has(value)) throw new SocketDBError('INVALID_VALUE', 'circular structures cannot be stored');
+			ancestors.add(value);
+			let result: unknown;
+			if (Array.isArray(value)) {
+				result = value.map((item) => copy(item, ancestors) ?? null);
+			} else {
+				const object: Record<string, unknown> = {};
+				for (const key of Object.keys(value)) {
+					if (RESERVED_KEYS.has(key)) throw new SocketDBError('INVALID_VALUE', `key "${key}" is reserved`);
+					const item = copy((value as Record<string, unknown>)[key], ancestors);
+					if (item !== undefined) object[key] = item;
+				}
+				result = object;
+			}
+			ancestors.delete(value);
+			return result;
+		}
+		default:
+			return undefined;
+	}
+}

@@ -1,0 +1,174 @@
+import { forEachTrieNode, isObject, parsePath, PathTrie, type Meta, type Node, type NodeDiff, type TrieNode } from '@socketdb/core';
+
+const UNSEEN = Symbol('unseen');
+
+/** A callback of `on`/`once`. */
+export type ValueListener = {
+	readonly kind: 'value';
+	readonly path: string;
+	readonly callback: (data: any, meta?: Meta) => void; // eslint-disable-line @typescript-eslint/no-explicit-any -- typed at the reference
+	active: boolean;
+	/** The node last delivered (identity), or UNSEEN before the first delivery. */
+	last: Node | undefined | typeof UNSEEN;
+};
+
+/** A callback of `each`. */
+export type EachListener = {
+	readonly kind: 'each';
+	readonly path: string;
+	readonly callback: (key: string) => void;
+	active: boolean;
+	started: boolean;
+	/** Keys already announced; a key leaves this set when it disappears, so a re-added key is announced again. */
+	handled: Set<string>;
+};
+
+export type Listener = ValueListener | EachListener;
+
+/** Where a listener's data comes from, decided by the client's subscriptions. */
+export interface ListenerSource {
+	/** The mirror node for a value listener's path, or `UNAVAILABLE` while no loaded subscription covers it. */
+	nodeFor(path: string): Node | undefined | typeof UNAVAILABLE;
+	/** The current keys for an each listener's path, or `UNAVAILABLE`. */
+	keysFor(path: string): Iterable<string> | typeof UNAVAILABLE;
+	dataOf(node: Node | undefined): unknown;
+}
+
+export const UNAVAILABLE = Symbol('unavailable');
+
+/**
+ * Every `on`, `once` and `each` callback, filed by path. After a change, only the
+ * listeners on the changed path, its ancestors and the changed part of its subtree
+ * are looked at, and each is called only if what it watches really changed.
+ */
+export class Listeners {
+	readonly trie = new PathTrie<Listener>();
+
+	constructor(private readonly source: ListenerSource) {}
+
+	addValue(path: string, callback: ValueListener['callback']): ValueListener {
+		const listener: ValueListener = { kind: 'value', path, callback, active: true, last: UNSEEN };
+		this.trie.add(path, listener);
+		return listener;
+	}
+
+	addEach(path: string, callback: (key: string) => void): EachListener {
+		const listener: EachListener = { kind: 'each', path, callback, active: true, started: false, handled: new Set() };
+		this.trie.add(path, listener);
+		return listener;
+	}
+
+	remove(listener: Listener): void {
+		listener.active = false;
+		this.trie.remove(listener.path, listener);
+	}
+
+	/** True when some listener of `kind` is filed exactly at `path`. */
+	hasAt(path: string, kind: Listener['kind']): boolean {
+		const items = this.trie.itemsAt(path);
+		if (items === undefined) return false;
+		for (const listener of items) if (listener.kind === kind) return true;
+		return false;
+	}
+
+	/** The highest paths at or below `path` holding a listener of `kind` (not nested in one another). */
+	highestBelow(path: string, kind: Listener['kind']): string[] {
+		const start = this.trie.find(path);
+		if (start === undefined) return [];
+		const found: string[] = [];
+		const visit = (node: TrieNode<Listener>) => {
+			if (node.items !== undefined && [...node.items].some((listener) => listener.kind === kind)) {
+				found.push(node.path);
+				return;
+			}
+			if (node.children !== undefined) for (const child of node.children.values()) visit(child);
+		};
+		visit(start);
+		return found;
+	}
+
+	/** Every path at or below `path` holding a listener of `kind`. */
+	pathsBelow(path: string, kind: Listener['kind']): string[] {
+		const start = this.trie.find(path);
+		if (start === undefined) return [];
+		const found: string[] = [];
+		forEachTrieNode(start, (node) => {
+			if (node.items !== undefined && [...node.items].some((listener) => listener.kind === kind)) found.push(node.path);
+		});
+		return found;
+	}
+
+	/** Looks at one listener now (used right after it was added). */
+	refreshOne(listener: Listener): void {
+		this.refreshListener(listener);
+	}
+
+	/**
+	 * Looks at the listeners a change may affect: those above `path`, at `path`, and
+	 * below it where `diff` reaches (everything below when `diff` is undefined).
+	 */
+	refresh(path: string, diff?: NodeDiff): void {
+		const segments = parsePath(path);
+		let node: TrieNode<Listener> | undefined = this.trie.root;
+		for (const key of segments) {
+			this.refreshNode(node);
+			node = node.child(key);
+			if (node === undefined) return;
+		}
+		if (diff === undefined) forEachTrieNode(node, (each) => this.refreshNode(each));
+		else this.refreshAlong(node, diff);
+	}
+
+	/** Looks at the each listeners filed exactly at `path`. */
+	refreshKeys(path: string): void {
+		const items = this.trie.itemsAt(path);
+		if (items === undefined) return;
+		for (const listener of [...items]) if (listener.kind === 'each') this.refreshListener(listener);
+	}
+
+	private refreshAlong(node: TrieNode<Listener>, diff: NodeDiff): void {
+		this.refreshNode(node);
+		if (node.children === undefined) return;
+		const value = diff.value;
+		if (isObject(value)) {
+			for (const [key, child] of [...node.children]) {
+				const next = value[key];
+				if (next !== undefined) this.refreshAlong(child, next as NodeDiff);
+			}
+		} else if (value !== undefined) {
+			for (const child of [...node.children.values()]) forEachTrieNode(child, (each) => this.refreshNode(each));
+		}
+	}
+
+	private refreshNode(node: TrieNode<Listener>): void {
+		if (node.items === undefined) return;
+		for (const listener of [...node.items]) this.refreshListener(listener);
+	}
+
+	private refreshListener(listener: Listener): void {
+		if (!listener.active) return;
+		if (listener.kind === 'value') {
+			const node = this.source.nodeFor(listener.path);
+			if (node === UNAVAILABLE || node === listener.last) return;
+			listener.last = node;
+			listener.callback(this.source.dataOf(node), node?.meta);
+			return;
+		}
+		const keys = this.source.keysFor(listener.path);
+		if (keys === UNAVAILABLE) return;
+		listener.started = true;
+		const current = new Set(keys);
+		for (const key of listener.handled) if (!current.has(key)) listener.handled.delete(key);
+		for (const key of current) {
+			if (!listener.active) return;
+			if (listener.handled.has(key)) continue;
+			listener.handled.add(key);
+			listener.callback(key);
+		}
+	}
+}
+
+/** Keys of an object node's value; none for leaves and missing nodes. */
+export function keysOfNode(node: Node | undefined): string[] {
+	return node !== undefined && isObject(node.value) ? Object.keys(node.value) : [];
+}

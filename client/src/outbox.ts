@@ -1,0 +1,93 @@
+import { WriteOutcome, type ClientMessage, type SocketDBError } from '@socketdb/core';
+
+type WriteMessage = Extract<ClientMessage, { seq: number }>;
+
+/** One write on its way: numbered when made, sent once its hooks ran, kept until the server answers. */
+export type OutboxEntry = {
+	readonly seq: number;
+	state: 'hooks' | 'ready' | 'sent';
+	message: WriteMessage | undefined;
+	readonly outcome: WriteOutcome;
+};
+
+/**
+ * Writes not yet acknowledged, in the order they were made. They survive disconnects:
+ * after a reconnect every unacknowledged write is sent again (the server applies each
+ * at most once), so nothing written offline or in flight is lost.
+ */
+export class Outbox {
+	/** By sequence number; a Map iterates in insertion order, which is write order. */
+	private readonly entries = new Map<number, OutboxEntry>();
+	private nextSeq = 1;
+
+	/** Writes still waiting for the server's answer. */
+	get size(): number {
+		return this.entries.size;
+	}
+
+	create(): OutboxEntry {
+		const entry: OutboxEntry = { seq: this.nextSeq++, state: 'hooks', message: undefined, outcome: new WriteOutcome() };
+		this.entries.set(entry.seq, entry);
+		return entry;
+	}
+
+	ready(entry: OutboxEntry, message: Omit<WriteMessage, 'seq'>): void {
+		entry.message = { ...message, seq: entry.seq } as WriteMessage;
+		entry.state = 'ready';
+	}
+
+	/** Sends ready writes in order, stopping at the first write whose hooks still run. */
+	flush(send: (message: ClientMessage) => void): void {
+		for (const entry of this.entries.values()) {
+			if (entry.state === 'hooks') return;
+			if (entry.state === 'ready') {
+				send(entry.message!);
+				entry.state = 'sent';
+			}
+		}
+	}
+
+	/** Every sent write goes back to ready, to be sent again on the next connection. */
+	connectionLost(): void {
+		for (const entry of this.entries.values()) if (entry.state === 'sent') entry.state = 'ready';
+	}
+
+	/** The write succeeded. */
+	acknowledge(seq: number): void {
+		this.take(seq)?.outcome.resolve();
+	}
+
+	/** The write failed; returns the entry so the caller can report an unobserved failure. */
+	fail(seq: number, error: SocketDBError): OutboxEntry | undefined {
+		const entry = this.take(seq);
+		if (entry !== undefined && !entry.outcome.reject(error)) return entry;
+		return undefined;
+	}
+
+	/** Drops a write whose hooks refused it. */
+	drop(entry: OutboxEntry, error: SocketDBError): boolean {
+		this.entries.delete(entry.seq);
+		return entry.outcome.reject(error);
+	}
+
+	/** Fails every write (the client can never deliver them). */
+	failAll(error: SocketDBError): OutboxEntry[] {
+		const unobserved: OutboxEntry[] = [];
+		const entries = [...this.entries.values()];
+		this.entries.clear();
+		for (const entry of entries) if (!entry.outcome.reject(error)) unobserved.push(entry);
+		return unobserved;
+	}
+
+	/** Highest sequence number below which every write is settled (sent in the handshake). */
+	settledThrough(): number {
+		const first = this.entries.values().next().value;
+		return first === undefined ? this.nextSeq - 1 : first.seq - 1;
+	}
+
+	private take(seq: number): OutboxEntry | undefined {
+		const entry = this.entries.get(seq);
+		this.entries.delete(seq);
+		return entry;
+	}
+}

@@ -1,0 +1,79 @@
+import { invalidPathReason, joinPath, normalizePath, SocketDBError, type Meta, type WriteOutcome } from '@socketdb/core';
+import type { ChainReference, Unsubscriber, WriteReference } from './types';
+
+/** What references need from the client they belong to. */
+export interface ReferenceRuntime {
+	write(kind: 'set' | 'delete', path: string, value?: unknown, meta?: Meta): WriteOutcome;
+	subscribeValue(path: string, callback: (data: unknown, meta?: Meta) => void, once: boolean): Unsubscriber;
+	subscribeEach(path: string, callback: (key: string) => void): Unsubscriber;
+}
+
+/** Subscriptions made through the references of one `subscribeGroup` call. */
+class SubscriptionGroup {
+	private readonly unsubscribers = new Set<Unsubscriber>();
+	private closed = false;
+
+	track(subscribe: () => Unsubscriber): Unsubscriber {
+		if (this.closed) return () => undefined;
+		const unsubscribe = subscribe();
+		const tracked = () => {
+			this.unsubscribers.delete(tracked);
+			unsubscribe();
+		};
+		this.unsubscribers.add(tracked);
+		return tracked;
+	}
+
+	close(): void {
+		this.closed = true;
+		for (const unsubscribe of [...this.unsubscribers]) unsubscribe();
+	}
+}
+
+/** A reference to `path`. References are cheap objects of closures; create as many as you like. */
+export function createReference(runtime: ReferenceRuntime, path: string, group?: SubscriptionGroup): ChainReference {
+	const track = (subscribe: () => Unsubscriber): Unsubscriber => (group === undefined ? subscribe() : group.track(subscribe));
+
+	const reference: ChainReference = {
+		get(key) {
+			const segment = String(key);
+			const child = joinPath(path, segment);
+			if (segment === '*' || segment.endsWith('/*')) throw new SocketDBError('INVALID_PATH', 'You cannot use * (wildcard) as a pathname.');
+			const reason = invalidPathReason(normalizePath(segment));
+			if (reason !== null) throw new SocketDBError('INVALID_PATH', reason);
+			return createReference(runtime, child, group);
+		},
+		set(value, meta) {
+			return awaitable(reference, runtime.write('set', path, value, meta));
+		},
+		delete() {
+			return awaitable(reference, runtime.write('delete', path));
+		},
+		on(callback) {
+			return track(() => runtime.subscribeValue(path, callback as (data: unknown, meta?: Meta) => void, false));
+		},
+		once(callback) {
+			return track(() => runtime.subscribeValue(path, callback as (data: unknown, meta?: Meta) => void, true));
+		},
+		each(callback) {
+			return track(() => runtime.subscribeEach(path, (key) => callback(createReference(runtime, joinPath(path, key), group), key as never)));
+		},
+		subscribeGroup(callback) {
+			const inner = new SubscriptionGroup();
+			const unsubscribeAll = track(() => () => inner.close());
+			callback(createReference(runtime, path, inner));
+			return unsubscribeAll;
+		},
+	};
+	return reference;
+}
+
+/** The reference, made awaitable for one write's outcome. */
+function awaitable(reference: ChainReference, outcome: WriteOutcome): WriteReference {
+	return {
+		...reference,
+		then: (onFulfilled, onRejected) => outcome.then(onFulfilled, onRejected),
+		catch: (onRejected) => outcome.catch(onRejected),
+		finally: (onFinally) => outcome.finally(onFinally),
+	};
+}

@@ -1,0 +1,120 @@
+import {
+	decodeFrame,
+	encodeFrame,
+	MessageType,
+	parseServerMessage,
+	PROTOCOL_VERSION,
+	type ClientInfo,
+	type ClientMessage,
+	type ServerMessage,
+	type SocketClient,
+} from '@socketdb/core';
+
+export type SessionState = 'idle' | 'connecting' | 'handshake' | 'ready' | 'closed';
+
+export interface SessionHandlers {
+	/** The handshake completed; `first` is true for the first connection of this client. */
+	ready(first: boolean): void;
+	message(message: ServerMessage): void;
+	/** A connection that had completed its handshake (or was in it) closed. */
+	lost(): void;
+	/** The server sent something that is not valid protocol. */
+	malformed(error: Error): void;
+}
+
+/**
+ * The protocol conversation over one transport: hello and welcome on every
+ * connection, then messages in both directions, collected into one frame per tick.
+ */
+export class ClientSession {
+	state: SessionState = 'idle';
+	/** This client's identity for the server's write deduplication; stable across reconnects. */
+	readonly id = randomId();
+	private outgoing: ClientMessage[] = [];
+	private flushScheduled = false;
+	private everReady = false;
+
+	constructor(
+		private readonly transport: SocketClient,
+		private readonly handlers: SessionHandlers,
+		private readonly hello: () => { acked: number; info: ClientInfo },
+	) {
+		transport.onOpen(() => this.opened());
+		transport.onClose(() => this.closed());
+		transport.onMessage((frame) => this.receive(frame));
+	}
+
+	connect(url: string): void {
+		if (this.state === 'idle' || this.state === 'closed') this.state = 'connecting';
+		this.transport.connect(url);
+	}
+
+	disconnect(): void {
+		const wasConnected = this.state === 'ready' || this.state === 'handshake';
+		this.state = 'closed';
+		this.outgoing = [];
+		this.transport.close();
+		if (wasConnected) this.handlers.lost();
+	}
+
+	/** Queues a message for the current connection; dropped unless the handshake completed. */
+	send(message: ClientMessage): void {
+		if (this.state !== 'ready') return;
+		this.outgoing.push(message);
+		if (this.flushScheduled) return;
+		this.flushScheduled = true;
+		queueMicrotask(() => {
+			this.flushScheduled = false;
+			this.flush();
+		});
+	}
+
+	private flush(): void {
+		if (this.outgoing.length === 0 || this.state !== 'ready') return;
+		const messages = this.outgoing;
+		this.outgoing = [];
+		this.transport.send(encodeFrame(messages));
+	}
+
+	private opened(): void {
+		if (this.state === 'closed') return;
+		this.state = 'handshake';
+		const { acked, info } = this.hello();
+		this.transport.send(encodeFrame([{ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, session: this.id, acked, info }]));
+	}
+
+	private closed(): void {
+		const wasConnected = this.state === 'ready' || this.state === 'handshake';
+		this.outgoing = [];
+		if (this.state !== 'closed') this.state = 'connecting';
+		if (wasConnected) this.handlers.lost();
+	}
+
+	private receive(frame: Uint8Array): void {
+		let messages: ServerMessage[];
+		try {
+			messages = decodeFrame(frame).map(parseServerMessage);
+		} catch (error) {
+			return this.handlers.malformed(error as Error);
+		}
+		for (const message of messages) {
+			if (message.type === MessageType.WELCOME) {
+				if (this.state !== 'handshake') continue;
+				this.state = 'ready';
+				const first = !this.everReady;
+				this.everReady = true;
+				this.handlers.ready(first);
+			} else {
+				this.handlers.message(message);
+			}
+		}
+	}
+}
+
+function randomId(): string {
+	const bytes = new Uint8Array(16);
+	globalThis.crypto.getRandomValues(bytes);
+	let id = '';
+	for (const byte of bytes) id += byte.toString(16).padStart(2, '0');
+	return id;
+}

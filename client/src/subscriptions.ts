@@ -1,0 +1,125 @@
+import { isChildPath, MessageType, parsePath, PathTrie, type ClientMessage } from '@socketdb/core';
+import type { Listeners } from './listeners';
+import type { Mirror } from './mirror';
+
+type Subscription = { loaded: boolean };
+
+/**
+ * Which paths the client asks the server for. Value listeners (`on`, `once`) need the
+ * highest listened path subscribed: one server subscription serves every listener below
+ * it. `each` listeners not covered by a value subscription need only the keys of their
+ * path, which is far cheaper for big collections.
+ */
+export class ServerSubscriptions {
+	private readonly values = new PathTrie<Subscription>();
+	private readonly valueByPath = new Map<string, Subscription>();
+	private readonly keys = new Map<string, Subscription & { keys: Set<string> }>();
+
+	constructor(
+		private readonly listeners: Listeners,
+		private readonly mirror: Mirror,
+		private readonly send: (message: ClientMessage) => void,
+	) {}
+
+	/** The value subscription covering `path` (at it or above), if any. */
+	coveringValue(path: string): Subscription | undefined {
+		const node = this.values.coveringNode(path);
+		return node === undefined ? undefined : this.valueByPath.get(node.path);
+	}
+
+	isValueSubscribed(path: string): boolean {
+		return this.valueByPath.has(path);
+	}
+
+	keysOf(path: string): Set<string> | undefined {
+		const subscription = this.keys.get(path);
+		return subscription?.loaded ? subscription.keys : undefined;
+	}
+
+	/** A value listener was added at `path`. */
+	valueListenerAdded(path: string): void {
+		if (this.coveringValue(path) !== undefined) return;
+		for (const below of this.valueSubscriptionsBelow(path)) this.removeValue(below);
+		this.addValue(path);
+		for (const keyPath of [...this.keys.keys()]) if (keyPath === path || isChildPath(keyPath, path)) this.removeKeys(keyPath);
+	}
+
+	/** The last value listener at `path` is gone. */
+	valueListenerRemoved(path: string): void {
+		if (!this.valueByPath.has(path)) return;
+		this.removeValue(path);
+		const replacements = this.listeners.highestBelow(path, 'value');
+		for (const replacement of replacements) this.addValue(replacement);
+		this.mirror.retain(path, replacements);
+		for (const eachPath of this.listeners.pathsBelow(path, 'each')) this.eachListenerAdded(eachPath);
+	}
+
+	/** An each listener was added at `path`. */
+	eachListenerAdded(path: string): void {
+		if (this.coveringValue(path) !== undefined || this.keys.has(path)) return;
+		this.keys.set(path, { loaded: false, keys: new Set() });
+		this.send({ type: MessageType.SUBSCRIBE_KEYS, path });
+	}
+
+	/** The last each listener at `path` is gone. */
+	eachListenerRemoved(path: string): void {
+		if (this.keys.has(path)) this.removeKeys(path);
+	}
+
+	/** The server's full copy of a value subscription arrived. */
+	valueLoaded(path: string): boolean {
+		const subscription = this.valueByPath.get(path);
+		if (subscription === undefined) return false;
+		subscription.loaded = true;
+		return true;
+	}
+
+	/** A key change arrived for a keys subscription; false when the client no longer holds it. */
+	applyKeys(path: string, reset: boolean, added: readonly string[], removed: readonly string[]): boolean {
+		const subscription = this.keys.get(path);
+		if (subscription === undefined) return false;
+		if (reset) subscription.keys.clear();
+		for (const key of removed) subscription.keys.delete(key);
+		for (const key of added) subscription.keys.add(key);
+		subscription.loaded = true;
+		return true;
+	}
+
+	/** After a reconnect: asks for everything again. Loaded data stays usable until the fresh copies arrive. */
+	resubscribeAll(): void {
+		for (const path of this.valueByPath.keys()) this.send({ type: MessageType.SUBSCRIBE, path });
+		for (const path of this.keys.keys()) this.send({ type: MessageType.SUBSCRIBE_KEYS, path });
+	}
+
+	private addValue(path: string): void {
+		const subscription: Subscription = { loaded: false };
+		this.values.add(path, subscription);
+		this.valueByPath.set(path, subscription);
+		this.send({ type: MessageType.SUBSCRIBE, path });
+	}
+
+	private removeValue(path: string): void {
+		const subscription = this.valueByPath.get(path);
+		if (subscription === undefined) return;
+		this.values.remove(path, subscription);
+		this.valueByPath.delete(path);
+		this.send({ type: MessageType.UNSUBSCRIBE, path });
+	}
+
+	private removeKeys(path: string): void {
+		this.keys.delete(path);
+		this.send({ type: MessageType.UNSUBSCRIBE_KEYS, path });
+	}
+
+	private valueSubscriptionsBelow(path: string): string[] {
+		const start = this.values.find(parsePath(path));
+		if (start === undefined) return [];
+		const found: string[] = [];
+		const visit = (node: typeof start) => {
+			if (node !== start && node.items !== undefined) found.push(node.path);
+			if (node.children !== undefined) for (const child of node.children.values()) visit(child);
+		};
+		visit(start);
+		return found;
+	}
+}

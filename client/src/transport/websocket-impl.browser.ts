@@ -1,0 +1,2 @@
+/** In browsers the client uses the built-in `WebSocket`. */
+export const WebSocketImpl = globalThis.WebSocket;

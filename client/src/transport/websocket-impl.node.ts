@@ -1,0 +1,4 @@
+import WebSocket from 'ws';
+
+/** In Node the client uses `ws`, so it needs no global `WebSocket` (Node 20 has none). */
+export const WebSocketImpl = WebSocket as unknown as typeof globalThis.WebSocket;

@@ -1,0 +1,126 @@
+import type { GoodbyeMessage, Hook, Json, LeafValue, Meta, Plugin, SocketClient, Store } from '@socketdb/core';
+
+/** Any value a path can hold. */
+export type SchemaDefinition = Json | LeafValue;
+
+/** Removes a subscription. */
+export type Unsubscriber = () => void;
+
+type ChildKey<Schema> = Schema extends Json ? Extract<keyof Schema, string | number> : never;
+type ChildSchema<Schema, Key> = Schema extends Json ? (Key extends keyof Schema ? Schema[Key] : never) : never;
+
+/**
+ * A reference to one path. Typed by the schema: `get` accepts only known keys,
+ * `set` only values of the path's type.
+ */
+export type ChainReference<Schema extends SchemaDefinition = any> = {
+	/**
+	 * A reference to a child path. A key may contain `/` to go several levels down.
+	 * @throws SocketDBError `INVALID_PATH` for `*` and reserved keys.
+	 * @example db.get('users').get('42').get('name')
+	 */
+	get<Key extends ChildKey<Schema>>(key: Key): ChainReference<ChildSchema<Schema, Key>>;
+	/**
+	 * Deep-merges `value` into the tree at this path: objects merge, leaves and arrays
+	 * replace, and an empty object with `meta` sets meta only. Returns the reference, which
+	 * is also awaitable: `await ref.set(v)` resolves once the server applied the write and
+	 * rejects with the server's reason (a `SocketDBError`) when it refused it. Writes made
+	 * while offline wait and are sent, in order, once connected.
+	 * @example await db.get('users').get('42').set({ name: 'Ada' }, { updated: Date.now() });
+	 */
+	set: (value: Schema, meta?: Meta) => WriteReference<Schema>;
+	/**
+	 * Removes this path and everything below it; its subscribers receive `null`. Awaitable like `set`.
+	 * @example await db.get('users').get('42').delete();
+	 */
+	delete: () => WriteReference<Schema>;
+	/**
+	 * Calls `callback` with the current value (`null` when there is none), then on every change.
+	 * Values are immutable snapshots; unchanged subtrees keep their identity between calls.
+	 * @example const stop = db.get('users').get('42').on((user, meta) => render(user));
+	 */
+	on: (callback: (data: Schema | null, meta?: Meta) => void) => Unsubscriber;
+	/**
+	 * Calls `callback` once with the current value, then unsubscribes.
+	 * @example db.get('config').once((config) => start(config));
+	 */
+	once: (callback: (data: Schema | null, meta?: Meta) => void) => Unsubscriber;
+	/**
+	 * Calls `callback` once for every existing child key and then for every key added later
+	 * (again after a key was deleted and re-added).
+	 * @example db.get('users').each((user, id) => user.on(render));
+	 */
+	each: (callback: (ref: ChainReference<ChildSchema<Schema, ChildKey<Schema>>>, key: ChildKey<Schema>) => void) => Unsubscriber;
+	/**
+	 * Runs `callback` with a reference whose subscriptions (and those of every reference
+	 * derived from it, now or later) are all undone by the returned function.
+	 * @example const leave = db.get('room').subscribeGroup((room) => { room.get('chat').each(show); room.get('title').on(setTitle); });
+	 */
+	subscribeGroup: (callback: (ref: ChainReference<Schema>) => void) => Unsubscriber;
+};
+
+/** What `set` and `delete` return: the same reference, awaitable for the write's outcome. */
+export type WriteReference<Schema extends SchemaDefinition = any> = ChainReference<Schema> & {
+	then: PromiseLike<void>['then'];
+	catch: Promise<void>['catch'];
+	finally: Promise<void>['finally'];
+};
+
+/** An error the server addressed to this client that no awaited write received. */
+export type ClientErrorEvent = { code: string; message: string; details?: unknown };
+
+/**
+ * Every client hook. Returning a value replaces the arguments for the next hook and for
+ * the client; throwing drops the action.
+ */
+export type ClientHooks = {
+	/** Before a `set` is queued. Return `{ path, value, meta }` to change it; throw to drop it (the write rejects). */
+	'client:set'?: Hook<{ path: string; value: SchemaDefinition; meta?: Meta }>;
+	/** Before a `delete` is queued. Return `{ path }` to change it; throw to drop it (the delete rejects). */
+	'client:delete'?: Hook<{ path: string }>;
+	/** The first time the client is connected (after the handshake). */
+	'client:firstConnect'?: Hook;
+	/** Connected again after a drop, before subscriptions are restored. */
+	'client:reconnect'?: Hook;
+	/** The connection closed. If the server closed it, `client:serverDisconnectMessage` ran first. */
+	'client:disconnect'?: Hook;
+	/** The server said goodbye, right before closing the connection, with its reason. */
+	'client:serverDisconnectMessage'?: Hook<GoodbyeMessage>;
+	/** The server pinged with this payload; the returned value is sent back. A throw sends no answer. */
+	'client:heartbeat'?: Hook<Record<string, unknown>>;
+	/** The server reported an error that no awaited write received (a refused write nobody awaited, bad input). */
+	'client:error'?: Hook<ClientErrorEvent>;
+};
+
+export type ClientPlugin = Plugin<ClientHooks>;
+
+export type SocketDBClientOptions = {
+	/** Also receives every change the client's mirror applies (the mirror itself is kept in immutable snapshots). */
+	store?: Store;
+	/** The transport. @default createWebsocketClient() */
+	socketClient?: SocketClient;
+	/**
+	 * Accepted for SocketDB compatibility. The client sends what was written in one tick
+	 * together at the end of that tick, which is always within this interval; the server's
+	 * `updateInterval` decides how changes are batched on their way to subscribers.
+	 * @default 50
+	 */
+	updateInterval?: number;
+	plugins?: ClientPlugin[];
+	/** The app's build version, reported to the server. */
+	version?: string;
+	/** Default URL for `connect()`. */
+	url?: string;
+};
+
+export type SocketDBClientAPI<Schema extends Json = any> = ChainReference<Schema> & {
+	/**
+	 * Connects (and keeps reconnecting) to `url`. Defaults to the page's host in a browser
+	 * (`ws:` or `wss:`) and `ws://localhost:8080` in Node. Writes made before are sent once connected.
+	 */
+	connect: (url?: string) => void;
+	/** Closes the connection for good; queued writes wait for the next `connect`. */
+	disconnect: () => void;
+	/** Registers a hook; returns the function that removes it. */
+	intercept: <Name extends keyof ClientHooks>(hook: Name, callback: NonNullable<ClientHooks[Name]>) => () => void;
+};

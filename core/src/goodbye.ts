@@ -1,0 +1,28 @@
+/**
+ * Extend with your own goodbye reasons by declaration merging:
+ *
+ * @example
+ * declare module '@socketdb/core' {
+ *   interface CustomGoodbyeMessage { reason: 'banned'; until: number }
+ * }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface -- meant to be augmented
+export interface CustomGoodbyeMessage {}
+
+/**
+ * Sent by the server right before it closes a connection, saying why.
+ *
+ * - `keep-alive-check-failed`: a `server:keepAliveCheck` hook refused the client.
+ * - `unsupported-protocol`: the client speaks a protocol version the server does not; the client stops reconnecting.
+ * - `server-shutdown`: the server is closing (`server.close()`); the client reconnects.
+ * - `protocol-error`: the client broke the protocol (for instance wrote before its hello).
+ * - `too-many-connections`: the server is at its connection limit; the client retries later.
+ * - `handshake-timeout`: the client did not say hello in time.
+ * - `unspecified`: `client.close()` without a message.
+ */
+export type GoodbyeMessage =
+	| {
+			reason: 'keep-alive-check-failed' | 'unspecified' | 'unsupported-protocol' | 'server-shutdown' | 'protocol-error' | 'too-many-connections' | 'handshake-timeout';
+			message?: string;
+	  }
+	| CustomGoodbyeMessage;

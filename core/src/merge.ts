@@ -1,0 +1,145 @@
+import { createRecord, isEmptyObject, isObject } from './json';
+import type { Meta, Node, NodeDiff } from './node';
+
+/**
+ * Deep-merges `diff` into `target` in place and returns exactly what changed,
+ * or `undefined` when nothing did.
+ *
+ * The rules, SocketDB's: objects merge key by key; leaves (primitives, arrays) replace;
+ * an object replacing a leaf turns the node into an object holding only the new keys;
+ * an empty object changes nothing (so `{ value: {}, meta }` sets meta only).
+ * Meta merges the same way.
+ *
+ * The returned diff never shares mutable objects with `target`, so it can be queued
+ * while later writes keep changing the tree.
+ */
+export function mergeNode(target: Node, diff: NodeDiff): NodeDiff | undefined {
+	let applied: NodeDiff | undefined;
+
+	if (isObject(diff.meta)) {
+		const meta = (target.meta ??= createRecord() as Meta);
+		const metaChange = mergeObject(meta, diff.meta);
+		if (metaChange !== undefined) applied = { meta: metaChange };
+		else if (isEmptyObject(meta)) delete target.meta;
+	}
+
+	const value = diff.value;
+	if (value === undefined) return applied;
+
+	if (isObject(value)) {
+		if (isEmptyObject(value)) return applied;
+		if (!isObject(target.value)) target.value = createRecord<Node>();
+		const children = target.value as Record<string, Node>;
+		let changedChildren: Record<string, NodeDiff> | undefined;
+		for (const key of Object.keys(value)) {
+			const childDiff = value[key];
+			if (!isObject(childDiff)) continue;
+			let child = children[key];
+			const created = child === undefined;
+			if (child === undefined) child = { value: createRecord<Node>() };
+			const childChange = mergeNode(child, childDiff as NodeDiff);
+			if (childChange === undefined) continue;
+			if (created) children[key] = child;
+			(changedChildren ??= createRecord<NodeDiff>())[key] = childChange;
+		}
+		if (changedChildren !== undefined) (applied ??= {}).value = changedChildren;
+		return applied;
+	}
+
+	if (!isObject(target.value) && leafEquals(target.value, value)) return applied;
+	target.value = value;
+	(applied ??= {}).value = value;
+	return applied;
+}
+
+/**
+ * Deep-merges plain objects (used for meta): objects merge, everything else replaces.
+ * Returns what changed, or `undefined`.
+ */
+export function mergeObject(target: Record<string, unknown>, source: Record<string, unknown>): Record<string, unknown> | undefined {
+	let changed: Record<string, unknown> | undefined;
+	for (const key of Object.keys(source)) {
+		const next = source[key];
+		if (next === undefined) continue;
+		if (isObject(next)) {
+			let current = target[key];
+			if (!isObject(current)) {
+				if (isEmptyObject(next)) continue;
+				current = target[key] = createRecord();
+			}
+			const sub = mergeObject(current as Record<string, unknown>, next);
+			if (sub !== undefined) (changed ??= createRecord())[key] = sub;
+		} else if (!leafEquals(target[key], next)) {
+			target[key] = next;
+			(changed ??= createRecord())[key] = next;
+		}
+	}
+	return changed;
+}
+
+/** Structural equality of JSON leaves (primitives, arrays, objects inside arrays). */
+export function leafEquals(a: unknown, b: unknown): boolean {
+	if (a === b) return true;
+	if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+	if (Array.isArray(a)) {
+		if (!Array.isArray(b) || a.length !== b.length) return false;
+		for (let i = 0; i < a.length; i++) if (!leafEquals(a[i], b[i])) return false;
+		return true;
+	}
+	if (Array.isArray(b)) return false;
+	const aKeys = Object.keys(a);
+	if (aKeys.length !== Object.keys(b).length) return false;
+	for (const key of aKeys) {
+		if (!Object.prototype.hasOwnProperty.call(b, key)) return false;
+		if (!leafEquals((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+	}
+	return true;
+}
+
+/**
+ * Wraps a node so it sits at `path` below the root.
+ *
+ * @example anchorAtPath(['a', 'b'], { value: 1 }) // { value: { a: { value: { b: { value: 1 } } } } }
+ */
+export function anchorAtPath(segments: readonly string[], node: NodeDiff): NodeDiff {
+	let anchored = node;
+	for (let i = segments.length - 1; i >= 0; i--) {
+		const children = createRecord<NodeDiff>();
+		children[segments[i]!] = anchored;
+		anchored = { value: children };
+	}
+	return anchored;
+}
+
+/** Follows `segments` down a diff; `undefined` when the diff does not reach that far. */
+export function diffAt(diff: NodeDiff, segments: readonly string[]): NodeDiff | undefined {
+	let current: NodeDiff | undefined = diff;
+	for (const segment of segments) {
+		if (current === undefined || !isObject(current.value)) return undefined;
+		current = current.value[segment] as NodeDiff | undefined;
+	}
+	return current;
+}
+
+/** Copies a node tree into fresh plain objects (values are JSON, so this is exact). */
+export function cloneNode<T extends NodeDiff>(node: T): T {
+	const copy: NodeDiff = {};
+	if (node.meta !== undefined) copy.meta = cloneJson(node.meta) as Meta;
+	if (isObject(node.value)) {
+		const children: Record<string, NodeDiff> = {};
+		for (const key of Object.keys(node.value)) children[key] = cloneNode(node.value[key] as NodeDiff);
+		copy.value = children;
+	} else if (node.value !== undefined) {
+		copy.value = cloneJson(node.value);
+	}
+	return copy as T;
+}
+
+/** Copies a JSON value into fresh plain objects and arrays. */
+export function cloneJson<T>(value: T): T {
+	if (typeof value !== 'object' || value === null) return value;
+	if (Array.isArray(value)) return value.map(cloneJson) as T;
+	const copy: Record<string, unknown> = {};
+	for (const key of Object.keys(value)) copy[key] = cloneJson((value as Record<string, unknown>)[key]);
+	return copy as T;
+}

@@ -1,0 +1,75 @@
+import { createRecord, isObject, type Json, type LeafValue } from './json';
+
+/**
+ * Data attached to a node beside its value, synced like values.
+ * Extend it by declaration merging:
+ *
+ * @example
+ * declare module '@socketdb/core' {
+ *   interface Meta { updated: number }
+ * }
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- SocketDB's contract: namespaces hold anything until augmented
+export interface Meta {
+	[namespace: string]: any;
+}
+
+/**
+ * One position of the tree: objects hold child nodes under `value`, leaves hold the value itself.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped trees default to any, as in SocketDB
+export type Node<Schema extends Json | LeafValue = any> = {
+	meta?: Meta;
+	value: Schema extends Json ? { [Key in keyof Schema]: Node<Schema[Key]> } : Schema;
+};
+
+/**
+ * A change to the tree: like a node, but `value` may be absent (only meta changes),
+ * and an empty object as value changes nothing.
+ */
+export type NodeDiff = {
+	meta?: Meta;
+	value?: unknown;
+};
+
+/** True for anything shaped like a node (an object with a defined `value`). */
+export function isNode(value: unknown): value is Node {
+	return isObject(value) && value['value'] !== undefined;
+}
+
+/**
+ * Turns plain data into a node tree: objects become child maps, everything else a leaf.
+ *
+ * @example nodeify({ name: 'Ada' }) // { value: { name: { value: 'Ada' } } }
+ */
+export function nodeify<Schema extends Json | LeafValue>(data: Schema): Node<Schema> {
+	if (!isObject(data)) return { value: data } as Node<Schema>;
+	const children = createRecord<Node>();
+	for (const key of Object.keys(data)) {
+		const child = data[key];
+		if (child === undefined) continue;
+		children[key] = nodeify(child as Json | LeafValue);
+	}
+	return { value: children } as Node<Schema>;
+}
+
+/**
+ * Turns a node tree back into plain data, dropping meta.
+ *
+ * @example unwrap({ value: { name: { value: 'Ada' } } }) // { name: 'Ada' }
+ */
+export function unwrap<Schema extends Json | LeafValue>(node: Node<Schema>): Schema {
+	const value: unknown = node.value;
+	if (!isObject(value)) return value as Schema;
+	const data: Record<string, unknown> = {};
+	for (const key of Object.keys(value)) {
+		const child = value[key];
+		if (isObject(child)) data[key] = unwrap(child as Node);
+	}
+	return data as Schema;
+}
+
+/** True when a node holds children rather than a leaf value. */
+export function hasChildNodes(node: NodeDiff | undefined | null): node is { meta?: Meta; value: Record<string, Node> } {
+	return node != null && isObject(node.value);
+}

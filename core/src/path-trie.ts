@@ -1,0 +1,112 @@
+import { parsePath } from './path';
+
+/** One segment of a `PathTrie`. Maps and sets are created on first use to keep idle nodes small. */
+export class TrieNode<T> {
+	children: Map<string, TrieNode<T>> | undefined;
+	items: Set<T> | undefined;
+
+	constructor(
+		readonly parent: TrieNode<T> | undefined,
+		readonly key: string,
+		readonly path: string,
+	) {}
+
+	child(key: string): TrieNode<T> | undefined {
+		return this.children?.get(key);
+	}
+
+	get isEmpty(): boolean {
+		return (this.items === undefined || this.items.size === 0) && (this.children === undefined || this.children.size === 0);
+	}
+}
+
+/**
+ * Items (subscriptions, listeners) filed under paths, one node per path segment.
+ * Finding what a change at `a/b/c` touches costs the path's depth plus the
+ * affected subtree, never the total number of items.
+ */
+export class PathTrie<T> {
+	readonly root = new TrieNode<T>(undefined, '', '');
+	private count = 0;
+
+	/** Number of items filed. */
+	get size(): number {
+		return this.count;
+	}
+
+	/** The node for `path`, or `undefined` when nothing is filed at or below it. */
+	find(path: string | readonly string[]): TrieNode<T> | undefined {
+		let node: TrieNode<T> | undefined = this.root;
+		for (const key of typeof path === 'string' ? parsePath(path) : path) {
+			node = node.child(key);
+			if (node === undefined) return undefined;
+		}
+		return node;
+	}
+
+	/** Files `item` under `path`; returns false when it was already there. */
+	add(path: string, item: T): boolean {
+		let node = this.root;
+		for (const key of parsePath(path)) {
+			let next = node.child(key);
+			if (next === undefined) {
+				next = new TrieNode(node, key, node.path === '' ? key : `${node.path}/${key}`);
+				(node.children ??= new Map()).set(key, next);
+			}
+			node = next;
+		}
+		const items = (node.items ??= new Set());
+		if (items.has(item)) return false;
+		items.add(item);
+		this.count++;
+		return true;
+	}
+
+	/** Removes `item` from `path` and prunes nodes left empty; returns false when it was not there. */
+	remove(path: string, item: T): boolean {
+		const node = this.find(path);
+		if (node?.items === undefined || !node.items.delete(item)) return false;
+		this.count--;
+		if (node.items.size === 0) node.items = undefined;
+		this.prune(node);
+		return true;
+	}
+
+	/** Items filed exactly at `path`. */
+	itemsAt(path: string): ReadonlySet<T> | undefined {
+		return this.find(path)?.items;
+	}
+
+	/** True when an item is filed at `path` or at one of its ancestors. */
+	coversPath(path: string): boolean {
+		return this.coveringNode(path) !== undefined;
+	}
+
+	/** The highest node at or above `path` that holds items. */
+	coveringNode(path: string): TrieNode<T> | undefined {
+		let node: TrieNode<T> | undefined = this.root;
+		if (node.items !== undefined) return node;
+		for (const key of parsePath(path)) {
+			node = node.child(key);
+			if (node === undefined) return undefined;
+			if (node.items !== undefined) return node;
+		}
+		return undefined;
+	}
+
+	private prune(node: TrieNode<T>): void {
+		let current: TrieNode<T> | undefined = node;
+		while (current?.parent !== undefined && current.isEmpty) {
+			current.parent.children?.delete(current.key);
+			if (current.parent.children?.size === 0) current.parent.children = undefined;
+			current = current.parent;
+		}
+	}
+}
+
+/** Visits `node` and every node below it, depth first. */
+export function forEachTrieNode<T>(node: TrieNode<T>, visit: (node: TrieNode<T>) => void): void {
+	visit(node);
+	if (node.children === undefined) return;
+	for (const child of [...node.children.values()]) forEachTrieNode(child, visit);
+}

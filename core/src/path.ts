@@ -1,0 +1,91 @@
+/** Keys that would reach an object's prototype chain; refused everywhere. */
+export const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Removes one leading and one trailing slash, as SocketDB did: `'/a/b/'` becomes `'a/b'`.
+ *
+ * @example normalizePath('/users/42/') // 'users/42'
+ */
+export function normalizePath(path: string): string {
+	let start = 0;
+	let end = path.length;
+	if (path.charCodeAt(0) === 47 /* / */) start = 1;
+	if (end > start && path.charCodeAt(end - 1) === 47) end -= 1;
+	return start === 0 && end === path.length ? path : path.slice(start, end);
+}
+
+/**
+ * Splits a path into its segments; the root (`''`) has none.
+ *
+ * @example parsePath('users/42/name') // ['users', '42', 'name']
+ */
+export function parsePath(path: string): string[] {
+	const normalized = normalizePath(path);
+	return normalized === '' ? [] : normalized.split('/');
+}
+
+/**
+ * Joins two paths into one normalized path.
+ *
+ * @example joinPath('users', '42') // 'users/42'
+ * @example joinPath('', 'users/') // 'users'
+ */
+export function joinPath(path: string, subpath: string): string {
+	const a = normalizePath(path);
+	const b = normalizePath(subpath);
+	if (a === '') return b;
+	if (b === '') return a;
+	return `${a}/${b}`;
+}
+
+/**
+ * True when `path` lies strictly below `parentPath`; every path lies below the root.
+ *
+ * @example isChildPath('users/42', 'users') // true
+ * @example isChildPath('users10', 'users') // false
+ */
+export function isChildPath(path: string, parentPath: string): boolean {
+	const parent = normalizePath(parentPath);
+	const child = normalizePath(path);
+	if (parent === '') return child !== '';
+	return child.startsWith(`${parent}/`);
+}
+
+/** The path one level up; the root's parent is the root. */
+export function parentPath(path: string): string {
+	const normalized = normalizePath(path);
+	const slash = normalized.lastIndexOf('/');
+	return slash === -1 ? '' : normalized.slice(0, slash);
+}
+
+/** The last segment of a path (`''` for the root). */
+export function lastSegment(path: string): string {
+	const normalized = normalizePath(path);
+	return normalized.slice(normalized.lastIndexOf('/') + 1);
+}
+
+/**
+ * Explains why a key cannot be stored, or returns null when it can.
+ * Keys must be non-empty, must not contain `/` and must not be a reserved key.
+ */
+export function invalidKeyReason(key: string): string | null {
+	if (key === '') return 'empty key';
+	if (key.includes('/')) return `key "${key}" contains "/"`;
+	if (RESERVED_KEYS.has(key)) return `key "${key}" is reserved`;
+	return null;
+}
+
+/**
+ * Explains why a path cannot be used, or returns null when it can.
+ * The root (`''`) is valid; every segment must be a valid key.
+ */
+export function invalidPathReason(path: string, maxLength = Infinity): string | null {
+	if (path.length > maxLength) return `path is longer than ${maxLength} characters`;
+	const normalized = normalizePath(path);
+	if (normalized === '') return null;
+	for (const segment of normalized.split('/')) {
+		if (segment === '') return `path "${path}" has an empty segment`;
+		if (RESERVED_KEYS.has(segment)) return `path "${path}" uses the reserved key "${segment}"`;
+	}
+	return null;
+}

@@ -1,0 +1,266 @@
+import { Packr } from 'msgpackr';
+import { SocketDBError } from './errors';
+import type { GoodbyeMessage } from './goodbye';
+import { isObject } from './json';
+import type { NodeDiff } from './node';
+
+/**
+ * The wire protocol. A frame is one or more MessagePack values back to back;
+ * each value is one message, an array whose first element is its type.
+ * Nothing outside this module knows the byte layout. See docs/protocol.md.
+ */
+export const PROTOCOL_VERSION = 1;
+
+/** Message type numbers. Client-to-server types are below 20, server-to-client types from 20. */
+export const MessageType = {
+	HELLO: 1,
+	SET: 2,
+	DELETE: 3,
+	SUBSCRIBE: 4,
+	UNSUBSCRIBE: 5,
+	SUBSCRIBE_KEYS: 6,
+	UNSUBSCRIBE_KEYS: 7,
+	PONG: 8,
+
+	WELCOME: 20,
+	ACK: 21,
+	REJECT: 22,
+	SNAPSHOT: 23,
+	DATA: 24,
+	KEYS: 25,
+	PING: 26,
+	GOODBYE: 27,
+	ERROR: 28,
+} as const;
+
+/** What a client says about itself in its first message. */
+export type ClientInfo = { version?: string };
+
+/**
+ * One change inside a DATA message: a node diff merged at the subscribed path,
+ * or a string naming a path (relative to the subscribed path, `''` for itself) that was deleted.
+ */
+export type DataOp = NodeDiff | string;
+
+export type ClientMessage =
+	| { type: typeof MessageType.HELLO; protocol: number; session: string; acked: number; info: ClientInfo }
+	| { type: typeof MessageType.SET; seq: number; path: string; node: NodeDiff }
+	| { type: typeof MessageType.DELETE; seq: number; path: string }
+	| { type: typeof MessageType.SUBSCRIBE; path: string }
+	| { type: typeof MessageType.UNSUBSCRIBE; path: string }
+	| { type: typeof MessageType.SUBSCRIBE_KEYS; path: string }
+	| { type: typeof MessageType.UNSUBSCRIBE_KEYS; path: string }
+	| { type: typeof MessageType.PONG; payload: Record<string, unknown> };
+
+export type ServerMessage =
+	| { type: typeof MessageType.WELCOME; protocol: number; id: string }
+	| { type: typeof MessageType.ACK; seq: number }
+	| { type: typeof MessageType.REJECT; seq: number; code: string; message: string; details?: unknown }
+	| { type: typeof MessageType.SNAPSHOT; path: string; node: NodeDiff | null }
+	| { type: typeof MessageType.DATA; path: string; ops: DataOp[] }
+	| { type: typeof MessageType.KEYS; path: string; reset: boolean; added: string[]; removed: string[] }
+	| { type: typeof MessageType.PING; payload: Record<string, unknown> }
+	| { type: typeof MessageType.GOODBYE; goodbye: GoodbyeMessage }
+	| { type: typeof MessageType.ERROR; code: string; message: string };
+
+const packr = new Packr({
+	useRecords: false,
+	mapsAsObjects: true,
+	variableMapSize: true,
+	int64AsType: 'number',
+	moreTypes: false,
+	structuredClone: false,
+});
+
+/** Encodes one message as MessagePack. Frames are concatenations of these. */
+export function encodeMessage(message: ClientMessage | ServerMessage): Uint8Array {
+	return packr.pack(toTuple(message));
+}
+
+/** Encodes several messages into one frame. */
+export function encodeFrame(messages: readonly (ClientMessage | ServerMessage)[]): Uint8Array {
+	if (messages.length === 1) return encodeMessage(messages[0]!);
+	return concatBytes(messages.map(encodeMessage));
+}
+
+/** Joins encoded messages into one frame. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+	if (parts.length === 1) return parts[0]!;
+	let length = 0;
+	for (const part of parts) length += part.byteLength;
+	const frame = new Uint8Array(length);
+	let offset = 0;
+	for (const part of parts) {
+		frame.set(part, offset);
+		offset += part.byteLength;
+	}
+	return frame;
+}
+
+function toTuple(message: ClientMessage | ServerMessage): unknown[] {
+	switch (message.type) {
+		case MessageType.HELLO:
+			return [message.type, message.protocol, message.session, message.acked, message.info];
+		case MessageType.SET:
+			return [message.type, message.seq, message.path, message.node];
+		case MessageType.DELETE:
+			return [message.type, message.seq, message.path];
+		case MessageType.SUBSCRIBE:
+		case MessageType.UNSUBSCRIBE:
+		case MessageType.SUBSCRIBE_KEYS:
+		case MessageType.UNSUBSCRIBE_KEYS:
+			return [message.type, message.path];
+		case MessageType.PONG:
+		case MessageType.PING:
+			return [message.type, message.payload];
+		case MessageType.WELCOME:
+			return [message.type, message.protocol, message.id];
+		case MessageType.ACK:
+			return [message.type, message.seq];
+		case MessageType.REJECT:
+			return message.details === undefined
+				? [message.type, message.seq, message.code, message.message]
+				: [message.type, message.seq, message.code, message.message, message.details];
+		case MessageType.SNAPSHOT:
+			return [message.type, message.path, message.node];
+		case MessageType.DATA:
+			return [message.type, message.path, message.ops];
+		case MessageType.KEYS:
+			return [message.type, message.path, message.reset, message.added, message.removed];
+		case MessageType.GOODBYE:
+			return [message.type, message.goodbye];
+		case MessageType.ERROR:
+			return [message.type, message.code, message.message];
+	}
+}
+
+/**
+ * Splits a frame into raw messages.
+ *
+ * @throws SocketDBError `INVALID_FRAME` when the bytes are not MessagePack.
+ */
+export function decodeFrame(frame: Uint8Array): unknown[] {
+	if (frame.byteLength === 0) throw new SocketDBError('INVALID_FRAME', 'empty frame');
+	try {
+		return packr.unpackMultiple(frame) as unknown[];
+	} catch (error) {
+		throw new SocketDBError('INVALID_FRAME', `frame is not valid MessagePack: ${(error as Error).message}`);
+	}
+}
+
+function invalid(detail: string): never {
+	throw new SocketDBError('INVALID_MESSAGE', detail);
+}
+
+function expectString(value: unknown, what: string): string {
+	if (typeof value !== 'string') invalid(`${what} must be a string`);
+	return value;
+}
+
+function expectSeq(value: unknown): number {
+	if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) invalid('sequence number must be a non-negative integer');
+	return value;
+}
+
+function expectRecord(value: unknown, what: string): Record<string, unknown> {
+	if (value === undefined || value === null) return {};
+	if (!isObject(value)) invalid(`${what} must be a map`);
+	return value;
+}
+
+function expectTuple(raw: unknown): unknown[] {
+	if (!Array.isArray(raw) || raw.length === 0) invalid('a message must be a non-empty array');
+	return raw;
+}
+
+/**
+ * Checks the shape of one message a client sent. Values inside are checked
+ * separately (see `validateNodeDiff`), because that needs the server's limits.
+ *
+ * @throws SocketDBError `INVALID_MESSAGE` on an unknown type or wrong shape.
+ */
+export function parseClientMessage(raw: unknown): ClientMessage {
+	const tuple = expectTuple(raw);
+	const type = tuple[0];
+	switch (type) {
+		case MessageType.HELLO: {
+			const protocol = tuple[1];
+			if (typeof protocol !== 'number') invalid('hello must carry a protocol version');
+			const info = expectRecord(tuple[4], 'client info');
+			const version = info['version'];
+			return {
+				type,
+				protocol,
+				session: expectString(tuple[2], 'session id'),
+				acked: expectSeq(tuple[3] ?? 0),
+				info: typeof version === 'string' ? { version } : {},
+			};
+		}
+		case MessageType.SET: {
+			const node = tuple[3];
+			if (!isObject(node)) invalid('set must carry a node');
+			return { type, seq: expectSeq(tuple[1]), path: expectString(tuple[2], 'path'), node: node as NodeDiff };
+		}
+		case MessageType.DELETE:
+			return { type, seq: expectSeq(tuple[1]), path: expectString(tuple[2], 'path') };
+		case MessageType.SUBSCRIBE:
+		case MessageType.UNSUBSCRIBE:
+		case MessageType.SUBSCRIBE_KEYS:
+		case MessageType.UNSUBSCRIBE_KEYS:
+			return { type, path: expectString(tuple[1], 'path') };
+		case MessageType.PONG:
+			return { type, payload: expectRecord(tuple[1], 'heartbeat payload') };
+		default:
+			return invalid(`unknown message type ${JSON.stringify(type)}`);
+	}
+}
+
+/**
+ * Checks the shape of one message the server sent.
+ *
+ * @throws SocketDBError `INVALID_MESSAGE` on an unknown type or wrong shape.
+ */
+export function parseServerMessage(raw: unknown): ServerMessage {
+	const tuple = expectTuple(raw);
+	const type = tuple[0];
+	switch (type) {
+		case MessageType.WELCOME:
+			return { type, protocol: Number(tuple[1]), id: expectString(tuple[2], 'client id') };
+		case MessageType.ACK:
+			return { type, seq: expectSeq(tuple[1]) };
+		case MessageType.REJECT: {
+			const message: ServerMessage = {
+				type,
+				seq: expectSeq(tuple[1]),
+				code: expectString(tuple[2], 'error code'),
+				message: expectString(tuple[3], 'error message'),
+			};
+			if (tuple[4] !== undefined) message.details = tuple[4];
+			return message;
+		}
+		case MessageType.SNAPSHOT: {
+			const node = tuple[2];
+			if (node !== null && !isObject(node)) invalid('snapshot must carry a node or nil');
+			return { type, path: expectString(tuple[1], 'path'), node: node as NodeDiff | null };
+		}
+		case MessageType.DATA: {
+			const ops = tuple[2];
+			if (!Array.isArray(ops)) invalid('data must carry a list of changes');
+			return { type, path: expectString(tuple[1], 'path'), ops: ops as DataOp[] };
+		}
+		case MessageType.KEYS: {
+			const added = tuple[3];
+			const removed = tuple[4];
+			if (!Array.isArray(added) || !Array.isArray(removed)) invalid('keys must carry lists of keys');
+			return { type, path: expectString(tuple[1], 'path'), reset: tuple[2] === true, added: added as string[], removed: removed as string[] };
+		}
+		case MessageType.PING:
+			return { type, payload: expectRecord(tuple[1], 'keep-alive payload') };
+		case MessageType.GOODBYE:
+			return { type, goodbye: expectRecord(tuple[1], 'goodbye') as GoodbyeMessage };
+		case MessageType.ERROR:
+			return { type, code: expectString(tuple[1], 'error code'), message: expectString(tuple[2], 'error message') };
+		default:
+			return invalid(`unknown message type ${JSON.stringify(type)}`);
+	}
+}

@@ -1,0 +1,69 @@
+import { createRecord, isObject } from './json';
+import { mergeNode } from './merge';
+import type { Node, NodeDiff } from './node';
+import { parsePath } from './path';
+
+/**
+ * Where the tree lives. The in-memory store keeps SocketDB's exact shape;
+ * durable stores may add the optional members.
+ */
+export type Store = {
+	/** The node at `path` (the root when omitted), or `null` when there is none or its value is `null`. */
+	get: (path?: string) => Node | null;
+	/** Deep-merges a root-anchored diff into the tree and returns what changed (a node whose value is `{}` when nothing did). */
+	put: (diff: Node) => Node;
+	/** Removes the node at `path` and everything below it. */
+	del: (path: string) => void;
+	/** Resolves once every write made so far is durable. In-memory stores omit it. */
+	flush?: () => Promise<void>;
+	/** Releases the store's resources. */
+	close?: () => Promise<void>;
+};
+
+/**
+ * The in-memory store: the library's default on both client and server.
+ *
+ * @example
+ * const store = createStore();
+ * store.put(nodeify({ users: { 1: { name: 'Ada' } } }));
+ * store.get('users/1/name'); // { value: 'Ada' }
+ */
+export function createStore(): Store {
+	let root: Node = { value: createRecord<Node>() };
+
+	function get(path = ''): Node | null {
+		let current: Node = root;
+		for (const key of parsePath(path)) {
+			if (!isObject(current.value)) return null;
+			const child = (current.value as Record<string, Node>)[key];
+			if (child === undefined || child.value === null) return null;
+			current = child;
+		}
+		return current;
+	}
+
+	function put(diff: Node): Node {
+		const applied = mergeNode(root, diff as NodeDiff);
+		if (applied === undefined) return { value: createRecord<Node>() };
+		if (applied.value === undefined) applied.value = createRecord<Node>();
+		return applied as Node;
+	}
+
+	function del(path: string): void {
+		const keys = parsePath(path);
+		const last = keys.pop();
+		if (last === undefined) {
+			root = { value: createRecord<Node>() };
+			return;
+		}
+		let parent: Node = root;
+		for (const key of keys) {
+			const child = isObject(parent.value) ? (parent.value as Record<string, Node>)[key] : undefined;
+			if (child === undefined) return;
+			parent = child;
+		}
+		if (isObject(parent.value)) delete (parent.value as Record<string, Node>)[last];
+	}
+
+	return { get, put, del };
+}

@@ -1,0 +1,113 @@
+import { SocketDBError } from './errors';
+import { invalidKeyReason, RESERVED_KEYS } from './path';
+
+/** Bounds applied while checking a value. */
+export type ValueLimits = {
+	/** Deepest nesting of objects and arrays inside one write. */
+	maxDepth: number;
+	/** Most keys (object keys and array items together) inside one write. */
+	maxKeys: number;
+};
+
+type Budget = { keys: number; readonly limits: ValueLimits };
+
+function isPlainObject(value: object): boolean {
+	const proto = Object.getPrototypeOf(value) as unknown;
+	return proto === Object.prototype || proto === null;
+}
+
+function describe(value: unknown): string {
+	if (value === undefined) return 'undefined';
+	if (typeof value === 'number') return String(value);
+	if (typeof value === 'object' && value !== null) return value.constructor?.name ?? 'object';
+	return typeof value;
+}
+
+function fail(path: string, detail: string): never {
+	throw new SocketDBError('INVALID_VALUE', path === '' ? detail : `${detail} at "${path}"`);
+}
+
+function spendKey(budget: Budget): void {
+	if (--budget.keys < 0) throw new SocketDBError('TOO_MANY_KEYS', `a write may hold at most ${budget.limits.maxKeys} keys`);
+}
+
+function checkDepth(depth: number, budget: Budget): void {
+	if (depth > budget.limits.maxDepth) throw new SocketDBError('TOO_DEEP', `a value may nest at most ${budget.limits.maxDepth} levels`);
+}
+
+/** Checks a JSON value: primitives, finite numbers, arrays and plain objects with valid keys. */
+function checkJson(value: unknown, path: string, depth: number, budget: Budget): void {
+	switch (typeof value) {
+		case 'string':
+		case 'boolean':
+			return;
+		case 'number':
+			if (!Number.isFinite(value)) fail(path, `${value} is not a JSON number`);
+			return;
+		case 'object': {
+			if (value === null) return;
+			checkDepth(depth, budget);
+			if (Array.isArray(value)) {
+				for (let i = 0; i < value.length; i++) {
+					spendKey(budget);
+					checkJson(value[i], `${path}[${i}]`, depth + 1, budget);
+				}
+				return;
+			}
+			if (!isPlainObject(value)) fail(path, `${describe(value)} is not a JSON value`);
+			for (const key of Object.keys(value)) {
+				spendKey(budget);
+				if (RESERVED_KEYS.has(key)) fail(path, `key "${key}" is reserved`);
+				checkJson((value as Record<string, unknown>)[key], path === '' ? key : `${path}/${key}`, depth + 1, budget);
+			}
+			return;
+		}
+		default:
+			fail(path, `${describe(value)} is not a JSON value`);
+	}
+}
+
+function checkNode(node: unknown, path: string, depth: number, budget: Budget): void {
+	if (typeof node !== 'object' || node === null || Array.isArray(node) || !isPlainObject(node)) fail(path, 'a node must be a map with "value" and optional "meta"');
+	checkDepth(depth, budget);
+	const record = node as Record<string, unknown>;
+	for (const key of Object.keys(record)) {
+		if (key !== 'value' && key !== 'meta') fail(path, `unexpected node field "${key}"`);
+	}
+	const meta = record['meta'];
+	if (meta !== undefined) {
+		if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) fail(path, 'meta must be a map');
+		checkJson(meta, path, depth + 1, budget);
+	}
+	const value = record['value'];
+	if (value === undefined) return;
+	if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+		if (!isPlainObject(value)) fail(path, `${describe(value)} is not a JSON value`);
+		for (const key of Object.keys(value)) {
+			spendKey(budget);
+			const reason = invalidKeyReason(key);
+			if (reason !== null) fail(path, reason);
+			checkNode((value as Record<string, unknown>)[key], path === '' ? key : `${path}/${key}`, depth + 1, budget);
+		}
+		return;
+	}
+	checkJson(value, path, depth + 1, budget);
+}
+
+/**
+ * Checks a node diff received from the network before any hook or store sees it.
+ *
+ * @throws SocketDBError `INVALID_VALUE`, `TOO_DEEP` or `TOO_MANY_KEYS`.
+ */
+export function validateNodeDiff(node: unknown, limits: ValueLimits, path = ''): void {
+	checkNode(node, path, 0, { keys: limits.maxKeys, limits });
+}
+
+/**
+ * Checks a JSON value (for instance a heartbeat payload).
+ *
+ * @throws SocketDBError `INVALID_VALUE`, `TOO_DEEP` or `TOO_MANY_KEYS`.
+ */
+export function validateJson(value: unknown, limits: ValueLimits): void {
+	checkJson(value, '', 0, { keys: limits.maxKeys, limits });
+}

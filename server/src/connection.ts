@@ -1,0 +1,346 @@
+import {
+	anchorAtPath,
+	concatBytes,
+	decodeFrame,
+	encodeMessage,
+	invalidPathReason,
+	isObject,
+	MessageType,
+	normalizePath,
+	parseClientMessage,
+	parsePath,
+	PROTOCOL_VERSION,
+	SocketDBError,
+	toSocketDBError,
+	validateJson,
+	validateNodeDiff,
+	type ClientMessage,
+	type GoodbyeMessage,
+	type ServerMessage,
+	type SocketConnection,
+} from '@socketdb/core';
+import type { Subscriber } from './fanout';
+import { RateLimiter } from './limits';
+import type { ServerRuntime } from './runtime';
+import type { Client, SessionContext } from './types';
+import { toError } from './write-path';
+import type { WriteSession } from './write-sessions';
+
+/** How long a new connection may take to say hello. */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+type State = 'handshake' | 'open' | 'closing' | 'closed';
+
+/**
+ * One client connection on the server: the handshake, decoding and checking what the
+ * client sends, its subscriptions, and batching what goes back into frames.
+ */
+export class ClientConnection implements Subscriber {
+	readonly client: Client;
+	state: State = 'handshake';
+	/** False between a keep-alive ping and the client's answer. */
+	alive = true;
+	private session: WriteSession | undefined;
+	private readonly valuePaths = new Set<string>();
+	private readonly keysPaths = new Set<string>();
+	private outgoing: Uint8Array[] = [];
+	private flushScheduled = false;
+	private readonly rateLimiter: RateLimiter;
+	private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+
+	constructor(
+		readonly socket: SocketConnection,
+		readonly id: string,
+		readonly context: SessionContext,
+		private readonly runtime: ServerRuntime,
+	) {
+		this.client = { id, context, close: (goodbye) => this.goodbye(goodbye ?? { reason: 'unspecified' }) };
+		this.rateLimiter = new RateLimiter(runtime.limits.writesPerSecond, runtime.limits.writeBurst);
+		this.handshakeTimer = setTimeout(() => this.goodbye({ reason: 'handshake-timeout' }), HANDSHAKE_TIMEOUT_MS);
+		this.handshakeTimer.unref?.();
+		socket.onMessage((frame) => this.receive(frame));
+		socket.onClose(() => this.closed());
+	}
+
+	enqueue(message: Uint8Array): void {
+		this.outgoing.push(message);
+		if (this.flushScheduled) return;
+		this.flushScheduled = true;
+		setImmediate(() => {
+			this.flushScheduled = false;
+			this.flush();
+		});
+	}
+
+	flush(): void {
+		if (this.outgoing.length === 0 || this.state === 'closed') return;
+		const frame = concatBytes(this.outgoing);
+		this.outgoing = [];
+		this.socket.send(frame);
+	}
+
+	send(message: ServerMessage): void {
+		this.enqueue(encodeMessage(message));
+	}
+
+	/** Says goodbye with `goodbye` and closes the connection. */
+	goodbye(goodbye: GoodbyeMessage): void {
+		if (this.finished) return;
+		this.state = 'closing';
+		this.send({ type: MessageType.GOODBYE, goodbye });
+		this.flush();
+		this.socket.close(1000, 'reason' in goodbye && typeof goodbye.reason === 'string' ? goodbye.reason.slice(0, 120) : undefined);
+	}
+
+	/** One keep-alive round: close a client that never answered, otherwise ping it. */
+	keepAliveCheck(): void {
+		if (this.state !== 'open') return;
+		if (!this.alive) {
+			this.socket.close(1001, 'keep-alive timeout');
+			return;
+		}
+		this.alive = false;
+		const ping = (payload: Record<string, unknown> | undefined) => this.send({ type: MessageType.PING, payload: payload ?? {} });
+		const { hooks, api } = this.runtime;
+		if (!hooks.has('server:keepAliveCheck')) return ping({});
+		hooks.call('server:keepAliveCheck', {}, { client: this.client, api }).then(ping, (thrown: unknown) => {
+			this.runtime.report(toError(thrown), { hook: 'server:keepAliveCheck', client: this.client });
+			this.goodbye({ reason: 'keep-alive-check-failed' });
+		});
+	}
+
+	/** True once the connection is closing or closed: nothing it sends is processed any more. */
+	get finished(): boolean {
+		return this.state === 'closing' || this.state === 'closed';
+	}
+
+	private receive(frame: Uint8Array | string): void {
+		if (this.finished) return;
+		if (typeof frame === 'string') return this.protocolError(new SocketDBError('INVALID_FRAME', 'text frames are not part of the protocol; send binary MessagePack frames'));
+		if (frame.byteLength > this.runtime.limits.maxFrameBytes) {
+			return this.protocolError(new SocketDBError('PAYLOAD_TOO_LARGE', `frames may be at most ${this.runtime.limits.maxFrameBytes} bytes`));
+		}
+		let messages: unknown[];
+		try {
+			messages = decodeFrame(frame);
+		} catch (error) {
+			return this.protocolError(toSocketDBError(error, 'INVALID_FRAME'));
+		}
+		for (const raw of messages) {
+			if (this.finished) return;
+			let message: ClientMessage;
+			try {
+				message = parseClientMessage(raw);
+			} catch (error) {
+				this.protocolError(toSocketDBError(error, 'INVALID_MESSAGE'), raw);
+				continue;
+			}
+			if (this.state === 'handshake') this.handshake(message);
+			else this.handle(message);
+		}
+	}
+
+	/** Answers a bad frame or message: a refusal when it carried a write's number, an error otherwise. */
+	private protocolError(error: SocketDBError, raw?: unknown): void {
+		if (this.state === 'handshake') return this.goodbye({ reason: 'protocol-error', message: error.message });
+		const seq = Array.isArray(raw) && (raw[0] === MessageType.SET || raw[0] === MessageType.DELETE) ? raw[1] : undefined;
+		if (typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0) this.reject(seq, error);
+		else this.send({ type: MessageType.ERROR, code: error.code, message: error.message });
+	}
+
+	private handshake(message: ClientMessage): void {
+		if (message.type !== MessageType.HELLO) return this.goodbye({ reason: 'protocol-error', message: 'the first message must be hello' });
+		clearTimeout(this.handshakeTimer);
+		this.handshakeTimer = undefined;
+		if (message.protocol !== PROTOCOL_VERSION) {
+			return this.goodbye({
+				reason: 'unsupported-protocol',
+				message: `this server speaks protocol version ${PROTOCOL_VERSION}, the client speaks ${String(message.protocol)}; upgrade the client and server to matching versions`,
+			});
+		}
+		if (this.runtime.openConnections() >= this.runtime.limits.maxConnections) {
+			return this.goodbye({ reason: 'too-many-connections', message: `the server accepts at most ${this.runtime.limits.maxConnections} connections` });
+		}
+		this.session = this.runtime.sessions.attach(message.session, this, message.acked);
+		this.state = 'open';
+		this.runtime.connectionOpened(this);
+		this.send({ type: MessageType.WELCOME, protocol: PROTOCOL_VERSION, id: this.id });
+		const { hooks, api } = this.runtime;
+		if (hooks.has('server:clientConnect')) {
+			hooks.call('server:clientConnect', { id: this.id }, { client: this.client, api }).catch((thrown: unknown) => {
+				this.runtime.report(toError(thrown), { hook: 'server:clientConnect', client: this.client });
+			});
+		}
+	}
+
+	private handle(message: ClientMessage): void {
+		switch (message.type) {
+			case MessageType.HELLO:
+				return this.send({ type: MessageType.ERROR, code: 'INVALID_MESSAGE', message: 'hello was already received' });
+			case MessageType.SET:
+			case MessageType.DELETE:
+				return this.write(message);
+			case MessageType.SUBSCRIBE:
+			case MessageType.UNSUBSCRIBE:
+			case MessageType.SUBSCRIBE_KEYS:
+			case MessageType.UNSUBSCRIBE_KEYS:
+				return this.subscription(message);
+			case MessageType.PONG:
+				return this.heartbeat(message.payload);
+		}
+	}
+
+	private write(message: Extract<ClientMessage, { type: typeof MessageType.SET | typeof MessageType.DELETE }>): void {
+		const session = this.session!;
+		const { seq } = message;
+		if (seq <= session.lastSeq) return this.answerResend(session, seq);
+		const { limits, writePath } = this.runtime;
+		try {
+			checkPath(message.path, limits.maxPathLength);
+			if (message.type === MessageType.SET) {
+				validateNodeDiff(message.node, { maxDepth: limits.maxDepth, maxKeys: limits.maxKeysPerWrite });
+				if (normalizePath(message.path) === '' && message.node.value !== undefined && !isObject(message.node.value)) {
+					throw new SocketDBError('INVALID_VALUE', 'the root of the tree must stay an object');
+				}
+			}
+			if (!this.rateLimiter.take()) throw new SocketDBError('RATE_LIMITED', `writes are limited to ${limits.writesPerSecond} per second`);
+		} catch (error) {
+			return this.reject(seq, toSocketDBError(error, 'INVALID_MESSAGE'));
+		}
+		session.lastSeq = seq;
+		session.inFlight.add(seq);
+		const client = this.client;
+		session.queue.run(() => {
+			const settle = (error?: SocketDBError) => this.settleWrite(session, seq, error);
+			try {
+				const applied =
+					message.type === MessageType.SET
+						? writePath.update(anchorAtPath(parsePath(message.path), message.node), client)
+						: writePath.delete(normalizePath(message.path), client);
+				if (applied === undefined) return writePath.afterDurable(settle);
+				return applied.then(
+					() => writePath.afterDurable(settle),
+					(error: unknown) => settle(toSocketDBError(error, 'INTERNAL_ERROR')),
+				);
+			} catch (error) {
+				settle(toSocketDBError(error, 'INTERNAL_ERROR'));
+			}
+		});
+	}
+
+	private settleWrite(session: WriteSession, seq: number, error: SocketDBError | undefined): void {
+		session.inFlight.delete(seq);
+		if (error !== undefined) session.rememberRefusal(seq, error, this.runtime.sessions.options.maxRefusals);
+		const owner = session.owner as ClientConnection | undefined;
+		if (owner === undefined || owner.state !== 'open') return;
+		if (error === undefined) owner.send({ type: MessageType.ACK, seq });
+		else owner.reject(seq, error);
+	}
+
+	/** A write the session already received: answer with its outcome, or wait for it if still running. */
+	private answerResend(session: WriteSession, seq: number): void {
+		if (session.inFlight.has(seq)) return;
+		const refusal = session.refusals.get(seq);
+		if (refusal !== undefined) this.reject(seq, refusal);
+		else this.send({ type: MessageType.ACK, seq });
+	}
+
+	private reject(seq: number, error: SocketDBError): void {
+		this.send({ type: MessageType.REJECT, seq, code: error.code, message: error.message, details: jsonDetails(error.details) });
+	}
+
+	private subscription(message: Extract<ClientMessage, { path: string }>): void {
+		const { limits } = this.runtime;
+		try {
+			checkPath(message.path, limits.maxPathLength);
+		} catch (error) {
+			return this.protocolError(toSocketDBError(error, 'INVALID_PATH'));
+		}
+		const path = normalizePath(message.path);
+		const adding = message.type === MessageType.SUBSCRIBE || message.type === MessageType.SUBSCRIBE_KEYS;
+		if (adding && this.valuePaths.size + this.keysPaths.size >= limits.maxSubscriptionsPerConnection && !this.valuePaths.has(path) && !this.keysPaths.has(path)) {
+			return this.send({ type: MessageType.ERROR, code: 'TOO_MANY_SUBSCRIPTIONS', message: `a connection may hold at most ${limits.maxSubscriptionsPerConnection} subscriptions; "${path}" was not subscribed` });
+		}
+		// Subscriptions queue behind this client's writes, so a client always reads its own writes.
+		this.session!.queue.run(() => {
+			if (this.state !== 'open') return;
+			const { fanout, store } = this.runtime;
+			switch (message.type) {
+				case MessageType.SUBSCRIBE: {
+					fanout.subscribeValue(this, path);
+					this.valuePaths.add(path);
+					const node = store.get(path);
+					return this.send({ type: MessageType.SNAPSHOT, path, node: node ?? null });
+				}
+				case MessageType.UNSUBSCRIBE:
+					fanout.unsubscribeValue(this, path);
+					this.valuePaths.delete(path);
+					return;
+				case MessageType.SUBSCRIBE_KEYS: {
+					fanout.subscribeKeys(this, path);
+					this.keysPaths.add(path);
+					const value = store.get(path)?.value;
+					return this.send({ type: MessageType.KEYS, path, reset: true, added: isObject(value) ? Object.keys(value) : [], removed: [] });
+				}
+				case MessageType.UNSUBSCRIBE_KEYS:
+					fanout.unsubscribeKeys(this, path);
+					this.keysPaths.delete(path);
+					return;
+			}
+		});
+	}
+
+	private heartbeat(payload: Record<string, unknown>): void {
+		const { hooks, api, limits } = this.runtime;
+		try {
+			validateJson(payload, { maxDepth: limits.maxDepth, maxKeys: limits.maxKeysPerWrite });
+		} catch (error) {
+			return this.protocolError(toSocketDBError(error, 'INVALID_VALUE'));
+		}
+		if (!hooks.has('server:heartbeat')) {
+			this.alive = true;
+			return;
+		}
+		hooks.call('server:heartbeat', payload, { client: this.client, api }).then(
+			() => {
+				this.alive = true;
+			},
+			(thrown: unknown) => this.runtime.report(toError(thrown), { hook: 'server:heartbeat', client: this.client }),
+		);
+	}
+
+	private closed(): void {
+		if (this.state === 'closed') return;
+		const wasOpen = this.state === 'open' || (this.state === 'closing' && this.session !== undefined);
+		this.state = 'closed';
+		clearTimeout(this.handshakeTimer);
+		this.outgoing = [];
+		const { fanout, sessions, hooks, api } = this.runtime;
+		for (const path of this.valuePaths) fanout.unsubscribeValue(this, path);
+		for (const path of this.keysPaths) fanout.unsubscribeKeys(this, path);
+		this.valuePaths.clear();
+		this.keysPaths.clear();
+		if (this.session !== undefined) sessions.release(this.session, this);
+		this.runtime.connectionClosed(this);
+		if (wasOpen && hooks.has('server:clientDisconnect')) {
+			hooks.call('server:clientDisconnect', { id: this.id }, { client: this.client, api }).catch((thrown: unknown) => {
+				this.runtime.report(toError(thrown), { hook: 'server:clientDisconnect', client: this.client });
+			});
+		}
+	}
+}
+
+function checkPath(path: string, maxLength: number): void {
+	const reason = invalidPathReason(path, maxLength);
+	if (reason !== null) throw new SocketDBError('INVALID_PATH', reason);
+}
+
+/** Error details go to the client only when they are plain JSON. */
+function jsonDetails(details: unknown): unknown {
+	if (details === undefined) return undefined;
+	try {
+		return JSON.parse(JSON.stringify(details)) as unknown;
+	} catch {
+		return undefined;
+	}
+}

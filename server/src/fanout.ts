@@ -1,0 +1,254 @@
+import { cloneNode, encodeMessage, forEachTrieNode, isEmptyObject, isObject, mergeNode, MessageType, parsePath, PathTrie, type DataOp, type Node, type NodeDiff, type Store, type TrieNode } from '@socketdb/core';
+
+/** Someone who receives encoded messages (a connection). */
+export interface Subscriber {
+	/** Queues an encoded message; the same buffer may be queued to many subscribers. */
+	enqueue(message: Uint8Array): void;
+	/** Sends everything queued so far. */
+	flush(): void;
+}
+
+/** Changes waiting for the next flush, for one subscribed path. */
+type PendingOps = { ops: DataOp[]; lastIsOwnCopy: boolean };
+/** Key changes waiting for the next flush, for one path watched by `each`. */
+type PendingKeys = { reset: boolean; added: Set<string>; removed: Set<string> };
+/** Keys that did not exist before a write, per path watched by `each`. */
+export type KeysProbe = Map<string, Set<string>>;
+
+/**
+ * Fan-out: who watches which path, and getting each change to them.
+ *
+ * Subscriptions sit in tries keyed by path segment, so a change visits only its
+ * ancestors and its own subtree. Changes are collected per subscribed path for one
+ * `updateInterval` (merged, latest state wins) and then encoded once per path; the
+ * same bytes go to every subscriber of that path.
+ */
+export class FanOut {
+	private readonly values = new PathTrie<Subscriber>();
+	private readonly keys = new PathTrie<Subscriber>();
+	private pendingData = new Map<string, PendingOps>();
+	private pendingKeys = new Map<string, PendingKeys>();
+	private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | undefined;
+
+	constructor(private readonly updateInterval: number) {}
+
+	subscribeValue(subscriber: Subscriber, path: string): boolean {
+		return this.values.add(path, subscriber);
+	}
+
+	unsubscribeValue(subscriber: Subscriber, path: string): boolean {
+		return this.values.remove(path, subscriber);
+	}
+
+	subscribeKeys(subscriber: Subscriber, path: string): boolean {
+		return this.keys.add(path, subscriber);
+	}
+
+	unsubscribeKeys(subscriber: Subscriber, path: string): boolean {
+		return this.keys.remove(path, subscriber);
+	}
+
+	/** Number of value and key subscriptions held. */
+	get size(): number {
+		return this.values.size + this.keys.size;
+	}
+
+	/**
+	 * Before a write is applied: for every path watched by `each` that the write reaches,
+	 * the keys it brings that do not exist yet. `undefined` when no such path is reached.
+	 */
+	probeKeys(diff: NodeDiff, store: Store): KeysProbe | undefined {
+		if (this.keys.size === 0) return undefined;
+		let probe: KeysProbe | undefined;
+		const visit = (trie: TrieNode<Subscriber>, node: NodeDiff) => {
+			if (!isObject(node.value)) return;
+			if (trie.items !== undefined) {
+				const existing = store.get(trie.path)?.value;
+				for (const key of Object.keys(node.value)) {
+					if (!isObject(existing) || !(key in existing)) {
+						let added = (probe ??= new Map()).get(trie.path);
+						if (added === undefined) probe.set(trie.path, (added = new Set<string>()));
+						added.add(key);
+					}
+				}
+			}
+			if (trie.children === undefined) return;
+			for (const [key, child] of trie.children) {
+				const next = node.value[key];
+				if (isObject(next)) visit(child, next as NodeDiff);
+			}
+		};
+		visit(this.keys.root, diff);
+		return probe;
+	}
+
+	/** Queues an applied, root-anchored diff for everyone it affects. */
+	publishChange(diff: NodeDiff, probe: KeysProbe | undefined): void {
+		this.walkValues(this.values.root, diff);
+		if (this.keys.size > 0) this.walkKeys(this.keys.root, diff, probe);
+		this.schedule();
+	}
+
+	/** Queues the deletion of `path` for everyone it affects. */
+	publishDelete(path: string): void {
+		const segments = parsePath(path);
+		let values: TrieNode<Subscriber> | undefined = this.values.root;
+		let keys: TrieNode<Subscriber> | undefined = this.keys.root;
+		for (let depth = 0; depth < segments.length; depth++) {
+			if (values?.items !== undefined) this.queueData(values.path, segments.slice(depth).join('/'));
+			if (keys?.items !== undefined && depth === segments.length - 1) this.queueKeys(keys.path, (pending) => removeKey(pending, segments[depth]!));
+			values = values?.child(segments[depth]!);
+			keys = keys?.child(segments[depth]!);
+		}
+		if (values !== undefined) this.forEachSubscribedBelow(values, (node) => this.queueData(node.path, ''));
+		if (keys !== undefined) this.forEachSubscribedBelow(keys, (node) => this.queueKeys(node.path, resetKeys));
+		this.schedule();
+	}
+
+	/** Sends everything queued now. */
+	flush(): void {
+		this.timer = undefined;
+		const data = this.pendingData;
+		const keys = this.pendingKeys;
+		if (data.size === 0 && keys.size === 0) return;
+		this.pendingData = new Map();
+		this.pendingKeys = new Map();
+		const touched = new Set<Subscriber>();
+		for (const [path, pending] of data) {
+			const subscribers = this.values.itemsAt(path);
+			if (subscribers === undefined) continue;
+			const message = encodeMessage({ type: MessageType.DATA, path, ops: pending.ops });
+			for (const subscriber of subscribers) {
+				subscriber.enqueue(message);
+				touched.add(subscriber);
+			}
+		}
+		for (const [path, pending] of keys) {
+			const subscribers = this.keys.itemsAt(path);
+			if (subscribers === undefined) continue;
+			const message = encodeMessage({ type: MessageType.KEYS, path, reset: pending.reset, added: [...pending.added], removed: [...pending.removed] });
+			for (const subscriber of subscribers) {
+				subscriber.enqueue(message);
+				touched.add(subscriber);
+			}
+		}
+		for (const subscriber of touched) subscriber.flush();
+	}
+
+	/** Stops the flush timer, dropping anything queued. */
+	stop(): void {
+		if (this.timer !== undefined) {
+			if (this.updateInterval > 0) clearTimeout(this.timer as ReturnType<typeof setTimeout>);
+			else clearImmediate(this.timer as ReturnType<typeof setImmediate>);
+		}
+		this.timer = undefined;
+		this.pendingData.clear();
+		this.pendingKeys.clear();
+	}
+
+	private schedule(): void {
+		if (this.timer !== undefined || (this.pendingData.size === 0 && this.pendingKeys.size === 0)) return;
+		this.timer = this.updateInterval > 0 ? setTimeout(() => this.flush(), this.updateInterval) : setImmediate(() => this.flush());
+	}
+
+	private walkValues(trie: TrieNode<Subscriber>, diff: NodeDiff): void {
+		if (trie.items !== undefined) this.queueData(trie.path, diff);
+		if (trie.children === undefined) return;
+		const value = diff.value;
+		if (isObject(value)) {
+			for (const [key, child] of trie.children) {
+				const next = value[key];
+				if (next !== undefined) this.walkValues(child, next as NodeDiff);
+			}
+		} else if (value !== undefined) {
+			// The node became a leaf: every path below it is gone.
+			for (const child of trie.children.values()) this.forEachSubscribedBelow(child, (node) => this.queueData(node.path, ''));
+		}
+	}
+
+	private walkKeys(trie: TrieNode<Subscriber>, diff: NodeDiff, probe: KeysProbe | undefined): void {
+		const value = diff.value;
+		if (value === undefined) return;
+		if (!isObject(value)) {
+			this.forEachSubscribedBelow(trie, (node) => this.queueKeys(node.path, resetKeys));
+			return;
+		}
+		if (trie.items !== undefined) {
+			const created = probe?.get(trie.path);
+			if (created !== undefined) {
+				const added = [...created].filter((key) => key in value);
+				if (added.length > 0) this.queueKeys(trie.path, (pending) => added.forEach((key) => pending.added.add(key)));
+			}
+		}
+		if (trie.children === undefined) return;
+		for (const [key, child] of trie.children) {
+			const next = value[key];
+			if (next !== undefined) this.walkKeys(child, next as NodeDiff, probe);
+		}
+	}
+
+	private forEachSubscribedBelow(node: TrieNode<Subscriber>, visit: (node: TrieNode<Subscriber>) => void): void {
+		forEachTrieNode(node, (each) => {
+			if (each.items !== undefined) visit(each);
+		});
+	}
+
+	private queueData(path: string, op: DataOp): void {
+		const pending = this.pendingData.get(path);
+		if (pending === undefined) {
+			this.pendingData.set(path, { ops: [op], lastIsOwnCopy: false });
+			return;
+		}
+		if (op === '') {
+			pending.ops = [''];
+			pending.lastIsOwnCopy = false;
+			return;
+		}
+		const last = pending.ops[pending.ops.length - 1];
+		if (this.updateInterval > 0 && typeof op !== 'string' && last !== undefined && typeof last !== 'string' && canMerge(last, op)) {
+			const target = pending.lastIsOwnCopy ? last : cloneNode(last);
+			mergeNode(target as Node, op);
+			pending.ops[pending.ops.length - 1] = target;
+			pending.lastIsOwnCopy = true;
+			return;
+		}
+		pending.ops.push(op);
+		pending.lastIsOwnCopy = false;
+	}
+
+	private queueKeys(path: string, change: (pending: PendingKeys) => void): void {
+		let pending = this.pendingKeys.get(path);
+		if (pending === undefined) this.pendingKeys.set(path, (pending = { reset: false, added: new Set(), removed: new Set() }));
+		change(pending);
+	}
+}
+
+function resetKeys(pending: PendingKeys): void {
+	pending.reset = true;
+	pending.added.clear();
+	pending.removed.clear();
+}
+
+function removeKey(pending: PendingKeys, key: string): void {
+	pending.added.delete(key);
+	pending.removed.add(key);
+}
+
+/**
+ * Whether applying `next` after `previous` equals applying their merge. It does not
+ * where `next` turns a leaf that `previous` set back into an object: applied in order,
+ * the object holds only `next`'s keys, merged it would keep the old ones.
+ */
+export function canMerge(previous: NodeDiff, next: NodeDiff): boolean {
+	const value = next.value;
+	if (!isObject(value) || isEmptyObject(value)) return true;
+	const before = previous.value;
+	if (before === undefined) return true;
+	if (!isObject(before)) return false;
+	for (const key of Object.keys(value)) {
+		const earlier = before[key];
+		if (earlier !== undefined && !canMerge(earlier as NodeDiff, value[key] as NodeDiff)) return false;
+	}
+	return true;
+}
+

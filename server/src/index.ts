@@ -1,0 +1,20 @@
+export { SocketDBServer } from './server';
+export type { SocketDBServerAPI } from './server';
+export { DEFAULT_LIMITS } from './limits';
+export type { Limits } from './limits';
+export { createIncrementalIdGenerator, createWebsocketServer } from './transport/websocket-server';
+export type { WebsocketServer, WebsocketServerOptions } from './transport/websocket-server';
+export { WebsocketServerError } from './transport/upgrade-error';
+export type { UpgradeErrorCode } from './transport/upgrade-error';
+export type {
+	Client,
+	ErrorSource,
+	Nullified,
+	RecursivePartial,
+	ServerHooks,
+	ServerPlugin,
+	ServerWrite,
+	SessionContext,
+	SocketDBServerDataAPI,
+	SocketDBServerOptions,
+} from './types';

@@ -1,0 +1,65 @@
+/**
+ * Bounds on what one client may send. Exceeding one refuses that request with the
+ * named error code; none of them limits what the server itself writes.
+ */
+export type Limits = {
+	/** Largest frame accepted, in bytes (`PAYLOAD_TOO_LARGE`). Bounds the memory one message can take. @default 16 MiB */
+	maxFrameBytes: number;
+	/** Deepest nesting inside one write (`TOO_DEEP`). Keeps recursion in hooks, stores and clients bounded. @default 64 */
+	maxDepth: number;
+	/** Most keys and array items inside one write (`TOO_MANY_KEYS`). Bounds the work one write causes. @default 100000 */
+	maxKeysPerWrite: number;
+	/** Longest path, in characters (`INVALID_PATH`). Paths are stored and indexed per subscription. @default 1024 */
+	maxPathLength: number;
+	/** Most paths one connection may watch at once (`TOO_MANY_SUBSCRIPTIONS`). Bounds the index one client can grow. @default 10000 */
+	maxSubscriptionsPerConnection: number;
+	/** Sustained writes per second per connection (`RATE_LIMITED`). Keeps one client from starving the others. @default 100000 */
+	writesPerSecond: number;
+	/** Writes a connection may make in a burst above the sustained rate. @default 100000 */
+	writeBurst: number;
+	/** Most simultaneous connections; later ones are told goodbye (`too-many-connections`). Bounds memory and file descriptors. @default 10000 */
+	maxConnections: number;
+};
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+	maxFrameBytes: 16 * 1024 * 1024,
+	maxDepth: 64,
+	maxKeysPerWrite: 100_000,
+	maxPathLength: 1024,
+	maxSubscriptionsPerConnection: 10_000,
+	writesPerSecond: 100_000,
+	writeBurst: 100_000,
+	maxConnections: 10_000,
+});
+
+/** Fills in defaults and checks that every limit is a positive number. */
+export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
+	const limits = { ...DEFAULT_LIMITS, ...overrides };
+	for (const [name, value] of Object.entries(limits)) {
+		if (typeof value !== 'number' || !(value > 0)) throw new TypeError(`limits.${name} must be a positive number, got ${String(value)}`);
+	}
+	return limits;
+}
+
+/** A token bucket: `writesPerSecond` tokens refill continuously up to `writeBurst`. */
+export class RateLimiter {
+	private tokens: number;
+	private updatedAt = performance.now();
+
+	constructor(
+		private readonly perSecond: number,
+		private readonly burst: number,
+	) {
+		this.tokens = burst;
+	}
+
+	/** Takes one token; false when the bucket is empty. */
+	take(): boolean {
+		const now = performance.now();
+		this.tokens = Math.min(this.burst, this.tokens + ((now - this.updatedAt) / 1000) * this.perSecond);
+		this.updatedAt = now;
+		if (this.tokens < 1) return false;
+		this.tokens -= 1;
+		return true;
+	}
+}

@@ -1,0 +1,23 @@
+import type { HookPipeline, Store } from '@socketdb/core';
+import type { FanOut } from './fanout';
+import type { Limits } from './limits';
+import type { ErrorSource, ServerHooks, SocketDBServerDataAPI } from './types';
+import type { WritePath } from './write-path';
+import type { WriteSessions } from './write-sessions';
+
+/** What a connection needs from the server it belongs to. */
+export interface ServerRuntime {
+	readonly store: Store;
+	readonly hooks: HookPipeline<ServerHooks>;
+	readonly api: SocketDBServerDataAPI;
+	readonly fanout: FanOut;
+	readonly writePath: WritePath;
+	readonly sessions: WriteSessions;
+	readonly limits: Limits;
+	report(error: Error, source: ErrorSource): void;
+	/** Number of connections past their handshake. */
+	openConnections(): number;
+	/** Called when a connection finished its handshake or closed. */
+	connectionOpened(connection: unknown): void;
+	connectionClosed(connection: unknown): void;
+}

@@ -1,0 +1,220 @@
+import {
+	cloneNode,
+	createStore,
+	HookPipeline,
+	invalidPathReason,
+	nodeify,
+	normalizePath,
+	SocketDBError,
+	validateNodeDiff,
+	WriteOutcome,
+	type Json,
+	type Node,
+	type NodeDiff,
+} from '@socketdb/core';
+import { ClientConnection } from './connection';
+import { FanOut } from './fanout';
+import { KeepAliveTimer } from './keep-alive';
+import { resolveLimits } from './limits';
+import type { ServerRuntime } from './runtime';
+import { createWebsocketServer } from './transport/websocket-server';
+import type { Client, ErrorSource, ServerHooks, SessionContext, SocketDBServerDataAPI, SocketDBServerOptions } from './types';
+import { SERVER_WRITER, WritePath } from './write-path';
+import { WriteSessions } from './write-sessions';
+
+/** How long `close()` waits for clients to finish the closing handshake before cutting them off. */
+const CLOSE_GRACE_MS = 2_000;
+
+export type SocketDBServerAPI<Schema extends Json = Json> = SocketDBServerDataAPI<Schema> & {
+	/**
+	 * Starts accepting connections on `port` (and `host`, all interfaces by default).
+	 * `callback` runs after the `server:init` hooks.
+	 */
+	listen: (port?: number, callback?: () => void, host?: string) => void;
+	/** Registers a hook; returns the function that removes it. */
+	intercept: <Name extends keyof ServerHooks<Schema>>(hook: Name, callback: NonNullable<ServerHooks<Schema>[Name]>) => () => void;
+	/** The connected client with this id, or the first whose context matches `filter`; `null` when none. */
+	getClient: (id: string | ((context: SessionContext) => boolean)) => Client | null;
+	/** Every connected client, or those whose context matches `filter`. */
+	getClients: (filter?: (context: SessionContext) => boolean) => Client[];
+	/** Stops listening, says goodbye to and closes every connection, and flushes the store. */
+	close: () => Promise<void>;
+	/** The bound port and host once listening (useful after `listen(0)`). */
+	address: () => { port: number; host: string } | null;
+};
+
+/**
+ * A SocketDB server.
+ *
+ * @example
+ * const server = SocketDBServer();
+ * server.listen(8080, () => console.log('listening'));
+ */
+export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServerOptions<Schema> = {}): SocketDBServerAPI<Schema> {
+	const {
+		store = createStore(),
+		updateInterval = 50,
+		socketServer = createWebsocketServer(),
+		plugins = [],
+		keepAliveInterval = 30_000,
+		onError = defaultOnError,
+	} = options;
+	const limits = resolveLimits(options.limits);
+	if (!(updateInterval >= 0)) throw new TypeError(`updateInterval must be 0 or more, got ${String(updateInterval)}`);
+
+	const hooks = new HookPipeline<ServerHooks>();
+	hooks.registerPlugins(plugins as never);
+	const report = (error: Error, source: ErrorSource) => {
+		try {
+			onError(error, source);
+		} catch (failure) {
+			defaultOnError(failure instanceof Error ? failure : new Error(String(failure)), {});
+		}
+	};
+
+	const api: SocketDBServerDataAPI = {
+		get(path) {
+			const node = store.get(normalizePath(path));
+			return node === null ? nodeify(null) : cloneNode(node);
+		},
+		update: (data) => serverWrite(() => {
+			validateNodeDiff(data, { maxDepth: Infinity, maxKeys: Infinity });
+			return writePath.update(cloneNode(data as NodeDiff), SERVER_WRITER);
+		}),
+		delete: (path) => serverWrite(() => {
+			const reason = invalidPathReason(path);
+			if (reason !== null) throw new SocketDBError('INVALID_PATH', reason);
+			return writePath.delete(normalizePath(path), SERVER_WRITER);
+		}),
+	};
+
+	const fanout = new FanOut(updateInterval);
+	const writePath = new WritePath(store, hooks, fanout, api, report);
+	const sessions = new WriteSessions({ ttlMs: 5 * 60_000, maxSessions: 100_000, maxRefusals: 10_000 });
+	const sessionSweep = setInterval(() => sessions.sweep(), 60_000);
+	sessionSweep.unref?.();
+
+	let closing: Promise<void> | undefined;
+	const connections = new Set<ClientConnection>();
+	const clients = new Map<string, ClientConnection>();
+	const runtime: ServerRuntime = {
+		store,
+		hooks,
+		api,
+		fanout,
+		writePath,
+		sessions,
+		limits,
+		report,
+		openConnections: () => clients.size,
+		connectionOpened: (connection) => clients.set((connection as ClientConnection).id, connection as ClientConnection),
+		connectionClosed: (connection) => {
+			connections.delete(connection as ClientConnection);
+			if (clients.get((connection as ClientConnection).id) === connection) clients.delete((connection as ClientConnection).id);
+		},
+	};
+
+	const keepAlive =
+		keepAliveInterval > 0 && Number.isFinite(keepAliveInterval)
+			? new KeepAliveTimer(keepAliveInterval, () => {
+					for (const connection of clients.values()) connection.keepAliveCheck();
+				})
+			: undefined;
+
+	socketServer.onConnection((socket, id, context) => {
+		if (closing !== undefined) return socket.close(1001, 'server-shutdown');
+		connections.add(new ClientConnection(socket, id, context ?? {}, runtime));
+	});
+
+	/** Runs a server-side write and hands back its awaitable outcome. */
+	function serverWrite(run: () => void | Promise<void>): WriteOutcome {
+		const outcome = new WriteOutcome();
+		const fail = (error: unknown) => {
+			const failure = error instanceof SocketDBError ? error : new SocketDBError('INTERNAL_ERROR', String(error));
+			// Hook refusals and store failures were reported where they happened; input errors were not.
+			if (!outcome.reject(failure) && failure.code.startsWith('INVALID')) report(failure, { client: null });
+		};
+		try {
+			const applied = run();
+			const durable = () => writePath.afterDurable((error) => (error ? fail(error) : outcome.resolve()));
+			if (applied === undefined) durable();
+			else applied.then(durable, fail);
+		} catch (error) {
+			fail(error);
+		}
+		return outcome;
+	}
+
+	async function close(): Promise<void> {
+		keepAlive?.stop();
+		clearInterval(sessionSweep);
+		fanout.flush();
+		const open = [...connections];
+		for (const connection of open) connection.goodbye({ reason: 'server-shutdown' });
+		await waitForClose(open, CLOSE_GRACE_MS);
+		fanout.stop();
+		await socketServer.close?.();
+		await store.flush?.();
+	}
+
+	function findClients(filter?: (context: SessionContext) => boolean): Client[] {
+		const found: Client[] = [];
+		for (const connection of clients.values()) {
+			if (connection.state === 'open' && (filter === undefined || filter(connection.context))) found.push(connection.client);
+		}
+		return found;
+	}
+
+	return {
+		...(api as SocketDBServerDataAPI<Schema>),
+		listen(port = 8080, callback, host) {
+			socketServer.listen(
+				port,
+				() => {
+					const done = () => callback?.();
+					if (!hooks.has('server:init')) return done();
+					hooks
+						.call('server:init', {}, { api })
+						.catch((thrown: unknown) => report(thrown instanceof Error ? thrown : new Error(String(thrown)), { hook: 'server:init' }))
+						.finally(done);
+				},
+				host,
+			);
+		},
+		intercept: (hook, callback) => hooks.register(hook, callback as never),
+		getClient(id) {
+			if (typeof id === 'string') {
+				const connection = clients.get(id);
+				return connection?.state === 'open' ? connection.client : null;
+			}
+			return findClients(id)[0] ?? null;
+		},
+		getClients: findClients,
+		close: () => (closing ??= close()),
+		address: () => socketServer.address?.() ?? null,
+	};
+}
+
+function waitForClose(connections: ClientConnection[], timeoutMs: number): Promise<void> {
+	const pending = connections.filter((connection) => connection.state !== 'closed');
+	if (pending.length === 0) return Promise.resolve();
+	return new Promise((resolve) => {
+		const timer = setTimeout(resolve, timeoutMs);
+		let remaining = pending.length;
+		for (const connection of pending) {
+			connection.socket.onClose(() => {
+				if (--remaining === 0) {
+					clearTimeout(timer);
+					resolve();
+				}
+			});
+		}
+	});
+}
+
+function defaultOnError(error: Error, source: ErrorSource): void {
+	const where = [source.hook && `hook ${source.hook}`, source.client && `client ${source.client.id}`].filter(Boolean).join(', ');
+	console.error(`[socketdb] ${where ? `${where}: ` : ''}${error.message}`);
+}
+
+export type { Node };

@@ -1,0 +1,138 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { SocketConnection, SocketServer } from '@socketdb/core';
+import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
+import type { SessionContext } from '../types';
+import { formatRefusal, toRefusal } from './upgrade-error';
+
+/** Options passed through to `ws`'s server, minus those the adapter controls. */
+type PassThroughOptions = Omit<ServerOptions, 'noServer' | 'port' | 'server' | 'host'>;
+
+export type WebsocketServerOptions = PassThroughOptions & {
+	/**
+	 * Runs at the HTTP upgrade of every connection; what it returns is `client.context`
+	 * for the life of the connection. Throw a `WebsocketServerError`, or throw or return a
+	 * web `Response`, to refuse the connection with that HTTP status.
+	 */
+	initializeSession?: (params: { req: IncomingMessage }) => SessionContext | Response | Promise<SessionContext | Response>;
+	/** Produces each connection's id. @default '0', '1', '2', ... */
+	generateId?: () => string;
+	/** An existing HTTP server to attach to; by default the adapter creates its own. */
+	server?: Server;
+	/** Largest frame accepted, in bytes. @default 16 MiB */
+	maxPayload?: number;
+};
+
+export type WebsocketServer = SocketServer<SessionContext> & {
+	address(): { port: number; host: string } | null;
+	close(): Promise<void>;
+};
+
+/** Counts up from zero: the id generator SocketDB used. */
+export function createIncrementalIdGenerator(): () => string {
+	let next = 0;
+	return () => String(next++);
+}
+
+/**
+ * The default transport: WebSockets on an HTTP server, with the session created at the upgrade.
+ *
+ * @example
+ * const server = SocketDBServer({ socketServer: createWebsocketServer({ server: httpServer }) });
+ */
+export function createWebsocketServer(options: WebsocketServerOptions = {}): WebsocketServer {
+	const { initializeSession, generateId = createIncrementalIdGenerator(), server, maxPayload = 16 * 1024 * 1024, ...wsOptions } = options;
+	const httpServer = server ?? createServer((_req, res) => {
+		res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' });
+		res.end('This is a SocketDB server: connect with a WebSocket client.\n');
+	});
+	const wss = new WebSocketServer({ ...wsOptions, noServer: true, maxPayload });
+	const listeners: ((connection: SocketConnection, id: string, context?: SessionContext) => void)[] = [];
+	let startedListening = false;
+
+	async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+		socket.on('error', () => socket.destroy());
+		let context: SessionContext = {};
+		if (initializeSession !== undefined) {
+			try {
+				const result = await initializeSession({ req });
+				if (typeof Response !== 'undefined' && result instanceof Response) throw result;
+				context = (result ?? {}) as SessionContext;
+			} catch (thrown) {
+				const refusal = await toRefusal(thrown);
+				if (!socket.destroyed) socket.end(formatRefusal(refusal));
+				return;
+			}
+		}
+		if (socket.destroyed) return;
+		wss.handleUpgrade(req, socket, head, (ws) => {
+			const connection = adapt(ws);
+			const id = generateId();
+			for (const listener of listeners) listener(connection, id, context);
+		});
+	}
+
+	const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+		void upgrade(req, socket, head);
+	};
+	httpServer.on('upgrade', onUpgrade);
+
+	return {
+		onConnection(listener) {
+			listeners.push(listener);
+		},
+		listen(port, callback, host) {
+			if (httpServer.listening) {
+				if (callback !== undefined) setImmediate(callback);
+				return;
+			}
+			startedListening = true;
+			httpServer.listen(port, host, callback);
+		},
+		address() {
+			const address = httpServer.address();
+			if (address === null || typeof address === 'string') return null;
+			return { port: address.port, host: address.address };
+		},
+		async close() {
+			httpServer.off('upgrade', onUpgrade);
+			for (const ws of wss.clients) ws.terminate();
+			await new Promise<void>((resolve) => wss.close(() => resolve()));
+			if (!startedListening && server !== undefined) return;
+			if (!httpServer.listening) return;
+			await new Promise<void>((resolve) => {
+				httpServer.close(() => resolve());
+				httpServer.closeAllConnections();
+			});
+		},
+	};
+}
+
+function adapt(ws: WebSocket): SocketConnection {
+	// ws reports protocol violations (oversized or malformed frames) as an error followed by
+	// a close; the close is what the server acts on, so the error needs no other handling.
+	ws.on('error', () => undefined);
+	return {
+		send(frame) {
+			if (ws.readyState === ws.OPEN) ws.send(frame, { binary: true });
+		},
+		close(code, reason) {
+			if (ws.readyState === ws.CLOSED) return;
+			ws.close(code, reason);
+			// A peer that never completes the closing handshake must not hold the socket forever.
+			setTimeout(() => ws.terminate(), 5_000).unref();
+		},
+		onMessage(listener) {
+			ws.on('message', (data, isBinary) => {
+				if (!isBinary) return listener(data.toString());
+				listener(Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data);
+			});
+		},
+		onClose(listener) {
+			ws.once('close', () => listener());
+		},
+		get bufferedAmount() {
+			return ws.bufferedAmount;
+		},
+	};
+}

@@ -1,0 +1,128 @@
+import type { GoodbyeMessage, Hook, Json, LeafValue, Node, Plugin, SocketServer, Store } from '@socketdb/core';
+import type { Limits } from './limits';
+
+/**
+ * What `initializeSession` returned for a connection, available as `client.context`.
+ * Type it by declaration merging:
+ *
+ * @example
+ * declare module '@socketdb/server' {
+ *   interface SessionContext { user: { id: string } }
+ * }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface -- meant to be augmented
+export interface SessionContext extends Record<string, unknown> {}
+
+export type RecursivePartial<T> = T extends Json ? { [K in keyof T]?: RecursivePartial<T[K]> } : T;
+
+/** A connected client as hooks and `getClient` see it. */
+export type Client = {
+	id: string;
+	context: SessionContext;
+	/** Says goodbye (reason `unspecified` unless given) and closes the connection. */
+	close: (goodbye?: GoodbyeMessage) => void;
+};
+
+/** A client with every field `null`: the `client` of hooks that run for writes the server made itself. */
+export type Nullified<T> = { [K in keyof T]: null };
+
+/**
+ * Awaitable result of a server-side write. Nothing happens if you do not await it;
+ * a refused write you do not await is reported to `onError`.
+ */
+export type ServerWrite = PromiseLike<void>;
+
+/** Reading and writing the tree from the server (also handed to every hook as `api`). */
+export type SocketDBServerDataAPI<Schema extends Json = Json> = {
+	/** Deep-merges a root-anchored node into the tree, through the `server:update` hooks. */
+	update: (data: Node<RecursivePartial<Schema>>) => ServerWrite;
+	/** A copy of the node at `path` (`{ value: null }` when there is none). */
+	get: (path: string) => Node;
+	/** Removes `path` and everything below it, through the `server:delete` hooks. */
+	delete: (path: string) => ServerWrite;
+};
+
+type WriteContext<Schema extends Json> = {
+	/** The writer; every field is `null` when the server itself wrote. */
+	client: Client | Nullified<Client>;
+	api: SocketDBServerDataAPI<Schema>;
+};
+
+type ConnectionContext<Schema extends Json> = { client: Client; api: SocketDBServerDataAPI<Schema> };
+
+/**
+ * Every server hook. A hook receives arguments and a context; returning a value
+ * replaces the arguments for the next hook and for SocketDB; throwing stops the action.
+ */
+export type ServerHooks<Schema extends Json = Json> = {
+	/** After `listen` succeeded, before its callback. A throw is reported to `onError`. */
+	'server:init'?: Hook<Record<string, never>, { api: SocketDBServerDataAPI<Schema> }>;
+	/** A client finished its handshake. A throw is reported to `onError`; the client stays connected. */
+	'server:clientConnect'?: Hook<{ id: string }, ConnectionContext<Schema>>;
+	/** A client's connection closed, however it ended. A throw is reported to `onError`. */
+	'server:clientDisconnect'?: Hook<{ id: string }, ConnectionContext<Schema>>;
+	/**
+	 * Before each keep-alive ping. The returned value is sent as the ping's payload.
+	 * A throw says goodbye (`keep-alive-check-failed`) and closes the connection.
+	 */
+	'server:keepAliveCheck'?: Hook<Record<string, unknown>, ConnectionContext<Schema>>;
+	/**
+	 * The client answered a ping with this payload. A throw leaves the client
+	 * unanswered, so it is closed at the next check.
+	 */
+	'server:heartbeat'?: Hook<Record<string, unknown>, ConnectionContext<Schema>>;
+	/**
+	 * Before one write is applied, with that write's root-anchored diff. Called once per
+	 * client `set` (never for several writes merged). A returned value replaces the write;
+	 * a throw refuses it, and the message reaches the writer as the rejection reason.
+	 */
+	'server:update'?: Hook<{ data: Node<RecursivePartial<Schema>> }, WriteContext<Schema>>;
+	/** Before one delete is applied. A returned value replaces the path; a throw refuses the delete. */
+	'server:delete'?: Hook<{ path: string }, WriteContext<Schema>>;
+	/**
+	 * After a write was applied: `data` is what changed (root-anchored) or `deleted` the removed path.
+	 * Runs in commit order; it cannot refuse anything, and a throw is reported to `onError`.
+	 */
+	'server:change'?: Hook<{ revision: number; data?: Node; deleted?: string }, WriteContext<Schema>>;
+};
+
+export type ServerPlugin<Schema extends Json = Json> = Plugin<ServerHooks<Schema>>;
+
+/** Where an error reported to `onError` came from. */
+export type ErrorSource = {
+	/** The hook that threw, if a hook did. */
+	hook?: keyof ServerHooks;
+	/** The client involved, if any. */
+	client?: Client | null;
+};
+
+export type SocketDBServerOptions<Schema extends Json = Json> = {
+	/** Where the tree lives. @default createStore() (in memory) */
+	store?: Store;
+	/**
+	 * Milliseconds during which changes are collected and merged per path before they are
+	 * sent; a write reaches subscribers within one interval. `0` sends at the end of the
+	 * current tick without merging anything away.
+	 * @default 50
+	 */
+	updateInterval?: number;
+	/** The transport. @default createWebsocketServer() */
+	socketServer?: SocketServer<SessionContext>;
+	plugins?: ServerPlugin<Schema>[];
+	/**
+	 * Milliseconds between keep-alive pings; a client that did not answer the previous
+	 * ping is closed. `0` disables keep-alive.
+	 * @default 30000
+	 */
+	keepAliveInterval?: number;
+	/** Bounds on what one client may send; see `Limits`. */
+	limits?: Partial<Limits>;
+	/**
+	 * Receives every error a hook threw and every failure the server could not attribute
+	 * to a request. It must not throw.
+	 * @default logs one line per error with console.error
+	 */
+	onError?: (error: Error, source: ErrorSource) => void;
+};
+
+export type { LeafValue };

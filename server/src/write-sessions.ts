@@ -1,0 +1,96 @@
+import type { SocketDBError } from '@socketdb/core';
+import { SerialQueue } from './serial-queue';
+
+/**
+ * A client's writes across reconnects. The client numbers its writes and resends
+ * unacknowledged ones after a reconnect; the session makes that safe: a write is
+ * applied at most once, and a resent write whose outcome is known gets it again.
+ */
+export class WriteSession {
+	/** Highest sequence number received. */
+	lastSeq = 0;
+	/** Writes received but not yet settled. */
+	readonly inFlight = new Set<number>();
+	/** Refusals not yet confirmed by the client (a resend must see the same refusal). */
+	readonly refusals = new Map<number, SocketDBError>();
+	/** Orders this client's writes and reads, so it always reads its own writes. */
+	readonly queue = new SerialQueue();
+	/** The connection that answers for this session now, if any. */
+	owner: object | undefined;
+	releasedAt = 0;
+
+	constructor(readonly id: string) {}
+
+	/** Forgets refusals the client confirmed. */
+	confirmThrough(seq: number): void {
+		for (const key of this.refusals.keys()) if (key <= seq) this.refusals.delete(key);
+	}
+
+	rememberRefusal(seq: number, error: SocketDBError, max: number): void {
+		this.refusals.set(seq, error);
+		if (this.refusals.size > max) {
+			const oldest = this.refusals.keys().next().value;
+			if (oldest !== undefined) this.refusals.delete(oldest);
+		}
+	}
+}
+
+export type WriteSessionOptions = {
+	/** How long a session outlives its last connection. @default 300000 (5 minutes) */
+	ttlMs: number;
+	/** Most sessions kept; the longest-released ones go first. @default 100000 */
+	maxSessions: number;
+	/** Most unconfirmed refusals kept per session. @default 10000 */
+	maxRefusals: number;
+};
+
+/** All write sessions of a server, keyed by the id each client generates for itself. */
+export class WriteSessions {
+	private readonly sessions = new Map<string, WriteSession>();
+
+	constructor(readonly options: WriteSessionOptions) {}
+
+	/** Takes over (or starts) the session `id` for `owner`. */
+	attach(id: string, owner: object, confirmedThrough: number): WriteSession {
+		let session = this.sessions.get(id);
+		if (session === undefined) {
+			session = new WriteSession(id);
+			this.sessions.set(id, session);
+			this.evictOverflow();
+		} else {
+			// Refresh its position so eviction finds released sessions first.
+			this.sessions.delete(id);
+			this.sessions.set(id, session);
+		}
+		session.owner = owner;
+		session.confirmThrough(confirmedThrough);
+		return session;
+	}
+
+	release(session: WriteSession, owner: object): void {
+		if (session.owner !== owner) return;
+		session.owner = undefined;
+		session.releasedAt = Date.now();
+	}
+
+	/** Drops sessions released longer than the TTL ago. */
+	sweep(now = Date.now()): void {
+		for (const [id, session] of this.sessions) {
+			if (session.owner === undefined && session.inFlight.size === 0 && now - session.releasedAt > this.options.ttlMs) this.sessions.delete(id);
+		}
+	}
+
+	get size(): number {
+		return this.sessions.size;
+	}
+
+	private evictOverflow(): void {
+		if (this.sessions.size <= this.options.maxSessions) return;
+		for (const [id, session] of this.sessions) {
+			if (session.owner === undefined && session.inFlight.size === 0) {
+				this.sessions.delete(id);
+				if (this.sessions.size <= this.options.maxSessions) return;
+			}
+		}
+	}
+}

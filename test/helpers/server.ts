@@ -1,0 +1,80 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SocketDBClient, createWebsocketClient, type SocketDBClientOptions } from '@socketdb/client';
+import { SocketDBServer, createWebsocketServer, type SocketDBServerOptions, type WebsocketServerOptions } from '@socketdb/server';
+
+export type TestServer = {
+	server: ReturnType<typeof SocketDBServer>;
+	http: Server;
+	url: string;
+	port: number;
+	errors: Error[];
+	close(): Promise<void>;
+};
+
+const cleanups: (() => Promise<void> | void)[] = [];
+
+/** Runs every registered cleanup (servers, clients); call from afterEach. */
+export async function cleanup(): Promise<void> {
+	const pending = cleanups.splice(0).reverse();
+	for (const fn of pending) await fn();
+}
+
+/**
+ * Starts a SocketDB server on 127.0.0.1 with a random port.
+ * Errors reported to onError are collected in `errors` instead of being logged.
+ */
+export async function startServer(options: SocketDBServerOptions<any> = {}, transport: WebsocketServerOptions = {}, port = 0): Promise<TestServer> {
+	const http = createServer();
+	await new Promise<void>((resolve) => http.listen(port, '127.0.0.1', resolve));
+	const errors: Error[] = [];
+	const server = SocketDBServer({
+		updateInterval: 0,
+		keepAliveInterval: 0,
+		onError: (error) => errors.push(error),
+		socketServer: createWebsocketServer({ server: http, ...transport }),
+		...options,
+	});
+	await new Promise<void>((resolve) => server.listen(0, resolve));
+	const actualPort = (http.address() as AddressInfo).port;
+	let closed = false;
+	const close = async () => {
+		if (closed) return;
+		closed = true;
+		await server.close();
+		await new Promise<void>((resolve) => http.close(() => resolve()));
+	};
+	cleanups.push(close);
+	return { server, http, url: `ws://127.0.0.1:${actualPort}`, port: actualPort, errors, close };
+}
+
+/** A connected client (disconnected again at cleanup). */
+export function connectClient<Schema extends Record<string, any> = any>(url: string, options: SocketDBClientOptions = {}) {
+	const client = SocketDBClient<Schema>({ socketClient: createWebsocketClient({ reconnectTimeout: 200 }), ...options });
+	client.connect(url);
+	cleanups.push(() => client.disconnect());
+	return client;
+}
+
+/** Resolves when `predicate` holds, polling; rejects after `timeout` ms with `message`. */
+export async function waitFor(predicate: () => boolean, message = 'condition', timeout = 5_000): Promise<void> {
+	const start = Date.now();
+	while (!predicate()) {
+		if (Date.now() - start > timeout) throw new Error(`timed out waiting for ${message}`);
+		await new Promise((resolve) => setTimeout(resolve, 5));
+	}
+}
+
+/** Collects every value a reference's `on` delivers. */
+export function record<T = unknown>(ref: { on: (cb: (data: T | null, meta?: any) => void) => () => void }) {
+	const values: (T | null)[] = [];
+	const metas: unknown[] = [];
+	const stop = ref.on((value, meta) => {
+		values.push(value);
+		metas.push(meta);
+	});
+	cleanups.push(stop);
+	return { values, metas, stop, last: () => values[values.length - 1] };
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
