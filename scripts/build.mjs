@@ -1,10 +1,15 @@
-// Builds every workspace into dist/ (ESM for Node) and the client's browser bundle.
-import { gzipSync } from 'node:zlib';
+// Builds every workspace into dist/ (ESM for Node plus type declarations) and the
+// client's browser bundle. `--browser-only` builds just the bundle; `--quiet` prints nothing.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
 const quiet = process.argv.includes('--quiet');
+const browserOnly = process.argv.includes('--browser-only');
 const log = (line) => quiet || console.log(line);
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
 const shared = {
 	bundle: true,
@@ -15,25 +20,29 @@ const shared = {
 	logLevel: 'warning',
 };
 
+// In dependency order: each package's declarations are built against the ones before it.
 const packages = [
 	{ dir: 'core', entries: ['src/index.ts'], platform: 'neutral', external: ['krog', 'msgpackr'] },
-	{ dir: 'client', entries: ['src/index.ts'], platform: 'node', external: ['@socketdb/core', 'immer', 'ws'] },
 	{ dir: 'server', entries: ['src/index.ts', 'src/bin/start.ts'], platform: 'node', external: ['@socketdb/core', 'ws'] },
+	{ dir: 'client', entries: ['src/index.ts'], platform: 'node', external: ['@socketdb/core', 'immer', 'ws'] },
 	{ dir: 'plugins/validate', entries: ['src/index.ts'], platform: 'node', external: ['@socketdb/core', '@socketdb/server', 'ajv', 'immer'] },
 ];
 
-for (const pkg of packages) {
-	rmSync(`${pkg.dir}/dist`, { recursive: true, force: true });
-	await build({
-		...shared,
-		entryPoints: pkg.entries.map((entry) => `${pkg.dir}/${entry}`),
-		outdir: `${pkg.dir}/dist`,
-		outbase: `${pkg.dir}/src`,
-		platform: pkg.platform,
-		mainFields: ['module', 'main'],
-		external: pkg.external,
-	});
-	log(`built ${pkg.dir}/dist`);
+if (!browserOnly) {
+	for (const pkg of packages) {
+		rmSync(`${pkg.dir}/dist`, { recursive: true, force: true });
+		await build({
+			...shared,
+			entryPoints: pkg.entries.map((entry) => `${pkg.dir}/${entry}`),
+			outdir: `${pkg.dir}/dist`,
+			outbase: `${pkg.dir}/src`,
+			platform: pkg.platform,
+			mainFields: ['module', 'main'],
+			external: pkg.external,
+		});
+		execFileSync(process.execPath, [tsc, '-p', `${pkg.dir}/tsconfig.build.json`], { stdio: 'inherit' });
+		log(`built ${pkg.dir}/dist`);
+	}
 }
 
 const browserBundle = 'client/dist/socketdb-client.browser.js';

@@ -17,9 +17,9 @@ export function mergeNode(target: Node, diff: NodeDiff): NodeDiff | undefined {
 	let applied: NodeDiff | undefined;
 
 	if (isObject(diff.meta)) {
-		const meta = (target.meta ??= createRecord() as Meta);
+		const meta = (target.meta ??= createRecord() as unknown as Meta) as Record<string, unknown>;
 		const metaChange = mergeObject(meta, diff.meta);
-		if (metaChange !== undefined) applied = { meta: metaChange };
+		if (metaChange !== undefined) applied = { meta: metaChange as Meta };
 		else if (isEmptyObject(meta)) delete target.meta;
 	}
 

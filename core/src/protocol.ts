@@ -1,4 +1,4 @@
-import { Packr } from 'msgpackr';
+import { pack, unpackMultiple } from '#msgpack';
 import { SocketDBError } from './errors';
 import type { GoodbyeMessage } from './goodbye';
 import { isObject } from './json';
@@ -63,18 +63,9 @@ export type ServerMessage =
 	| { type: typeof MessageType.GOODBYE; goodbye: GoodbyeMessage }
 	| { type: typeof MessageType.ERROR; code: string; message: string };
 
-const packr = new Packr({
-	useRecords: false,
-	mapsAsObjects: true,
-	variableMapSize: true,
-	int64AsType: 'number',
-	moreTypes: false,
-	structuredClone: false,
-});
-
 /** Encodes one message as MessagePack. Frames are concatenations of these. */
 export function encodeMessage(message: ClientMessage | ServerMessage): Uint8Array {
-	return packr.pack(toTuple(message));
+	return pack(toTuple(message));
 }
 
 /** Encodes several messages into one frame. */
@@ -142,7 +133,7 @@ function toTuple(message: ClientMessage | ServerMessage): unknown[] {
 export function decodeFrame(frame: Uint8Array): unknown[] {
 	if (frame.byteLength === 0) throw new SocketDBError('INVALID_FRAME', 'empty frame');
 	try {
-		return packr.unpackMultiple(frame) as unknown[];
+		return unpackMultiple(frame);
 	} catch (error) {
 		throw new SocketDBError('INVALID_FRAME', `frame is not valid MessagePack: ${(error as Error).message}`);
 	}

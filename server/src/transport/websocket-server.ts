@@ -52,7 +52,7 @@ export function createWebsocketServer(options: WebsocketServerOptions = {}): Web
 
 	async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
 		socket.on('error', () => socket.destroy());
-		let context: SessionContext = {};
+		let context = {} as SessionContext;
 		if (initializeSession !== undefined) {
 			try {
 				const result = await initializeSession({ req });
