@@ -1,0 +1,92 @@
+import type { Server } from 'node:http';
+import { createWebsocketServer, SocketDBServer } from '@socketdb/server';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { buildBrowserBundle, launchChromium, startPageServer } from '../helpers/browser';
+
+declare global {
+	interface Window {
+		db: any;
+		socketdbReady: boolean;
+		seen: unknown[];
+	}
+}
+
+let browser: Browser;
+let http: Server;
+let server: ReturnType<typeof SocketDBServer>;
+let pageUrl: string;
+
+beforeAll(async () => {
+	const bundle = buildBrowserBundle();
+	({ http, url: pageUrl } = await startPageServer(bundle));
+	server = SocketDBServer({ updateInterval: 0, keepAliveInterval: 0, socketServer: createWebsocketServer({ server: http }), onError: () => undefined });
+	server.listen();
+	browser = await launchChromium();
+}, 60_000);
+
+afterAll(async () => {
+	await browser?.close();
+	await server?.close();
+	await new Promise((resolve) => http?.close(resolve));
+});
+
+async function openPage(): Promise<Page> {
+	const page = await browser.newPage();
+	await page.goto(pageUrl);
+	await page.waitForFunction(() => window.socketdbReady === true);
+	return page;
+}
+
+test('two pages stay in sync through a real server', async () => {
+	const writer = await openPage();
+	const reader = await openPage();
+	await reader.evaluate(() => {
+		window.seen = [];
+		window.db.get('board').get('note').on((value: unknown) => window.seen.push(value));
+	});
+	await reader.waitForFunction(() => window.seen.length === 1);
+	expect(await reader.evaluate(() => window.seen[0])).toBe(null);
+
+	await writer.evaluate(() => window.db.get('board').get('note').set({ text: 'hello from page one' }));
+	await reader.waitForFunction(() => window.seen.length === 2);
+	expect(await reader.evaluate(() => window.seen[1])).toEqual({ text: 'hello from page one' });
+
+	await reader.evaluate(() => window.db.get('board').get('note').get('text').set('and back'));
+	await reader.waitForFunction(() => window.seen.length === 3);
+	expect(server.get('board/note/text')).toEqual({ value: 'and back' });
+	await writer.close();
+	await reader.close();
+});
+
+test('in the browser, writes are awaitable and snapshots are frozen', async () => {
+	const page = await openPage();
+	const result = await page.evaluate(async () => {
+		await window.db.get('frozen').set({ list: [1, 2], nested: { a: 1 } });
+		const snapshot = await new Promise<any>((resolve) => window.db.get('frozen').once(resolve));
+		return { frozen: Object.isFrozen(snapshot) && Object.isFrozen(snapshot.list) && Object.isFrozen(snapshot.nested), value: snapshot };
+	});
+	expect(result).toEqual({ frozen: true, value: { list: [1, 2], nested: { a: 1 } } });
+
+	server.intercept('server:update', ({ data }) => {
+		if ((data.value as any).refused !== undefined) throw new Error('not in this test');
+	});
+	const rejection = await page.evaluate(() =>
+		window.db
+			.get('refused')
+			.set(1)
+			.then(
+				() => 'applied',
+				(error: { code: string; message: string }) => `${error.code}: ${error.message}`,
+			),
+	);
+	expect(rejection).toBe('VETOED: not in this test');
+	await page.close();
+});
+
+test('the browser bundle runs without a global WebSocket polyfill and uses the page host by default', async () => {
+	const page = await openPage();
+	const connected = await page.evaluate(() => new Promise<boolean>((resolve) => window.db.get('ping').once(() => resolve(true))));
+	expect(connected).toBe(true);
+	await page.close();
+});

@@ -1,0 +1,54 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser } from 'playwright-core';
+
+export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const BUNDLE = 'client/dist/socketdb-client.browser.js';
+
+/** Launches Debian's headless Chromium (never a downloaded browser) with a fresh profile. */
+export async function launchChromium(): Promise<Browser> {
+	if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}; install it with: apt-get install -y chromium`);
+	return chromium.launch({
+		executablePath: CHROMIUM,
+		headless: true,
+		args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+	});
+}
+
+/** Builds the browser bundle exactly as `npm run build` does and returns its text. */
+export function buildBrowserBundle(): string {
+	execFileSync(process.execPath, ['scripts/build.mjs', '--quiet', '--browser-only'], { stdio: 'inherit' });
+	return readFileSync(BUNDLE, 'utf8');
+}
+
+/**
+ * An HTTP server on 127.0.0.1 serving a page that loads the bundle and exposes a connected
+ * client as `window.db`. Attach a SocketDB server to it so the client's default URL (the
+ * page's own host) reaches the database.
+ */
+export async function startPageServer(bundle: string): Promise<{ http: Server; url: string }> {
+	const page = `<!doctype html><meta charset="utf-8"><title>SocketDB test page</title>
+<script type="module">
+import { SocketDBClient } from '/socketdb-client.browser.js';
+const db = SocketDBClient();
+db.connect();
+window.db = db;
+window.socketdbReady = true;
+</script>`;
+	const http = createServer((req, res) => {
+		if (req.url === '/socketdb-client.browser.js') {
+			res.writeHead(200, { 'Content-Type': 'text/javascript' });
+			res.end(bundle);
+		} else if (req.url === '/') {
+			res.writeHead(200, { 'Content-Type': 'text/html' });
+			res.end(page);
+		} else {
+			res.writeHead(404);
+			res.end();
+		}
+	});
+	await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+	return { http, url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/` };
+}
