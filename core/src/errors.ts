@@ -26,8 +26,6 @@ export const ERROR_CODES = [
 	'UNSUPPORTED_PROTOCOL',
 	/** The server refused the request for this session. */
 	'FORBIDDEN',
-	/** The request could not be completed because the connection or client closed first. */
-	'DISCONNECTED',
 	/** The server failed in a way the request did not cause (a store error, for instance). */
 	'INTERNAL_ERROR',
 ] as const;
