@@ -82,3 +82,19 @@ describe('the small codec speaks the same MessagePack as msgpackr', () => {
 		expect(() => lite.unpackMultiple(new Uint8Array([0xc1]))).toThrow(TypeError);
 	});
 });
+
+describe('hostile keys survive decoding so validation can refuse them', () => {
+	test('msgpackr path keeps a "__proto__" key as an own property, at any depth', () => {
+		const hostile = JSON.parse('{"a": [{"__proto__": {"x": 1}}], "__proto__": {"polluted": true}, "b": "__proto__"}');
+		const [decoded] = full.unpackMultiple(full.pack(hostile)) as [Record<string, unknown>];
+		expect(Object.keys(decoded)).toEqual(['a', '__proto__', 'b']);
+		expect(Object.getPrototypeOf(decoded)).toBe(Object.prototype);
+		expect(Object.keys((decoded['a'] as Record<string, unknown>[])[0]!)).toEqual(['__proto__']);
+		expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+	});
+
+	test('frames without the text take the fast path and decode the same', () => {
+		const value = { a: [1, { b: 'c' }], d: null };
+		expect(full.unpackMultiple(full.pack(value))).toEqual([value]);
+	});
+});
