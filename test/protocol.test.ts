@@ -1,0 +1,303 @@
+import { afterEach, expect, test } from 'vitest';
+import WebSocket from 'ws';
+import {
+	decodeFrame,
+	encodeFrame,
+	MessageType,
+	nodeify,
+	parseServerMessage,
+	PROTOCOL_VERSION,
+	type ClientMessage,
+	type NodeDiff,
+	type ServerMessage,
+} from '@socketdb/core';
+import { cleanup, connectClient, record, startServer, waitFor, type TestServer } from './helpers/server';
+
+const rawSockets: WebSocket[] = [];
+afterEach(async () => {
+	for (const ws of rawSockets.splice(0)) ws.terminate();
+	await cleanup();
+});
+
+type Raw = {
+	ws: WebSocket;
+	messages: ServerMessage[];
+	unreadable: unknown[];
+	closed: () => { code: number; reason: string } | undefined;
+	send: (...messages: ClientMessage[]) => void;
+	sendBytes: (bytes: Uint8Array | string) => void;
+	/** The server's answer (ACK or REJECT) to the write numbered `seq`. */
+	answer: (seq: number) => Promise<Extract<ServerMessage, { type: typeof MessageType.ACK | typeof MessageType.REJECT }>>;
+	/** The next message of `type` received after `from` messages. */
+	next: <T extends ServerMessage['type']>(type: T, from: number) => Promise<Extract<ServerMessage, { type: T }>>;
+};
+
+async function openRaw(url: string): Promise<Raw> {
+	const ws = new WebSocket(url);
+	rawSockets.push(ws);
+	const messages: ServerMessage[] = [];
+	const unreadable: unknown[] = [];
+	let closed: { code: number; reason: string } | undefined;
+	ws.on('message', (data: Buffer, isBinary: boolean) => {
+		if (!isBinary) return unreadable.push(data.toString());
+		for (const raw of decodeFrame(new Uint8Array(data))) {
+			try {
+				messages.push(parseServerMessage(raw));
+			} catch {
+				unreadable.push(raw);
+			}
+		}
+	});
+	ws.on('close', (code, reason) => (closed = { code, reason: reason.toString() }));
+	ws.on('error', () => undefined);
+	await new Promise<void>((resolve, reject) => {
+		ws.once('open', () => resolve());
+		ws.once('error', reject);
+	});
+	const raw: Raw = {
+		ws,
+		messages,
+		unreadable,
+		closed: () => closed,
+		send: (...list) => ws.send(encodeFrame(list), { binary: true }),
+		sendBytes: (bytes) => ws.send(bytes, { binary: typeof bytes !== 'string' }),
+		async answer(seq) {
+			const isAnswer = (message: ServerMessage) => (message.type === MessageType.ACK || message.type === MessageType.REJECT) && message.seq === seq;
+			await waitFor(() => messages.some(isAnswer), `the answer to write ${seq}`);
+			return messages.find(isAnswer) as never;
+		},
+		async next(type, from) {
+			let found: ServerMessage | undefined;
+			await waitFor(() => (found = messages.slice(from).find((message) => message.type === type)) !== undefined, `message type ${type}`);
+			return found as never;
+		},
+	};
+	return raw;
+}
+
+const hello = (protocol = PROTOCOL_VERSION): ClientMessage => ({ type: MessageType.HELLO, protocol, session: `raw-${Math.random()}`, acked: 0, info: {} });
+
+async function handshake(url: string): Promise<Raw> {
+	const raw = await openRaw(url);
+	raw.send(hello());
+	await raw.next(MessageType.WELCOME, 0);
+	return raw;
+}
+
+/** A server holding some data, and a normal client proving it still serves. */
+async function seededServer(): Promise<TestServer & { initial: unknown }> {
+	const testServer = await startServer();
+	await testServer.server.update(nodeify({ users: { 1: { name: 'Ada' } }, a: { b: 1 } }));
+	return { ...testServer, initial: JSON.parse(JSON.stringify(testServer.server.get(''))) };
+}
+
+async function expectStillServing(testServer: TestServer & { initial: unknown }): Promise<void> {
+	expect(JSON.parse(JSON.stringify(testServer.server.get('')))).toEqual(testServer.initial);
+	const writer = connectClient(testServer.url);
+	const reader = connectClient(testServer.url);
+	const seen = record(reader.get('users').get('1'));
+	await waitFor(() => seen.values.length === 1, 'the current value');
+	expect(seen.last()).toEqual({ name: 'Ada' });
+	await writer.get('users').get('1').get('name').set('Grace');
+	await waitFor(() => seen.values.length === 2, 'the new value');
+	expect(seen.last()).toEqual({ name: 'Grace' });
+}
+
+function expectPrototypeUntouched(): void {
+	expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(PROTOTYPE_KEYS);
+	const probe = {} as Record<string, unknown>;
+	for (const key of ['x', 'value', 'polluted', 'meta']) expect(probe[key], key).toBe(undefined);
+}
+const PROTOTYPE_KEYS = Object.getOwnPropertyNames(Object.prototype).sort();
+
+test('a client that speaks PROTOCOL_VERSION gets WELCOME with its id', async () => {
+	const { server, url } = await startServer();
+	const raw = await openRaw(url);
+	raw.send(hello());
+	const welcome = await raw.next(MessageType.WELCOME, 0);
+	expect(welcome).toEqual({ type: MessageType.WELCOME, protocol: PROTOCOL_VERSION, id: expect.any(String) });
+	await waitFor(() => server.getClients().length === 1, 'the client to be listed');
+	expect(server.getClients()[0]!.id).toBe(welcome.id);
+});
+
+test('HELLO with an unsupported protocol version gets GOODBYE unsupported-protocol with a clear message, then the socket closes', async () => {
+	const { server, url } = await startServer();
+	const raw = await openRaw(url);
+	raw.send(hello(PROTOCOL_VERSION + 98));
+	const goodbye = await raw.next(MessageType.GOODBYE, 0);
+	expect(goodbye.goodbye).toMatchObject({ reason: 'unsupported-protocol' });
+	const message = (goodbye.goodbye as { message?: string }).message ?? '';
+	expect(message).toContain(String(PROTOCOL_VERSION));
+	expect(message).toContain(String(PROTOCOL_VERSION + 98));
+	await waitFor(() => raw.closed() !== undefined, 'the socket to close');
+	expect(raw.messages.some((each) => each.type === MessageType.WELCOME)).toBe(false);
+	expect(server.getClients()).toEqual([]);
+});
+
+test("a first message that is not HELLO gets goodbye 'protocol-error', then the socket closes", async () => {
+	const { server, url } = await startServer();
+	const raw = await openRaw(url);
+	raw.send({ type: MessageType.SET, seq: 1, path: 'x', node: { value: 1 } });
+	const goodbye = await raw.next(MessageType.GOODBYE, 0);
+	expect(goodbye.goodbye).toMatchObject({ reason: 'protocol-error', message: expect.any(String) });
+	await waitFor(() => raw.closed() !== undefined, 'the socket to close');
+	expect(server.get('x').value).toBe(null);
+	expect(raw.messages.some((each) => each.type === MessageType.WELCOME)).toBe(false);
+});
+
+test("a first frame that is not MessagePack gets goodbye 'protocol-error'", async () => {
+	const { url } = await startServer();
+	const raw = await openRaw(url);
+	raw.sendBytes('hello?');
+	const goodbye = await raw.next(MessageType.GOODBYE, 0);
+	expect(goodbye.goodbye).toMatchObject({ reason: 'protocol-error' });
+	await waitFor(() => raw.closed() !== undefined, 'the socket to close');
+});
+
+test('a text frame after the handshake gets ERROR INVALID_FRAME', async () => {
+	const testServer = await seededServer();
+	const raw = await handshake(testServer.url);
+	const from = raw.messages.length;
+	raw.sendBytes('{"type":"set","path":"x","value":1}');
+	const error = await raw.next(MessageType.ERROR, from);
+	expect(error).toMatchObject({ code: 'INVALID_FRAME', message: expect.any(String) });
+	expect(raw.closed()).toBe(undefined);
+	await expectStillServing(testServer);
+});
+
+test('random bytes and a truncated MessagePack frame get ERROR INVALID_FRAME', async () => {
+	const testServer = await seededServer();
+	const raw = await handshake(testServer.url);
+
+	let from = raw.messages.length;
+	// 0xde starts a map of 0xbeef entries that never come.
+	raw.sendBytes(Uint8Array.from([0xde, 0xbe, 0xef, 0x93, 0x07, 0xa2, 0x11, 0xff, 0x42, 0xd9]));
+	expect(await raw.next(MessageType.ERROR, from)).toMatchObject({ code: 'INVALID_FRAME' });
+
+	from = raw.messages.length;
+	const frame = encodeFrame([{ type: MessageType.SET, seq: 1, path: 'users/2', node: nodeify({ name: 'a rather long name that gets cut off' }) }]);
+	raw.sendBytes(frame.subarray(0, frame.byteLength - 10));
+	expect(await raw.next(MessageType.ERROR, from)).toMatchObject({ code: 'INVALID_FRAME' });
+
+	// A frame that decodes but holds no message.
+	from = raw.messages.length;
+	raw.sendBytes(Uint8Array.from([0x2a]));
+	expect(await raw.next(MessageType.ERROR, from)).toMatchObject({ code: 'INVALID_MESSAGE' });
+
+	expect(raw.closed()).toBe(undefined);
+	await expectStillServing(testServer);
+	expectPrototypeUntouched();
+});
+
+test('an unknown message type gets ERROR INVALID_MESSAGE; the connection keeps working', async () => {
+	const testServer = await seededServer();
+	const raw = await handshake(testServer.url);
+	const from = raw.messages.length;
+	// fixarray(2) [99, "x"]
+	raw.sendBytes(Uint8Array.from([0x92, 0x63, 0xa1, 0x78]));
+	const error = await raw.next(MessageType.ERROR, from);
+	expect(error).toMatchObject({ code: 'INVALID_MESSAGE', message: expect.stringContaining('99') });
+
+	// A malformed SET (seq present, no node) is refused by its number.
+	const before = raw.messages.length;
+	raw.sendBytes(Uint8Array.from([0x93, 0x02, 0x05, 0xa1, 0x78]));
+	expect(await raw.next(MessageType.REJECT, before)).toMatchObject({ seq: 5, code: 'INVALID_MESSAGE' });
+
+	// The same connection still writes.
+	const after = raw.messages.length;
+	raw.send({ type: MessageType.SET, seq: 6, path: 'raw', node: { value: 'ok' } });
+	expect(await raw.next(MessageType.ACK, after)).toEqual({ type: MessageType.ACK, seq: 6 });
+	expect(testServer.server.get('raw').value).toBe('ok');
+});
+
+test('a SET with a bad path gets REJECT INVALID_PATH', async () => {
+	const testServer = await seededServer();
+	const raw = await handshake(testServer.url);
+	const paths = ['a//b', '__proto__/x', 'users/__proto__', 'constructor/prototype', 'a/prototype/b'];
+	let seq = 1;
+	for (const path of paths) {
+		raw.send({ type: MessageType.SET, seq, path, node: { value: { polluted: { value: true } } } });
+		const answer = await raw.answer(seq);
+		expect(answer, path).toMatchObject({ type: MessageType.REJECT, seq, code: 'INVALID_PATH', message: expect.any(String) });
+		seq++;
+	}
+	const from = raw.messages.length;
+	raw.send({ type: MessageType.DELETE, seq, path: '__proto__' });
+	expect(await raw.next(MessageType.REJECT, from)).toMatchObject({ seq, code: 'INVALID_PATH' });
+	seq++;
+
+	// Subscriptions to bad paths are refused too.
+	const subFrom = raw.messages.length;
+	raw.send({ type: MessageType.SUBSCRIBE, path: '__proto__' });
+	expect(await raw.next(MessageType.ERROR, subFrom)).toMatchObject({ code: 'INVALID_PATH' });
+
+	expect(raw.closed()).toBe(undefined);
+	expectPrototypeUntouched();
+	await expectStillServing(testServer);
+});
+
+/** Sends each case as a SET to `users/1` and collects the code of each answer ('accepted' for an ACK). */
+async function answersFor(raw: Raw, cases: [string, NodeDiff][]): Promise<Record<string, string>> {
+	const answers: Record<string, string> = {};
+	let seq = 1;
+	for (const [name, node] of cases) {
+		raw.send({ type: MessageType.SET, seq, path: 'users/1', node });
+		const answer = await raw.answer(seq);
+		answers[name] = answer.type === MessageType.REJECT ? answer.code : 'accepted';
+		seq++;
+	}
+	return answers;
+}
+
+test('a SET whose node has reserved keys (constructor, prototype), unknown fields or non-JSON values gets REJECT INVALID_VALUE', async () => {
+	const testServer = await seededServer();
+	const raw = await handshake(testServer.url);
+	const cases: [string, NodeDiff][] = [
+		['constructor key in a value', { value: { constructor: { value: { prototype: { value: { polluted: { value: true } } } } } } }],
+		['prototype key in a value', { value: { prototype: { value: 1 } } }],
+		['constructor key in meta', { value: 1, meta: { constructor: { polluted: true } } }],
+		['constructor key in a leaf object', { value: [{ constructor: 1 }] }],
+		['unknown node field', { value: 1, polluted: true } as NodeDiff],
+		['Date value (msgpack timestamp ext)', { value: new Date(0) }],
+		['Date in meta', { value: 1, meta: { at: new Date(0) } }],
+		['binary value', { value: new Uint8Array([1, 2, 3]) }],
+	];
+	expect(await answersFor(raw, cases)).toEqual(Object.fromEntries(cases.map(([name]) => [name, 'INVALID_VALUE'])));
+	expect(raw.closed()).toBe(undefined);
+	expectPrototypeUntouched();
+	await expectStillServing(testServer);
+});
+
+test('a SET whose node has a __proto__ key gets REJECT INVALID_VALUE and leaves the tree unchanged', async () => {
+	const testServer = await seededServer();
+	const raw = await handshake(testServer.url);
+	// JSON.parse makes "__proto__" an own key, so it is encoded into the MessagePack map.
+	const cases: [string, NodeDiff][] = [
+		['__proto__ key in a value', JSON.parse('{"value":{"__proto__":{"value":{"polluted":{"value":true}}}}}') as NodeDiff],
+		['__proto__ key in meta', JSON.parse('{"value":1,"meta":{"__proto__":{"polluted":true}}}') as NodeDiff],
+		['__proto__ key deep in a leaf array', JSON.parse('{"value":[{"__proto__":{"polluted":true}}]}') as NodeDiff],
+	];
+	expect(await answersFor(raw, cases)).toEqual(Object.fromEntries(cases.map(([name]) => [name, 'INVALID_VALUE'])));
+	expect(raw.closed()).toBe(undefined);
+	expectPrototypeUntouched();
+	await expectStillServing(testServer);
+});
+
+test('a resent write number is not applied twice; a HELLO after the handshake is an error', async () => {
+	const testServer = await seededServer();
+	const raw = await handshake(testServer.url);
+	let from = raw.messages.length;
+	raw.send({ type: MessageType.SET, seq: 1, path: 'a/b', node: { value: 2 } });
+	expect(await raw.next(MessageType.ACK, from)).toEqual({ type: MessageType.ACK, seq: 1 });
+	expect(testServer.server.get('a/b').value).toBe(2);
+	testServer.server.update(nodeify({ a: { b: 3 } }));
+	from = raw.messages.length;
+	raw.send({ type: MessageType.SET, seq: 1, path: 'a/b', node: { value: 2 } });
+	expect(await raw.next(MessageType.ACK, from)).toEqual({ type: MessageType.ACK, seq: 1 });
+	expect(testServer.server.get('a/b').value).toBe(3);
+
+	from = raw.messages.length;
+	raw.send(hello());
+	expect(await raw.next(MessageType.ERROR, from)).toMatchObject({ code: 'INVALID_MESSAGE' });
+	expect(raw.closed()).toBe(undefined);
+});
