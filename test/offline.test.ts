@@ -141,6 +141,9 @@ test('after a server restart the client resubscribes: new changes arrive and key
 	expect(items.last()).toEqual({ a: 10, c: 3 });
 	expect(leaf.last()).toBe(null);
 	await waitFor(() => otherKeys.includes('z'), 'the key added meanwhile');
+	// Keys that stayed are not announced again after the reconnect.
+	expect(itemKeys.filter((key) => key === 'a' || key === 'c').sort()).toEqual(['a', 'c']);
+	expect(otherKeys.filter((key) => key === 'x')).toEqual(['x']);
 
 	// Changes made after the restart reach the subscriber.
 	const writer = connectClient(second.url);

@@ -124,9 +124,14 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 				return;
 			case MessageType.KEYS:
 				// Removals are announced before additions, so a key deleted and re-added is reported again.
-				if (!subscriptions.applyKeys(message.path, message.reset, [], message.removed)) return;
+				if (!subscriptions.applyKeys(message.path, { removeAll: message.reset, removed: message.removed })) return;
 				listeners.refreshKeys(message.path);
-				subscriptions.applyKeys(message.path, false, message.added, []);
+				subscriptions.applyKeys(message.path, { added: message.added });
+				return listeners.refreshKeys(message.path);
+			case MessageType.KEYS_SNAPSHOT:
+				// The full list replaces what the client holds; listeners keep the keys they already announced.
+				if (!subscriptions.applyKeys(message.path, { removeAll: true })) return;
+				subscriptions.applyKeys(message.path, { added: message.keys });
 				return listeners.refreshKeys(message.path);
 			case MessageType.PING:
 				return heartbeat(message.payload);

@@ -74,13 +74,20 @@ export class ServerSubscriptions {
 		return true;
 	}
 
-	/** A key change arrived for a keys subscription; false when the client no longer holds it. */
-	applyKeys(path: string, reset: boolean, added: readonly string[], removed: readonly string[]): boolean {
+	/**
+	 * Applies a key change of a keys subscription in two steps, so listeners can be told about
+	 * removals before additions (a key removed and added again is then announced again).
+	 * Returns false when the client no longer holds the subscription.
+	 */
+	applyKeys(path: string, change: { removeAll?: boolean; removed?: readonly string[] } | { added: readonly string[] }): boolean {
 		const subscription = this.keys.get(path);
 		if (subscription === undefined) return false;
-		if (reset) subscription.keys.clear();
-		for (const key of removed) subscription.keys.delete(key);
-		for (const key of added) subscription.keys.add(key);
+		if ('added' in change) {
+			for (const key of change.added) subscription.keys.add(key);
+		} else {
+			if (change.removeAll === true) subscription.keys.clear();
+			for (const key of change.removed ?? []) subscription.keys.delete(key);
+		}
 		subscription.loaded = true;
 		return true;
 	}

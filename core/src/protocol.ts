@@ -31,6 +31,7 @@ export const MessageType = {
 	PING: 26,
 	GOODBYE: 27,
 	ERROR: 28,
+	KEYS_SNAPSHOT: 29,
 } as const;
 
 /** What a client says about itself in its first message. */
@@ -59,6 +60,7 @@ export type ServerMessage =
 	| { type: typeof MessageType.SNAPSHOT; path: string; node: NodeDiff | null }
 	| { type: typeof MessageType.DATA; path: string; ops: DataOp[] }
 	| { type: typeof MessageType.KEYS; path: string; reset: boolean; added: string[]; removed: string[] }
+	| { type: typeof MessageType.KEYS_SNAPSHOT; path: string; keys: string[] }
 	| { type: typeof MessageType.PING; payload: Record<string, unknown> }
 	| { type: typeof MessageType.GOODBYE; goodbye: GoodbyeMessage }
 	| { type: typeof MessageType.ERROR; code: string; message: string };
@@ -118,6 +120,8 @@ function toTuple(message: ClientMessage | ServerMessage): unknown[] {
 			return [message.type, message.path, message.ops];
 		case MessageType.KEYS:
 			return [message.type, message.path, message.reset, message.added, message.removed];
+		case MessageType.KEYS_SNAPSHOT:
+			return [message.type, message.path, message.keys];
 		case MessageType.GOODBYE:
 			return [message.type, message.goodbye];
 		case MessageType.ERROR:
@@ -244,6 +248,11 @@ export function parseServerMessage(raw: unknown): ServerMessage {
 			const removed = tuple[4];
 			if (!Array.isArray(added) || !Array.isArray(removed)) invalid('keys must carry lists of keys');
 			return { type, path: expectString(tuple[1], 'path'), reset: tuple[2] === true, added: added as string[], removed: removed as string[] };
+		}
+		case MessageType.KEYS_SNAPSHOT: {
+			const keys = tuple[2];
+			if (!Array.isArray(keys)) invalid('a keys snapshot must carry a list of keys');
+			return { type, path: expectString(tuple[1], 'path'), keys: keys as string[] };
 		}
 		case MessageType.PING:
 			return { type, payload: expectRecord(tuple[1], 'keep-alive payload') };

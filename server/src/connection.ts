@@ -280,7 +280,7 @@ export class ClientConnection implements Subscriber {
 					fanout.subscribeKeys(this, path);
 					this.keysPaths.add(path);
 					const value = store.get(path)?.value;
-					return this.send({ type: MessageType.KEYS, path, reset: true, added: isObject(value) ? Object.keys(value) : [], removed: [] });
+					return this.send({ type: MessageType.KEYS_SNAPSHOT, path, keys: isObject(value) ? Object.keys(value) : [] });
 				}
 				case MessageType.UNSUBSCRIBE_KEYS:
 					fanout.unsubscribeKeys(this, path);
