@@ -1,4 +1,4 @@
-import { forEachTrieNode, isObject, parsePath, PathTrie, type Meta, type Node, type NodeDiff, type TrieNode } from '@socketdb/core';
+import { forEachCommonChild, forEachTrieNode, isObject, parsePath, PathTrie, type Meta, type Node, type NodeDiff, type TrieNode } from '@socketdb/core';
 
 const UNSEEN = Symbol('unseen');
 
@@ -131,10 +131,7 @@ export class Listeners {
 		if (node.children === undefined) return;
 		const value = diff.value;
 		if (isObject(value)) {
-			for (const [key, child] of [...node.children]) {
-				const next = value[key];
-				if (next !== undefined) this.refreshAlong(child, next as NodeDiff);
-			}
+			forEachCommonChild(node, value, (child, next) => this.refreshAlong(child, next as NodeDiff));
 		} else if (value !== undefined) {
 			for (const child of [...node.children.values()]) forEachTrieNode(child, (each) => this.refreshNode(each));
 		}

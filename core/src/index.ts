@@ -7,7 +7,7 @@ export { anchorAtPath, cloneJson, cloneNode, diffAt, leafEquals, mergeNode, merg
 export { hasChildNodes, isNode, nodeify, unwrap } from './node';
 export type { Meta, Node, NodeDiff } from './node';
 export { invalidKeyReason, invalidPathReason, isChildPath, joinPath, lastSegment, normalizePath, parentPath, parsePath, RESERVED_KEYS } from './path';
-export { forEachTrieNode, PathTrie, TrieNode } from './path-trie';
+export { forEachCommonChild, forEachTrieNode, PathTrie, TrieNode } from './path-trie';
 export { definePlugin, HookPipeline } from './plugin';
 export type { Hook, Plugin } from './plugin';
 export { concatBytes, decodeFrame, encodeFrame, encodeMessage, MessageType, parseClientMessage, parseServerMessage, PROTOCOL_VERSION } from './protocol';

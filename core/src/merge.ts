@@ -28,8 +28,8 @@ export function mergeNode(target: Node, diff: NodeDiff): NodeDiff | undefined {
 
 	if (isObject(value)) {
 		if (isEmptyObject(value)) return applied;
-		if (!isObject(target.value)) target.value = createRecord<Node>();
-		const children = target.value as Record<string, Node>;
+		// Over a leaf, children go into a new map that replaces the leaf only if one of them changes.
+		const children = isObject(target.value) ? (target.value as Record<string, Node>) : createRecord<Node>();
 		let changedChildren: Record<string, NodeDiff> | undefined;
 		for (const key of Object.keys(value)) {
 			const childDiff = value[key];
@@ -42,12 +42,15 @@ export function mergeNode(target: Node, diff: NodeDiff): NodeDiff | undefined {
 			if (created) children[key] = child;
 			(changedChildren ??= createRecord<NodeDiff>())[key] = childChange;
 		}
-		if (changedChildren !== undefined) (applied ??= {}).value = changedChildren;
+		if (changedChildren === undefined) return applied;
+		target.value = children;
+		(applied ??= {}).value = changedChildren;
 		return applied;
 	}
 
 	if (!isObject(target.value) && leafEquals(target.value, value)) return applied;
-	target.value = value;
+	// The tree keeps its own copy of arrays, so nobody can change it by mutating what they wrote.
+	target.value = cloneJson(value);
 	(applied ??= {}).value = value;
 	return applied;
 }
@@ -70,7 +73,7 @@ export function mergeObject(target: Record<string, unknown>, source: Record<stri
 			const sub = mergeObject(current as Record<string, unknown>, next);
 			if (sub !== undefined) (changed ??= createRecord())[key] = sub;
 		} else if (!leafEquals(target[key], next)) {
-			target[key] = next;
+			target[key] = cloneJson(next);
 			(changed ??= createRecord())[key] = next;
 		}
 	}

@@ -110,3 +110,24 @@ export function forEachTrieNode<T>(node: TrieNode<T>, visit: (node: TrieNode<T>)
 	if (node.children === undefined) return;
 	for (const child of [...node.children.values()]) forEachTrieNode(child, visit);
 }
+
+/**
+ * Calls `visit` for every key present both below `trie` and in `children`, iterating the
+ * smaller side: a change never pays for items filed under siblings it does not touch.
+ */
+export function forEachCommonChild<T>(trie: TrieNode<T>, children: Record<string, unknown>, visit: (child: TrieNode<T>, value: unknown) => void): void {
+	const subscribed = trie.children;
+	if (subscribed === undefined) return;
+	const keys = Object.keys(children);
+	if (keys.length <= subscribed.size) {
+		for (const key of keys) {
+			const child = subscribed.get(key);
+			if (child !== undefined) visit(child, children[key]);
+		}
+		return;
+	}
+	for (const [key, child] of subscribed) {
+		const value = children[key];
+		if (value !== undefined) visit(child, value);
+	}
+}

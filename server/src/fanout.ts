@@ -1,4 +1,4 @@
-import { cloneNode, encodeMessage, forEachTrieNode, isEmptyObject, isObject, mergeNode, MessageType, parsePath, PathTrie, type DataOp, type Node, type NodeDiff, type Store, type TrieNode } from '@socketdb/core';
+import { cloneNode, encodeMessage, forEachCommonChild, forEachTrieNode, isEmptyObject, isObject, mergeNode, MessageType, parsePath, PathTrie, type DataOp, type Node, type NodeDiff, type Store, type TrieNode } from '@socketdb/core';
 
 /** Someone who receives encoded messages (a connection). */
 export interface Subscriber {
@@ -72,11 +72,9 @@ export class FanOut {
 					}
 				}
 			}
-			if (trie.children === undefined) return;
-			for (const [key, child] of trie.children) {
-				const next = node.value[key];
+			forEachCommonChild(trie, node.value, (child, next) => {
 				if (isObject(next)) visit(child, next as NodeDiff);
-			}
+			});
 		};
 		visit(this.keys.root, diff);
 		return probe;
@@ -156,10 +154,7 @@ export class FanOut {
 		if (trie.children === undefined) return;
 		const value = diff.value;
 		if (isObject(value)) {
-			for (const [key, child] of trie.children) {
-				const next = value[key];
-				if (next !== undefined) this.walkValues(child, next as NodeDiff);
-			}
+			forEachCommonChild(trie, value, (child, next) => this.walkValues(child, next as NodeDiff));
 		} else if (value !== undefined) {
 			// The node became a leaf: every path below it is gone.
 			for (const child of trie.children.values()) this.forEachSubscribedBelow(child, (node) => this.queueData(node.path, ''));
@@ -180,11 +175,7 @@ export class FanOut {
 				if (added.length > 0) this.queueKeys(trie.path, (pending) => added.forEach((key) => pending.added.add(key)));
 			}
 		}
-		if (trie.children === undefined) return;
-		for (const [key, child] of trie.children) {
-			const next = value[key];
-			if (next !== undefined) this.walkKeys(child, next as NodeDiff, probe);
-		}
+		forEachCommonChild(trie, value, (child, next) => this.walkKeys(child, next as NodeDiff, probe));
 	}
 
 	private forEachSubscribedBelow(node: TrieNode<Subscriber>, visit: (node: TrieNode<Subscriber>) => void): void {
