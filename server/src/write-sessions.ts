@@ -55,12 +55,9 @@ export class WriteSessions {
 		let session = this.sessions.get(id);
 		if (session === undefined) {
 			session = new WriteSession(id);
+			session.owner = owner;
 			this.sessions.set(id, session);
 			this.evictOverflow();
-		} else {
-			// Refresh its position so eviction finds released sessions first.
-			this.sessions.delete(id);
-			this.sessions.set(id, session);
 		}
 		session.owner = owner;
 		session.confirmThrough(confirmedThrough);
@@ -71,6 +68,9 @@ export class WriteSessions {
 		if (session.owner !== owner) return;
 		session.owner = undefined;
 		session.releasedAt = Date.now();
+		// Released sessions sit at the end in release order, so eviction takes the longest-released first.
+		this.sessions.delete(session.id);
+		this.sessions.set(session.id, session);
 	}
 
 	/** Drops sessions released longer than the TTL ago. */
