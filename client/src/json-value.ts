@@ -2,7 +2,7 @@ import { RESERVED_KEYS, SocketDBError } from '@socketdb/core';
 
 /**
  * Copies a value the app wants to write into plain JSON, the way `JSON.stringify`
- * would: `toJSON()` is honoured (dates become strings), `undefined` and functions are
+ * would: `toJSON()` is honoured (dates become strings, boxed primitives unwrap), `undefined` and functions are
  * dropped from objects and become `null` in arrays, non-finite numbers become `null`.
  * The copy is the client's own, so the app may keep changing its object.
  *
@@ -23,13 +23,17 @@ function copy(value: unknown, ancestors: Set<object>): unknown {
 			throw new SocketDBError('INVALID_VALUE', 'bigints cannot be stored; convert them to strings or numbers');
 		case 'object': {
 			if (value === null) return null;
+			if (value instanceof Number || value instanceof String || value instanceof Boolean) return copy(value.valueOf(), ancestors);
 			const withJson = value as { toJSON?: () => unknown };
 			if (typeof withJson.toJSON === 'function') return copy(withJson.toJSON(), ancestors);
 			if (ancestors.has(value)) throw new SocketDBError('INVALID_VALUE', 'circular structures cannot be stored');
 			ancestors.add(value);
 			let result: unknown;
 			if (Array.isArray(value)) {
-				result = value.map((item) => copy(item, ancestors) ?? null);
+				// Indices, not map(): holes become null like JSON.stringify makes them.
+				const items: unknown[] = new Array(value.length);
+				for (let i = 0; i < value.length; i++) items[i] = copy(value[i], ancestors) ?? null;
+				result = items;
 			} else {
 				const object: Record<string, unknown> = {};
 				for (const key of Object.keys(value)) {

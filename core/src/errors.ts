@@ -49,14 +49,14 @@ export function isErrorCode(code: unknown): code is ErrorCode {
  */
 export class SocketDBError extends Error {
 	readonly code: ErrorCode;
-	/** Extra JSON data the server attached (for example a validator's findings). */
-	readonly details?: unknown;
+	/** Extra JSON data the server attached (for example a validator's findings); absent when there is none. */
+	declare readonly details?: unknown;
 
 	constructor(code: ErrorCode, message: string, details?: unknown) {
 		super(message);
 		this.name = 'SocketDBError';
 		this.code = code;
-		if (details !== undefined) this.details = details;
+		if (details !== undefined) Object.defineProperty(this, 'details', { value: details, enumerable: true });
 	}
 }
 

@@ -1,4 +1,4 @@
-import { Packr, Unpackr } from 'msgpackr';
+import { C1, Packr, Unpackr } from 'msgpackr';
 
 /**
  * MessagePack through msgpackr (fast, with a native decoder in Node). The browser
@@ -26,8 +26,18 @@ export function pack(value: unknown): Uint8Array {
 }
 
 export function unpackMultiple(bytes: Uint8Array): unknown[] {
-	if (!containsProto(bytes)) return packr.unpackMultiple(bytes) as unknown[];
-	return (mapUnpackr.unpackMultiple(bytes) as unknown[]).map(mapsToObjects);
+	const values = containsProto(bytes) ? (mapUnpackr.unpackMultiple(bytes) as unknown[]).map(mapsToObjects) : (packr.unpackMultiple(bytes) as unknown[]);
+	// msgpackr decodes 0xC1, a type byte MessagePack never uses, to a marker object instead of
+	// failing. Only frames holding that byte at all (as a type or inside other data) are searched.
+	if (bytes.includes(0xc1) && values.some(holdsC1)) throw new TypeError('0xC1 is not a MessagePack type');
+	return values;
+}
+
+function holdsC1(value: unknown): boolean {
+	if (value === C1) return true;
+	if (typeof value !== 'object' || value === null) return false;
+	for (const item of Array.isArray(value) ? value : Object.values(value)) if (holdsC1(item)) return true;
+	return false;
 }
 
 function containsProto(bytes: Uint8Array): boolean {

@@ -219,8 +219,11 @@ export function parseServerMessage(raw: unknown): ServerMessage {
 	const tuple = expectTuple(raw);
 	const type = tuple[0];
 	switch (type) {
-		case MessageType.WELCOME:
-			return { type, protocol: Number(tuple[1]), id: expectString(tuple[2], 'client id') };
+		case MessageType.WELCOME: {
+			const protocol = tuple[1];
+			if (typeof protocol !== 'number') invalid('welcome must carry a protocol version');
+			return { type, protocol, id: expectString(tuple[2], 'client id') };
+		}
 		case MessageType.ACK:
 			return { type, seq: expectSeq(tuple[1]) };
 		case MessageType.REJECT: {
