@@ -1,0 +1,448 @@
+import { describe, expect, test } from 'vitest';
+import { SocketDBError } from './errors';
+import { concatBytes, decodeFrame, encodeFrame, encodeMessage, MessageType, parseClientMessage, parseServerMessage, PROTOCOL_VERSION } from './protocol';
+import type { ClientMessage, ServerMessage } from './protocol';
+import { createRecord } from './json';
+import type { NodeDiff } from './node';
+import { validateNodeDiff } from './validate';
+
+/** A small seeded PRNG (mulberry32), so random cases are the same on every run. */
+function random(seed: number): () => number {
+	return () => {
+		seed |= 0;
+		seed = (seed + 0x6d2b79f5) | 0;
+		let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+		t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+	};
+}
+
+function errorOf(run: () => unknown): unknown {
+	try {
+		run();
+	} catch (error) {
+		return error;
+	}
+	throw new Error('expected a throw');
+}
+
+function expectCode(run: () => unknown, code: string): void {
+	const error = errorOf(run);
+	expect(error).toBeInstanceOf(SocketDBError);
+	expect((error as SocketDBError).code).toBe(code);
+}
+
+const node = {
+	value: {
+		name: { value: 'Ada Lovelace ✓ 日本語 🚀' },
+		age: { value: 36 },
+		ratio: { value: -0.125 },
+		big: { value: 2 ** 40 + 1 },
+		negative: { value: -1_000_000 },
+		flags: { value: [true, false, null, 1.5, 'x', [1, [2]], { nested: { deep: 'yes' } }] },
+		nothing: { value: null },
+		empty: { value: '' },
+		meta: { value: {}, meta: { updated: 1_700_000_000_000, by: { id: 'u1' }, tags: ['a'] } },
+	},
+	meta: { root: true },
+};
+
+const clientMessages: ClientMessage[] = [
+	{ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, session: 'session-abc', acked: 41, info: { version: '1.2.3' } },
+	{ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, session: 's', acked: 0, info: {} },
+	{ type: MessageType.SET, seq: 1, path: 'users/1', node },
+	{ type: MessageType.SET, seq: 2, path: '', node: { meta: { only: 'meta' } } },
+	{ type: MessageType.SET, seq: 3, path: 'a', node: { value: 5 } },
+	{ type: MessageType.DELETE, seq: 4, path: 'users/1' },
+	{ type: MessageType.DELETE, seq: Number.MAX_SAFE_INTEGER, path: '' },
+	{ type: MessageType.SUBSCRIBE, path: 'users' },
+	{ type: MessageType.SUBSCRIBE, path: '' },
+	{ type: MessageType.UNSUBSCRIBE, path: 'users' },
+	{ type: MessageType.SUBSCRIBE_KEYS, path: 'users' },
+	{ type: MessageType.UNSUBSCRIBE_KEYS, path: 'users' },
+	{ type: MessageType.PONG, payload: { time: 123, nested: { list: [1, 2] } } },
+	{ type: MessageType.PONG, payload: {} },
+];
+
+const serverMessages: ServerMessage[] = [
+	{ type: MessageType.WELCOME, protocol: PROTOCOL_VERSION, id: 'client-1' },
+	{ type: MessageType.ACK, seq: 7 },
+	{ type: MessageType.REJECT, seq: 8, code: 'VETOED', message: 'no' },
+	{ type: MessageType.REJECT, seq: 9, code: 'VETOED', message: 'schema', details: [{ instancePath: '/a', message: 'must be number' }] },
+	{ type: MessageType.SNAPSHOT, path: 'users', node },
+	{ type: MessageType.SNAPSHOT, path: 'missing', node: null },
+	{ type: MessageType.DATA, path: 'users', ops: [{ value: { a: { value: 1 } } }, 'a', '', { meta: { x: 1 } }, { value: [1, 2] }] },
+	{ type: MessageType.DATA, path: '', ops: [] },
+	{ type: MessageType.KEYS, path: 'users', reset: false, added: ['1', '2'], removed: ['3'] },
+	{ type: MessageType.KEYS, path: 'users', reset: true, added: [], removed: [] },
+	{ type: MessageType.KEYS_SNAPSHOT, path: 'users', keys: ['1', '2', 'ключ'] },
+	{ type: MessageType.KEYS_SNAPSHOT, path: '', keys: [] },
+	{ type: MessageType.PING, payload: { time: 1 } },
+	{ type: MessageType.GOODBYE, goodbye: { reason: 'server-shutdown', message: 'bye' } },
+	{ type: MessageType.GOODBYE, goodbye: { reason: 'unspecified' } },
+	{ type: MessageType.ERROR, code: 'RATE_LIMITED', message: 'slow down' },
+];
+
+describe('round trips', () => {
+	test('every message type is covered', () => {
+		const covered = new Set([...clientMessages, ...serverMessages].map((message) => message.type));
+		expect([...covered].sort((a, b) => a - b)).toEqual(Object.values(MessageType).sort((a, b) => a - b));
+	});
+
+	test.each(clientMessages.map((message) => [message.type, message] as const))('client message %i through encodeMessage', (_, message) => {
+		const decoded = decodeFrame(encodeMessage(message));
+		expect(decoded).toHaveLength(1);
+		expect(parseClientMessage(decoded[0])).toEqual(message);
+	});
+
+	test.each(serverMessages.map((message) => [message.type, message] as const))('server message %i through encodeMessage', (_, message) => {
+		const decoded = decodeFrame(encodeMessage(message));
+		expect(decoded).toHaveLength(1);
+		expect(parseServerMessage(decoded[0])).toEqual(message);
+	});
+
+	test.each([...clientMessages, ...serverMessages].map((message) => [message.type, message] as const))('message %i through encodeFrame', (_, message) => {
+		const decoded = decodeFrame(encodeFrame([message]));
+		expect(decoded).toHaveLength(1);
+		const parsed = message.type < 20 ? parseClientMessage(decoded[0]) : parseServerMessage(decoded[0]);
+		expect(parsed).toEqual(message);
+	});
+
+	test('a REJECT without details has no details field', () => {
+		const parsed = parseServerMessage(decodeFrame(encodeMessage({ type: MessageType.REJECT, seq: 1, code: 'VETOED', message: 'no' }))[0]);
+		expect('details' in parsed).toBe(false);
+	});
+
+	test('several messages in one frame decode in order', () => {
+		const frame = encodeFrame(clientMessages);
+		const decoded = decodeFrame(frame);
+		expect(decoded.map(parseClientMessage)).toEqual(clientMessages);
+	});
+
+	test('several server messages in one frame decode in order', () => {
+		const decoded = decodeFrame(encodeFrame(serverMessages));
+		expect(decoded.map(parseServerMessage)).toEqual(serverMessages);
+	});
+
+	test('a frame is the concatenation of its encoded messages', () => {
+		const frame = concatBytes(serverMessages.map(encodeMessage));
+		expect(decodeFrame(frame).map(parseServerMessage)).toEqual(serverMessages);
+		expect(Array.from(encodeFrame(serverMessages))).toEqual(Array.from(frame));
+	});
+
+	test('nodes built from null-prototype records encode like plain objects', () => {
+		const children = createRecord<unknown>();
+		children['a'] = { value: 1 };
+		const message: ServerMessage = { type: MessageType.DATA, path: 'p', ops: [{ value: children }] };
+		expect(parseServerMessage(decodeFrame(encodeMessage(message))[0])).toEqual({ type: MessageType.DATA, path: 'p', ops: [{ value: { a: { value: 1 } } }] });
+	});
+
+	test('large messages round-trip', () => {
+		const text = 'x'.repeat(200_000);
+		const list = Array.from({ length: 70_000 }, (_, i) => i);
+		const children: Record<string, { value: number }> = {};
+		for (let i = 0; i < 70_000; i++) children[`k${i}`] = { value: i };
+		const message: ClientMessage = { type: MessageType.SET, seq: 1, path: 'big', node: { value: { text: { value: text }, list: { value: list }, many: { value: children } } } };
+		// Compared as JSON: toEqual on 70,000 keys is slow.
+		expect(JSON.stringify(parseClientMessage(decodeFrame(encodeMessage(message))[0]))).toBe(JSON.stringify(message));
+	});
+
+	test('strings of every length class round-trip', () => {
+		for (const length of [0, 1, 31, 32, 255, 256, 65_535, 65_536]) {
+			const path = 'p'.repeat(length);
+			expect(parseClientMessage(decodeFrame(encodeMessage({ type: MessageType.SUBSCRIBE, path }))[0])).toEqual({ type: MessageType.SUBSCRIBE, path });
+		}
+	});
+
+	test('numbers of every size class round-trip', () => {
+		const numbers = [0, 1, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER, -1, -32, -33, -128, -129, -32_768, -32_769, -(2 ** 31), -(2 ** 31) - 1, Number.MIN_SAFE_INTEGER, 0.5, -1.25, 1e300, 3.141592653589793];
+		const message: ServerMessage = { type: MessageType.PING, payload: { numbers } };
+		expect(parseServerMessage(decodeFrame(encodeMessage(message))[0])).toEqual(message);
+	});
+});
+
+describe('hostile keys', () => {
+	test('a "__proto__" key arrives as an own key, so validation refuses it', () => {
+		const node = JSON.parse('{"value": {"__proto__": {"value": {"polluted": {"value": true}}}, "ok": {"value": 1}}}') as NodeDiff;
+		const parsed = parseClientMessage(decodeFrame(encodeMessage({ type: MessageType.SET, seq: 1, path: 'a', node }))[0]);
+		if (parsed.type !== MessageType.SET) expect.unreachable();
+		const value = parsed.node.value as Record<string, unknown>;
+		expect(Object.keys(value)).toEqual(['__proto__', 'ok']);
+		expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+		expect(() => validateNodeDiff(parsed.node, { maxDepth: 10, maxKeys: 100 })).toThrow(SocketDBError);
+	});
+
+	test('a "__proto__" key inside a leaf, in meta and in a heartbeat payload stays an own key', () => {
+		const hostile = JSON.parse('{"__proto__": {"x": 1}}') as Record<string, unknown>;
+		const parsed = parseClientMessage(decodeFrame(encodeMessage({ type: MessageType.SET, seq: 1, path: 'a', node: { value: [hostile], meta: hostile } }))[0]);
+		if (parsed.type !== MessageType.SET) expect.unreachable();
+		expect(Object.keys((parsed.node.value as Record<string, unknown>[])[0]!)).toEqual(['__proto__']);
+		expect(Object.keys(parsed.node.meta!)).toEqual(['__proto__']);
+		const pong = parseClientMessage(decodeFrame(encodeMessage({ type: MessageType.PONG, payload: hostile }))[0]);
+		if (pong.type !== MessageType.PONG) expect.unreachable();
+		expect(Object.keys(pong.payload)).toEqual(['__proto__']);
+	});
+});
+
+describe('encoded buffers', () => {
+	test('a buffer returned by encodeMessage stays intact after many later encodeMessage calls', () => {
+		const message: ServerMessage = { type: MessageType.DATA, path: 'users/1', ops: [{ value: { name: { value: 'Ada' } } }] };
+		const first = encodeMessage(message);
+		const copy = Uint8Array.from(first);
+		const frame = encodeFrame([message, message]);
+		const frameCopy = Uint8Array.from(frame);
+		for (let i = 0; i < 5000; i++) {
+			encodeMessage({ type: MessageType.DATA, path: `other/${i}`, ops: [{ value: { n: { value: i }, s: { value: 'y'.repeat(i % 300) } } }] });
+			if (i % 500 === 0) encodeMessage({ type: MessageType.PING, payload: { big: 'z'.repeat(100_000 + i) } });
+		}
+		expect(Array.from(first)).toEqual(Array.from(copy));
+		expect(Array.from(frame)).toEqual(Array.from(frameCopy));
+		expect(parseServerMessage(decodeFrame(first)[0])).toEqual(message);
+	});
+
+	test('many buffers kept at once all stay intact', () => {
+		const kept: { bytes: Uint8Array; copy: Uint8Array; seq: number }[] = [];
+		for (let seq = 0; seq < 3000; seq++) {
+			const bytes = encodeMessage({ type: MessageType.ACK, seq });
+			kept.push({ bytes, copy: Uint8Array.from(bytes), seq });
+		}
+		const damaged = kept.filter(({ bytes, copy, seq }) => bytes.join() !== copy.join() || JSON.stringify(parseServerMessage(decodeFrame(bytes)[0])) !== JSON.stringify({ type: MessageType.ACK, seq }));
+		expect(damaged.map(({ seq }) => seq)).toEqual([]);
+	});
+
+	test('decoding does not depend on the bytes staying the same', () => {
+		const bytes = encodeMessage({ type: MessageType.SNAPSHOT, path: 'a', node: { value: { b: { value: 'c' } } } });
+		const decoded = decodeFrame(bytes);
+		bytes.fill(0);
+		expect(parseServerMessage(decoded[0])).toEqual({ type: MessageType.SNAPSHOT, path: 'a', node: { value: { b: { value: 'c' } } } });
+	});
+});
+
+describe('decodeFrame refuses bad frames with INVALID_FRAME', () => {
+	test('an empty frame', () => {
+		expectCode(() => decodeFrame(new Uint8Array(0)), 'INVALID_FRAME');
+	});
+
+	test('every truncation of a message', () => {
+		for (const message of [...clientMessages, ...serverMessages]) {
+			const bytes = encodeMessage(message);
+			for (let length = 1; length < bytes.length; length++) {
+				const error = errorOf(() => decodeFrame(bytes.subarray(0, length)));
+				if (!(error instanceof SocketDBError && error.code === 'INVALID_FRAME')) expect.unreachable(`${message.type} cut at ${length}: ${String(error)}`);
+			}
+		}
+	});
+
+	test('a frame whose last message is truncated', () => {
+		const frame = encodeFrame(serverMessages);
+		expectCode(() => decodeFrame(frame.slice(0, frame.length - 1)), 'INVALID_FRAME');
+	});
+
+	test('headers that announce more data than the frame holds', () => {
+		const frames = [
+			[0xdd, 0xff, 0xff, 0xff, 0xff, 0x01], // array 32 with 4 billion items
+			[0xdf, 0xff, 0xff, 0xff, 0xff, 0xa1, 0x61], // map 32 with 4 billion entries
+			[0xdb, 0xff, 0xff, 0xff, 0xff, 0x61], // str 32 of 4 GB
+			[0xc6, 0xff, 0xff, 0xff, 0xff, 0x00], // bin 32 of 4 GB
+			[0x94, 0x02, 0x01], // fixarray of 4 with 2 items
+			[0xcb, 0x00, 0x00], // float 64 cut short
+			[0xa5, 0x61, 0x62], // fixstr of 5 with 2 bytes
+		];
+		for (const bytes of frames) expectCode(() => decodeFrame(new Uint8Array(bytes)), 'INVALID_FRAME');
+	});
+
+	test('the byte 0xc1, which MessagePack never uses', () => {
+		expectCode(() => decodeFrame(new Uint8Array([0xc1])), 'INVALID_FRAME');
+		expectCode(() => decodeFrame(new Uint8Array([0x92, 0x01, 0xc1])), 'INVALID_FRAME');
+	});
+
+	test('random bytes either decode or fail with INVALID_FRAME, never otherwise', () => {
+		const next = random(2024);
+		let refused = 0;
+		const surprises: unknown[] = [];
+		for (let i = 0; i < 1000; i++) {
+			const bytes = new Uint8Array(1 + Math.floor(next() * 64));
+			for (let j = 0; j < bytes.length; j++) bytes[j] = Math.floor(next() * 256);
+			let decoded: unknown[];
+			try {
+				decoded = decodeFrame(bytes);
+			} catch (error) {
+				if (error instanceof SocketDBError && error.code === 'INVALID_FRAME') refused++;
+				else surprises.push({ bytes: Array.from(bytes), error });
+				continue;
+			}
+			if (!Array.isArray(decoded)) surprises.push({ bytes: Array.from(bytes), decoded });
+			// Whatever decodes is checked by the parsers, which refuse it only with INVALID_MESSAGE.
+			for (const raw of decoded) {
+				for (const parse of [parseClientMessage, parseServerMessage]) {
+					try {
+						parse(raw);
+					} catch (error) {
+						if (!(error instanceof SocketDBError && error.code === 'INVALID_MESSAGE')) surprises.push({ bytes: Array.from(bytes), error });
+					}
+				}
+			}
+		}
+		expect(surprises).toEqual([]);
+		expect(refused).toBeGreaterThan(300);
+	});
+
+	test('random bytes after a valid message make the frame invalid when they are not MessagePack', () => {
+		const valid = encodeMessage({ type: MessageType.ACK, seq: 1 });
+		expectCode(() => decodeFrame(concatBytes([valid, new Uint8Array([0xdc, 0x00, 0x09, 0x01])])), 'INVALID_FRAME');
+	});
+
+	test('the error says why', () => {
+		const error = errorOf(() => decodeFrame(new Uint8Array([0x94, 0x02])));
+		expect(error).toBeInstanceOf(SocketDBError);
+		expect((error as SocketDBError).message).toEqual(expect.any(String));
+		expect((error as SocketDBError).message.length).toBeGreaterThan(0);
+	});
+});
+
+describe('parseClientMessage refuses with INVALID_MESSAGE', () => {
+	test.each([
+		['not an array', { type: 2 }],
+		['a number', 5],
+		['null', null],
+		['undefined', undefined],
+		['a string', 'hello'],
+		['an empty array', []],
+	])('a message that is %s', (_, raw) => {
+		expectCode(() => parseClientMessage(raw), 'INVALID_MESSAGE');
+	});
+
+	test.each([
+		['unknown type 0', [0, 'x']],
+		['unknown type 99', [99]],
+		['a server type (ACK)', [MessageType.ACK, 1]],
+		['a server type (DATA)', [MessageType.DATA, 'p', []]],
+		['a string type', ['2', 1, 'p', { value: 1 }]],
+		['a null type', [null]],
+	])('%s', (_, raw) => {
+		expectCode(() => parseClientMessage(raw), 'INVALID_MESSAGE');
+	});
+
+	test.each([
+		['HELLO without protocol', [MessageType.HELLO, undefined, 's', 0, {}]],
+		['HELLO with a string protocol', [MessageType.HELLO, '1', 's', 0, {}]],
+		['HELLO without session', [MessageType.HELLO, 1, undefined, 0, {}]],
+		['HELLO with a numeric session', [MessageType.HELLO, 1, 5, 0, {}]],
+		['HELLO with a negative acked', [MessageType.HELLO, 1, 's', -1, {}]],
+		['HELLO with a fractional acked', [MessageType.HELLO, 1, 's', 1.5, {}]],
+		['HELLO with list info', [MessageType.HELLO, 1, 's', 0, ['v']]],
+		['SET without node', [MessageType.SET, 1, 'a']],
+		['SET with a leaf node', [MessageType.SET, 1, 'a', 5]],
+		['SET with a list node', [MessageType.SET, 1, 'a', [{ value: 1 }]]],
+		['SET with a null node', [MessageType.SET, 1, 'a', null]],
+		['SET without seq', [MessageType.SET, undefined, 'a', { value: 1 }]],
+		['SET with a string seq', [MessageType.SET, '1', 'a', { value: 1 }]],
+		['SET with a negative seq', [MessageType.SET, -1, 'a', { value: 1 }]],
+		['SET with a fractional seq', [MessageType.SET, 1.5, 'a', { value: 1 }]],
+		['SET with an unsafe seq', [MessageType.SET, 2 ** 60, 'a', { value: 1 }]],
+		['SET with a numeric path', [MessageType.SET, 1, 5, { value: 1 }]],
+		['DELETE without path', [MessageType.DELETE, 1]],
+		['DELETE with a list path', [MessageType.DELETE, 1, ['a']]],
+		['DELETE without seq', [MessageType.DELETE, undefined, 'a']],
+		['SUBSCRIBE without path', [MessageType.SUBSCRIBE]],
+		['SUBSCRIBE with a null path', [MessageType.SUBSCRIBE, null]],
+		['UNSUBSCRIBE with a numeric path', [MessageType.UNSUBSCRIBE, 1]],
+		['SUBSCRIBE_KEYS with a map path', [MessageType.SUBSCRIBE_KEYS, {}]],
+		['UNSUBSCRIBE_KEYS without path', [MessageType.UNSUBSCRIBE_KEYS]],
+		['PONG with a list payload', [MessageType.PONG, [1]]],
+		['PONG with a string payload', [MessageType.PONG, 'x']],
+	])('%s', (_, raw) => {
+		expectCode(() => parseClientMessage(raw), 'INVALID_MESSAGE');
+	});
+
+	test('HELLO tolerates missing acked and info, and ignores a non-string version', () => {
+		expect(parseClientMessage([MessageType.HELLO, 1, 's'])).toEqual({ type: MessageType.HELLO, protocol: 1, session: 's', acked: 0, info: {} });
+		expect(parseClientMessage([MessageType.HELLO, 1, 's', 3, { version: 5, other: 'x' }])).toEqual({ type: MessageType.HELLO, protocol: 1, session: 's', acked: 3, info: {} });
+	});
+
+	test('PONG tolerates a missing payload', () => {
+		expect(parseClientMessage([MessageType.PONG])).toEqual({ type: MessageType.PONG, payload: {} });
+	});
+
+	test('the error names the problem', () => {
+		const error = errorOf(() => parseClientMessage([99]));
+		expect((error as SocketDBError).message).toContain('99');
+	});
+});
+
+describe('parseServerMessage refuses with INVALID_MESSAGE', () => {
+	test.each([
+		['not an array', { type: 20 }],
+		['null', null],
+		['an empty array', []],
+		['unknown type 19', [19]],
+		['unknown type 99', [99]],
+		['a client type (SET)', [MessageType.SET, 1, 'a', { value: 1 }]],
+		['a client type (HELLO)', [MessageType.HELLO, 1, 's', 0, {}]],
+	])('a message that is %s', (_, raw) => {
+		expectCode(() => parseServerMessage(raw), 'INVALID_MESSAGE');
+	});
+
+	test.each([
+		['WELCOME without id', [MessageType.WELCOME, 1]],
+		['WELCOME with a numeric id', [MessageType.WELCOME, 1, 2]],
+		['WELCOME without protocol', [MessageType.WELCOME, undefined, 'id']],
+		['WELCOME with a non-numeric protocol', [MessageType.WELCOME, 'one', 'id']],
+		['ACK without seq', [MessageType.ACK]],
+		['ACK with a negative seq', [MessageType.ACK, -2]],
+		['REJECT without code', [MessageType.REJECT, 1, undefined, 'm']],
+		['REJECT without message', [MessageType.REJECT, 1, 'VETOED']],
+		['REJECT with a string seq', [MessageType.REJECT, '1', 'VETOED', 'm']],
+		['SNAPSHOT with a leaf node', [MessageType.SNAPSHOT, 'p', 5]],
+		['SNAPSHOT without node', [MessageType.SNAPSHOT, 'p']],
+		['SNAPSHOT without path', [MessageType.SNAPSHOT, undefined, null]],
+		['DATA without ops', [MessageType.DATA, 'p']],
+		['DATA with a map of ops', [MessageType.DATA, 'p', { 0: 'a' }]],
+		['DATA without path', [MessageType.DATA, undefined, []]],
+		['KEYS without added', [MessageType.KEYS, 'p', false, undefined, []]],
+		['KEYS without removed', [MessageType.KEYS, 'p', false, []]],
+		['KEYS with a string of added keys', [MessageType.KEYS, 'p', false, 'a', []]],
+		['KEYS without path', [MessageType.KEYS, 1, false, [], []]],
+		['PING with a list payload', [MessageType.PING, [1]]],
+		['GOODBYE with a string', [MessageType.GOODBYE, 'bye']],
+		['KEYS_SNAPSHOT without keys', [MessageType.KEYS_SNAPSHOT, 'p']],
+		['KEYS_SNAPSHOT with a map of keys', [MessageType.KEYS_SNAPSHOT, 'p', { 0: 'a' }]],
+		['KEYS_SNAPSHOT without path', [MessageType.KEYS_SNAPSHOT, undefined, []]],
+		['ERROR without message', [MessageType.ERROR, 'INTERNAL_ERROR']],
+		['ERROR with a numeric code', [MessageType.ERROR, 500, 'm']],
+	])('%s', (_, raw) => {
+		expectCode(() => parseServerMessage(raw), 'INVALID_MESSAGE');
+	});
+
+	test('KEYS treats anything but true as no reset', () => {
+		expect(parseServerMessage([MessageType.KEYS, 'p', 1, [], []])).toMatchObject({ reset: false });
+	});
+});
+
+describe('random values never make the parsers throw anything but INVALID_MESSAGE', () => {
+	test('fuzz', () => {
+		const next = random(99);
+		const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
+		const value = (depth: number): unknown => {
+			const roll = next();
+			if (depth > 2 || roll < 0.5) return pick<unknown>([0, 1, -1, 1.5, 2 ** 60, '', 'p', 'VETOED', true, false, null, undefined]);
+			if (roll < 0.75) return Array.from({ length: Math.floor(next() * 4) }, () => value(depth + 1));
+			const object: Record<string, unknown> = {};
+			for (const key of ['value', 'meta', 'version', 'reason', 'x']) if (next() < 0.4) object[key] = value(depth + 1);
+			return object;
+		};
+		const types = [...Object.values(MessageType), 0, 9, 19, 99, -1];
+		const surprises: unknown[] = [];
+		for (let i = 0; i < 5000; i++) {
+			const raw = [pick(types), ...Array.from({ length: Math.floor(next() * 6) }, () => value(0))];
+			for (const parse of [parseClientMessage, parseServerMessage]) {
+				try {
+					parse(raw);
+				} catch (error) {
+					if (!(error instanceof SocketDBError && error.code === 'INVALID_MESSAGE')) surprises.push({ raw, error });
+				}
+			}
+		}
+		expect(surprises).toEqual([]);
+	});
+});
