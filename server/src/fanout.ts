@@ -1,4 +1,4 @@
-import { cloneNode, encodeMessage, forEachCommonChild, forEachTrieNode, isEmptyObject, isObject, mergeNode, MessageType, parsePath, PathTrie, type DataOp, type Node, type NodeDiff, type Store, type TrieNode } from '@socketdb/core';
+import { cloneNode, encodeMessage, forEachCommonChild, forEachTrieNode, isEmptyObject, isObject, mergeNode, MessageType, parsePath, PathTrie, type DataOp, type Node, type NodeDiff, type ServerMessage, type Store, type TrieNode } from '@socketdb/core';
 
 /** Someone who receives encoded messages (a connection). */
 export interface Subscriber {
@@ -32,20 +32,31 @@ export class FanOut {
 
 	constructor(private readonly updateInterval: number) {}
 
+	/**
+	 * Adds a subscriber; the caller sends it the current value. Changes still queued for the
+	 * path predate that value, so they go out to the existing subscribers first.
+	 */
 	subscribeValue(subscriber: Subscriber, path: string): boolean {
+		this.flushPath(this.pendingData, this.values, path, (ops) => ({ type: MessageType.DATA, path, ops: ops.ops }));
 		return this.values.add(path, subscriber);
 	}
 
 	unsubscribeValue(subscriber: Subscriber, path: string): boolean {
-		return this.values.remove(path, subscriber);
+		const removed = this.values.remove(path, subscriber);
+		if (this.values.itemsAt(path) === undefined) this.pendingData.delete(path);
+		return removed;
 	}
 
+	/** Adds a keys subscriber; like `subscribeValue`, queued key changes go out to the others first. */
 	subscribeKeys(subscriber: Subscriber, path: string): boolean {
+		this.flushPath(this.pendingKeys, this.keys, path, (keys) => keysMessage(path, keys));
 		return this.keys.add(path, subscriber);
 	}
 
 	unsubscribeKeys(subscriber: Subscriber, path: string): boolean {
-		return this.keys.remove(path, subscriber);
+		const removed = this.keys.remove(path, subscriber);
+		if (this.keys.itemsAt(path) === undefined) this.pendingKeys.delete(path);
+		return removed;
 	}
 
 	/** Number of value and key subscriptions held. */
@@ -112,24 +123,18 @@ export class FanOut {
 		this.pendingData = new Map();
 		this.pendingKeys = new Map();
 		const touched = new Set<Subscriber>();
-		for (const [path, pending] of data) {
-			const subscribers = this.values.itemsAt(path);
-			if (subscribers === undefined) continue;
-			const message = encodeMessage({ type: MessageType.DATA, path, ops: pending.ops });
-			for (const subscriber of subscribers) {
-				subscriber.enqueue(message);
-				touched.add(subscriber);
-			}
-		}
-		for (const [path, pending] of keys) {
-			const subscribers = this.keys.itemsAt(path);
-			if (subscribers === undefined) continue;
-			const message = encodeMessage({ type: MessageType.KEYS, path, reset: pending.reset, added: [...pending.added], removed: [...pending.removed] });
-			for (const subscriber of subscribers) {
-				subscriber.enqueue(message);
-				touched.add(subscriber);
-			}
-		}
+		for (const [path, pending] of data) deliver(this.values.itemsAt(path), { type: MessageType.DATA, path, ops: pending.ops }, touched);
+		for (const [path, pending] of keys) deliver(this.keys.itemsAt(path), keysMessage(path, pending), touched);
+		for (const subscriber of touched) subscriber.flush();
+	}
+
+	/** Sends what is queued for one path right away. */
+	private flushPath<P>(pending: Map<string, P>, trie: PathTrie<Subscriber>, path: string, message: (pending: P) => ServerMessage): void {
+		const queued = pending.get(path);
+		if (queued === undefined) return;
+		pending.delete(path);
+		const touched = new Set<Subscriber>();
+		deliver(trie.itemsAt(path), message(queued), touched);
 		for (const subscriber of touched) subscriber.flush();
 	}
 
@@ -212,6 +217,20 @@ export class FanOut {
 		if (pending === undefined) this.pendingKeys.set(path, (pending = { reset: false, added: new Set(), removed: new Set() }));
 		change(pending);
 	}
+}
+
+/** Encodes `message` once and queues the same bytes to every subscriber. */
+function deliver(subscribers: ReadonlySet<Subscriber> | undefined, message: ServerMessage, touched: Set<Subscriber>): void {
+	if (subscribers === undefined) return;
+	const bytes = encodeMessage(message);
+	for (const subscriber of subscribers) {
+		subscriber.enqueue(bytes);
+		touched.add(subscriber);
+	}
+}
+
+function keysMessage(path: string, pending: PendingKeys): ServerMessage {
+	return { type: MessageType.KEYS, path, reset: pending.reset, added: [...pending.added], removed: [...pending.removed] };
 }
 
 function resetKeys(pending: PendingKeys): void {
