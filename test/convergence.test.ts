@@ -1,0 +1,109 @@
+import { unwrap } from '@socketdb/core';
+import { afterEach, describe, expect, test } from 'vitest';
+import { cleanup, connectClient, startServer, waitFor } from './helpers/server';
+import { seededRandom, type Random } from './helpers/random';
+
+afterEach(cleanup);
+
+const KEYS = ['a', 'b', 'c'];
+
+function randomPath(random: Random): string {
+	const depth = 1 + random.int(3);
+	return Array.from({ length: depth }, () => random.pick(KEYS)).join('/');
+}
+
+function randomValue(random: Random, depth = 0): unknown {
+	const kind = random.int(depth >= 2 ? 4 : 6);
+	switch (kind) {
+		case 0:
+			return random.int(100);
+		case 1:
+			return random.pick(['x', 'y', '']);
+		case 2:
+			return [random.int(3), random.pick(['p', 'q'])];
+		case 3:
+			return random.chance(0.5) ? null : true;
+		default: {
+			const object: Record<string, unknown> = {};
+			for (let i = random.int(3); i >= 0; i--) object[random.pick(KEYS)] = randomValue(random, depth + 1);
+			return object;
+		}
+	}
+}
+
+/**
+ * N clients make random sets, deletes, subscribes and unsubscribes against one server, and
+ * go offline and back; once everything settled, every client's view of each path it watches
+ * equals the server's and each() has announced every key.
+ */
+async function converge(seed: number, updateInterval: number): Promise<void> {
+	const random = seededRandom(seed);
+	const { server, url } = await startServer({ updateInterval });
+	const clients = Array.from({ length: 4 }, () => {
+		const db = connectClient(url);
+		const watched = new Map<string, { last: unknown; stop: () => void }>();
+		const keys = new Map<string, Set<string>>();
+		return { db, watched, keys, offline: false };
+	});
+	const writes: PromiseLike<void>[] = [];
+
+	for (let step = 0; step < 240; step++) {
+		const client = random.pick(clients);
+		const path = randomPath(random);
+		const action = random.int(10);
+		if (action < 5) {
+			writes.push(client.db.get(path).set(randomValue(random) as never, random.chance(0.2) ? { by: step } : undefined));
+		} else if (action < 7) {
+			writes.push(client.db.get(path).delete());
+		} else if (action < 9 && !client.watched.has(path)) {
+			const entry: { last: unknown; stop: () => void } = { last: undefined, stop: () => undefined };
+			entry.stop = client.db.get(path).on((value) => void (entry.last = value));
+			client.watched.set(path, entry);
+			if (random.chance(0.3) && !client.keys.has(path)) {
+				const seen = new Set<string>();
+				client.keys.set(path, seen);
+				client.db.get(path).each((_ref, key) => void seen.add(String(key)));
+			}
+		} else if (client.watched.size > 0) {
+			const [first] = client.watched.keys();
+			client.watched.get(first!)!.stop();
+			client.watched.delete(first!);
+		}
+		// Now and then a client drops its connection (writes and subscriptions continue offline) or comes back.
+		if (random.chance(0.02)) {
+			client.offline = !client.offline;
+			if (client.offline) client.db.disconnect();
+			else client.db.connect(url);
+		}
+		if (random.chance(0.25)) await new Promise((resolve) => setTimeout(resolve, random.int(3)));
+	}
+	for (const client of clients) if (client.offline) client.db.connect(url);
+	await Promise.allSettled(writes);
+
+	const truth = (path: string) => unwrap(server.get(path));
+	// Every watched path shows the server's value, and each() has announced every key it holds now.
+	const mismatches = () =>
+		clients.flatMap((client, index) => [
+			...[...client.watched]
+				.filter(([path, entry]) => JSON.stringify(entry.last) !== JSON.stringify(truth(path)))
+				.map(([path, entry]) => ({ client: index, path, sees: entry.last, server: truth(path) })),
+			...[...client.keys].flatMap(([path, seen]) => {
+				const value = truth(path);
+				if (value === null || typeof value !== 'object' || Array.isArray(value)) return [];
+				const missed = Object.keys(value).filter((key) => !seen.has(key));
+				return missed.length === 0 ? [] : [{ client: index, path, each_missed: missed }];
+			}),
+		]);
+	await waitFor(() => mismatches().length === 0, 'convergence', 3_000).catch(() => undefined);
+	expect(mismatches(), `seed ${seed}`).toEqual([]);
+}
+
+// CONVERGENCE_SEEDS=n runs seeds 1..n (6 by default, keeping `npm test` quick).
+const seeds = Array.from({ length: Number(process.env['CONVERGENCE_SEEDS'] ?? 6) }, (_, index) => index + 1);
+
+describe('randomized convergence (seeded; a failure names its seed)', () => {
+	for (const seed of seeds) {
+		test(`seed ${seed}, updateInterval 0`, () => converge(seed, 0));
+		test(`seed ${seed}, updateInterval 10`, () => converge(seed * 1000, 10));
+	}
+});
