@@ -634,3 +634,48 @@ describe('subscriptions', () => {
 		}
 	});
 });
+
+describe('a subscriber joining while changes are queued', () => {
+	test('the queued changes go to the existing subscribers at once, never to the newcomer', () => {
+		const fanout = createFanOut(50);
+		const store = createStore();
+		const early = new Recorder();
+		fanout.subscribeValue(early, 'room');
+		write(fanout, store, 'room/title', 'first');
+		const late = new Recorder();
+		fanout.subscribeValue(late, 'room');
+		expect(early.data()).toEqual([{ path: 'room', ops: [{ value: { title: { value: 'first' } } }] }]);
+		write(fanout, store, 'room/title', 'second');
+		fanout.flush();
+		expect(late.data()).toEqual([{ path: 'room', ops: [{ value: { title: { value: 'second' } } }] }]);
+		expect(early.data()).toHaveLength(2);
+	});
+
+	test('changes queued for a path nobody watches any more are dropped, not replayed to the next subscriber', () => {
+		const fanout = createFanOut(50);
+		const store = createStore();
+		const first = new Recorder();
+		fanout.subscribeValue(first, 'room');
+		write(fanout, store, 'room/title', 'old');
+		fanout.unsubscribeValue(first, 'room');
+		write(fanout, store, 'room/title', 'while nobody listened');
+		const next = new Recorder();
+		fanout.subscribeValue(next, 'room');
+		fanout.flush();
+		expect(next.data()).toEqual([]);
+		expect(first.data()).toEqual([]);
+	});
+
+	test('the same holds for keys subscriptions', () => {
+		const fanout = createFanOut(50);
+		const store = createStore();
+		const early = new Recorder();
+		fanout.subscribeKeys(early, 'users');
+		write(fanout, store, 'users/1', { name: 'a' });
+		const late = new Recorder();
+		fanout.subscribeKeys(late, 'users');
+		expect(early.keys()).toEqual([{ path: 'users', reset: false, added: ['1'], removed: [] }]);
+		fanout.flush();
+		expect(late.keys()).toEqual([]);
+	});
+});
