@@ -115,7 +115,7 @@ test('a client that speaks PROTOCOL_VERSION gets WELCOME with its id', async () 
 	const raw = await openRaw(url);
 	raw.send(hello());
 	const welcome = await raw.next(MessageType.WELCOME, 0);
-	expect(welcome).toEqual({ type: MessageType.WELCOME, protocol: PROTOCOL_VERSION, id: expect.any(String) });
+	expect(welcome).toEqual({ type: MessageType.WELCOME, protocol: PROTOCOL_VERSION, id: expect.any(String), maxFrameBytes: 16 * 1024 * 1024 });
 	await waitFor(() => server.getClients().length === 1, 'the client to be listed');
 	expect(server.getClients()[0]!.id).toBe(welcome.id);
 });

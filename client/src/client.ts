@@ -1,5 +1,6 @@
 import {
 	anchorAtPath,
+	encodeMessage,
 	HookPipeline,
 	invalidPathReason,
 	isObject,
@@ -81,7 +82,17 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 	const subscriptions = new ServerSubscriptions(listeners, mirror, (message) => session.send(message));
 
 	function flushOutbox(): void {
-		if (session.state === 'ready') outbox.flush((message) => session.send(message));
+		if (session.state !== 'ready') return;
+		outbox.flush((entry) => {
+			const bytes = (entry.bytes ??= encodeMessage(entry.message));
+			if (bytes.byteLength <= session.maxFrameBytes) {
+				session.sendEncoded(bytes);
+				return true;
+			}
+			const error = new SocketDBError('PAYLOAD_TOO_LARGE', `the write takes ${bytes.byteLength} bytes; the server accepts frames of at most ${session.maxFrameBytes}`);
+			if (outbox.fail(entry.seq, error) !== undefined) reportError({ code: error.code, message: error.message });
+			return false;
+		});
 	}
 
 	function reportError(event: ClientErrorEvent): void {

@@ -8,7 +8,10 @@ const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function sent(outbox: Outbox): ClientMessage[] {
 	const messages: ClientMessage[] = [];
-	outbox.flush((message) => messages.push(message));
+	outbox.flush((entry) => {
+		messages.push(entry.message);
+		return true;
+	});
 	return messages;
 }
 
@@ -223,5 +226,28 @@ describe('settledThrough', () => {
 		expect(outbox.settledThrough()).toBe(3);
 		outbox.acknowledge(4);
 		expect(outbox.settledThrough()).toBe(4);
+	});
+});
+
+describe('a write the sender refuses', () => {
+	test('stays out of the sent state and later writes still go out', () => {
+		const outbox = new Outbox();
+		const first = outbox.create();
+		const second = outbox.create();
+		set(outbox, first, 'a', 1);
+		set(outbox, second, 'b', 2);
+		const sentSeqs: number[] = [];
+		outbox.flush((entry) => {
+			if (entry.seq === first.seq) {
+				outbox.fail(entry.seq, new SocketDBError('PAYLOAD_TOO_LARGE', 'too big'));
+				return false;
+			}
+			sentSeqs.push(entry.seq);
+			return true;
+		});
+		expect(sentSeqs).toEqual([second.seq]);
+		expect(first.state).toBe('ready');
+		expect(second.state).toBe('sent');
+		expect(outbox.size).toBe(1);
 	});
 });

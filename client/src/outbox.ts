@@ -1,5 +1,6 @@
 import { WriteOutcome, type ClientMessage, type SocketDBError } from '@socketdb/core';
 
+
 type WriteMessage = Extract<ClientMessage, { seq: number }>;
 
 /** One write on its way: numbered when made, sent once its hooks ran, kept until the server answers. */
@@ -7,6 +8,8 @@ export type OutboxEntry = {
 	readonly seq: number;
 	state: 'hooks' | 'ready' | 'sent';
 	message: WriteMessage | undefined;
+	/** The message encoded once, reused when it is resent. */
+	bytes?: Uint8Array;
 	readonly outcome: WriteOutcome;
 };
 
@@ -36,14 +39,14 @@ export class Outbox {
 		entry.state = 'ready';
 	}
 
-	/** Sends ready writes in order, stopping at the first write whose hooks still run. */
-	flush(send: (message: ClientMessage) => void): void {
+	/**
+	 * Sends ready writes in order, stopping at the first write whose hooks still run.
+	 * `send` returns false for a write it refused instead (and settled itself).
+	 */
+	flush(send: (entry: OutboxEntry & { message: WriteMessage }) => boolean): void {
 		for (const entry of this.entries.values()) {
 			if (entry.state === 'hooks') return;
-			if (entry.state === 'ready') {
-				send(entry.message!);
-				entry.state = 'sent';
-			}
+			if (entry.state === 'ready' && send(entry as OutboxEntry & { message: WriteMessage })) entry.state = 'sent';
 		}
 	}
 

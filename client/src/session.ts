@@ -1,6 +1,8 @@
 import {
+	concatBytes,
 	decodeFrame,
 	encodeFrame,
+	encodeMessage,
 	MessageType,
 	parseServerMessage,
 	PROTOCOL_VERSION,
@@ -9,6 +11,9 @@ import {
 	type ServerMessage,
 	type SocketClient,
 } from '@socketdb/core';
+
+/** The frame size limit assumed until a server says otherwise: the server's default. */
+const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
 export type SessionState = 'idle' | 'connecting' | 'handshake' | 'ready' | 'closed';
 
@@ -30,7 +35,9 @@ export class ClientSession {
 	state: SessionState = 'idle';
 	/** This client's identity for the server's write deduplication; stable across reconnects. */
 	readonly id = randomId();
-	private outgoing: ClientMessage[] = [];
+	/** The largest frame the server accepts (told in its welcome). */
+	maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
+	private outgoing: Uint8Array[] = [];
 	private flushScheduled = false;
 	private everReady = false;
 
@@ -59,6 +66,11 @@ export class ClientSession {
 
 	/** Queues a message for the current connection; dropped unless the handshake completed. */
 	send(message: ClientMessage): void {
+		this.sendEncoded(encodeMessage(message));
+	}
+
+	/** Queues an encoded message; frames are cut so none exceeds the server's limit. */
+	sendEncoded(message: Uint8Array): void {
 		if (this.state !== 'ready') return;
 		this.outgoing.push(message);
 		if (this.flushScheduled) return;
@@ -73,7 +85,18 @@ export class ClientSession {
 		if (this.outgoing.length === 0 || this.state !== 'ready') return;
 		const messages = this.outgoing;
 		this.outgoing = [];
-		this.transport.send(encodeFrame(messages));
+		let frame: Uint8Array[] = [];
+		let size = 0;
+		for (const message of messages) {
+			if (size + message.byteLength > this.maxFrameBytes && frame.length > 0) {
+				this.transport.send(concatBytes(frame));
+				frame = [];
+				size = 0;
+			}
+			frame.push(message);
+			size += message.byteLength;
+		}
+		this.transport.send(concatBytes(frame));
 	}
 
 	private opened(): void {
@@ -100,6 +123,7 @@ export class ClientSession {
 		for (const message of messages) {
 			if (message.type === MessageType.WELCOME) {
 				if (this.state !== 'handshake') continue;
+				this.maxFrameBytes = message.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
 				this.state = 'ready';
 				const first = !this.everReady;
 				this.everReady = true;

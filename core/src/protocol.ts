@@ -54,7 +54,7 @@ export type ClientMessage =
 	| { type: typeof MessageType.PONG; payload: Record<string, unknown> };
 
 export type ServerMessage =
-	| { type: typeof MessageType.WELCOME; protocol: number; id: string }
+	| { type: typeof MessageType.WELCOME; protocol: number; id: string; maxFrameBytes?: number }
 	| { type: typeof MessageType.ACK; seq: number }
 	| { type: typeof MessageType.REJECT; seq: number; code: string; message: string; details?: unknown }
 	| { type: typeof MessageType.SNAPSHOT; path: string; node: NodeDiff | null }
@@ -107,7 +107,7 @@ function toTuple(message: ClientMessage | ServerMessage): unknown[] {
 		case MessageType.PING:
 			return [message.type, message.payload];
 		case MessageType.WELCOME:
-			return [message.type, message.protocol, message.id];
+			return message.maxFrameBytes === undefined ? [message.type, message.protocol, message.id] : [message.type, message.protocol, message.id, message.maxFrameBytes];
 		case MessageType.ACK:
 			return [message.type, message.seq];
 		case MessageType.REJECT:
@@ -222,7 +222,11 @@ export function parseServerMessage(raw: unknown): ServerMessage {
 		case MessageType.WELCOME: {
 			const protocol = tuple[1];
 			if (typeof protocol !== 'number') invalid('welcome must carry a protocol version');
-			return { type, protocol, id: expectString(tuple[2], 'client id') };
+			const maxFrameBytes = tuple[3];
+			if (maxFrameBytes !== undefined && (typeof maxFrameBytes !== 'number' || !(maxFrameBytes > 0))) invalid('welcome must carry a positive frame size limit');
+			const welcome: ServerMessage = { type, protocol, id: expectString(tuple[2], 'client id') };
+			if (maxFrameBytes !== undefined) welcome.maxFrameBytes = maxFrameBytes;
+			return welcome;
 		}
 		case MessageType.ACK:
 			return { type, seq: expectSeq(tuple[1]) };

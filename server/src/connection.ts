@@ -164,7 +164,7 @@ export class ClientConnection implements Subscriber {
 		this.session = this.runtime.sessions.attach(message.session, this, message.acked);
 		this.state = 'open';
 		this.runtime.connectionOpened(this);
-		this.send({ type: MessageType.WELCOME, protocol: PROTOCOL_VERSION, id: this.id });
+		this.send({ type: MessageType.WELCOME, protocol: PROTOCOL_VERSION, id: this.id, maxFrameBytes: this.runtime.limits.maxFrameBytes });
 		const { hooks, api } = this.runtime;
 		if (hooks.has('server:clientConnect')) {
 			hooks.call('server:clientConnect', { id: this.id }, { client: this.client, api }).catch((thrown: unknown) => {

@@ -54,12 +54,12 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 	const {
 		store = createStore(),
 		updateInterval = 50,
-		socketServer = createWebsocketServer(),
 		plugins = [],
 		keepAliveInterval = 30_000,
 		onError = defaultOnError,
 	} = options;
 	const limits = resolveLimits(options.limits);
+	const socketServer = options.socketServer ?? createWebsocketServer({ maxPayload: limits.maxFrameBytes });
 	if (!(updateInterval >= 0)) throw new TypeError(`updateInterval must be 0 or more, got ${String(updateInterval)}`);
 
 	const hooks = new HookPipeline<ServerHooks>();

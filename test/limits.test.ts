@@ -1,0 +1,85 @@
+import { createWebsocketClient } from '@socketdb/client';
+import type { GoodbyeMessage } from '@socketdb/core';
+import { afterEach, expect, test } from 'vitest';
+import { cleanup, connectClient, record, startServer, waitFor } from './helpers/server';
+
+afterEach(cleanup);
+
+test('writes beyond writesPerSecond and writeBurst are refused with RATE_LIMITED; the rest apply', async () => {
+	const { url, server } = await startServer({ limits: { writesPerSecond: 1, writeBurst: 5 } });
+	const db = connectClient(url);
+	const outcomes = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => db.get('n').get(String(i)).set(i)));
+	const refused = outcomes.filter((outcome) => outcome.status === 'rejected').map((outcome) => (outcome as PromiseRejectedResult).reason.code);
+	expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(5);
+	expect(refused).toEqual(['RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED']);
+	expect(Object.keys(server.get('n').value as object)).toEqual(['0', '1', '2', '3', '4']);
+});
+
+test('values nested deeper than maxDepth are refused with TOO_DEEP', async () => {
+	const { url, server } = await startServer({ limits: { maxDepth: 4 } });
+	const db = connectClient(url);
+	await db.get('ok').set({ a: { b: 1 } });
+	await expect(db.get('deep').set({ a: { b: { c: { d: { e: 1 } } } } })).rejects.toMatchObject({ code: 'TOO_DEEP' });
+	expect(server.get('deep')).toEqual({ value: null });
+});
+
+test('writes holding more than maxKeysPerWrite keys are refused with TOO_MANY_KEYS', async () => {
+	const { url, server } = await startServer({ limits: { maxKeysPerWrite: 3 } });
+	const db = connectClient(url);
+	await db.get('ok').set({ a: 1, b: 2 });
+	await expect(db.get('many').set({ a: 1, b: 2, c: 3, d: 4 })).rejects.toMatchObject({ code: 'TOO_MANY_KEYS' });
+	await expect(db.get('list').set([1, 2, 3, 4])).rejects.toMatchObject({ code: 'TOO_MANY_KEYS' });
+	expect(server.get('many')).toEqual({ value: null });
+});
+
+test('paths longer than maxPathLength are refused with INVALID_PATH', async () => {
+	const { url } = await startServer({ limits: { maxPathLength: 10 } });
+	const db = connectClient(url);
+	await db.get('short').set(1);
+	await expect(db.get('a-very-long-path').set(1)).rejects.toMatchObject({ code: 'INVALID_PATH' });
+});
+
+test('frames larger than maxFrameBytes are refused with PAYLOAD_TOO_LARGE', async () => {
+	const { url, server } = await startServer({ limits: { maxFrameBytes: 1024 } });
+	const db = connectClient(url);
+	await expect(db.get('big').set('x'.repeat(2048))).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+	await db.get('small').set('fine');
+	expect(server.get('small')).toEqual({ value: 'fine' });
+});
+
+test('writes made in one tick that together exceed maxFrameBytes are cut into several frames and all apply', async () => {
+	const { url, server } = await startServer({ limits: { maxFrameBytes: 1024 } });
+	const db = connectClient(url);
+	await Promise.all(Array.from({ length: 20 }, (_, i) => db.get('parts').get(String(i)).set('y'.repeat(200))));
+	expect(Object.keys(server.get('parts').value as object)).toHaveLength(20);
+});
+
+test('subscriptions beyond maxSubscriptionsPerConnection are refused with TOO_MANY_SUBSCRIPTIONS', async () => {
+	const { url } = await startServer({ limits: { maxSubscriptionsPerConnection: 2 } });
+	const errors: { code: string }[] = [];
+	const db = connectClient(url, { plugins: [{ name: 'errors', hooks: { 'client:error': (error) => void errors.push(error) } }] });
+	const a = record(db.get('a'));
+	const b = record(db.get('b'));
+	db.get('c').on(() => undefined);
+	await waitFor(() => errors.length === 1, 'the refusal');
+	expect(errors[0]).toMatchObject({ code: 'TOO_MANY_SUBSCRIPTIONS' });
+	await waitFor(() => a.values.length === 1 && b.values.length === 1, 'the two allowed subscriptions');
+});
+
+test('connections beyond maxConnections are told goodbye too-many-connections', async () => {
+	const { url, server } = await startServer({ limits: { maxConnections: 1 } });
+	const first = connectClient(url);
+	await first.get('x').set(1);
+	const goodbyes: GoodbyeMessage[] = [];
+	connectClient(url, {
+		socketClient: createWebsocketClient({ reconnectTimeout: 10_000 }),
+		plugins: [{ name: 'goodbye', hooks: { 'client:serverDisconnectMessage': (goodbye) => void goodbyes.push(goodbye) } }],
+	});
+	await waitFor(() => goodbyes.length > 0, 'the goodbye');
+	expect(goodbyes[0]).toMatchObject({ reason: 'too-many-connections' });
+	expect(server.getClients()).toHaveLength(1);
+});
+
+test('limits must be positive numbers', async () => {
+	await expect(startServer({ limits: { maxDepth: 0 } })).rejects.toThrow('limits.maxDepth must be a positive number');
+});
