@@ -1,5 +1,6 @@
 // Builds every workspace into dist/ (ESM for Node plus type declarations) and the
-// client's browser bundle. `--browser-only` builds just the bundle; `--quiet` prints nothing.
+// client's browser bundle. `--browser-only` builds just the bundle, `--js-only` skips the
+// type declarations (for a quick start), `--quiet` prints nothing.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -8,6 +9,7 @@ import { build } from 'esbuild';
 
 const quiet = process.argv.includes('--quiet');
 const browserOnly = process.argv.includes('--browser-only');
+const jsOnly = process.argv.includes('--js-only');
 const log = (line) => quiet || console.log(line);
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
@@ -30,7 +32,7 @@ const packages = [
 
 if (!browserOnly) {
 	for (const pkg of packages) {
-		rmSync(`${pkg.dir}/dist`, { recursive: true, force: true });
+		if (!jsOnly) rmSync(`${pkg.dir}/dist`, { recursive: true, force: true });
 		await build({
 			...shared,
 			entryPoints: pkg.entries.map((entry) => `${pkg.dir}/${entry}`),
@@ -40,7 +42,7 @@ if (!browserOnly) {
 			mainFields: ['module', 'main'],
 			external: pkg.external,
 		});
-		execFileSync(process.execPath, [tsc, '-p', `${pkg.dir}/tsconfig.build.json`], { stdio: 'inherit' });
+		if (!jsOnly) execFileSync(process.execPath, [tsc, '-p', `${pkg.dir}/tsconfig.build.json`], { stdio: 'inherit' });
 		log(`built ${pkg.dir}/dist`);
 	}
 }
