@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, test } from 'vitest';
 import { unwrap } from '@socketdb/core';
 import { cleanup, connectClient, record, sleep, startServer, waitFor } from './helpers/server';
+import { randomNumbers as random } from './helpers/random';
 
 afterEach(cleanup);
 
@@ -21,17 +22,6 @@ function median(values: number[]): number {
 	return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function random(seed: number): () => number {
-	let state = seed >>> 0;
-	return () => {
-		state = (state + 0x6d2b79f5) >>> 0;
-		let t = state;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 describe('updateInterval: 0', () => {
 	async function setup() {

@@ -1,34 +1,18 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { SocketDBClient, createWebsocketClient } from '@socketdb/client';
 import type { ChainReference, SocketDBClientAPI } from '@socketdb/client';
-import { isDeepStrictEqual } from 'node:util';
-import { cleanup, connectClient, record, sleep, startServer, waitFor } from './helpers/server';
+import { barrier, cleanup, connectClient, record, sameJson, sleep, startServer, waitFor } from './helpers/server';
 
 afterEach(cleanup);
 
 type Db = SocketDBClientAPI;
 
-/** Deep equality of JSON data, ignoring key order and prototypes. */
-function same(a: unknown, b: unknown): boolean {
-	const plain = (value: unknown) => (value === undefined ? undefined : (JSON.parse(JSON.stringify(value)) as unknown));
-	return isDeepStrictEqual(plain(a), plain(b));
-}
 
 /**
  * Proves that everything the server sent `db` before this call has arrived: writes a
  * fresh value to a path `db` watches and waits until it comes back, then gives stray
  * callbacks a short moment to (wrongly) run.
  */
-function barrier(db: Db, path = '__barrier') {
-	const seen = record<number>(db.get(path));
-	let next = 0;
-	return async () => {
-		const value = ++next;
-		await db.get(path).set(value);
-		await waitFor(() => seen.values.includes(value), `barrier ${value} at ${path}`);
-		await sleep(60);
-	};
-}
 
 async function loaded<T>(recorded: { values: T[] }, count = 1, what = 'the initial value') {
 	await waitFor(() => recorded.values.length >= count, what);
@@ -70,7 +54,7 @@ describe('get / set / on', () => {
 		await db.get('doc').set({ a: { y: { w: 2 } } });
 		await db.get('doc').set({ c: 'new' });
 		const expected = { a: { x: 1, y: { z: 1, w: 2 } }, b: 1, c: 'new' };
-		await waitFor(() => same(seen.last(), expected), 'merged document');
+		await waitFor(() => sameJson(seen.last(), expected), 'merged document');
 		expect(seen.last()).toEqual(expected);
 	});
 
@@ -82,7 +66,7 @@ describe('get / set / on', () => {
 		await db.get('doc').set({ n: 1, s: 'x', list: [1, 2, 3], objects: [{ a: 1 }, { b: 2 }] });
 		await db.get('doc').set({ n: 2, list: [4], objects: [{ c: 3 }] });
 		const expected = { n: 2, s: 'x', list: [4], objects: [{ c: 3 }] };
-		await waitFor(() => same(seen.last(), expected), 'replaced leaves');
+		await waitFor(() => sameJson(seen.last(), expected), 'replaced leaves');
 		expect(seen.last()).toEqual(expected);
 	});
 
@@ -92,18 +76,18 @@ describe('get / set / on', () => {
 		const seen = record(db.get('doc'));
 		await loaded(seen);
 		await db.get('doc').set({ x: 5, keep: true });
-		await waitFor(() => same(seen.last(), { x: 5, keep: true }), 'leaf');
+		await waitFor(() => sameJson(seen.last(), { x: 5, keep: true }), 'leaf');
 		await db.get('doc').set({ x: { y: 1 } });
-		await waitFor(() => same(seen.last(), { x: { y: 1 }, keep: true }), 'object over leaf');
+		await waitFor(() => sameJson(seen.last(), { x: { y: 1 }, keep: true }), 'object over leaf');
 		await db.get('doc').set({ x: 'leaf' });
-		await waitFor(() => same(seen.last(), { x: 'leaf', keep: true }), 'leaf over object');
+		await waitFor(() => sameJson(seen.last(), { x: 'leaf', keep: true }), 'leaf over object');
 		await db.get('doc').set({ x: { z: 2 } });
-		await waitFor(() => same(seen.last(), { x: { z: 2 }, keep: true }), 'object again, without old keys');
+		await waitFor(() => sameJson(seen.last(), { x: { z: 2 }, keep: true }), 'object again, without old keys');
 		expect(seen.last()).toEqual({ x: { z: 2 }, keep: true });
 		// A whole path can go from leaf to object too.
 		await db.get('doc/x/z').set(7);
 		await db.get('doc/x/z').set({ deep: true });
-		await waitFor(() => same(seen.last(), { x: { z: { deep: true } }, keep: true }), 'nested object over leaf');
+		await waitFor(() => sameJson(seen.last(), { x: { z: { deep: true } }, keep: true }), 'nested object over leaf');
 	});
 
 	test('an empty object with meta sets meta only and leaves an object value as it was', async () => {
@@ -187,7 +171,7 @@ describe('get / set / on', () => {
 		await db.get('a').get('b').set({ c: 1 });
 		await waitFor(() => slashed.last() !== null && deepSlashed.last() === 1, 'write through chain seen through slash path');
 		await db.get('a/b').set({ c: 2 });
-		await waitFor(() => deep.last() === 2 && same(chained.last(), { c: 2 }), 'write through slash path seen through chain');
+		await waitFor(() => deep.last() === 2 && sameJson(chained.last(), { c: 2 }), 'write through slash path seen through chain');
 		expect(chained.values).toEqual(slashed.values);
 		expect(deep.values).toEqual(deepSlashed.values);
 	});
@@ -226,7 +210,7 @@ describe('delete', () => {
 		await writer.get('users/1').delete();
 		await waitFor(
 			() =>
-				users.every((seen) => same(seen.last(), { 2: { name: 'Bob' } })) &&
+				users.every((seen) => sameJson(seen.last(), { 2: { name: 'Bob' } })) &&
 				user.every((seen) => seen.last() === null) &&
 				name.every((seen) => seen.last() === null) &&
 				tag.every((seen) => seen.last() === null),
@@ -243,7 +227,7 @@ describe('delete', () => {
 		await loaded(seen);
 		await db.get('doc').set({ a: 1, b: 2 });
 		await db.get('doc/a').delete();
-		await waitFor(() => same(seen.last(), { b: 2 }), 'the remaining key');
+		await waitFor(() => sameJson(seen.last(), { b: 2 }), 'the remaining key');
 		expect(seen.last()).toEqual({ b: 2 });
 	});
 
@@ -258,13 +242,13 @@ describe('delete', () => {
 		await writer.get('users/1').delete();
 		await waitFor(() => user.last() === null, 'the delete');
 		await writer.get('users/1').set({ name: 'Zed' });
-		await waitFor(() => same(user.last(), { name: 'Zed' }), 'the value set again');
+		await waitFor(() => sameJson(user.last(), { name: 'Zed' }), 'the value set again');
 		expect(user.last()).toEqual({ name: 'Zed' });
-		await waitFor(() => same(users.last(), { 1: { name: 'Zed' } }), 'the parent');
+		await waitFor(() => sameJson(users.last(), { 1: { name: 'Zed' } }), 'the parent');
 		// Writing below a deleted path recreates it without its old content.
 		await writer.get('users/1').delete();
 		await writer.get('users/1/tags/editor').set(true);
-		await waitFor(() => same(user.last(), { tags: { editor: true } }), 'recreated below');
+		await waitFor(() => sameJson(user.last(), { tags: { editor: true } }), 'recreated below');
 		expect(user.last()).toEqual({ tags: { editor: true } });
 	});
 });
@@ -288,7 +272,7 @@ describe('once', () => {
 		await loaded(watch);
 		await writer.get('status').set({ online: false });
 		await writer.get('nothing').set(1);
-		await waitFor(() => same(watch.last(), { online: false }) && watchAbsent.last() === 1, 'the changes');
+		await waitFor(() => sameJson(watch.last(), { online: false }) && watchAbsent.last() === 1, 'the changes');
 		await sleep(60);
 		expect(calls).toEqual([{ online: true }]);
 		expect(absent).toEqual([null]);
@@ -570,14 +554,14 @@ describe('several listeners', () => {
 		await loaded(child);
 		parent.stop();
 		await writer.get('p/c/v').set(2);
-		await waitFor(() => same(child.last(), { v: 2 }), 'the child after the parent left');
+		await waitFor(() => sameJson(child.last(), { v: 2 }), 'the child after the parent left');
 
 		const parent2 = record(db.get('p'));
-		await waitFor(() => same(parent2.last(), { c: { v: 2 }, d: 1 }), 'a new parent listener');
+		await waitFor(() => sameJson(parent2.last(), { c: { v: 2 }, d: 1 }), 'a new parent listener');
 		child.stop();
 		await writer.get('p/d').set(3);
 		await writer.get('p/c/v').set(4);
-		await waitFor(() => same(parent2.last(), { c: { v: 4 }, d: 3 }), 'the parent after the child left');
+		await waitFor(() => sameJson(parent2.last(), { c: { v: 4 }, d: 3 }), 'the parent after the child left');
 		await sleep(60);
 		expect(child.values).toEqual([{ v: 1 }, { v: 2 }]);
 	});
@@ -621,9 +605,9 @@ describe('writes and references', () => {
 			await written;
 			const observer = connectClient(url);
 			const seen = record(observer.get('offline'));
-			await waitFor(() => same(seen.last(), { a: 1, b: 2 }), 'the offline writes');
+			await waitFor(() => sameJson(seen.last(), { a: 1, b: 2 }), 'the offline writes');
 			expect(seen.last()).toEqual({ a: 1, b: 2 });
-			await waitFor(() => same(early.last(), { a: 1, b: 2 }), 'the writer\'s own listener');
+			await waitFor(() => sameJson(early.last(), { a: 1, b: 2 }), 'the writer\'s own listener');
 		} finally {
 			db.disconnect();
 		}
@@ -640,7 +624,7 @@ describe('writes and references', () => {
 		expect(typeof ref.on).toBe('function');
 		await expect(ref).resolves.toBeUndefined();
 		await db.get('chain').set({ a: 2 }).get('b').set(3).get('c').set(4);
-		await waitFor(() => same(seen.last(), { a: 2, b: { c: 4 } }), 'the chained writes');
+		await waitFor(() => sameJson(seen.last(), { a: 2, b: { c: 4 } }), 'the chained writes');
 		expect(seen.last()).toEqual({ a: 2, b: { c: 4 } });
 		// The chained reference subscribes like any other.
 		const viaChain: unknown[] = [];
@@ -667,7 +651,7 @@ describe('several clients', () => {
 		for (const recorded of seen) await loaded(recorded);
 		await Promise.all(clients.map((db, index) => db.get(`board/c${index}`).set({ by: index })));
 		const expected = { c0: { by: 0 }, c1: { by: 1 }, c2: { by: 2 } };
-		await waitFor(() => seen.every((recorded) => same(recorded.last(), expected)), 'every write everywhere');
+		await waitFor(() => seen.every((recorded) => sameJson(recorded.last(), expected)), 'every write everywhere');
 		for (const recorded of seen) expect(recorded.last()).toEqual(expected);
 
 		// Concurrent writes to the same key converge to the same value on every client.

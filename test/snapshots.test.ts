@@ -1,7 +1,6 @@
-import { isDeepStrictEqual } from 'node:util';
 import type { SocketDBClientAPI } from '@socketdb/client';
 import { afterEach, describe, expect, test } from 'vitest';
-import { cleanup, connectClient, record, sleep, startServer, waitFor } from './helpers/server';
+import { barrier, cleanup, connectClient, record, sameJson, sleep, startServer, waitFor } from './helpers/server';
 
 afterEach(cleanup);
 
@@ -9,23 +8,7 @@ type Db = SocketDBClientAPI;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the tests poke at snapshots on purpose
 type Loose = any;
 
-/** Deep equality of JSON data, ignoring key order and prototypes. */
-function same(a: unknown, b: unknown): boolean {
-	const plain = (value: unknown) => (value === undefined ? undefined : (JSON.parse(JSON.stringify(value)) as unknown));
-	return isDeepStrictEqual(plain(a), plain(b));
-}
 
-/** Waits until everything the server sent `db` so far has arrived (see client-api.test.ts). */
-function barrier(db: Db, path = '__barrier') {
-	const seen = record<number>(db.get(path));
-	let next = 0;
-	return async () => {
-		const value = ++next;
-		await db.get(path).set(value);
-		await waitFor(() => seen.values.includes(value), `barrier ${value}`);
-		await sleep(60);
-	};
-}
 
 function expectDeeplyFrozen(value: unknown, where = 'value'): void {
 	if (typeof value !== 'object' || value === null) return;
@@ -208,6 +191,6 @@ describe('structural sharing', () => {
 		await pass();
 		expect(obj.values).toHaveLength(1);
 		expect(whole.values[1].obj).toBe(whole.values[0].obj);
-		expect(same(whole.last(), { leaf: 2, obj: { a: 1, b: [1, 2] }, list: [{ x: 1 }] })).toBe(true);
+		expect(sameJson(whole.last(), { leaf: 2, obj: { a: 1, b: [1, 2] }, list: [{ x: 1 }] })).toBe(true);
 	});
 });

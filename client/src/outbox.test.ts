@@ -1,8 +1,9 @@
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { MessageType, SocketDBError } from '@socketdb/core';
 import type { ClientMessage } from '@socketdb/core';
 import { Outbox } from './outbox';
 import type { OutboxEntry } from './outbox';
+import { trackUnhandledRejections } from '../../test/helpers/unhandled';
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -19,15 +20,7 @@ type ReadyMessage = Parameters<Outbox['ready']>[1];
 const set = (outbox: Outbox, entry: OutboxEntry, path: string, value: unknown) => outbox.ready(entry, { type: MessageType.SET, path, node: { value } } as ReadyMessage);
 const seqs = (messages: ClientMessage[]) => messages.map((message) => ('seq' in message ? message.seq : -1));
 
-let unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-beforeEach(() => {
-	unhandled = [];
-	process.on('unhandledRejection', onUnhandled);
-});
-afterEach(() => {
-	process.off('unhandledRejection', onUnhandled);
-});
+const unhandled = trackUnhandledRejections();
 
 describe('order', () => {
 	test('entries are numbered in the order they are made, starting at 1', () => {
@@ -161,7 +154,7 @@ describe('settling', () => {
 		expect(outbox.fail(1, new SocketDBError('VETOED', 'no'))).toBe(a);
 		expect(outbox.size).toBe(0);
 		await settle();
-		expect(unhandled).toEqual([]);
+		expect(unhandled.reasons).toEqual([]);
 	});
 
 	test('fail of an unknown sequence number returns nothing', () => {
@@ -179,7 +172,7 @@ describe('settling', () => {
 		expect(await caught).toMatchObject({ code: 'VETOED', message: 'b' });
 		expect(outbox.size).toBe(0);
 		await settle();
-		expect(unhandled).toEqual([]);
+		expect(unhandled.reasons).toEqual([]);
 	});
 
 	test('failAll rejects every entry and returns the unobserved ones', async () => {
@@ -196,7 +189,7 @@ describe('settling', () => {
 		expect(outbox.size).toBe(0);
 		expect(sent(outbox)).toEqual([]);
 		await settle();
-		expect(unhandled).toEqual([]);
+		expect(unhandled.reasons).toEqual([]);
 	});
 });
 

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { anchorAtPath, cloneJson, cloneNode, diffAt, leafEquals, mergeNode, mergeObject } from './merge';
 import { nodeify } from './node';
 import type { Node, NodeDiff } from './node';
+import { randomNumbers as random } from '../../test/helpers/random';
 
 /** Every object and array reachable from `value`. */
 function objectsIn(value: unknown, into = new Set<object>()): Set<object> {
@@ -36,16 +37,6 @@ function node(data: unknown): Node {
 	return nodeify(data as never);
 }
 
-/** A small seeded PRNG (mulberry32), so random cases are the same on every run. */
-function random(seed: number): () => number {
-	return () => {
-		seed |= 0;
-		seed = (seed + 0x6d2b79f5) | 0;
-		let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-		t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 describe('mergeNode: values', () => {
 	test('objects merge key by key', () => {

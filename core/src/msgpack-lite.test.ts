@@ -1,18 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import * as lite from './msgpack-lite';
 import * as full from './msgpack';
+import { randomNumbers as random } from '../../test/helpers/random';
 
 // Seeded so a failure can be reproduced: the seed is part of the test name.
-function random(seed: number) {
-	let state = seed >>> 0;
-	return () => {
-		state = (state + 0x6d2b79f5) >>> 0;
-		let t = state;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 function randomValue(next: () => number, depth = 0): unknown {
 	const kind = Math.floor(next() * (depth >= 2 ? 6 : 8));

@@ -1,20 +1,11 @@
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { WriteOutcome } from './outcome';
+import { trackUnhandledRejections } from '../../test/helpers/unhandled';
 
 /** Lets pending promise reactions and rejection tracking run. */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-let unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-
-beforeEach(() => {
-	unhandled = [];
-	process.on('unhandledRejection', onUnhandled);
-});
-
-afterEach(() => {
-	process.off('unhandledRejection', onUnhandled);
-});
+const unhandled = trackUnhandledRejections();
 
 describe('awaiting', () => {
 	test('resolves once resolved', async () => {
@@ -52,7 +43,7 @@ describe('awaiting', () => {
 		outcome.reject(error);
 		await expect(outcome.toPromise()).rejects.toBe(error);
 		await settle();
-		expect(unhandled).toEqual([]);
+		expect(unhandled.reasons).toEqual([]);
 	});
 
 	test('settles only once', async () => {
@@ -88,7 +79,7 @@ describe('reject()', () => {
 		expect(outcome.observed).toBe(false);
 		await settle();
 		await settle();
-		expect(unhandled).toEqual([]);
+		expect(unhandled.reasons).toEqual([]);
 	});
 
 	test('returns true when someone awaited the outcome', async () => {
@@ -106,7 +97,7 @@ describe('reject()', () => {
 		expect(outcome.reject(error)).toBe(true);
 		expect(await waiting).toBe(error);
 		await settle();
-		expect(unhandled).toEqual([]);
+		expect(unhandled.reasons).toEqual([]);
 	});
 
 	test('returns true when someone attached catch', async () => {

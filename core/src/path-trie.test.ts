@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { forEachTrieNode, PathTrie } from './path-trie';
 import type { TrieNode } from './path-trie';
+import { randomNumbers as random } from '../../test/helpers/random';
 
 /** Paths of nodes that hold nothing and have nothing below them (the root excepted), and empty containers. */
 function emptyNodes<T>(trie: PathTrie<T>): string[] {
@@ -19,16 +20,6 @@ function allPaths<T>(trie: PathTrie<T>): string[] {
 	return paths.sort();
 }
 
-/** A small seeded PRNG (mulberry32), so random cases are the same on every run. */
-function random(seed: number): () => number {
-	return () => {
-		seed |= 0;
-		seed = (seed + 0x6d2b79f5) | 0;
-		let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-		t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 describe('add', () => {
 	test('files items under paths and counts them', () => {

@@ -5,17 +5,8 @@ import type { ClientMessage, ServerMessage } from './protocol';
 import { createRecord } from './json';
 import type { NodeDiff } from './node';
 import { validateNodeDiff } from './validate';
+import { randomNumbers as random } from '../../test/helpers/random';
 
-/** A small seeded PRNG (mulberry32), so random cases are the same on every run. */
-function random(seed: number): () => number {
-	return () => {
-		seed |= 0;
-		seed = (seed + 0x6d2b79f5) | 0;
-		let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-		t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 function errorOf(run: () => unknown): unknown {
 	try {

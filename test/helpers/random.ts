@@ -17,3 +17,8 @@ export function seededRandom(seed: number) {
 }
 
 export type Random = ReturnType<typeof seededRandom>;
+
+/** Just the numbers in [0, 1) of a seeded generator. */
+export function randomNumbers(seed: number): () => number {
+	return seededRandom(seed).next;
+}

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
+import { isDeepStrictEqual } from 'node:util';
 import type { AddressInfo } from 'node:net';
-import { SocketDBClient, createWebsocketClient, type SocketDBClientOptions } from '@socketdb/client';
+import { SocketDBClient, createWebsocketClient, type SocketDBClientAPI, type SocketDBClientOptions } from '@socketdb/client';
 import { SocketDBServer, createWebsocketServer, type SocketDBServerOptions, type WebsocketServerOptions } from '@socketdb/server';
 
 export type TestServer = {
@@ -78,3 +79,25 @@ export function record<T = unknown>(ref: { on: (cb: (data: T | null, meta?: any)
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Deep equality of JSON data, ignoring key order and prototypes. */
+export function sameJson(a: unknown, b: unknown): boolean {
+	const plain = (value: unknown) => (value === undefined ? undefined : (JSON.parse(JSON.stringify(value)) as unknown));
+	return isDeepStrictEqual(plain(a), plain(b));
+}
+
+/**
+ * Proves that everything the server sent `db` before a call has arrived: writes a fresh
+ * value to a path `db` watches and waits until it comes back, then gives stray callbacks a
+ * short moment to (wrongly) run. Use it before asserting that something did NOT happen.
+ */
+export function barrier(db: SocketDBClientAPI, path = '__barrier') {
+	const seen = record<number>(db.get(path));
+	let next = 0;
+	return async () => {
+		const value = ++next;
+		await db.get(path).set(value);
+		await waitFor(() => seen.values.includes(value), `barrier ${value} at ${path}`);
+		await sleep(60);
+	};
+}
