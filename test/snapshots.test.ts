@@ -194,3 +194,27 @@ describe('structural sharing', () => {
 		expect(sameJson(whole.last(), { leaf: 2, obj: { a: 1, b: [1, 2] }, list: [{ x: 1 }] })).toBe(true);
 	});
 });
+
+describe('what callbacks and hooks receive is made of plain objects', () => {
+	test('meta handed to on() is a frozen plain object', async () => {
+		const { url } = await startServer();
+		const db = connectClient(url);
+		await db.get('doc').set({ title: 'x' }, { by: { name: 'ada' } });
+		const meta = await new Promise<any>((resolve) => db.get('doc').once((_value, meta) => resolve(meta)));
+		expect(Object.getPrototypeOf(meta)).toBe(Object.prototype);
+		expect(Object.getPrototypeOf(meta.by)).toBe(Object.prototype);
+		expect(Object.isFrozen(meta) && Object.isFrozen(meta.by)).toBe(true);
+		expect(meta.hasOwnProperty('by')).toBe(true);
+	});
+
+	test('server:update and server:change payloads are plain objects', async () => {
+		const { url, server } = await startServer();
+		const seen: unknown[] = [];
+		server.intercept('server:update', ({ data }) => void seen.push(data.value));
+		server.intercept('server:change', ({ data }) => void seen.push(data?.value));
+		const db = connectClient(url);
+		await db.get('a').get('b').set(1);
+		await waitFor(() => seen.length === 2, 'both hooks');
+		for (const value of seen) expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
+	});
+});

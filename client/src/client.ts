@@ -57,6 +57,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 			return subscriptions.keysOf(path) ?? UNAVAILABLE;
 		},
 		dataOf: (node) => mirror.dataOf(node),
+		metaOf: (node) => mirror.metaOf(node),
 	};
 	const listeners = new Listeners(source);
 

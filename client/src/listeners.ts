@@ -32,6 +32,7 @@ export interface ListenerSource {
 	/** The current keys for an each listener's path, or `UNAVAILABLE`. */
 	keysFor(path: string): Iterable<string> | typeof UNAVAILABLE;
 	dataOf(node: Node | undefined): unknown;
+	metaOf(node: Node | undefined): Meta | undefined;
 }
 
 export const UNAVAILABLE = Symbol('unavailable');
@@ -148,7 +149,7 @@ export class Listeners {
 			const node = this.source.nodeFor(listener.path);
 			if (node === UNAVAILABLE || node === listener.last) return;
 			listener.last = node;
-			listener.callback(this.source.dataOf(node), node?.meta);
+			listener.callback(this.source.dataOf(node), this.source.metaOf(node));
 			return;
 		}
 		const keys = this.source.keysFor(listener.path);

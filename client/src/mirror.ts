@@ -1,4 +1,4 @@
-import { createRecord, isObject, leafEquals, mergeNode, parsePath, type Meta, type Node, type NodeDiff } from '@socketdb/core';
+import { cloneJson, createRecord, isObject, leafEquals, mergeNode, parsePath, type Meta, type Node, type NodeDiff } from '@socketdb/core';
 import { freeze, produce, type Draft } from 'immer';
 
 /**
@@ -9,6 +9,7 @@ import { freeze, produce, type Draft } from 'immer';
 export class Mirror {
 	private root: Node = freeze({ value: createRecord<Node>() }, true);
 	private readonly unwrapped = new WeakMap<object, unknown>();
+	private readonly plainMeta = new WeakMap<object, Meta>();
 
 	/** The node at `path`, or `undefined`. */
 	nodeAt(segments: readonly string[]): Node | undefined {
@@ -103,8 +104,16 @@ export class Mirror {
 		return data;
 	}
 
+	/** A node's meta as handed to callbacks: a frozen plain object, the same while the meta is unchanged. */
 	metaOf(node: Node | undefined): Meta | undefined {
-		return node?.meta;
+		const meta = node?.meta;
+		if (meta === undefined) return undefined;
+		let plain = this.plainMeta.get(meta);
+		if (plain === undefined) {
+			plain = freeze(cloneJson(meta), true) as Meta;
+			this.plainMeta.set(meta, plain);
+		}
+		return plain;
 	}
 
 	private replaceSilently(segments: string[], node: Node): void {

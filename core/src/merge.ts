@@ -11,7 +11,8 @@ import type { Meta, Node, NodeDiff } from './node';
  * Meta merges the same way.
  *
  * The returned diff never shares mutable objects with `target`, so it can be queued
- * while later writes keep changing the tree.
+ * while later writes keep changing the tree. The tree's own maps have no prototype; the
+ * diff is made of plain objects (its keys were validated), since hooks hand it to users.
  */
 export function mergeNode(target: Node, diff: NodeDiff): NodeDiff | undefined {
 	let applied: NodeDiff | undefined;
@@ -40,7 +41,7 @@ export function mergeNode(target: Node, diff: NodeDiff): NodeDiff | undefined {
 			const childChange = mergeNode(child, childDiff as NodeDiff);
 			if (childChange === undefined) continue;
 			if (created) children[key] = child;
-			(changedChildren ??= createRecord<NodeDiff>())[key] = childChange;
+			(changedChildren ??= {})[key] = childChange;
 		}
 		if (changedChildren === undefined) return applied;
 		target.value = children;
@@ -71,10 +72,10 @@ export function mergeObject(target: Record<string, unknown>, source: Record<stri
 				current = target[key] = createRecord();
 			}
 			const sub = mergeObject(current as Record<string, unknown>, next);
-			if (sub !== undefined) (changed ??= createRecord())[key] = sub;
+			if (sub !== undefined) (changed ??= {})[key] = sub;
 		} else if (!leafEquals(target[key], next)) {
 			target[key] = cloneJson(next);
-			(changed ??= createRecord())[key] = next;
+			(changed ??= {})[key] = next;
 		}
 	}
 	return changed;
@@ -107,7 +108,7 @@ export function leafEquals(a: unknown, b: unknown): boolean {
 export function anchorAtPath(segments: readonly string[], node: NodeDiff): NodeDiff {
 	let anchored = node;
 	for (let i = segments.length - 1; i >= 0; i--) {
-		const children = createRecord<NodeDiff>();
+		const children: Record<string, NodeDiff> = {};
 		children[segments[i]!] = anchored;
 		anchored = { value: children };
 	}
