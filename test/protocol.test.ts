@@ -301,3 +301,23 @@ test('a resent write number is not applied twice; a HELLO after the handshake is
 	expect(await raw.next(MessageType.ERROR, from)).toMatchObject({ code: 'INVALID_MESSAGE' });
 	expect(raw.closed()).toBe(undefined);
 });
+
+test('a resent write keeps its original answer, also when it was refused before any hook ran', async () => {
+	const { server, url } = await startServer();
+	const session = 'resend-session';
+	const writes: ClientMessage[] = [
+		{ type: MessageType.SET, seq: 1, path: 'bad//path', node: nodeify(1) as NodeDiff },
+		{ type: MessageType.SET, seq: 2, path: 'good', node: nodeify(1) as NodeDiff },
+	];
+	const first = await openRaw(url);
+	first.send({ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, session, acked: 0, info: {} }, ...writes);
+	await first.answer(2);
+	first.ws.terminate();
+
+	// The client never saw the answers (say), so it resends both on a new connection.
+	const second = await openRaw(url);
+	second.send({ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, session, acked: 0, info: {} }, ...writes);
+	expect(await second.answer(1)).toMatchObject({ type: MessageType.REJECT, code: 'INVALID_PATH' });
+	expect(await second.answer(2)).toEqual({ type: MessageType.ACK, seq: 2 });
+	expect(server.get('good')).toEqual({ value: 1 });
+});

@@ -204,8 +204,12 @@ export class ClientConnection implements Subscriber {
 				}
 			}
 			if (!this.rateLimiter.take()) throw new SocketDBError('RATE_LIMITED', `writes are limited to ${limits.writesPerSecond} per second`);
-		} catch (error) {
-			return this.reject(seq, toSocketDBError(error, 'INVALID_MESSAGE'));
+		} catch (thrown) {
+			// Remembered like any refusal, so a resend after a lost answer is refused again, not acknowledged.
+			const error = toSocketDBError(thrown, 'INVALID_MESSAGE');
+			session.lastSeq = seq;
+			session.rememberRefusal(seq, error, this.runtime.sessions.options.maxRefusals);
+			return this.reject(seq, error);
 		}
 		session.lastSeq = seq;
 		session.inFlight.add(seq);
