@@ -112,7 +112,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 			case MessageType.REJECT: {
 				const error = new SocketDBError(toCode(message.code), message.message, message.details);
 				if (outbox.fail(message.seq, error) !== undefined) reportError({ code: error.code, message: error.message, details: error.details });
-				return flushOutbox();
+				return;
 			}
 			case MessageType.SNAPSHOT:
 				if (!subscriptions.valueLoaded(message.path)) return;

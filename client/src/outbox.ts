@@ -1,6 +1,5 @@
 import { WriteOutcome, type ClientMessage, type SocketDBError } from '@socketdb/core';
 
-
 type WriteMessage = Extract<ClientMessage, { seq: number }>;
 
 /** One write on its way: numbered when made, sent once its hooks ran, kept until the server answers. */
@@ -21,6 +20,9 @@ export type OutboxEntry = {
 export class Outbox {
 	/** By sequence number; a Map iterates in insertion order, which is write order. */
 	private readonly entries = new Map<number, OutboxEntry>();
+	/** Entries not sent on the current connection yet, in order (`unsentHead` is the first). */
+	private unsent: OutboxEntry[] = [];
+	private unsentHead = 0;
 	private nextSeq = 1;
 
 	/** Writes still waiting for the server's answer. */
@@ -31,6 +33,7 @@ export class Outbox {
 	create(): OutboxEntry {
 		const entry: OutboxEntry = { seq: this.nextSeq++, state: 'hooks', message: undefined, outcome: new WriteOutcome() };
 		this.entries.set(entry.seq, entry);
+		this.unsent.push(entry);
 		return entry;
 	}
 
@@ -44,15 +47,25 @@ export class Outbox {
 	 * `send` returns false for a write it refused instead (and settled itself).
 	 */
 	flush(send: (entry: OutboxEntry & { message: WriteMessage }) => boolean): void {
-		for (const entry of this.entries.values()) {
-			if (entry.state === 'hooks') return;
-			if (entry.state === 'ready' && send(entry as OutboxEntry & { message: WriteMessage })) entry.state = 'sent';
+		while (this.unsentHead < this.unsent.length) {
+			const entry = this.unsent[this.unsentHead]!;
+			if (this.entries.get(entry.seq) === entry) {
+				if (entry.state === 'hooks') break;
+				if (entry.state === 'ready' && send(entry as OutboxEntry & { message: WriteMessage })) entry.state = 'sent';
+			}
+			this.unsentHead++;
+		}
+		if (this.unsentHead > 1024 && this.unsentHead * 2 > this.unsent.length) {
+			this.unsent = this.unsent.slice(this.unsentHead);
+			this.unsentHead = 0;
 		}
 	}
 
 	/** Every sent write goes back to ready, to be sent again on the next connection. */
 	connectionLost(): void {
 		for (const entry of this.entries.values()) if (entry.state === 'sent') entry.state = 'ready';
+		this.unsent = [...this.entries.values()];
+		this.unsentHead = 0;
 	}
 
 	/** The write succeeded. */

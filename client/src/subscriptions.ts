@@ -1,4 +1,4 @@
-import { isChildPath, MessageType, parsePath, PathTrie, type ClientMessage } from '@socketdb/core';
+import { forEachTrieNode, MessageType, normalizePath, PathTrie, type ClientMessage } from '@socketdb/core';
 import type { Listeners } from './listeners';
 import type { Mirror } from './mirror';
 
@@ -14,6 +14,7 @@ export class ServerSubscriptions {
 	private readonly values = new PathTrie<Subscription>();
 	private readonly valueByPath = new Map<string, Subscription>();
 	private readonly keys = new Map<string, Subscription & { keys: Set<string> }>();
+	private readonly keyPaths = new PathTrie<true>();
 
 	constructor(
 		private readonly listeners: Listeners,
@@ -41,7 +42,7 @@ export class ServerSubscriptions {
 		if (this.coveringValue(path) !== undefined) return;
 		for (const below of this.valueSubscriptionsBelow(path)) this.removeValue(below);
 		this.addValue(path);
-		for (const keyPath of [...this.keys.keys()]) if (keyPath === path || isChildPath(keyPath, path)) this.removeKeys(keyPath);
+		for (const keyPath of subscribedAtOrBelow(this.keyPaths, path)) this.removeKeys(keyPath);
 	}
 
 	/** The last value listener at `path` is gone. */
@@ -58,6 +59,7 @@ export class ServerSubscriptions {
 	eachListenerAdded(path: string): void {
 		if (this.coveringValue(path) !== undefined || this.keys.has(path)) return;
 		this.keys.set(path, { loaded: false, keys: new Set() });
+		this.keyPaths.add(path, true);
 		this.send({ type: MessageType.SUBSCRIBE_KEYS, path });
 	}
 
@@ -115,18 +117,22 @@ export class ServerSubscriptions {
 
 	private removeKeys(path: string): void {
 		this.keys.delete(path);
+		this.keyPaths.remove(path, true);
 		this.send({ type: MessageType.UNSUBSCRIBE_KEYS, path });
 	}
 
 	private valueSubscriptionsBelow(path: string): string[] {
-		const start = this.values.find(parsePath(path));
-		if (start === undefined) return [];
-		const found: string[] = [];
-		const visit = (node: typeof start) => {
-			if (node !== start && node.items !== undefined) found.push(node.path);
-			if (node.children !== undefined) for (const child of node.children.values()) visit(child);
-		};
-		visit(start);
-		return found;
+		return subscribedAtOrBelow(this.values, path).filter((found) => found !== normalizePath(path));
 	}
+}
+
+/** Paths at or below `path` that hold an item in `trie`. */
+function subscribedAtOrBelow<T>(trie: PathTrie<T>, path: string): string[] {
+	const start = trie.find(path);
+	if (start === undefined) return [];
+	const found: string[] = [];
+	forEachTrieNode(start, (node) => {
+		if (node.items !== undefined) found.push(node.path);
+	});
+	return found;
 }
