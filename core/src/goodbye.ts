@@ -1,13 +1,15 @@
 /**
- * Extend with your own goodbye reasons by declaration merging:
+ * The goodbye your own code sends with `client.close(goodbye)`. Add fields by declaration merging:
  *
  * @example
  * declare module '@socketdb/core' {
- *   interface CustomGoodbyeMessage { reason: 'banned'; until: number }
+ *   interface CustomGoodbyeMessage { bannedUntil?: number }
  * }
+ * client.close({ reason: 'custom', bannedUntil: Date.now() + 60_000 });
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface -- meant to be augmented
-export interface CustomGoodbyeMessage {}
+export interface CustomGoodbyeMessage {
+	reason: 'custom';
+}
 
 /**
  * Sent by the server right before it closes a connection, saying why.

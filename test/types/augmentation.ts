@@ -9,6 +9,12 @@ declare module '@socketdb/core' {
 	}
 }
 
+declare module '@socketdb/core' {
+	interface CustomGoodbyeMessage {
+		bannedUntil?: number;
+	}
+}
+
 declare module '@socketdb/server' {
 	interface SessionContext {
 		user: { id: string };
@@ -56,4 +62,7 @@ server.intercept('server:clientConnect', (_args, { client }) => {
 	void id;
 });
 const admin = server.getClient((context) => context.user.id === 'admin');
-void admin;
+admin?.close({ reason: 'custom', bannedUntil: Date.now() + 60_000 });
+// @ts-expect-error bannedUntil is a number
+admin?.close({ reason: 'custom', bannedUntil: 'tomorrow' });
+admin?.close({ reason: 'keep-alive-check-failed' });
