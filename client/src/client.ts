@@ -9,6 +9,7 @@ import {
 	nodeify,
 	normalizePath,
 	parsePath,
+	segmentsOf,
 	SocketDBError,
 	toSocketDBError,
 	type Json,
@@ -49,11 +50,11 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 	const source: ListenerSource = {
 		nodeFor(path) {
 			if (subscriptions.coveringValue(path)?.loaded !== true) return UNAVAILABLE;
-			return mirror.nodeAt(parsePath(path));
+			return mirror.nodeAt(segmentsOf(path));
 		},
 		keysFor(path) {
 			const covering = subscriptions.coveringValue(path);
-			if (covering !== undefined) return covering.loaded ? keysOfNode(mirror.nodeAt(parsePath(path))) : UNAVAILABLE;
+			if (covering !== undefined) return covering.loaded ? keysOfNode(mirror.nodeAt(segmentsOf(path))) : UNAVAILABLE;
 			return subscriptions.keysOf(path) ?? UNAVAILABLE;
 		},
 		dataOf: (node) => mirror.dataOf(node),
@@ -115,25 +116,27 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 				return;
 			}
 			case MessageType.SNAPSHOT:
-				if (!subscriptions.valueLoaded(message.path)) return;
+				if (!subscriptions.valueLoaded(message.path, message.id)) return;
 				mirror.replace(message.path, message.node);
 				writeThrough(message.path, message.node, true);
 				return listeners.refresh(message.path);
-			case MessageType.DATA:
-				if (!subscriptions.isValueSubscribed(message.path)) return;
+			case MessageType.DATA: {
+				const path = subscriptions.pathOf(message.id);
+				if (path === undefined) return;
 				for (const op of message.ops) {
 					if (typeof op === 'string') {
-						const deleted = joinPath(message.path, op);
+						const deleted = joinPath(path, op);
 						mirror.delete(deleted);
 						writeThrough(deleted, null, true);
 						listeners.refresh(deleted);
 					} else {
-						mirror.merge(message.path, op);
-						writeThrough(message.path, op, false);
-						listeners.refresh(message.path, op);
+						mirror.merge(path, op);
+						writeThrough(path, op, false);
+						listeners.refresh(path, op);
 					}
 				}
 				return;
+			}
 			case MessageType.KEYS:
 				// Removals are announced before additions, so a key deleted and re-added is reported again.
 				if (!subscriptions.applyKeys(message.path, { removeAll: message.reset, removed: message.removed })) return;

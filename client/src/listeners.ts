@@ -1,4 +1,4 @@
-import { forEachCommonChild, forEachTrieNode, isObject, parsePath, PathTrie, type Meta, type Node, type NodeDiff, type TrieNode } from '@socketdb/core';
+import { forEachCommonChild, forEachTrieNode, isObject, PathTrie, segmentsOf, type Meta, type Node, type NodeDiff, type TrieNode } from '@socketdb/core';
 
 const UNSEEN = Symbol('unseen');
 
@@ -109,15 +109,18 @@ export class Listeners {
 	 * below it where `diff` reaches (everything below when `diff` is undefined).
 	 */
 	refresh(path: string, diff?: NodeDiff): void {
-		const segments = parsePath(path);
-		let node: TrieNode<Listener> | undefined = this.trie.root;
-		for (const key of segments) {
-			this.refreshNode(node);
-			node = node.child(key);
-			if (node === undefined) return;
+		let trie: TrieNode<Listener> | undefined = this.trie.root;
+		for (const key of segmentsOf(path)) {
+			this.refreshNode(trie);
+			trie = trie.child(key);
+			if (trie === undefined) return;
 		}
-		if (diff === undefined) forEachTrieNode(node, (each) => this.refreshNode(each));
-		else this.refreshAlong(node, diff);
+		// Everything at and below `path` is covered by the same subscription: look the mirror
+		// node up once and walk down alongside the listeners.
+		const node = this.source.nodeFor(path);
+		if (node === UNAVAILABLE) return;
+		if (diff === undefined) this.refreshBelow(trie, node);
+		else this.refreshAlong(trie, diff, node);
 	}
 
 	/** Looks at the each listeners filed exactly at `path`. */
@@ -127,14 +130,31 @@ export class Listeners {
 		for (const listener of [...items]) if (listener.kind === 'each') this.refreshListener(listener);
 	}
 
-	private refreshAlong(node: TrieNode<Listener>, diff: NodeDiff): void {
-		this.refreshNode(node);
-		if (node.children === undefined) return;
+	private refreshAlong(trie: TrieNode<Listener>, diff: NodeDiff, node: Node | undefined): void {
+		this.deliverAt(trie, node);
+		if (trie.children === undefined) return;
 		const value = diff.value;
 		if (isObject(value)) {
-			forEachCommonChild(node, value, (child, next) => this.refreshAlong(child, next as NodeDiff));
+			forEachCommonChild(trie, value, (child, next) => this.refreshAlong(child, next as NodeDiff, childOf(node, child.key)));
 		} else if (value !== undefined) {
-			for (const child of [...node.children.values()]) forEachTrieNode(child, (each) => this.refreshNode(each));
+			for (const child of [...trie.children.values()]) this.refreshBelow(child, childOf(node, child.key));
+		}
+	}
+
+	private refreshBelow(trie: TrieNode<Listener>, node: Node | undefined): void {
+		this.deliverAt(trie, node);
+		if (trie.children === undefined) return;
+		for (const child of [...trie.children.values()]) this.refreshBelow(child, childOf(node, child.key));
+	}
+
+	/** Hands `node` to the listeners filed at `trie` (whose data is known to be loaded). */
+	private deliverAt(trie: TrieNode<Listener>, node: Node | undefined): void {
+		const items = trie.items;
+		if (items === undefined) return;
+		for (const listener of items.size === 1 ? items : [...items]) {
+			if (!listener.active) continue;
+			if (listener.kind === 'value') this.deliverValue(listener, node);
+			else this.announceKeys(listener, keysOfNode(node));
 		}
 	}
 
@@ -143,17 +163,25 @@ export class Listeners {
 		for (const listener of [...node.items]) this.refreshListener(listener);
 	}
 
+	/** Looks a listener's data up through the source (which checks that it is loaded) and hands it over. */
 	private refreshListener(listener: Listener): void {
 		if (!listener.active) return;
 		if (listener.kind === 'value') {
 			const node = this.source.nodeFor(listener.path);
-			if (node === UNAVAILABLE || node === listener.last) return;
-			listener.last = node;
-			listener.callback(this.source.dataOf(node), this.source.metaOf(node));
+			if (node !== UNAVAILABLE) this.deliverValue(listener, node);
 			return;
 		}
 		const keys = this.source.keysFor(listener.path);
-		if (keys === UNAVAILABLE) return;
+		if (keys !== UNAVAILABLE) this.announceKeys(listener, keys);
+	}
+
+	private deliverValue(listener: ValueListener, node: Node | undefined): void {
+		if (node === listener.last) return;
+		listener.last = node;
+		listener.callback(this.source.dataOf(node), this.source.metaOf(node));
+	}
+
+	private announceKeys(listener: EachListener, keys: Iterable<string>): void {
 		listener.started = true;
 		const current = new Set(keys);
 		for (const key of listener.handled) if (!current.has(key)) listener.handled.delete(key);
@@ -164,6 +192,10 @@ export class Listeners {
 			listener.callback(key);
 		}
 	}
+}
+
+function childOf(node: Node | undefined, key: string): Node | undefined {
+	return node !== undefined && isObject(node.value) ? (node.value as Record<string, Node>)[key] : undefined;
 }
 
 /** Keys of an object node's value; none for leaves and missing nodes. */

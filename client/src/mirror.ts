@@ -1,13 +1,14 @@
-import { cloneJson, createRecord, isObject, leafEquals, mergeNode, parsePath, type Meta, type Node, type NodeDiff } from '@socketdb/core';
-import { freeze, produce, type Draft } from 'immer';
+import { cloneJson, isObject, leafEquals, parsePath, segmentsOf, type Meta, type Node, type NodeDiff } from '@socketdb/core';
+import { freeze } from 'immer';
+import { emptyNode, mergePersistent, removeNode, updateAt } from './persistent-tree';
 
 /**
- * The client's copy of the subtrees it subscribes to: one immutable node tree
- * (immer), so every change produces a new root while unchanged subtrees keep
- * their identity. Listeners compare identities to find out what changed.
+ * The client's copy of the subtrees it subscribes to: one immutable node tree, so every
+ * change produces a new root while unchanged subtrees keep their identity. Listeners
+ * compare identities to find out what changed.
  */
 export class Mirror {
-	private root: Node = freeze({ value: createRecord<Node>() }, true);
+	private root: Node = emptyNode();
 	private readonly unwrapped = new WeakMap<object, unknown>();
 	private readonly plainMeta = new WeakMap<object, Meta>();
 
@@ -23,25 +24,13 @@ export class Mirror {
 
 	/** Merges a diff at `path`. */
 	merge(path: string, diff: NodeDiff): void {
-		const segments = parsePath(path);
-		this.root = produce(this.root, (draft) => {
-			mergeNode(ensureNode(draft, segments) as Node, diff);
-		});
+		this.root = updateAt(this.root, segmentsOf(path), (node) => mergePersistent(node, diff));
 	}
 
 	/** Deletes `path` (and everything below). */
 	delete(path: string): void {
 		const segments = parsePath(path);
-		const last = segments.pop();
-		if (last === undefined) {
-			this.root = freeze({ value: createRecord<Node>() }, true);
-			return;
-		}
-		if (this.nodeAt([...segments, last]) === undefined) return;
-		this.root = produce(this.root, (draft) => {
-			const parent = findNode(draft, segments);
-			if (parent !== undefined && isObject(parent.value)) delete (parent.value as Record<string, unknown>)[last];
-		});
+		this.root = segments.length === 0 ? emptyNode() : updateAt(this.root, segments, removeNode);
 	}
 
 	/**
@@ -54,15 +43,8 @@ export class Mirror {
 		const current = this.nodeAt(segments);
 		const next = reconcile(current, node as Node);
 		if (next === current) return;
-		if (segments.length === 0) {
-			this.root = isObject(next.value) ? freeze(next, true) : freeze({ value: createRecord<Node>() }, true);
-			return;
-		}
-		const last = segments.pop()!;
-		this.root = produce(this.root, (draft) => {
-			const parent = ensureNode(draft, segments);
-			(parent.value as Record<string, Node>)[last] = next as Draft<Node>;
-		});
+		const frozen = freeze(next, true);
+		this.root = segments.length === 0 ? (isObject(frozen.value) ? frozen : emptyNode()) : updateAt(this.root, segments, () => frozen);
 	}
 
 	/** Forgets everything under `path` except the subtrees at `keep` (paths below `path`). */
@@ -71,7 +53,7 @@ export class Mirror {
 		const current = this.nodeAt(segments);
 		if (current === undefined) return;
 		if (keep.length === 0) return this.delete(path);
-		const skeleton: Node = { value: createRecord<Node>() };
+		const skeleton: Node = { value: ({} as Record<string, Node>) };
 		for (const kept of keep) {
 			const keptSegments = parsePath(kept);
 			const keptNode = this.nodeAt(keptSegments);
@@ -82,7 +64,7 @@ export class Mirror {
 			let parent = skeleton;
 			for (const key of relative) {
 				const children = parent.value as Record<string, Node>;
-				parent = children[key] ??= { value: createRecord<Node>() };
+				parent = children[key] ??= { value: ({} as Record<string, Node>) };
 			}
 			(parent.value as Record<string, Node>)[last] = keptNode;
 		}
@@ -98,7 +80,7 @@ export class Mirror {
 			const children = node.value as Record<string, Node>;
 			const object: Record<string, unknown> = {};
 			for (const key of Object.keys(children)) object[key] = this.dataOf(children[key]);
-			data = freeze(object);
+			data = Object.freeze(object);
 			this.unwrapped.set(node, data);
 		}
 		return data;
@@ -117,37 +99,9 @@ export class Mirror {
 	}
 
 	private replaceSilently(segments: string[], node: Node): void {
-		if (segments.length === 0) {
-			this.root = freeze(node, true);
-			return;
-		}
-		const last = segments[segments.length - 1]!;
-		this.root = produce(this.root, (draft) => {
-			const parent = ensureNode(draft, segments.slice(0, -1));
-			(parent.value as Record<string, Node>)[last] = node as Draft<Node>;
-		});
+		const frozen = freeze(node, true);
+		this.root = segments.length === 0 ? frozen : updateAt(this.root, segments, () => frozen);
 	}
-}
-
-function findNode(draft: Draft<Node>, segments: readonly string[]): Draft<Node> | undefined {
-	let node: Draft<Node> | undefined = draft;
-	for (const key of segments) {
-		if (node === undefined || !isObject(node.value)) return undefined;
-		node = (node.value as Record<string, Draft<Node>>)[key];
-	}
-	return node;
-}
-
-/** Walks to `segments`, creating object nodes where the path does not exist yet. */
-function ensureNode(draft: Draft<Node>, segments: readonly string[]): Draft<Node> {
-	let node = draft;
-	for (const key of segments) {
-		if (!isObject(node.value)) node.value = createRecord();
-		const children = node.value as Record<string, Draft<Node>>;
-		node = children[key] ??= { value: createRecord() } as Draft<Node>;
-	}
-	if (!isObject(node.value) && node.value === undefined) node.value = createRecord();
-	return node;
 }
 
 /** `next`, reusing every part of `current` that is equal to it. */
@@ -163,7 +117,7 @@ function reconcile(current: Node | undefined, next: Node): Node {
 	const currentChildren = currentValue as Record<string, Node>;
 	const nextChildren = nextValue as Record<string, Node>;
 	let same = metaEqual && Object.keys(currentChildren).length === Object.keys(nextChildren).length;
-	const children = createRecord<Node>();
+	const children = ({} as Record<string, Node>);
 	for (const key of Object.keys(nextChildren)) {
 		const child = reconcile(currentChildren[key], nextChildren[key]!);
 		if (child !== currentChildren[key]) same = false;

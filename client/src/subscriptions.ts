@@ -2,7 +2,7 @@ import { forEachTrieNode, MessageType, normalizePath, PathTrie, type ClientMessa
 import type { Listeners } from './listeners';
 import type { Mirror } from './mirror';
 
-type Subscription = { loaded: boolean };
+type Subscription = { loaded: boolean; id?: number };
 
 /**
  * Which paths the client asks the server for. Value listeners (`on`, `once`) need the
@@ -13,6 +13,8 @@ type Subscription = { loaded: boolean };
 export class ServerSubscriptions {
 	private readonly values = new PathTrie<Subscription>();
 	private readonly valueByPath = new Map<string, Subscription>();
+	/** Value subscriptions by the number the server gave their path. */
+	private readonly pathById = new Map<number, string>();
 	private readonly keys = new Map<string, Subscription & { keys: Set<string> }>();
 	private readonly keyPaths = new PathTrie<true>();
 
@@ -68,12 +70,20 @@ export class ServerSubscriptions {
 		if (this.keys.has(path)) this.removeKeys(path);
 	}
 
-	/** The server's full copy of a value subscription arrived. */
-	valueLoaded(path: string): boolean {
+	/** The server's full copy of a value subscription arrived, with the number its changes will carry. */
+	valueLoaded(path: string, id: number): boolean {
 		const subscription = this.valueByPath.get(path);
 		if (subscription === undefined) return false;
 		subscription.loaded = true;
+		if (subscription.id !== undefined) this.pathById.delete(subscription.id);
+		subscription.id = id;
+		this.pathById.set(id, path);
 		return true;
+	}
+
+	/** The value subscription the server's number stands for, if the client still holds it. */
+	pathOf(id: number): string | undefined {
+		return this.pathById.get(id);
 	}
 
 	/**
@@ -96,7 +106,11 @@ export class ServerSubscriptions {
 
 	/** After a reconnect: asks for everything again. Loaded data stays usable until the fresh copies arrive. */
 	resubscribeAll(): void {
-		for (const path of this.valueByPath.keys()) this.send({ type: MessageType.SUBSCRIBE, path });
+		this.pathById.clear();
+		for (const [path, subscription] of this.valueByPath) {
+			subscription.id = undefined;
+			this.send({ type: MessageType.SUBSCRIBE, path });
+		}
 		for (const path of this.keys.keys()) this.send({ type: MessageType.SUBSCRIBE_KEYS, path });
 	}
 
@@ -112,6 +126,7 @@ export class ServerSubscriptions {
 		if (subscription === undefined) return;
 		this.values.remove(path, subscription);
 		this.valueByPath.delete(path);
+		if (subscription.id !== undefined) this.pathById.delete(subscription.id);
 		this.send({ type: MessageType.UNSUBSCRIBE, path });
 	}
 

@@ -13,13 +13,14 @@ import type { Meta, Node, NodeDiff } from './node';
  * The returned diff never shares mutable objects with `target`, so it can be queued
  * while later writes keep changing the tree. The tree's own maps have no prototype; the
  * diff is made of plain objects (its keys were validated), since hooks hand it to users.
+ * `createMap` makes the maps added to the tree (prototype-less by default).
  */
-export function mergeNode(target: Node, diff: NodeDiff): NodeDiff | undefined {
+export function mergeNode(target: Node, diff: NodeDiff, createMap: <T>() => Record<string, T> = createRecord): NodeDiff | undefined {
 	let applied: NodeDiff | undefined;
 
 	if (isObject(diff.meta)) {
-		const meta = (target.meta ??= createRecord() as unknown as Meta) as Record<string, unknown>;
-		const metaChange = mergeObject(meta, diff.meta);
+		const meta = (target.meta ??= createMap() as unknown as Meta) as Record<string, unknown>;
+		const metaChange = mergeObject(meta, diff.meta, createMap);
 		if (metaChange !== undefined) applied = { meta: metaChange as Meta };
 		else if (isEmptyObject(meta)) delete target.meta;
 	}
@@ -30,15 +31,15 @@ export function mergeNode(target: Node, diff: NodeDiff): NodeDiff | undefined {
 	if (isObject(value)) {
 		if (isEmptyObject(value)) return applied;
 		// Over a leaf, children go into a new map that replaces the leaf only if one of them changes.
-		const children = isObject(target.value) ? (target.value as Record<string, Node>) : createRecord<Node>();
+		const children = isObject(target.value) ? (target.value as Record<string, Node>) : createMap<Node>();
 		let changedChildren: Record<string, NodeDiff> | undefined;
 		for (const key of Object.keys(value)) {
 			const childDiff = value[key];
 			if (!isObject(childDiff)) continue;
 			let child = children[key];
 			const created = child === undefined;
-			if (child === undefined) child = { value: createRecord<Node>() };
-			const childChange = mergeNode(child, childDiff as NodeDiff);
+			if (child === undefined) child = { value: createMap<Node>() };
+			const childChange = mergeNode(child, childDiff as NodeDiff, createMap);
 			if (childChange === undefined) continue;
 			if (created) children[key] = child;
 			(changedChildren ??= {})[key] = childChange;
@@ -60,7 +61,7 @@ export function mergeNode(target: Node, diff: NodeDiff): NodeDiff | undefined {
  * Deep-merges plain objects (used for meta): objects merge, everything else replaces.
  * Returns what changed, or `undefined`.
  */
-export function mergeObject(target: Record<string, unknown>, source: Record<string, unknown>): Record<string, unknown> | undefined {
+export function mergeObject(target: Record<string, unknown>, source: Record<string, unknown>, createMap: <T>() => Record<string, T> = createRecord): Record<string, unknown> | undefined {
 	let changed: Record<string, unknown> | undefined;
 	for (const key of Object.keys(source)) {
 		const next = source[key];
@@ -69,9 +70,9 @@ export function mergeObject(target: Record<string, unknown>, source: Record<stri
 			let current = target[key];
 			if (!isObject(current)) {
 				if (isEmptyObject(next)) continue;
-				current = target[key] = createRecord();
+				current = target[key] = createMap();
 			}
-			const sub = mergeObject(current as Record<string, unknown>, next);
+			const sub = mergeObject(current as Record<string, unknown>, next, createMap);
 			if (sub !== undefined) (changed ??= {})[key] = sub;
 		} else if (!leafEquals(target[key], next)) {
 			target[key] = cloneJson(next);

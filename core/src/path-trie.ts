@@ -1,4 +1,4 @@
-import { parsePath } from './path';
+import { segmentsOf } from './path';
 
 /** One segment of a `PathTrie`. Maps and sets are created on first use to keep idle nodes small. */
 export class TrieNode<T> {
@@ -37,7 +37,7 @@ export class PathTrie<T> {
 	/** The node for `path`, or `undefined` when nothing is filed at or below it. */
 	find(path: string | readonly string[]): TrieNode<T> | undefined {
 		let node: TrieNode<T> | undefined = this.root;
-		for (const key of typeof path === 'string' ? parsePath(path) : path) {
+		for (const key of typeof path === 'string' ? segmentsOf(path) : path) {
 			node = node.child(key);
 			if (node === undefined) return undefined;
 		}
@@ -47,7 +47,7 @@ export class PathTrie<T> {
 	/** Files `item` under `path`; returns false when it was already there. */
 	add(path: string, item: T): boolean {
 		let node = this.root;
-		for (const key of parsePath(path)) {
+		for (const key of segmentsOf(path)) {
 			let next = node.child(key);
 			if (next === undefined) {
 				next = new TrieNode(node, key, node.path === '' ? key : `${node.path}/${key}`);
@@ -86,7 +86,7 @@ export class PathTrie<T> {
 	coveringNode(path: string): TrieNode<T> | undefined {
 		let node: TrieNode<T> | undefined = this.root;
 		if (node.items !== undefined) return node;
-		for (const key of parsePath(path)) {
+		for (const key of segmentsOf(path)) {
 			node = node.child(key);
 			if (node === undefined) return undefined;
 			if (node.items !== undefined) return node;

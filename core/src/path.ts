@@ -24,6 +24,23 @@ export function parsePath(path: string): string[] {
 	return normalized === '' ? [] : normalized.split('/');
 }
 
+const SEGMENT_CACHE_SIZE = 10_000;
+const segmentCache = new Map<string, readonly string[]>();
+
+/**
+ * Like `parsePath`, but returns a shared, frozen array from a bounded cache: for hot paths
+ * that parse the same few paths over and over. Never mutate the result.
+ */
+export function segmentsOf(path: string): readonly string[] {
+	let segments = segmentCache.get(path);
+	if (segments === undefined) {
+		if (segmentCache.size >= SEGMENT_CACHE_SIZE) segmentCache.clear();
+		segments = Object.freeze(parsePath(path));
+		segmentCache.set(path, segments);
+	}
+	return segments;
+}
+
 /**
  * Joins two paths into one normalized path.
  *

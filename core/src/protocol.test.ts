@@ -60,10 +60,10 @@ const serverMessages: ServerMessage[] = [
 	{ type: MessageType.ACK, seq: 7 },
 	{ type: MessageType.REJECT, seq: 8, code: 'VETOED', message: 'no' },
 	{ type: MessageType.REJECT, seq: 9, code: 'VETOED', message: 'schema', details: [{ instancePath: '/a', message: 'must be number' }] },
-	{ type: MessageType.SNAPSHOT, path: 'users', node },
-	{ type: MessageType.SNAPSHOT, path: 'missing', node: null },
-	{ type: MessageType.DATA, path: 'users', ops: [{ value: { a: { value: 1 } } }, 'a', '', { meta: { x: 1 } }, { value: [1, 2] }] },
-	{ type: MessageType.DATA, path: '', ops: [] },
+	{ type: MessageType.SNAPSHOT, path: 'users', node, id: 1 },
+	{ type: MessageType.SNAPSHOT, path: 'missing', node: null, id: 70000 },
+	{ type: MessageType.DATA, id: 1, ops: [{ value: { a: { value: 1 } } }, 'a', '', { meta: { x: 1 } }, { value: [1, 2] }] },
+	{ type: MessageType.DATA, id: 70000, ops: [] },
 	{ type: MessageType.KEYS, path: 'users', reset: false, added: ['1', '2'], removed: ['3'] },
 	{ type: MessageType.KEYS, path: 'users', reset: true, added: [], removed: [] },
 	{ type: MessageType.KEYS_SNAPSHOT, path: 'users', keys: ['1', '2', 'ключ'] },
@@ -124,8 +124,8 @@ describe('round trips', () => {
 	test('nodes built from null-prototype records encode like plain objects', () => {
 		const children = createRecord<unknown>();
 		children['a'] = { value: 1 };
-		const message: ServerMessage = { type: MessageType.DATA, path: 'p', ops: [{ value: children }] };
-		expect(parseServerMessage(decodeFrame(encodeMessage(message))[0])).toEqual({ type: MessageType.DATA, path: 'p', ops: [{ value: { a: { value: 1 } } }] });
+		const message: ServerMessage = { type: MessageType.DATA, id: 3, ops: [{ value: children }] };
+		expect(parseServerMessage(decodeFrame(encodeMessage(message))[0])).toEqual({ type: MessageType.DATA, id: 3, ops: [{ value: { a: { value: 1 } } }] });
 	});
 
 	test('large messages round-trip', () => {
@@ -177,13 +177,13 @@ describe('hostile keys', () => {
 
 describe('encoded buffers', () => {
 	test('a buffer returned by encodeMessage stays intact after many later encodeMessage calls', () => {
-		const message: ServerMessage = { type: MessageType.DATA, path: 'users/1', ops: [{ value: { name: { value: 'Ada' } } }] };
+		const message: ServerMessage = { type: MessageType.DATA, id: 1, ops: [{ value: { name: { value: 'Ada' } } }] };
 		const first = encodeMessage(message);
 		const copy = Uint8Array.from(first);
 		const frame = encodeFrame([message, message]);
 		const frameCopy = Uint8Array.from(frame);
 		for (let i = 0; i < 5000; i++) {
-			encodeMessage({ type: MessageType.DATA, path: `other/${i}`, ops: [{ value: { n: { value: i }, s: { value: 'y'.repeat(i % 300) } } }] });
+			encodeMessage({ type: MessageType.DATA, id: i, ops: [{ value: { n: { value: i }, s: { value: 'y'.repeat(i % 300) } } }] });
 			if (i % 500 === 0) encodeMessage({ type: MessageType.PING, payload: { big: 'z'.repeat(100_000 + i) } });
 		}
 		expect(Array.from(first)).toEqual(Array.from(copy));
@@ -202,10 +202,10 @@ describe('encoded buffers', () => {
 	});
 
 	test('decoding does not depend on the bytes staying the same', () => {
-		const bytes = encodeMessage({ type: MessageType.SNAPSHOT, path: 'a', node: { value: { b: { value: 'c' } } } });
+		const bytes = encodeMessage({ type: MessageType.SNAPSHOT, path: 'a', node: { value: { b: { value: 'c' } } }, id: 2 });
 		const decoded = decodeFrame(bytes);
 		bytes.fill(0);
-		expect(parseServerMessage(decoded[0])).toEqual({ type: MessageType.SNAPSHOT, path: 'a', node: { value: { b: { value: 'c' } } } });
+		expect(parseServerMessage(decoded[0])).toEqual({ type: MessageType.SNAPSHOT, path: 'a', node: { value: { b: { value: 'c' } } }, id: 2 });
 	});
 });
 
@@ -307,7 +307,7 @@ describe('parseClientMessage refuses with INVALID_MESSAGE', () => {
 		['unknown type 0', [0, 'x']],
 		['unknown type 99', [99]],
 		['a server type (ACK)', [MessageType.ACK, 1]],
-		['a server type (DATA)', [MessageType.DATA, 'p', []]],
+		['a server type (DATA)', [MessageType.DATA, 1, []]],
 		['a string type', ['2', 1, 'p', { value: 1 }]],
 		['a null type', [null]],
 	])('%s', (_, raw) => {
@@ -384,12 +384,14 @@ describe('parseServerMessage refuses with INVALID_MESSAGE', () => {
 		['REJECT without code', [MessageType.REJECT, 1, undefined, 'm']],
 		['REJECT without message', [MessageType.REJECT, 1, 'VETOED']],
 		['REJECT with a string seq', [MessageType.REJECT, '1', 'VETOED', 'm']],
-		['SNAPSHOT with a leaf node', [MessageType.SNAPSHOT, 'p', 5]],
+		['SNAPSHOT with a leaf node', [MessageType.SNAPSHOT, 'p', 5, 1]],
+		['SNAPSHOT without id', [MessageType.SNAPSHOT, 'p', null]],
 		['SNAPSHOT without node', [MessageType.SNAPSHOT, 'p']],
-		['SNAPSHOT without path', [MessageType.SNAPSHOT, undefined, null]],
-		['DATA without ops', [MessageType.DATA, 'p']],
-		['DATA with a map of ops', [MessageType.DATA, 'p', { 0: 'a' }]],
-		['DATA without path', [MessageType.DATA, undefined, []]],
+		['SNAPSHOT without path', [MessageType.SNAPSHOT, undefined, null, 1]],
+		['DATA without ops', [MessageType.DATA, 1]],
+		['DATA with a map of ops', [MessageType.DATA, 1, { 0: 'a' }]],
+		['DATA without id', [MessageType.DATA, undefined, []]],
+		['DATA with a path instead of an id', [MessageType.DATA, 'p', []]],
 		['KEYS without added', [MessageType.KEYS, 'p', false, undefined, []]],
 		['KEYS without removed', [MessageType.KEYS, 'p', false, []]],
 		['KEYS with a string of added keys', [MessageType.KEYS, 'p', false, 'a', []]],

@@ -38,6 +38,9 @@ export const MessageType = {
 export type ClientInfo = { version?: string };
 
 /**
+ * DATA messages name their path by a number the server assigns per subscribed path (told
+ * in the SNAPSHOT), instead of repeating the path string in every update.
+ *
  * One change inside a DATA message: a node diff merged at the subscribed path,
  * or a string naming a path (relative to the subscribed path, `''` for itself) that was deleted.
  */
@@ -57,8 +60,8 @@ export type ServerMessage =
 	| { type: typeof MessageType.WELCOME; protocol: number; id: string; maxFrameBytes?: number }
 	| { type: typeof MessageType.ACK; seq: number }
 	| { type: typeof MessageType.REJECT; seq: number; code: string; message: string; details?: unknown }
-	| { type: typeof MessageType.SNAPSHOT; path: string; node: NodeDiff | null }
-	| { type: typeof MessageType.DATA; path: string; ops: DataOp[] }
+	| { type: typeof MessageType.SNAPSHOT; path: string; node: NodeDiff | null; id: number }
+	| { type: typeof MessageType.DATA; id: number; ops: DataOp[] }
 	| { type: typeof MessageType.KEYS; path: string; reset: boolean; added: string[]; removed: string[] }
 	| { type: typeof MessageType.KEYS_SNAPSHOT; path: string; keys: string[] }
 	| { type: typeof MessageType.PING; payload: Record<string, unknown> }
@@ -115,9 +118,9 @@ function toTuple(message: ClientMessage | ServerMessage): unknown[] {
 				? [message.type, message.seq, message.code, message.message]
 				: [message.type, message.seq, message.code, message.message, message.details];
 		case MessageType.SNAPSHOT:
-			return [message.type, message.path, message.node];
+			return [message.type, message.path, message.node, message.id];
 		case MessageType.DATA:
-			return [message.type, message.path, message.ops];
+			return [message.type, message.id, message.ops];
 		case MessageType.KEYS:
 			return [message.type, message.path, message.reset, message.added, message.removed];
 		case MessageType.KEYS_SNAPSHOT:
@@ -243,12 +246,12 @@ export function parseServerMessage(raw: unknown): ServerMessage {
 		case MessageType.SNAPSHOT: {
 			const node = tuple[2];
 			if (node !== null && !isObject(node)) invalid('snapshot must carry a node or nil');
-			return { type, path: expectString(tuple[1], 'path'), node: node as NodeDiff | null };
+			return { type, path: expectString(tuple[1], 'path'), node: node as NodeDiff | null, id: expectSeq(tuple[3]) };
 		}
 		case MessageType.DATA: {
 			const ops = tuple[2];
 			if (!Array.isArray(ops)) invalid('data must carry a list of changes');
-			return { type, path: expectString(tuple[1], 'path'), ops: ops as DataOp[] };
+			return { type, id: expectSeq(tuple[1]), ops: ops as DataOp[] };
 		}
 		case MessageType.KEYS: {
 			const added = tuple[3];

@@ -62,6 +62,7 @@ export class ClientConnection implements Subscriber {
 		socket.onClose(() => this.closed());
 	}
 
+	/** Queues a message and makes sure it is sent at the end of this tick. */
 	enqueue(message: Uint8Array): void {
 		this.outgoing.push(message);
 		if (this.flushScheduled) return;
@@ -70,6 +71,11 @@ export class ClientConnection implements Subscriber {
 			this.flushScheduled = false;
 			this.flush();
 		});
+	}
+
+	/** Queues a message for the next flush, which the caller will trigger. */
+	push(message: Uint8Array): void {
+		this.outgoing.push(message);
 	}
 
 	flush(): void {
@@ -271,10 +277,10 @@ export class ClientConnection implements Subscriber {
 			const { fanout, store } = this.runtime;
 			switch (message.type) {
 				case MessageType.SUBSCRIBE: {
-					fanout.subscribeValue(this, path);
+					const id = fanout.subscribeValue(this, path);
 					this.valuePaths.add(path);
 					const node = store.get(path);
-					return this.send({ type: MessageType.SNAPSHOT, path, node: node ?? null });
+					return this.send({ type: MessageType.SNAPSHOT, path, node: node ?? null, id });
 				}
 				case MessageType.UNSUBSCRIBE:
 					fanout.unsubscribeValue(this, path);

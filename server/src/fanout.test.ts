@@ -10,7 +10,7 @@ class Recorder implements Subscriber {
 	/** Everything flushed, one array of buffers per flush. */
 	flushes: Uint8Array[][] = [];
 
-	enqueue(message: Uint8Array): void {
+	push(message: Uint8Array): void {
 		this.queued.push(message);
 	}
 
@@ -29,7 +29,7 @@ class Recorder implements Subscriber {
 
 	/** DATA messages for `path`, as [path, ops]. */
 	data(): { path: string; ops: DataOp[] }[] {
-		return this.messages.flatMap((message) => (message.type === MessageType.DATA ? [{ path: message.path, ops: message.ops }] : []));
+		return this.messages.flatMap((message) => (message.type === MessageType.DATA ? [{ path: pathsById.get(message.id)!, ops: message.ops }] : []));
 	}
 
 	keys(): { path: string; reset: boolean; added: string[]; removed: string[] }[] {
@@ -67,14 +67,26 @@ function remove(fanout: FanOut, store: Store, path: string): void {
 	fanout.publishDelete(path);
 }
 
+/** The path behind each DATA message's number, as the fan-outs of a test handed them out. */
+const pathsById = new Map<number, string>();
+
 let fanouts: FanOut[] = [];
 function createFanOut(updateInterval: number): FanOut {
 	const fanout = new FanOut(updateInterval);
+	const subscribe = fanout.subscribeValue.bind(fanout);
+	fanout.subscribeValue = (subscriber, path) => {
+		const id = subscribe(subscriber, path);
+		const known = pathsById.get(id);
+		if (known !== undefined && known !== path) throw new Error(`two fan-outs in one test gave number ${id} to ${known} and ${path}`);
+		pathsById.set(id, path);
+		return id;
+	};
 	fanouts.push(fanout);
 	return fanout;
 }
 
 beforeEach(() => {
+	pathsById.clear();
 	vi.useFakeTimers();
 });
 
@@ -587,18 +599,30 @@ describe('keys subscriptions', () => {
 });
 
 describe('subscriptions', () => {
-	test('subscribe returns false for a duplicate, unsubscribe false for an unknown one; size counts both kinds', () => {
+	test('a path keeps its number while subscribed; unsubscribe is false for an unknown one; size counts both kinds', () => {
 		const fanout = createFanOut(0);
 		const subscriber = new Recorder();
-		expect(fanout.subscribeValue(subscriber, 'a')).toBe(true);
-		expect(fanout.subscribeValue(subscriber, 'a')).toBe(false);
+		const id = fanout.subscribeValue(subscriber, 'a');
+		expect(fanout.subscribeValue(subscriber, 'a')).toBe(id);
+		expect(fanout.subscribeValue(new Recorder(), 'a')).toBe(id);
+		expect(fanout.subscribeValue(subscriber, 'b')).not.toBe(id);
+		fanout.unsubscribeValue(subscriber, 'b');
 		expect(fanout.subscribeKeys(subscriber, 'a')).toBe(true);
-		expect(fanout.size).toBe(2);
+		expect(fanout.size).toBe(3);
 		expect(fanout.unsubscribeValue(subscriber, 'b')).toBe(false);
 		expect(fanout.unsubscribeKeys(new Recorder(), 'a')).toBe(false);
 		expect(fanout.unsubscribeValue(subscriber, 'a')).toBe(true);
 		expect(fanout.unsubscribeKeys(subscriber, 'a')).toBe(true);
-		expect(fanout.size).toBe(0);
+		expect(fanout.size).toBe(1);
+	});
+
+	test('a path nobody watches any more gets a new number when watched again', () => {
+		const fanout = createFanOut(0);
+		const subscriber = new Recorder();
+		const first = fanout.subscribeValue(subscriber, 'a');
+		fanout.unsubscribeValue(subscriber, 'a');
+		pathsById.clear();
+		expect(fanout.subscribeValue(subscriber, 'a')).not.toBe(first);
 	});
 
 	test('unsubscribing leaves no empty trie nodes', () => {

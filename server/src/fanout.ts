@@ -2,9 +2,9 @@ import { cloneNode, encodeMessage, forEachCommonChild, forEachTrieNode, isEmptyO
 
 /** Someone who receives encoded messages (a connection). */
 export interface Subscriber {
-	/** Queues an encoded message; the same buffer may be queued to many subscribers. */
-	enqueue(message: Uint8Array): void;
-	/** Sends everything queued so far. */
+	/** Adds an encoded message to the next frame without scheduling a send; the same buffer may go to many subscribers. */
+	push(message: Uint8Array): void;
+	/** Sends everything queued so far as one frame. */
 	flush(): void;
 }
 
@@ -28,6 +28,9 @@ export class FanOut {
 	private readonly keys = new PathTrie<Subscriber>();
 	private pendingData = new Map<string, PendingOps>();
 	private pendingKeys = new Map<string, PendingKeys>();
+	/** The number DATA messages use for each subscribed path; never reused. */
+	private readonly ids = new Map<string, number>();
+	private nextId = 1;
 	private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | undefined;
 
 	constructor(private readonly updateInterval: number) {}
@@ -36,14 +39,20 @@ export class FanOut {
 	 * Adds a subscriber; the caller sends it the current value. Changes still queued for the
 	 * path predate that value, so they go out to the existing subscribers first.
 	 */
-	subscribeValue(subscriber: Subscriber, path: string): boolean {
-		this.flushPath(this.pendingData, this.values, path, (ops) => ({ type: MessageType.DATA, path, ops: ops.ops }));
-		return this.values.add(path, subscriber);
+	subscribeValue(subscriber: Subscriber, path: string): number {
+		this.flushPath(this.pendingData, this.values, path, (ops) => this.dataMessage(path, ops));
+		this.values.add(path, subscriber);
+		let id = this.ids.get(path);
+		if (id === undefined) this.ids.set(path, (id = this.nextId++));
+		return id;
 	}
 
 	unsubscribeValue(subscriber: Subscriber, path: string): boolean {
 		const removed = this.values.remove(path, subscriber);
-		if (this.values.itemsAt(path) === undefined) this.pendingData.delete(path);
+		if (this.values.itemsAt(path) === undefined) {
+			this.pendingData.delete(path);
+			this.ids.delete(path);
+		}
 		return removed;
 	}
 
@@ -123,9 +132,13 @@ export class FanOut {
 		this.pendingData = new Map();
 		this.pendingKeys = new Map();
 		const touched = new Set<Subscriber>();
-		for (const [path, pending] of data) deliver(this.values.itemsAt(path), { type: MessageType.DATA, path, ops: pending.ops }, touched);
+		for (const [path, pending] of data) deliver(this.values.itemsAt(path), this.dataMessage(path, pending), touched);
 		for (const [path, pending] of keys) deliver(this.keys.itemsAt(path), keysMessage(path, pending), touched);
 		for (const subscriber of touched) subscriber.flush();
+	}
+
+	private dataMessage(path: string, pending: PendingOps): ServerMessage {
+		return { type: MessageType.DATA, id: this.ids.get(path)!, ops: pending.ops };
 	}
 
 	/** Sends what is queued for one path right away. */
@@ -224,7 +237,7 @@ function deliver(subscribers: ReadonlySet<Subscriber> | undefined, message: Serv
 	if (subscribers === undefined) return;
 	const bytes = encodeMessage(message);
 	for (const subscriber of subscribers) {
-		subscriber.enqueue(bytes);
+		subscriber.push(bytes);
 		touched.add(subscriber);
 	}
 }

@@ -1,5 +1,5 @@
 import type { CloseInfo, SocketClient } from '@socketdb/core';
-import { WebSocketImpl } from '#websocket-impl';
+import { BINARY_TYPE, WebSocketImpl } from '#websocket-impl';
 
 export type WebsocketClientOptions = {
 	/** WebSocket subprotocols to offer. */
@@ -33,7 +33,7 @@ export function createWebsocketClient({ protocols, reconnectTimeout = 5_000 }: W
 	function open(): void {
 		if (url === undefined) return;
 		const ws = new WebSocketImpl(url, protocols);
-		ws.binaryType = 'arraybuffer';
+		ws.binaryType = BINARY_TYPE;
 		socket = ws;
 		ws.onopen = () => {
 			if (socket !== ws) return;
