@@ -1,0 +1,170 @@
+// The client side of every workload, in its own process: connections are opened in `setup`,
+// the measured part runs in `go`, and `teardown` closes everything.
+import { performance } from 'node:perf_hooks';
+import { connectMany, type Connection, type System } from './lib/drivers';
+import { serveRequests } from './lib/ipc';
+import { nextTurn, percentile, sleep } from './lib/stats';
+
+type Setup = { workload: string; system: System; url: string; params: Record<string, number> };
+type Workload = { go(): Promise<Record<string, number>>; connections: Connection[] };
+
+let current: Workload | undefined;
+
+serveRequests({
+	setup: async (payload) => {
+		const { workload, system, url, params } = payload as Setup;
+		const setups: Record<string, typeof fanout> = { fanout, latency, manyPaths, idle };
+		current = await setups[workload]!(system, url, params);
+		return true;
+	},
+	go: () => current!.go(),
+	exit: () => {
+		setImmediate(() => process.exit(0));
+		return true;
+	},
+	teardown: () => {
+		for (const connection of current?.connections ?? []) connection.close();
+		current = undefined;
+		return true;
+	},
+});
+process.send!({ ready: true });
+
+/** Resolves when `done()` holds, or after `timeoutMs` (then `complete` is false). */
+async function until(done: () => boolean, timeoutMs: number): Promise<boolean> {
+	const start = performance.now();
+	while (!done()) {
+		if (performance.now() - start > timeoutMs) return false;
+		await sleep(2);
+	}
+	return true;
+}
+
+/** W1: S subscribers on one path, one writer doing K sets, one per event-loop turn. */
+async function fanout(system: System, url: string, { subscribers, writes }: Record<string, number>): Promise<Workload> {
+	const connections = await connectMany(system, url, subscribers! + 1);
+	const writer = connections[subscribers!]!;
+	const last = writes! - 1;
+	const seen = Array.from({ length: subscribers! }, () => ({ counter: -1, delivered: 0, doneAt: 0 }));
+	await Promise.all(
+		seen.map((state, index) =>
+			connections[index]!.subscribe('room/state', (value) => {
+				const counter = (value as { counter: number } | null)?.counter ?? -1;
+				if (counter <= state.counter) return;
+				state.counter = counter;
+				state.delivered++;
+				if (counter === last) state.doneAt = performance.now();
+			}),
+		),
+	);
+	const filler = 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(3);
+	return {
+		connections,
+		async go() {
+			const start = performance.now();
+			let lastWrittenAt = start;
+			for (let i = 0; i < writes!; i++) {
+				lastWrittenAt = performance.now();
+				writer.set('room/state', { counter: i, payload: `${i}:${filler}`.slice(0, 100) });
+				await nextTurn();
+			}
+			const complete = await until(() => seen.every((state) => state.doneAt > 0), 120_000);
+			const end = complete ? Math.max(...seen.map((state) => state.doneAt)) : performance.now();
+			const delivered = seen.reduce((sum, state) => sum + state.delivered, 0);
+			return {
+				timeToLastMs: end - start,
+				lastValueLagMs: end - lastWrittenAt,
+				delivered,
+				updatesPerSecond: delivered / ((end - start) / 1000),
+				deliveredPercent: (100 * delivered) / (writes! * subscribers!),
+				complete: complete ? 1 : 0,
+			};
+		},
+	};
+}
+
+/** W2: a writer sets every `periodMs` for `durationMs`; subscribers measure each value's latency. */
+async function latency(system: System, url: string, { subscribers, periodMs, durationMs }: Record<string, number>): Promise<Workload> {
+	const connections = await connectMany(system, url, subscribers! + 1);
+	const writer = connections[subscribers!]!;
+	const latencies: number[] = [];
+	await Promise.all(
+		connections.slice(0, subscribers).map((connection) =>
+			connection.subscribe('clock', (value) => {
+				const sent = (value as { sent: number } | null)?.sent;
+				if (sent !== undefined) latencies.push(performance.now() - sent);
+			}),
+		),
+	);
+	return {
+		connections,
+		async go() {
+			let written = 0;
+			const end = performance.now() + durationMs!;
+			while (performance.now() < end) {
+				writer.set('clock', { seq: written++, sent: performance.now() });
+				await sleep(periodMs!);
+			}
+			await sleep(500);
+			return {
+				p50: percentile(latencies, 50),
+				p95: percentile(latencies, 95),
+				p99: percentile(latencies, 99),
+				max: percentile(latencies, 100),
+				deliveredPercent: (100 * latencies.length) / (written * subscribers!),
+				written,
+			};
+		},
+	};
+}
+
+/** W3: each connection watches its own users; a writer updates random users for `durationMs`. */
+async function manyPaths(system: System, url: string, { connections: count, pathsPerConnection, durationMs }: Record<string, number>): Promise<Workload> {
+	const connections = await connectMany(system, url, count! + 1);
+	const writer = connections[count!]!;
+	const users = count! * pathsPerConnection!;
+	const latencies: number[] = [];
+	let delivered = 0;
+	let lastDeliveryAt = 0;
+	const onValue = (value: unknown) => {
+		const sent = (value as { sent: number } | null)?.sent;
+		if (sent === undefined) return;
+		lastDeliveryAt = performance.now();
+		latencies.push(lastDeliveryAt - sent);
+		delivered++;
+	};
+	for (let c = 0; c < count!; c++) {
+		await Promise.all(Array.from({ length: pathsPerConnection! }, (_, j) => connections[c]!.subscribe(`users/${c * pathsPerConnection! + j}`, onValue)));
+	}
+	return {
+		connections,
+		async go() {
+			let written = 0;
+			let seed = 12345;
+			const start = performance.now();
+			const end = start + durationMs!;
+			while (performance.now() < end) {
+				seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+				writer.set(`users/${seed % users}`, { n: written++, sent: performance.now() });
+				await nextTurn();
+			}
+			const stoppedAt = performance.now();
+			const complete = await until(() => delivered >= written, 60_000);
+			return {
+				written,
+				delivered,
+				deliveriesPerSecond: delivered / ((lastDeliveryAt - start) / 1000),
+				p99: percentile(latencies, 99),
+				drainMs: Math.max(0, lastDeliveryAt - stoppedAt),
+				complete: complete ? 1 : 0,
+			};
+		},
+	};
+}
+
+/** W4: idle connections, each watching its own path (memory is measured on the server). */
+async function idle(system: System, url: string, { clients }: Record<string, number>): Promise<Workload> {
+	const connections = await connectMany(system, url, clients!);
+	await Promise.all(connections.map((connection, index) => connection.subscribe(`idle/${index}`, () => undefined)));
+	return { connections, go: async () => ({}) };
+}

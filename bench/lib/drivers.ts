@@ -1,0 +1,84 @@
+/**
+ * One client connection, the same shape for both systems, so every workload is written once:
+ * the project's SocketDBClient (public API only) and a raw ws client of the baseline.
+ */
+import { createWebsocketClient, SocketDBClient } from '@socketdb/client';
+import WebSocket from 'ws';
+
+export interface Connection {
+	/** Subscribes to `path`; resolves once the first (current) value arrived; later values go to `onValue`. */
+	subscribe(path: string, onValue: (value: unknown) => void): Promise<void>;
+	/** Writes `value` at `path` without waiting. */
+	set(path: string, value: unknown): void;
+	close(): void;
+}
+
+export type System = 'project' | 'baseline';
+
+export async function connect(system: System, url: string): Promise<Connection> {
+	return system === 'project' ? connectProject(url) : connectBaseline(url);
+}
+
+async function connectProject(url: string): Promise<Connection> {
+	const db = SocketDBClient({ socketClient: createWebsocketClient({ reconnectTimeout: 1000 }) });
+	db.connect(url);
+	await new Promise<void>((resolve) => db.intercept('client:firstConnect', () => resolve()));
+	return {
+		subscribe(path, onValue) {
+			return new Promise<void>((resolve) => {
+				let first = true;
+				db.get(path).on((value) => {
+					if (first) {
+						first = false;
+						resolve();
+					} else onValue(value);
+				});
+			});
+		},
+		set(path, value) {
+			db.get(path).set(value as never);
+		},
+		close() {
+			db.disconnect();
+		},
+	};
+}
+
+async function connectBaseline(url: string): Promise<Connection> {
+	const ws = new WebSocket(url);
+	await new Promise<void>((resolve, reject) => {
+		ws.once('open', () => resolve());
+		ws.once('error', reject);
+	});
+	const handlers = new Map<string, (value: unknown) => void>();
+	ws.on('message', (data) => {
+		const message = JSON.parse(data.toString()) as { path: string; value: unknown };
+		handlers.get(message.path)?.(message.value);
+	});
+	return {
+		subscribe(path, onValue) {
+			return new Promise<void>((resolve) => {
+				handlers.set(path, (value) => {
+					handlers.set(path, onValue);
+					resolve();
+				});
+				ws.send(JSON.stringify({ t: 'sub', path }));
+			});
+		},
+		set(path, value) {
+			ws.send(JSON.stringify({ t: 'set', path, value }));
+		},
+		close() {
+			ws.terminate();
+		},
+	};
+}
+
+/** Opens `count` connections, a few at a time. */
+export async function connectMany(system: System, url: string, count: number): Promise<Connection[]> {
+	const connections: Connection[] = [];
+	for (let start = 0; start < count; start += 50) {
+		connections.push(...(await Promise.all(Array.from({ length: Math.min(50, count - start) }, () => connect(system, url)))));
+	}
+	return connections;
+}

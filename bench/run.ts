@@ -1,0 +1,190 @@
+// `npm run bench`: every workload against this project and the raw-ws baseline, alternating,
+// 3 repetitions, server and clients in separate processes on 127.0.0.1. Prints medians with
+// min–max and the project/baseline ratio of each repetition, and writes bench/results/latest.json.
+// BENCH_ONLY=W1,W3 runs some workloads, BENCH_SCENARIO=text only scenarios whose name contains
+// it; BENCH_QUICK=1 shrinks every workload for a smoke run.
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { gzipSync } from 'node:zlib';
+import type { System } from './lib/drivers';
+import { requester } from './lib/ipc';
+import type { ServerSample } from './lib/server-metrics';
+import { summary } from './lib/stats';
+
+const quick = process.env['BENCH_QUICK'] === '1';
+const only = process.env['BENCH_ONLY']?.split(',');
+const REPETITIONS = Number(process.env['BENCH_REPETITIONS'] ?? (quick ? 1 : 3));
+/** Every run (one system, one repetition) is killed after this long. */
+const RUN_LIMIT_MS = 240_000;
+const q = (full: number, small: number) => (quick ? small : full);
+
+type Measured = Record<string, number>;
+type Metric = { name: string; unit: string; better: 'lower' | 'higher'; value: (client: Measured, server: { cpuMicros: number; bytesWritten: number; heapUsed: number; rss: number }) => number };
+type Scenario = { workload: string; name: string; clientWorkload: string; updateInterval: number; params: Record<string, number>; metrics: Metric[]; memory?: boolean };
+
+const fanoutMetrics: Metric[] = [
+	{ name: 'time until every subscriber saw the last value', unit: 'ms', better: 'lower', value: (c) => c['timeToLastMs']! },
+	{ name: 'last value seen by all, after it was written', unit: 'ms', better: 'lower', value: (c) => c['lastValueLagMs']! },
+	{ name: 'distinct updates delivered per second', unit: '/s', better: 'higher', value: (c) => c['updatesPerSecond']! },
+	{ name: 'server CPU per delivered update', unit: 'µs', better: 'lower', value: (c, s) => s.cpuMicros / c['delivered']! },
+	{ name: 'server bytes per delivered update (W5)', unit: 'B', better: 'lower', value: (c, s) => s.bytesWritten / c['delivered']! },
+	{ name: 'every value delivered', unit: '%', better: 'higher', value: (c) => c['deliveredPercent']! },
+];
+const latencyMetrics: Metric[] = ['p50', 'p95', 'p99', 'max'].map((name) => ({ name: `latency ${name}`, unit: 'ms', better: 'lower' as const, value: (c: Measured) => c[name]! }));
+latencyMetrics.push({ name: 'values delivered', unit: '%', better: 'higher', value: (c) => c['deliveredPercent']! });
+const manyPathMetrics: Metric[] = [
+	{ name: 'deliveries per second', unit: '/s', better: 'higher', value: (c) => c['deliveriesPerSecond']! },
+	{ name: 'server CPU per delivery', unit: 'µs', better: 'lower', value: (c, s) => s.cpuMicros / c['delivered']! },
+	{ name: 'server CPU per write', unit: 'µs', better: 'lower', value: (c, s) => s.cpuMicros / c['written']! },
+	{ name: 'latency p99', unit: 'ms', better: 'lower', value: (c) => c['p99']! },
+	{ name: 'time to drain', unit: 'ms', better: 'lower', value: (c) => c['drainMs']! },
+];
+const memoryMetrics: Metric[] = [
+	{ name: 'server heap per idle client', unit: 'KB', better: 'lower', value: (_c, s) => s.heapUsed / 1024 },
+	{ name: 'server RSS per idle client', unit: 'KB', better: 'lower', value: (_c, s) => s.rss / 1024 },
+];
+
+const scenarios: Scenario[] = [
+	...[100, 1000].flatMap((subscribers) =>
+		[0, 50].map((updateInterval) => ({
+			workload: 'W1',
+			name: `fan-out S=${subscribers}, updateInterval ${updateInterval}`,
+			clientWorkload: 'fanout',
+			updateInterval,
+			params: { subscribers: q(subscribers, subscribers / 10), writes: q(2000, 300) },
+			metrics: fanoutMetrics,
+		})),
+	),
+	...[0, 50].map((updateInterval) => ({
+		workload: 'W2',
+		name: `latency, updateInterval ${updateInterval}`,
+		clientWorkload: 'latency',
+		updateInterval,
+		params: { subscribers: 10, periodMs: 20, durationMs: q(10_000, 2_000) },
+		metrics: latencyMetrics,
+	})),
+	...[1, 50].map((pathsPerConnection) => ({
+		workload: 'W3',
+		name: `many paths: ${200 * pathsPerConnection} subscriptions on 200 connections`,
+		clientWorkload: 'manyPaths',
+		updateInterval: 0,
+		params: { connections: q(200, 50), pathsPerConnection, durationMs: q(10_000, 2_000) },
+		metrics: manyPathMetrics,
+	})),
+	{ workload: 'W4', name: `memory: ${q(1000, 100)} idle clients, each watching its own path`, clientWorkload: 'idle', updateInterval: 50, params: { clients: q(1000, 100) }, metrics: memoryMetrics, memory: true },
+]
+	.filter((scenario) => only === undefined || only.includes(scenario.workload))
+	.filter((scenario) => process.env['BENCH_SCENARIO'] === undefined || scenario.name.includes(process.env['BENCH_SCENARIO']));
+
+/** BENCH_PROFILE=server or =clients writes a CPU profile of that process to bench/results/profiles. */
+const profile = process.env['BENCH_PROFILE'];
+
+function start(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; request: ReturnType<typeof requester> }> {
+	const profiled = profile !== undefined && script.includes(profile) ? ['--cpu-prof', '--cpu-prof-dir=bench/results/profiles'] : [];
+	const child = fork(script, [], { execArgv: ['--import', 'tsx', '--expose-gc', ...profiled], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+	const request = requester(child);
+	return new Promise((resolve, reject) => {
+		child.once('message', () => resolve({ child, request }));
+		child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before it was ready`)));
+	});
+}
+
+/** Waits for a child to exit (so its profile is written), killing it after 10 s. */
+function exited(child: ChildProcess): Promise<void> {
+	if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+	return new Promise((resolve) => {
+		const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+		child.once('exit', () => {
+			clearTimeout(timer);
+			resolve();
+		});
+	});
+}
+
+const difference = (after: ServerSample, before: ServerSample) => ({
+	cpuMicros: after.cpuMicros - before.cpuMicros,
+	bytesWritten: after.bytesWritten - before.bytesWritten,
+	heapUsed: after.heapUsed - before.heapUsed,
+	rss: after.rss - before.rss,
+});
+
+async function runOnce(scenario: Scenario, system: System): Promise<Record<string, number>> {
+	const server = await start(`bench/servers/${system}.ts`, { UPDATE_INTERVAL: String(scenario.updateInterval) });
+	const clients = await start('bench/clients.ts', {});
+	const limit = setTimeout(() => {
+		console.error(`  run exceeded ${RUN_LIMIT_MS} ms; killed`);
+		server.child.kill('SIGKILL');
+		clients.child.kill('SIGKILL');
+	}, RUN_LIMIT_MS);
+	try {
+		const url = await server.request<string>('address');
+		const memoryBefore = scenario.memory ? await server.request<ServerSample>('settledSample') : undefined;
+		await clients.request('setup', { workload: scenario.clientWorkload, system, url, params: scenario.params }, RUN_LIMIT_MS);
+		const before = memoryBefore ?? (await server.request<ServerSample>('sample'));
+		const client = await clients.request<Measured>('go', undefined, RUN_LIMIT_MS);
+		const after = await server.request<ServerSample>(scenario.memory ? 'settledSample' : 'sample');
+		const delta = difference(after, before);
+		const perClient = scenario.memory ? { ...delta, heapUsed: delta.heapUsed / scenario.params['clients']!, rss: delta.rss / scenario.params['clients']! } : delta;
+		const values: Record<string, number> = {};
+		for (const metric of scenario.metrics) values[metric.name] = metric.value(client, perClient);
+		await clients.request('teardown');
+		return values;
+	} finally {
+		clearTimeout(limit);
+		await server.request('stop', undefined, 10_000).catch(() => undefined);
+		await clients.request('exit', undefined, 10_000).catch(() => undefined);
+		await Promise.all([exited(server.child), exited(clients.child)]);
+	}
+}
+
+const format = (value: number) => (Number.isNaN(value) ? 'n/a' : Math.abs(value) >= 100 ? value.toFixed(0) : Math.abs(value) >= 10 ? value.toFixed(1) : value.toFixed(2));
+
+type ScenarioResult = {
+	workload: string;
+	name: string;
+	params: Record<string, number>;
+	updateInterval: number;
+	metrics: Record<string, { unit: string; better: string; project: number[]; baseline: number[]; ratios: number[]; projectSummary: ReturnType<typeof summary>; baselineSummary: ReturnType<typeof summary>; ratioMedian: number }>;
+};
+
+const results: ScenarioResult[] = [];
+const startedAt = Date.now();
+for (const scenario of scenarios) {
+	console.log(`\n${scenario.workload} ${scenario.name}`);
+	const runs: Record<System, Record<string, number>[]> = { project: [], baseline: [] };
+	for (let rep = 0; rep < REPETITIONS; rep++) {
+		const order: System[] = rep % 2 === 0 ? ['project', 'baseline'] : ['baseline', 'project'];
+		for (const system of order) {
+			try {
+				runs[system][rep] = await runOnce(scenario, system);
+			} catch (error) {
+				console.error(`  ${system} repetition ${rep + 1} failed: ${(error as Error).message.split('\n')[0]}`);
+				runs[system][rep] = Object.fromEntries(scenario.metrics.map((metric) => [metric.name, Number.NaN]));
+			}
+		}
+	}
+	const result: ScenarioResult = { workload: scenario.workload, name: scenario.name, params: scenario.params, updateInterval: scenario.updateInterval, metrics: {} };
+	for (const metric of scenario.metrics) {
+		const project = runs.project.map((run) => run[metric.name]!);
+		const baseline = runs.baseline.map((run) => run[metric.name]!);
+		const ratios = project.map((value, index) => value / baseline[index]!);
+		const entry = { unit: metric.unit, better: metric.better, project, baseline, ratios, projectSummary: summary(project), baselineSummary: summary(baseline), ratioMedian: summary(ratios).median };
+		result.metrics[metric.name] = entry;
+		const range = (s: ReturnType<typeof summary>) => `${format(s.median)} (${format(s.min)}–${format(s.max)})`;
+		console.log(`  ${metric.name} [${metric.unit}, ${metric.better} is better]: project ${range(entry.projectSummary)}, baseline ${range(entry.baselineSummary)}, ratio ${format(entry.ratioMedian)} [${ratios.map(format).join(', ')}]`);
+	}
+	results.push(result);
+}
+
+let bundle: { minifiedBytes: number; gzipBytes: number } | undefined;
+if (only === undefined || only.includes('W6')) {
+	const bytes = readFileSync('client/dist/socketdb-client.browser.js');
+	bundle = { minifiedBytes: bytes.length, gzipBytes: gzipSync(bytes, { level: 9 }).length };
+	console.log(`\nW6 client bundle: ${(bundle.minifiedBytes / 1024).toFixed(1)} KB minified, ${(bundle.gzipBytes / 1024).toFixed(1)} KB min+gzip (budget 22 KB)`);
+}
+
+mkdirSync('bench/results', { recursive: true });
+const report = { date: new Date().toISOString(), durationSeconds: Math.round((Date.now() - startedAt) / 1000), quick, repetitions: REPETITIONS, machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version }, scenarios: results, bundle };
+writeFileSync(quick || only ? 'bench/results/partial.json' : 'bench/results/latest.json', `${JSON.stringify(report, null, '\t')}\n`);
+console.log(`\ndone in ${report.durationSeconds} s`);

@@ -1,0 +1,29 @@
+// The database under test: SocketDBServer on 127.0.0.1, driven by the bench runner over IPC.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createWebsocketServer, SocketDBServer } from '@socketdb/server';
+import { serveRequests } from '../lib/ipc';
+import { settledSample, trackServer } from '../lib/server-metrics';
+
+const updateInterval = Number(process.env['UPDATE_INTERVAL'] ?? 50);
+const http = createServer();
+const sample = trackServer(http);
+const server = SocketDBServer({
+	updateInterval,
+	socketServer: createWebsocketServer({ server: http }),
+	onError: (error) => console.error(`[bench server] ${error.message}`),
+});
+
+http.listen(0, '127.0.0.1', () => {
+	server.listen();
+	serveRequests({
+		address: () => `ws://127.0.0.1:${(http.address() as AddressInfo).port}`,
+		sample: () => sample(),
+		settledSample: () => settledSample(sample),
+		stop: async () => {
+			await server.close();
+			setImmediate(() => process.exit(0));
+		},
+	});
+	process.send!({ ready: true });
+});
