@@ -17,7 +17,12 @@ serveRequests({
 		current = await setups[workload]!(system, url, params);
 		return true;
 	},
-	go: () => current!.go(),
+	go: async () => {
+		const before = process.cpuUsage();
+		const result = await current!.go();
+		const cpu = process.cpuUsage(before);
+		return { ...result, clientCpuMicros: cpu.user + cpu.system };
+	},
 	exit: () => {
 		setImmediate(() => process.exit(0));
 		return true;

@@ -29,6 +29,7 @@ const fanoutMetrics: Metric[] = [
 	{ name: 'distinct updates delivered per second', unit: '/s', better: 'higher', value: (c) => c['updatesPerSecond']! },
 	{ name: 'server CPU per delivered update', unit: 'µs', better: 'lower', value: (c, s) => s.cpuMicros / c['delivered']! },
 	{ name: 'server bytes per delivered update (W5)', unit: 'B', better: 'lower', value: (c, s) => s.bytesWritten / c['delivered']! },
+	{ name: 'client-process CPU per delivered update', unit: 'µs', better: 'lower', value: (c) => c['clientCpuMicros']! / c['delivered']! },
 	{ name: 'every value delivered', unit: '%', better: 'higher', value: (c) => c['deliveredPercent']! },
 ];
 const latencyMetrics: Metric[] = ['p50', 'p95', 'p99', 'max'].map((name) => ({ name: `latency ${name}`, unit: 'ms', better: 'lower' as const, value: (c: Measured) => c[name]! }));
@@ -186,5 +187,6 @@ if (only === undefined || only.includes('W6')) {
 
 mkdirSync('bench/results', { recursive: true });
 const report = { date: new Date().toISOString(), durationSeconds: Math.round((Date.now() - startedAt) / 1000), quick, repetitions: REPETITIONS, machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version }, scenarios: results, bundle };
-writeFileSync(quick || only ? 'bench/results/partial.json' : 'bench/results/latest.json', `${JSON.stringify(report, null, '\t')}\n`);
+const partial = quick || only !== undefined || process.env['BENCH_SCENARIO'] !== undefined || REPETITIONS !== 3;
+writeFileSync(partial ? 'bench/results/partial.json' : 'bench/results/latest.json', `${JSON.stringify(report, null, '\t')}\n`);
 console.log(`\ndone in ${report.durationSeconds} s`);

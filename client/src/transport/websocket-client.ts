@@ -1,5 +1,6 @@
 import type { CloseInfo, SocketClient } from '@socketdb/core';
-import { BINARY_TYPE, WebSocketImpl } from '#websocket-impl';
+import { openSocket } from '#websocket-impl';
+import type { OpenSocket } from './open-socket';
 
 export type WebsocketClientOptions = {
 	/** WebSocket subprotocols to offer. */
@@ -24,38 +25,35 @@ export function createWebsocketClient({ protocols, reconnectTimeout = 5_000 }: W
 	const openListeners: (() => void)[] = [];
 	const closeListeners: ((info: CloseInfo) => void)[] = [];
 	const messageListeners: ((frame: Uint8Array) => void)[] = [];
-	let socket: WebSocket | undefined;
+	let socket: OpenSocket | undefined;
+	let open = false;
 	let url: string | undefined;
 	let wanted = false;
 	let attempt = 0;
 	let retryTimer: ReturnType<typeof setTimeout> | undefined;
 
-	function open(): void {
+	function start(): void {
 		if (url === undefined) return;
-		const ws = new WebSocketImpl(url, protocols);
-		ws.binaryType = BINARY_TYPE;
+		const ws: OpenSocket = openSocket(url, protocols, {
+			open() {
+				if (socket !== ws) return;
+				open = true;
+				attempt = 0;
+				for (const listener of openListeners) listener();
+			},
+			message(frame) {
+				if (socket !== ws) return;
+				for (const listener of messageListeners) listener(frame);
+			},
+			close(code, reason) {
+				if (socket !== ws) return;
+				socket = undefined;
+				open = false;
+				for (const listener of closeListeners) listener({ code, reason });
+				if (wanted) scheduleRetry();
+			},
+		});
 		socket = ws;
-		ws.onopen = () => {
-			if (socket !== ws) return;
-			attempt = 0;
-			for (const listener of openListeners) listener();
-		};
-		ws.onmessage = (event: MessageEvent) => {
-			if (socket !== ws) return;
-			const data = event.data as unknown;
-			if (typeof data === 'string') return;
-			const frame = data instanceof ArrayBuffer ? new Uint8Array(data) : (data as Uint8Array);
-			for (const listener of messageListeners) listener(frame);
-		};
-		ws.onerror = () => {
-			// Every error is followed by a close event, which handles reconnecting.
-		};
-		ws.onclose = (event: CloseEvent) => {
-			if (socket !== ws) return;
-			socket = undefined;
-			for (const listener of closeListeners) listener({ code: event.code, reason: event.reason });
-			if (wanted) scheduleRetry();
-		};
 	}
 
 	function scheduleRetry(): void {
@@ -64,7 +62,7 @@ export function createWebsocketClient({ protocols, reconnectTimeout = 5_000 }: W
 		const delay = ceiling / 2 + Math.random() * (ceiling / 2);
 		retryTimer = setTimeout(() => {
 			retryTimer = undefined;
-			if (wanted && socket === undefined) open();
+			if (wanted && socket === undefined) start();
 		}, delay);
 	}
 
@@ -74,10 +72,8 @@ export function createWebsocketClient({ protocols, reconnectTimeout = 5_000 }: W
 		const ws = socket;
 		if (ws === undefined) return;
 		socket = undefined;
-		ws.onopen = null;
-		ws.onmessage = null;
-		ws.onclose = null;
-		if (ws.readyState === ws.CONNECTING || ws.readyState === ws.OPEN) ws.close(1000);
+		open = false;
+		ws.close(1000);
 		for (const listener of closeListeners) listener({ code: 1000, reason: 'closed by client' });
 	}
 
@@ -88,14 +84,14 @@ export function createWebsocketClient({ protocols, reconnectTimeout = 5_000 }: W
 			drop();
 			url = next;
 			attempt = 0;
-			open();
+			start();
 		},
 		close() {
 			wanted = false;
 			drop();
 		},
 		send(frame) {
-			if (socket !== undefined && socket.readyState === socket.OPEN) socket.send(frame);
+			if (open) socket?.send(frame);
 		},
 		onOpen(listener) {
 			openListeners.push(listener);
