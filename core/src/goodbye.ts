@@ -20,11 +20,12 @@ export interface CustomGoodbyeMessage {
  * - `protocol-error`: the client broke the protocol (for instance wrote before its hello).
  * - `too-many-connections`: the server is at its connection limit; the client retries later.
  * - `handshake-timeout`: the client did not say hello in time.
+ * - `slow-consumer`: the client read so slowly that the server would have had to buffer too much for it.
  * - `unspecified`: `client.close()` without a message.
  */
 export type GoodbyeMessage =
 	| {
-			reason: 'keep-alive-check-failed' | 'unspecified' | 'unsupported-protocol' | 'server-shutdown' | 'protocol-error' | 'too-many-connections' | 'handshake-timeout';
+			reason: 'keep-alive-check-failed' | 'unspecified' | 'unsupported-protocol' | 'server-shutdown' | 'protocol-error' | 'too-many-connections' | 'handshake-timeout' | 'slow-consumer';
 			message?: string;
 	  }
 	| CustomGoodbyeMessage;

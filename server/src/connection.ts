@@ -19,7 +19,7 @@ import {
 	type ServerMessage,
 	type SocketConnection,
 } from '@socketdb/core';
-import type { Subscriber } from './fanout';
+import type { Subscriber, SubscriptionKind } from './fanout';
 import { RateLimiter } from './limits';
 import type { ServerRuntime } from './runtime';
 import type { Client, SessionContext } from './types';
@@ -45,6 +45,11 @@ export class ClientConnection implements Subscriber {
 	private readonly keysPaths = new Set<string>();
 	private outgoing: Uint8Array[] = [];
 	private flushScheduled = false;
+	/** True while more than `limits.slowConsumerBytes` wait to be sent: updates are then dropped and marked stale. */
+	private congested = false;
+	/** Paths whose updates were dropped while congested; their latest state is sent once the client catches up. */
+	private readonly stale = { value: new Set<string>(), keys: new Set<string>() };
+	private congestedSince = 0;
 	private readonly rateLimiter: RateLimiter;
 	private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -73,9 +78,9 @@ export class ClientConnection implements Subscriber {
 		});
 	}
 
-	/** Queues a message for the next flush, which the caller will trigger. */
-	push(message: Uint8Array): void {
-		this.outgoing.push(message);
+	pushUpdate(kind: SubscriptionKind, path: string, message: Uint8Array): void {
+		if (this.congested) this.stale[kind].add(path);
+		else this.outgoing.push(message);
 	}
 
 	flush(): void {
@@ -83,6 +88,39 @@ export class ClientConnection implements Subscriber {
 		const frame = concatBytes(this.outgoing);
 		this.outgoing = [];
 		this.socket.send(frame);
+		if (!this.congested && this.socket.bufferedAmount > this.runtime.limits.slowConsumerBytes) {
+			this.congested = true;
+			this.congestedSince = Date.now();
+			this.runtime.watchCongestion(this);
+		}
+	}
+
+	/**
+	 * Checks a congested connection: once it caught up, sends the latest state of every path
+	 * whose updates were dropped; if it stays behind for too long, closes it.
+	 * Returns true when it needs no more watching.
+	 */
+	relieve(now: number): boolean {
+		if (this.state !== 'open') return true;
+		const { limits, fanout, store } = this.runtime;
+		if (this.socket.bufferedAmount > limits.slowConsumerBytes / 2) {
+			if (now - this.congestedSince < limits.slowConsumerCloseMs) return false;
+			this.goodbye({ reason: 'slow-consumer', message: `the client read too slowly: more than ${limits.slowConsumerBytes} bytes waited to be sent for ${limits.slowConsumerCloseMs} ms` });
+			return true;
+		}
+		this.congested = false;
+		for (const path of this.stale.value) {
+			const id = fanout.idOf(path);
+			if (id !== undefined && this.valuePaths.has(path)) this.outgoing.push(encodeMessage({ type: MessageType.SNAPSHOT, path, node: store.get(path) ?? null, id }));
+		}
+		for (const path of this.stale.keys) {
+			const value = store.get(path)?.value;
+			if (this.keysPaths.has(path)) this.outgoing.push(encodeMessage({ type: MessageType.KEYS_SNAPSHOT, path, keys: isObject(value) ? Object.keys(value) : [] }));
+		}
+		this.stale.value.clear();
+		this.stale.keys.clear();
+		this.flush();
+		return !this.congested;
 	}
 
 	send(message: ServerMessage): void {
@@ -330,6 +368,8 @@ export class ClientConnection implements Subscriber {
 		for (const path of this.keysPaths) fanout.unsubscribeKeys(this, path);
 		this.valuePaths.clear();
 		this.keysPaths.clear();
+		this.stale.value.clear();
+		this.stale.keys.clear();
 		if (this.session !== undefined) sessions.release(this.session, this);
 		this.runtime.connectionClosed(this);
 		if (wasOpen && hooks.has('server:clientDisconnect')) {

@@ -10,7 +10,7 @@ class Recorder implements Subscriber {
 	/** Everything flushed, one array of buffers per flush. */
 	flushes: Uint8Array[][] = [];
 
-	push(message: Uint8Array): void {
+	pushUpdate(_kind: string, _path: string, message: Uint8Array): void {
 		this.queued.push(message);
 	}
 

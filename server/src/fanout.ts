@@ -1,9 +1,16 @@
 import { cloneNode, encodeMessage, forEachCommonChild, forEachTrieNode, isEmptyObject, isObject, mergeNode, MessageType, parsePath, PathTrie, type DataOp, type Node, type NodeDiff, type ServerMessage, type Store, type TrieNode } from '@socketdb/core';
 
+/** What kind of subscription a fanned-out message serves. */
+export type SubscriptionKind = 'value' | 'keys';
+
 /** Someone who receives encoded messages (a connection). */
 export interface Subscriber {
-	/** Adds an encoded message to the next frame without scheduling a send; the same buffer may go to many subscribers. */
-	push(message: Uint8Array): void;
+	/**
+	 * Adds an encoded update for a subscribed path to the next frame, without scheduling a send;
+	 * the same buffer may go to many subscribers. A subscriber that cannot keep up may drop it
+	 * and send the path's latest state later instead.
+	 */
+	pushUpdate(kind: SubscriptionKind, path: string, message: Uint8Array): void;
 	/** Sends everything queued so far as one frame. */
 	flush(): void;
 }
@@ -40,7 +47,7 @@ export class FanOut {
 	 * path predate that value, so they go out to the existing subscribers first.
 	 */
 	subscribeValue(subscriber: Subscriber, path: string): number {
-		this.flushPath(this.pendingData, this.values, path, (ops) => this.dataMessage(path, ops));
+		this.flushPath(this.pendingData, this.values, 'value', path, (ops) => this.dataMessage(path, ops));
 		this.values.add(path, subscriber);
 		let id = this.ids.get(path);
 		if (id === undefined) this.ids.set(path, (id = this.nextId++));
@@ -58,7 +65,7 @@ export class FanOut {
 
 	/** Adds a keys subscriber; like `subscribeValue`, queued key changes go out to the others first. */
 	subscribeKeys(subscriber: Subscriber, path: string): boolean {
-		this.flushPath(this.pendingKeys, this.keys, path, (keys) => keysMessage(path, keys));
+		this.flushPath(this.pendingKeys, this.keys, 'keys', path, (keys) => keysMessage(path, keys));
 		return this.keys.add(path, subscriber);
 	}
 
@@ -66,6 +73,11 @@ export class FanOut {
 		const removed = this.keys.remove(path, subscriber);
 		if (this.keys.itemsAt(path) === undefined) this.pendingKeys.delete(path);
 		return removed;
+	}
+
+	/** The number DATA messages carry for `path`, while anybody subscribes to it. */
+	idOf(path: string): number | undefined {
+		return this.ids.get(path);
 	}
 
 	/** Number of value and key subscriptions held. */
@@ -132,8 +144,8 @@ export class FanOut {
 		this.pendingData = new Map();
 		this.pendingKeys = new Map();
 		const touched = new Set<Subscriber>();
-		for (const [path, pending] of data) deliver(this.values.itemsAt(path), this.dataMessage(path, pending), touched);
-		for (const [path, pending] of keys) deliver(this.keys.itemsAt(path), keysMessage(path, pending), touched);
+		for (const [path, pending] of data) deliver(this.values.itemsAt(path), 'value', path, this.dataMessage(path, pending), touched);
+		for (const [path, pending] of keys) deliver(this.keys.itemsAt(path), 'keys', path, keysMessage(path, pending), touched);
 		for (const subscriber of touched) subscriber.flush();
 	}
 
@@ -142,12 +154,12 @@ export class FanOut {
 	}
 
 	/** Sends what is queued for one path right away. */
-	private flushPath<P>(pending: Map<string, P>, trie: PathTrie<Subscriber>, path: string, message: (pending: P) => ServerMessage): void {
+	private flushPath<P>(pending: Map<string, P>, trie: PathTrie<Subscriber>, kind: SubscriptionKind, path: string, message: (pending: P) => ServerMessage): void {
 		const queued = pending.get(path);
 		if (queued === undefined) return;
 		pending.delete(path);
 		const touched = new Set<Subscriber>();
-		deliver(trie.itemsAt(path), message(queued), touched);
+		deliver(trie.itemsAt(path), kind, path, message(queued), touched);
 		for (const subscriber of touched) subscriber.flush();
 	}
 
@@ -233,11 +245,11 @@ export class FanOut {
 }
 
 /** Encodes `message` once and queues the same bytes to every subscriber. */
-function deliver(subscribers: ReadonlySet<Subscriber> | undefined, message: ServerMessage, touched: Set<Subscriber>): void {
+function deliver(subscribers: ReadonlySet<Subscriber> | undefined, kind: SubscriptionKind, path: string, message: ServerMessage, touched: Set<Subscriber>): void {
 	if (subscribers === undefined) return;
 	const bytes = encodeMessage(message);
 	for (const subscriber of subscribers) {
-		subscriber.push(bytes);
+		subscriber.pushUpdate(kind, path, bytes);
 		touched.add(subscriber);
 	}
 }

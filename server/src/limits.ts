@@ -19,6 +19,15 @@ export type Limits = {
 	writeBurst: number;
 	/** Most simultaneous connections; later ones are told goodbye (`too-many-connections`). Bounds memory and file descriptors. @default 10000 */
 	maxConnections: number;
+	/**
+	 * Bytes a connection may have waiting to be sent before it counts as a slow consumer: its
+	 * updates are then no longer queued, and the latest state of each path it missed is sent
+	 * once it has caught up (below half this amount). Bounds what the server buffers for a
+	 * client that reads slowly or not at all. @default 4 MiB
+	 */
+	slowConsumerBytes: number;
+	/** How long a connection may stay a slow consumer before it is told goodbye (`slow-consumer`) and closed. @default 10000 */
+	slowConsumerCloseMs: number;
 };
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -30,6 +39,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 	writesPerSecond: 100_000,
 	writeBurst: 100_000,
 	maxConnections: 10_000,
+	slowConsumerBytes: 4 * 1024 * 1024,
+	slowConsumerCloseMs: 10_000,
 });
 
 /** Fills in defaults and checks that every limit is a positive number. */

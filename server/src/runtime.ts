@@ -20,4 +20,6 @@ export interface ServerRuntime {
 	/** Called when a connection finished its handshake or closed. */
 	connectionOpened(connection: unknown): void;
 	connectionClosed(connection: unknown): void;
+	/** Starts watching a congested connection until it catches up or is closed. */
+	watchCongestion(connection: { relieve(now: number): boolean }): void;
 }

@@ -24,6 +24,8 @@ import { WriteSessions } from './write-sessions';
 
 /** How long `close()` waits for clients to finish the closing handshake before cutting them off. */
 const CLOSE_GRACE_MS = 2_000;
+/** How often congested connections are checked for having caught up. */
+const CONGESTION_CHECK_MS = 25;
 
 export type SocketDBServerAPI<Schema extends Json = Json> = SocketDBServerDataAPI<Schema> & {
 	/**
@@ -97,6 +99,18 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 	let closing: Promise<void> | undefined;
 	const connections = new Set<ClientConnection>();
 	const clients = new Map<string, ClientConnection>();
+	// One timer for every congested connection, running only while there are some.
+	const congested = new Set<{ relieve(now: number): boolean }>();
+	let congestionTimer: ReturnType<typeof setInterval> | undefined;
+	const checkCongestion = () => {
+		const now = Date.now();
+		for (const connection of congested) if (connection.relieve(now)) congested.delete(connection);
+		if (congested.size === 0) {
+			clearInterval(congestionTimer);
+			congestionTimer = undefined;
+		}
+	};
+
 	const runtime: ServerRuntime = {
 		store,
 		hooks,
@@ -108,6 +122,11 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 		report,
 		openConnections: () => clients.size,
 		connectionOpened: (connection) => clients.set((connection as ClientConnection).id, connection as ClientConnection),
+		watchCongestion: (connection) => {
+			congested.add(connection);
+			congestionTimer ??= setInterval(checkCongestion, CONGESTION_CHECK_MS);
+			congestionTimer.unref?.();
+		},
 		connectionClosed: (connection) => {
 			connections.delete(connection as ClientConnection);
 			if (clients.get((connection as ClientConnection).id) === connection) clients.delete((connection as ClientConnection).id);
@@ -148,6 +167,7 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 	async function close(): Promise<void> {
 		keepAlive?.stop();
 		clearInterval(sessionSweep);
+		clearInterval(congestionTimer);
 		fanout.flush();
 		const open = [...connections];
 		for (const connection of open) connection.goodbye({ reason: 'server-shutdown' });

@@ -1,0 +1,119 @@
+import { decodeFrame, encodeFrame, MessageType, parseServerMessage, PROTOCOL_VERSION, unwrap, type ClientMessage, type ServerMessage, type SocketConnection, type SocketServer } from '@socketdb/core';
+import { SocketDBServer } from '@socketdb/server';
+import { afterEach, expect, test } from 'vitest';
+import { sleep, waitFor } from './helpers/server';
+
+/**
+ * A transport whose connections never drain: everything sent stays "buffered", as for a
+ * client that stopped reading. The test decides when a connection catches up.
+ */
+function stalledTransport() {
+	let accept: ((connection: SocketConnection, id: string) => void) | undefined;
+	const server: SocketServer = {
+		onConnection: (listener) => void (accept = listener),
+		listen: (_port, callback) => callback?.(),
+	};
+	let ids = 0;
+	const connect = () => {
+		const frames: Uint8Array[] = [];
+		let receive: ((frame: Uint8Array | string) => void) | undefined;
+		let closed: (() => void) | undefined;
+		const state = { buffered: 0, sentBytes: 0, closed: false };
+		const connection: SocketConnection = {
+			send(frame) {
+				frames.push(frame);
+				state.buffered += frame.byteLength;
+				state.sentBytes += frame.byteLength;
+			},
+			close() {
+				if (state.closed) return;
+				state.closed = true;
+				closed?.();
+			},
+			onMessage: (listener) => void (receive = listener),
+			onClose: (listener) => void (closed = listener),
+			get bufferedAmount() {
+				return state.buffered;
+			},
+		};
+		accept!(connection, String(ids++));
+		return {
+			state,
+			say: (...messages: ClientMessage[]) => receive!(encodeFrame(messages)),
+			messages: (): ServerMessage[] => frames.flatMap((frame) => decodeFrame(frame).map(parseServerMessage)),
+		};
+	};
+	return { server, connect };
+}
+
+const servers: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+	for (const server of servers.splice(0)) await server.close();
+});
+
+function start(limits: { slowConsumerBytes: number; slowConsumerCloseMs: number }) {
+	const transport = stalledTransport();
+	const server = SocketDBServer({ socketServer: transport.server, updateInterval: 0, keepAliveInterval: 0, limits, onError: () => undefined });
+	server.listen();
+	servers.push(server);
+	const hello = (session: string): ClientMessage => ({ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, session, acked: 0, info: {} });
+	return { server, transport, hello };
+}
+
+const payload = (i: number) => `${i}:${'x'.repeat(1000)}`;
+
+test('a client that never reads keeps what the server buffers for it bounded, and is closed with slow-consumer', async () => {
+	const { server, transport, hello } = start({ slowConsumerBytes: 20_000, slowConsumerCloseMs: 300 });
+	const stalled = transport.connect();
+	stalled.say(hello('stalled'), { type: MessageType.SUBSCRIBE, path: 'feed' });
+	for (let i = 0; i < 500; i++) {
+		void server.update({ value: { feed: { value: { n: { value: i }, payload: { value: payload(i) } } } } });
+		await new Promise((resolve) => setImmediate(resolve));
+	}
+	// 500 updates of about 1 KB were written; the server stopped queueing them after the limit.
+	expect(stalled.state.sentBytes).toBeLessThan(20_000 + 2_000);
+	await waitFor(() => stalled.state.closed, 'the slow consumer to be closed', 3_000);
+	const goodbye = stalled.messages().find((message) => message.type === MessageType.GOODBYE);
+	expect(goodbye).toMatchObject({ goodbye: { reason: 'slow-consumer' } });
+});
+
+test('a slow consumer that catches up gets the latest state of what it missed, and stays connected', async () => {
+	const { server, transport, hello } = start({ slowConsumerBytes: 20_000, slowConsumerCloseMs: 5_000 });
+	const slow = transport.connect();
+	slow.say(hello('slow'), { type: MessageType.SUBSCRIBE, path: 'feed' }, { type: MessageType.SUBSCRIBE_KEYS, path: 'list' });
+	for (let i = 0; i < 100; i++) {
+		void server.update({ value: { feed: { value: { n: { value: i }, payload: { value: payload(i) } } }, list: { value: { [`k${i}`]: { value: i } } } } });
+		await new Promise((resolve) => setImmediate(resolve));
+	}
+	await server.delete('list/k0');
+	const sentWhileBehind = slow.messages().length;
+	await sleep(100);
+	expect(slow.messages()).toHaveLength(sentWhileBehind);
+	slow.state.buffered = 0;
+	await waitFor(() => slow.messages().some((message) => message.type === MessageType.SNAPSHOT && message.node !== null && (unwrap(message.node as never) as { n?: number }).n === 99), 'the latest state');
+	const keys = slow.messages().filter((message) => message.type === MessageType.KEYS_SNAPSHOT).at(-1);
+	expect(keys).toMatchObject({ path: 'list' });
+	expect((keys as { keys: string[] }).keys).toHaveLength(99);
+	expect((keys as { keys: string[] }).keys).not.toContain('k0');
+	expect(slow.state.closed).toBe(false);
+
+	// Caught up, it receives ordinary updates again.
+	await server.update({ value: { feed: { value: { n: { value: 100 } } } } });
+	await waitFor(() => slow.messages().at(-1)?.type === MessageType.DATA, 'a normal update');
+});
+
+test('other clients are not held back by a slow one', async () => {
+	const { server, transport, hello } = start({ slowConsumerBytes: 5_000, slowConsumerCloseMs: 10_000 });
+	const stalled = transport.connect();
+	const healthy = transport.connect();
+	stalled.say(hello('stalled'), { type: MessageType.SUBSCRIBE, path: 'feed' });
+	healthy.say(hello('healthy'), { type: MessageType.SUBSCRIBE, path: 'feed' });
+	for (let i = 0; i < 50; i++) {
+		void server.update({ value: { feed: { value: { n: { value: i }, payload: { value: payload(i) } } } } });
+		await new Promise((resolve) => setImmediate(resolve));
+		healthy.state.buffered = 0;
+	}
+	const delivered = healthy.messages().filter((message) => message.type === MessageType.DATA).length;
+	expect(delivered).toBe(50);
+	expect(stalled.messages().filter((message) => message.type === MessageType.DATA).length).toBeLessThan(10);
+});
