@@ -703,3 +703,44 @@ describe('a subscriber joining while changes are queued', () => {
 		expect(late.keys()).toEqual([]);
 	});
 });
+
+describe('pacing flushes when updateInterval is 0', () => {
+	test('after an expensive flush, changes that arrive meanwhile share the next frame; nothing is merged', async () => {
+		vi.useRealTimers();
+		const fanout = createFanOut(0);
+		const store = createStore();
+		const slow = new Recorder();
+		const flushOnce = slow.flush.bind(slow);
+		// A subscriber whose socket writes take 3 ms, like a fan-out to many connections.
+		slow.flush = () => {
+			const until = performance.now() + 3;
+			while (performance.now() < until);
+			flushOnce();
+		};
+		fanout.subscribeValue(slow, 'counter');
+		write(fanout, store, 'counter', 0);
+		await new Promise((resolve) => setImmediate(resolve));
+		expect(slow.flushes).toHaveLength(1);
+		for (let i = 1; i <= 5; i++) {
+			write(fanout, store, 'counter', i);
+			await new Promise((resolve) => setImmediate(resolve));
+		}
+		await new Promise((resolve) => setTimeout(resolve, 30));
+		// Every value arrives, in order, in fewer frames than writes.
+		expect(slow.data().flatMap((message) => message.ops)).toEqual([0, 1, 2, 3, 4, 5].map((value) => ({ value })));
+		expect(slow.flushes.length).toBeLessThan(6);
+	});
+
+	test('cheap flushes go out at the end of the tick, one per write', async () => {
+		vi.useRealTimers();
+		const fanout = createFanOut(0);
+		const store = createStore();
+		const quick = new Recorder();
+		fanout.subscribeValue(quick, 'counter');
+		for (let i = 0; i < 3; i++) {
+			write(fanout, store, 'counter', i);
+			await new Promise((resolve) => setImmediate(resolve));
+		}
+		expect(quick.flushes).toHaveLength(3);
+	});
+});

@@ -15,6 +15,11 @@ export interface Subscriber {
 	flush(): void;
 }
 
+/** Flushes cheaper than this go out at the end of the tick; dearer ones pace the next flush (ms). */
+const MIN_PACE_MS = 1;
+/** The longest a flush is held back for pacing (ms). */
+const MAX_PACE_MS = 20;
+
 /** Changes waiting for the next flush, for one subscribed path. */
 type PendingOps = { ops: DataOp[]; lastIsOwnCopy: boolean };
 /** Key changes waiting for the next flush, for one path watched by `each`. */
@@ -39,6 +44,8 @@ export class FanOut {
 	private readonly ids = new Map<string, number>();
 	private nextId = 1;
 	private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | undefined;
+	/** How long the last flush took, in milliseconds (for pacing flushes when `updateInterval` is 0). */
+	private lastFlushMs = 0;
 
 	constructor(private readonly updateInterval: number) {}
 
@@ -141,12 +148,14 @@ export class FanOut {
 		const data = this.pendingData;
 		const keys = this.pendingKeys;
 		if (data.size === 0 && keys.size === 0) return;
+		const started = performance.now();
 		this.pendingData = new Map();
 		this.pendingKeys = new Map();
 		const touched = new Set<Subscriber>();
 		for (const [path, pending] of data) deliver(this.values.itemsAt(path), 'value', path, this.dataMessage(path, pending), touched);
 		for (const [path, pending] of keys) deliver(this.keys.itemsAt(path), 'keys', path, keysMessage(path, pending), touched);
 		for (const subscriber of touched) subscriber.flush();
+		this.lastFlushMs = performance.now() - started;
 	}
 
 	private dataMessage(path: string, pending: PendingOps): ServerMessage {
@@ -166,17 +175,30 @@ export class FanOut {
 	/** Stops the flush timer, dropping anything queued. */
 	stop(): void {
 		if (this.timer !== undefined) {
-			if (this.updateInterval > 0) clearTimeout(this.timer as ReturnType<typeof setTimeout>);
-			else clearImmediate(this.timer as ReturnType<typeof setImmediate>);
+			clearTimeout(this.timer as ReturnType<typeof setTimeout>);
+			clearImmediate(this.timer as ReturnType<typeof setImmediate>);
 		}
 		this.timer = undefined;
 		this.pendingData.clear();
 		this.pendingKeys.clear();
 	}
 
+	/**
+	 * Starts the batch timer. With an interval, the batch waits one interval from its first
+	 * change. Without one, it goes out at the end of this tick, unless the previous flush was
+	 * expensive (a large fan-out): then it waits as long as that flush took, so that under load
+	 * the changes arriving meanwhile share frames instead of each costing a write per
+	 * subscriber. Nothing is merged either way; the delay is at most one flush's duration and
+	 * only happens when flushes are slow.
+	 */
 	private schedule(): void {
 		if (this.timer !== undefined || (this.pendingData.size === 0 && this.pendingKeys.size === 0)) return;
-		this.timer = this.updateInterval > 0 ? setTimeout(() => this.flush(), this.updateInterval) : setImmediate(() => this.flush());
+		if (this.updateInterval > 0) {
+			this.timer = setTimeout(() => this.flush(), this.updateInterval);
+			return;
+		}
+		const pace = Math.min(this.lastFlushMs, MAX_PACE_MS);
+		this.timer = pace >= MIN_PACE_MS ? setTimeout(() => this.flush(), pace) : setImmediate(() => this.flush());
 	}
 
 	private walkValues(trie: TrieNode<Subscriber>, diff: NodeDiff): void {
