@@ -93,11 +93,14 @@ async function latency(system: System, url: string, { subscribers, periodMs, dur
 	const connections = await connectMany(system, url, subscribers! + 1);
 	const writer = connections[subscribers!]!;
 	const latencies: number[] = [];
+	const bySeq: number[][] = [];
 	await Promise.all(
 		connections.slice(0, subscribers).map((connection) =>
 			connection.subscribe('clock', (value) => {
-				const sent = (value as { sent: number } | null)?.sent;
-				if (sent !== undefined) latencies.push(performance.now() - sent);
+				const { sent, seq } = (value as { sent?: number; seq?: number } | null) ?? {};
+				if (sent === undefined) return;
+				latencies.push(performance.now() - sent);
+				(bySeq[seq!] ??= []).push(performance.now() - sent);
 			}),
 		),
 	);
@@ -111,6 +114,10 @@ async function latency(system: System, url: string, { subscribers, periodMs, dur
 				await sleep(periodMs!);
 			}
 			await sleep(500);
+			if (process.env['BENCH_DEBUG'] === '1') {
+				const worst = bySeq.map((values, seq) => ({ seq, max: Math.max(...values) })).sort((a, b) => b.max - a.max).slice(0, 15);
+				console.error(system, JSON.stringify(worst.map((w) => `${w.seq}:${w.max.toFixed(1)}`)));
+			}
 			return {
 				p50: percentile(latencies, 50),
 				p95: percentile(latencies, 95),

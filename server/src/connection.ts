@@ -41,14 +41,16 @@ export class ClientConnection implements Subscriber {
 	/** False between a keep-alive ping and the client's answer. */
 	alive = true;
 	private session: WriteSession | undefined;
-	private readonly valuePaths = new Set<string>();
-	private readonly keysPaths = new Set<string>();
-	private outgoing: Uint8Array[] = [];
+	/** Paths this connection subscribes to (each set created on first use: most clients use one kind). */
+	private valuePaths: Set<string> | undefined;
+	private keysPaths: Set<string> | undefined;
+	/** Messages for the next frame; no array while there are none (most connections are idle). */
+	private outgoing: Uint8Array[] | undefined;
 	private flushScheduled = false;
 	/** True while more than `limits.slowConsumerBytes` wait to be sent: updates are then dropped and marked stale. */
 	private congested = false;
 	/** Paths whose updates were dropped while congested; their latest state is sent once the client catches up. */
-	private readonly stale = { value: new Set<string>(), keys: new Set<string>() };
+	private stale: Record<SubscriptionKind, Set<string>> | undefined;
 	private congestedSince = 0;
 	private readonly rateLimiter: RateLimiter;
 	private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -59,6 +61,7 @@ export class ClientConnection implements Subscriber {
 		readonly context: SessionContext,
 		private readonly runtime: ServerRuntime,
 	) {
+		// A closure, not a method: SocketDB users destructure `close` from the client.
 		this.client = { id, context, close: (goodbye) => this.goodbye(goodbye ?? { reason: 'unspecified' }) };
 		this.rateLimiter = new RateLimiter(runtime.limits.writesPerSecond, runtime.limits.writeBurst);
 		this.handshakeTimer = setTimeout(() => this.goodbye({ reason: 'handshake-timeout' }), HANDSHAKE_TIMEOUT_MS);
@@ -69,7 +72,7 @@ export class ClientConnection implements Subscriber {
 
 	/** Queues a message and makes sure it is sent at the end of this tick. */
 	enqueue(message: Uint8Array): void {
-		this.outgoing.push(message);
+		(this.outgoing ??= []).push(message);
 		if (this.flushScheduled) return;
 		this.flushScheduled = true;
 		setImmediate(() => {
@@ -79,14 +82,14 @@ export class ClientConnection implements Subscriber {
 	}
 
 	pushUpdate(kind: SubscriptionKind, path: string, message: Uint8Array): void {
-		if (this.congested) this.stale[kind].add(path);
-		else this.outgoing.push(message);
+		if (this.congested) (this.stale ??= { value: new Set(), keys: new Set() })[kind].add(path);
+		else (this.outgoing ??= []).push(message);
 	}
 
 	flush(): void {
-		if (this.outgoing.length === 0 || this.state === 'closed') return;
+		if (this.outgoing === undefined || this.state === 'closed') return;
 		const frame = concatBytes(this.outgoing);
-		this.outgoing = [];
+		this.outgoing = undefined;
 		this.socket.send(frame);
 		if (!this.congested && this.socket.bufferedAmount > this.runtime.limits.slowConsumerBytes) {
 			this.congested = true;
@@ -109,16 +112,16 @@ export class ClientConnection implements Subscriber {
 			return true;
 		}
 		this.congested = false;
-		for (const path of this.stale.value) {
+		const stale = this.stale;
+		this.stale = undefined;
+		for (const path of stale?.value ?? []) {
 			const id = fanout.idOf(path);
-			if (id !== undefined && this.valuePaths.has(path)) this.outgoing.push(encodeMessage({ type: MessageType.SNAPSHOT, path, node: store.get(path) ?? null, id }));
+			if (id !== undefined && this.valuePaths?.has(path)) (this.outgoing ??= []).push(encodeMessage({ type: MessageType.SNAPSHOT, path, node: store.get(path) ?? null, id }));
 		}
-		for (const path of this.stale.keys) {
+		for (const path of stale?.keys ?? []) {
 			const value = store.get(path)?.value;
-			if (this.keysPaths.has(path)) this.outgoing.push(encodeMessage({ type: MessageType.KEYS_SNAPSHOT, path, keys: isObject(value) ? Object.keys(value) : [] }));
+			if (this.keysPaths?.has(path)) (this.outgoing ??= []).push(encodeMessage({ type: MessageType.KEYS_SNAPSHOT, path, keys: isObject(value) ? Object.keys(value) : [] }));
 		}
-		this.stale.value.clear();
-		this.stale.keys.clear();
 		this.flush();
 		return !this.congested;
 	}
@@ -256,7 +259,7 @@ export class ClientConnection implements Subscriber {
 			return this.reject(seq, error);
 		}
 		session.lastSeq = seq;
-		session.inFlight.add(seq);
+		session.started(seq);
 		const client = this.client;
 		session.queue.run(() => {
 			const settle = (error?: SocketDBError) => this.settleWrite(session, seq, error);
@@ -277,7 +280,7 @@ export class ClientConnection implements Subscriber {
 	}
 
 	private settleWrite(session: WriteSession, seq: number, error: SocketDBError | undefined): void {
-		session.inFlight.delete(seq);
+		session.settled(seq);
 		if (error !== undefined) session.rememberRefusal(seq, error, this.runtime.sessions.options.maxRefusals);
 		const owner = session.owner as ClientConnection | undefined;
 		if (owner === undefined || owner.state !== 'open') return;
@@ -287,8 +290,8 @@ export class ClientConnection implements Subscriber {
 
 	/** A write the session already received: answer with its outcome, or wait for it if still running. */
 	private answerResend(session: WriteSession, seq: number): void {
-		if (session.inFlight.has(seq)) return;
-		const refusal = session.refusals.get(seq);
+		if (session.isInFlight(seq)) return;
+		const refusal = session.refusalOf(seq);
 		if (refusal !== undefined) this.reject(seq, refusal);
 		else this.send({ type: MessageType.ACK, seq });
 	}
@@ -306,7 +309,8 @@ export class ClientConnection implements Subscriber {
 		}
 		const path = normalizePath(message.path);
 		const adding = message.type === MessageType.SUBSCRIBE || message.type === MessageType.SUBSCRIBE_KEYS;
-		if (adding && this.valuePaths.size + this.keysPaths.size >= limits.maxSubscriptionsPerConnection && !this.valuePaths.has(path) && !this.keysPaths.has(path)) {
+		const held = (this.valuePaths?.size ?? 0) + (this.keysPaths?.size ?? 0);
+		if (adding && held >= limits.maxSubscriptionsPerConnection && !this.valuePaths?.has(path) && !this.keysPaths?.has(path)) {
 			return this.send({ type: MessageType.ERROR, code: 'TOO_MANY_SUBSCRIPTIONS', message: `a connection may hold at most ${limits.maxSubscriptionsPerConnection} subscriptions; "${path}" was not subscribed` });
 		}
 		// Subscriptions queue behind this client's writes, so a client always reads its own writes.
@@ -316,23 +320,23 @@ export class ClientConnection implements Subscriber {
 			switch (message.type) {
 				case MessageType.SUBSCRIBE: {
 					const id = fanout.subscribeValue(this, path);
-					this.valuePaths.add(path);
+					(this.valuePaths ??= new Set()).add(path);
 					const node = store.get(path);
 					return this.send({ type: MessageType.SNAPSHOT, path, node: node ?? null, id });
 				}
 				case MessageType.UNSUBSCRIBE:
 					fanout.unsubscribeValue(this, path);
-					this.valuePaths.delete(path);
+					this.valuePaths?.delete(path);
 					return;
 				case MessageType.SUBSCRIBE_KEYS: {
 					fanout.subscribeKeys(this, path);
-					this.keysPaths.add(path);
+					(this.keysPaths ??= new Set()).add(path);
 					const value = store.get(path)?.value;
 					return this.send({ type: MessageType.KEYS_SNAPSHOT, path, keys: isObject(value) ? Object.keys(value) : [] });
 				}
 				case MessageType.UNSUBSCRIBE_KEYS:
 					fanout.unsubscribeKeys(this, path);
-					this.keysPaths.delete(path);
+					this.keysPaths?.delete(path);
 					return;
 			}
 		});
@@ -362,14 +366,13 @@ export class ClientConnection implements Subscriber {
 		const wasOpen = this.state === 'open' || (this.state === 'closing' && this.session !== undefined);
 		this.state = 'closed';
 		clearTimeout(this.handshakeTimer);
-		this.outgoing = [];
+		this.outgoing = undefined;
 		const { fanout, sessions, hooks, api } = this.runtime;
-		for (const path of this.valuePaths) fanout.unsubscribeValue(this, path);
-		for (const path of this.keysPaths) fanout.unsubscribeKeys(this, path);
-		this.valuePaths.clear();
-		this.keysPaths.clear();
-		this.stale.value.clear();
-		this.stale.keys.clear();
+		for (const path of this.valuePaths ?? []) fanout.unsubscribeValue(this, path);
+		for (const path of this.keysPaths ?? []) fanout.unsubscribeKeys(this, path);
+		this.valuePaths = undefined;
+		this.keysPaths = undefined;
+		this.stale = undefined;
 		if (this.session !== undefined) sessions.release(this.session, this);
 		this.runtime.connectionClosed(this);
 		if (wasOpen && hooks.has('server:clientDisconnect')) {

@@ -7,22 +7,22 @@ type Task = () => void | Promise<void>;
  * handle their own errors; a throw or rejection only moves the queue on.
  */
 export class SerialQueue {
-	private waiting: Task[] = [];
+	private waiting: Task[] | undefined;
 	private head = 0;
 	private busy = false;
 
 	run(task: Task): void {
-		this.waiting.push(task);
+		(this.waiting ??= []).push(task);
 		if (!this.busy) this.drain();
 	}
 
 	get idle(): boolean {
-		return !this.busy && this.head === this.waiting.length;
+		return !this.busy && (this.waiting === undefined || this.head === this.waiting.length);
 	}
 
 	private drain(): void {
 		this.busy = true;
-		while (this.head < this.waiting.length) {
+		while (this.waiting !== undefined && this.head < this.waiting.length) {
 			const task = this.waiting[this.head]!;
 			this.waiting[this.head++] = undefined as unknown as Task;
 			this.compact();
@@ -38,13 +38,16 @@ export class SerialQueue {
 				return;
 			}
 		}
+		// Drained: drop the array so an idle queue holds nothing.
+		this.waiting = undefined;
+		this.head = 0;
 		this.busy = false;
 	}
 
 	/** Drops finished tasks from the front once they make up most of the array. */
 	private compact(): void {
-		if (this.head < 1024 || this.head * 2 < this.waiting.length) return;
-		this.waiting = this.waiting.slice(this.head);
+		if (this.head < 1024 || this.head * 2 < this.waiting!.length) return;
+		this.waiting = this.waiting!.slice(this.head);
 		this.head = 0;
 	}
 }

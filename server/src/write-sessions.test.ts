@@ -18,13 +18,18 @@ afterEach(() => {
 	vi.useRealTimers();
 });
 
+/** The sequence numbers whose refusals a session remembers, in order. */
+function refusedSeqs(session: WriteSession): number[] {
+	return Array.from({ length: 1001 }, (_, seq) => seq).filter((seq) => session.refusalOf(seq) !== undefined);
+}
+
 describe('WriteSession', () => {
 	test('starts empty', () => {
 		const session = new WriteSession('s');
 		expect(session.id).toBe('s');
 		expect(session.lastSeq).toBe(0);
-		expect(session.inFlight.size).toBe(0);
-		expect(session.refusals.size).toBe(0);
+		expect(session.busy).toBe(false);
+		expect(refusedSeqs(session)).toEqual([]);
 		expect(session.owner).toBeUndefined();
 		expect(session.queue.idle).toBe(true);
 	});
@@ -33,26 +38,26 @@ describe('WriteSession', () => {
 		const session = new WriteSession('s');
 		for (const seq of [2, 5, 7, 9]) session.rememberRefusal(seq, refusal(seq), 10);
 		session.confirmThrough(7);
-		expect([...session.refusals.keys()]).toEqual([9]);
+		expect(refusedSeqs(session)).toEqual([9]);
 		session.confirmThrough(0);
-		expect([...session.refusals.keys()]).toEqual([9]);
+		expect(refusedSeqs(session)).toEqual([9]);
 		session.confirmThrough(100);
-		expect(session.refusals.size).toBe(0);
+		expect(refusedSeqs(session)).toEqual([]);
 	});
 
 	test('rememberRefusal keeps the refusal for a resend', () => {
 		const session = new WriteSession('s');
 		const error = refusal(3);
 		session.rememberRefusal(3, error, 10);
-		expect(session.refusals.get(3)).toBe(error);
+		expect(session.refusalOf(3)).toBe(error);
 	});
 
 	test('rememberRefusal keeps at most max refusals, dropping the oldest', () => {
 		const session = new WriteSession('s');
 		for (let seq = 1; seq <= 5; seq++) session.rememberRefusal(seq, refusal(seq), 3);
-		expect([...session.refusals.keys()]).toEqual([3, 4, 5]);
+		expect(refusedSeqs(session)).toEqual([3, 4, 5]);
 		for (let seq = 6; seq <= 1000; seq++) session.rememberRefusal(seq, refusal(seq), 3);
-		expect([...session.refusals.keys()]).toEqual([998, 999, 1000]);
+		expect(refusedSeqs(session)).toEqual([998, 999, 1000]);
 	});
 });
 
@@ -83,7 +88,7 @@ describe('attach and release', () => {
 		const session = sessions.attach('s1', {}, 0);
 		for (const seq of [1, 2, 3]) session.rememberRefusal(seq, refusal(seq), 10);
 		sessions.attach('s1', {}, 2);
-		expect([...session.refusals.keys()]).toEqual([3]);
+		expect(refusedSeqs(session)).toEqual([3]);
 	});
 
 	test('release by the owner releases and records the time', () => {
@@ -143,11 +148,11 @@ describe('sweep', () => {
 		const sessions = new WriteSessions(options);
 		const owner = {};
 		const session = sessions.attach('s1', owner, 0);
-		session.inFlight.add(1);
+		session.started(1);
 		sessions.release(session, owner);
 		sessions.sweep(1_000_000 + 5000);
 		expect(sessions.size).toBe(1);
-		session.inFlight.delete(1);
+		session.settled(1);
 		sessions.sweep(1_000_000 + 5000);
 		expect(sessions.size).toBe(0);
 	});
@@ -190,7 +195,7 @@ describe('maxSessions', () => {
 		const sessions = new WriteSessions({ ...options, maxSessions: 2 });
 		const ownerA = {};
 		const a = sessions.attach('a', ownerA, 0);
-		a.inFlight.add(1);
+		a.started(1);
 		sessions.release(a, ownerA);
 		sessions.attach('b', {}, 0);
 		sessions.attach('c', {}, 0);

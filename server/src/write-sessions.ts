@@ -9,10 +9,10 @@ import { SerialQueue } from './serial-queue';
 export class WriteSession {
 	/** Highest sequence number received. */
 	lastSeq = 0;
-	/** Writes received but not yet settled. */
-	readonly inFlight = new Set<number>();
+	/** Writes received but not yet settled (created on first use, like the refusals). */
+	private inFlight: Set<number> | undefined;
 	/** Refusals not yet confirmed by the client (a resend must see the same refusal). */
-	readonly refusals = new Map<number, SocketDBError>();
+	private refusals: Map<number, SocketDBError> | undefined;
 	/** Orders this client's writes and reads, so it always reads its own writes. */
 	readonly queue = new SerialQueue();
 	/** The connection that answers for this session now, if any. */
@@ -21,16 +21,39 @@ export class WriteSession {
 
 	constructor(readonly id: string) {}
 
+	started(seq: number): void {
+		(this.inFlight ??= new Set()).add(seq);
+	}
+
+	settled(seq: number): void {
+		this.inFlight?.delete(seq);
+	}
+
+	isInFlight(seq: number): boolean {
+		return this.inFlight?.has(seq) === true;
+	}
+
+	/** True while some write is still running. */
+	get busy(): boolean {
+		return this.inFlight !== undefined && this.inFlight.size > 0;
+	}
+
+	refusalOf(seq: number): SocketDBError | undefined {
+		return this.refusals?.get(seq);
+	}
+
 	/** Forgets refusals the client confirmed. */
 	confirmThrough(seq: number): void {
+		if (this.refusals === undefined) return;
 		for (const key of this.refusals.keys()) if (key <= seq) this.refusals.delete(key);
 	}
 
 	rememberRefusal(seq: number, error: SocketDBError, max: number): void {
-		this.refusals.set(seq, error);
-		if (this.refusals.size > max) {
-			const oldest = this.refusals.keys().next().value;
-			if (oldest !== undefined) this.refusals.delete(oldest);
+		const refusals = (this.refusals ??= new Map());
+		refusals.set(seq, error);
+		if (refusals.size > max) {
+			const oldest = refusals.keys().next().value;
+			if (oldest !== undefined) refusals.delete(oldest);
 		}
 	}
 }
@@ -76,7 +99,7 @@ export class WriteSessions {
 	/** Drops sessions released longer than the TTL ago. */
 	sweep(now = Date.now()): void {
 		for (const [id, session] of this.sessions) {
-			if (session.owner === undefined && session.inFlight.size === 0 && now - session.releasedAt > this.options.ttlMs) this.sessions.delete(id);
+			if (session.owner === undefined && !session.busy && now - session.releasedAt > this.options.ttlMs) this.sessions.delete(id);
 		}
 	}
 
@@ -87,7 +110,7 @@ export class WriteSessions {
 	private evictOverflow(): void {
 		if (this.sessions.size <= this.options.maxSessions) return;
 		for (const [id, session] of this.sessions) {
-			if (session.owner === undefined && session.inFlight.size === 0) {
+			if (session.owner === undefined && !session.busy) {
 				this.sessions.delete(id);
 				if (this.sessions.size <= this.options.maxSessions) return;
 			}

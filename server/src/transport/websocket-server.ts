@@ -66,7 +66,7 @@ export function createWebsocketServer(options: WebsocketServerOptions = {}): Web
 		}
 		if (socket.destroyed) return;
 		wss.handleUpgrade(req, socket, head, (ws) => {
-			const connection = adapt(ws);
+			const connection = new WsConnection(ws);
 			const id = generateId();
 			for (const listener of listeners) listener(connection, id, context);
 		});
@@ -108,31 +108,46 @@ export function createWebsocketServer(options: WebsocketServerOptions = {}): Web
 	};
 }
 
-function adapt(ws: WebSocket): SocketConnection {
-	// ws reports protocol violations (oversized or malformed frames) as an error followed by
-	// a close; the close is what the server acts on, so the error needs no other handling.
-	ws.on('error', () => undefined);
-	return {
-		send(frame) {
-			if (ws.readyState === ws.OPEN) ws.send(frame, { binary: true });
-		},
-		close(code, reason) {
-			if (ws.readyState === ws.CLOSED) return;
-			ws.close(code, reason);
-			// A peer that never completes the closing handshake must not hold the socket forever.
-			setTimeout(() => ws.terminate(), 5_000).unref();
-		},
-		onMessage(listener) {
-			ws.on('message', (data, isBinary) => {
-				if (!isBinary) return listener(data.toString());
-				listener(Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data);
-			});
-		},
-		onClose(listener) {
-			ws.once('close', () => listener());
-		},
-		get bufferedAmount() {
-			return ws.bufferedAmount;
-		},
-	};
+const ignore = () => undefined;
+
+/** How long a closing connection may take to finish the closing handshake before it is cut off. */
+const CLOSE_TIMEOUT_MS = 5_000;
+
+/**
+ * One ws socket behind the `SocketConnection` interface. A class, so the methods live on its
+ * prototype rather than as closures per connection.
+ */
+class WsConnection implements SocketConnection {
+	constructor(private readonly ws: WebSocket) {
+		// ws reports protocol violations (oversized or malformed frames) as an error followed by
+		// a close; the close is what the server acts on, so the error needs no other handling.
+		ws.on('error', ignore);
+	}
+
+	send(frame: Uint8Array): void {
+		if (this.ws.readyState === this.ws.OPEN) this.ws.send(frame, { binary: true });
+	}
+
+	close(code?: number, reason?: string): void {
+		const ws = this.ws;
+		if (ws.readyState === ws.CLOSED) return;
+		ws.close(code, reason);
+		// A peer that never completes the closing handshake must not hold the socket forever.
+		setTimeout(() => ws.terminate(), CLOSE_TIMEOUT_MS).unref();
+	}
+
+	onMessage(listener: (frame: Uint8Array | string) => void): void {
+		this.ws.on('message', (data, isBinary) => {
+			if (!isBinary) return listener(data.toString());
+			listener(Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data);
+		});
+	}
+
+	onClose(listener: () => void): void {
+		this.ws.once('close', listener);
+	}
+
+	get bufferedAmount(): number {
+		return this.ws.bufferedAmount;
+	}
 }
