@@ -40,6 +40,7 @@ const manyPathMetrics: Metric[] = [
 	{ name: 'server CPU per write', unit: 'µs', better: 'lower', value: (c, s) => s.cpuMicros / c['written']! },
 	{ name: 'latency p99', unit: 'ms', better: 'lower', value: (c) => c['p99']! },
 	{ name: 'time to drain', unit: 'ms', better: 'lower', value: (c) => c['drainMs']! },
+	{ name: 'client-process CPU per delivery', unit: 'µs', better: 'lower', value: (c) => c['clientCpuMicros']! / c['delivered']! },
 ];
 const memoryMetrics: Metric[] = [
 	{ name: 'server heap per idle client', unit: 'KB', better: 'lower', value: (_c, s) => s.heapUsed / 1024 },

@@ -1,4 +1,4 @@
-import { WriteOutcome, type ClientMessage, type SocketDBError } from '@socketdb/core';
+import { MessageType, WriteOutcome, type ClientMessage, type SocketDBError } from '@socketdb/core';
 
 type WriteMessage = Extract<ClientMessage, { seq: number }>;
 
@@ -38,7 +38,8 @@ export class Outbox {
 	}
 
 	ready(entry: OutboxEntry, message: Omit<WriteMessage, 'seq'>): void {
-		entry.message = { ...message, seq: entry.seq } as WriteMessage;
+		// Built field by field: spreading plus one field costs far more on this hot path.
+		entry.message = (message.type === MessageType.SET ? { type: message.type, seq: entry.seq, path: message.path, node: (message as unknown as { node: unknown }).node } : { type: message.type, seq: entry.seq, path: message.path }) as WriteMessage;
 		entry.state = 'ready';
 	}
 

@@ -1,3 +1,5 @@
+import { BoundedCache } from './bounded-cache';
+
 /** Keys that would reach an object's prototype chain; refused everywhere. */
 export const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -24,8 +26,9 @@ export function parsePath(path: string): string[] {
 	return normalized === '' ? [] : normalized.split('/');
 }
 
-const SEGMENT_CACHE_SIZE = 10_000;
-const segmentCache = new Map<string, readonly string[]>();
+/** Paths parsed and checked are remembered; this many per generation (see BoundedCache). */
+const PATH_CACHE_SIZE = 50_000;
+const segmentCache = new BoundedCache<string, readonly string[]>(PATH_CACHE_SIZE);
 
 /**
  * Like `parsePath`, but returns a shared, frozen array from a bounded cache: for hot paths
@@ -34,7 +37,6 @@ const segmentCache = new Map<string, readonly string[]>();
 export function segmentsOf(path: string): readonly string[] {
 	let segments = segmentCache.get(path);
 	if (segments === undefined) {
-		if (segmentCache.size >= SEGMENT_CACHE_SIZE) segmentCache.clear();
 		segments = Object.freeze(parsePath(path));
 		segmentCache.set(path, segments);
 	}
@@ -98,6 +100,16 @@ export function invalidKeyReason(key: string): string | null {
  */
 export function invalidPathReason(path: string, maxLength = Infinity): string | null {
 	if (path.length > maxLength) return `path is longer than ${maxLength} characters`;
+	// Most paths are checked again and again; valid ones are remembered.
+	if (validPaths.get(path) === true) return null;
+	const reason = segmentsReason(path);
+	if (reason === null) validPaths.set(path, true);
+	return reason;
+}
+
+const validPaths = new BoundedCache<string, true>(PATH_CACHE_SIZE);
+
+function segmentsReason(path: string): string | null {
 	const normalized = normalizePath(path);
 	if (normalized === '') return null;
 	for (const segment of normalized.split('/')) {
