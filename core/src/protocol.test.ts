@@ -439,3 +439,25 @@ describe('random values never make the parsers throw anything but INVALID_MESSAG
 		expect(surprises).toEqual([]);
 	});
 });
+
+describe('nodes sent to clients without meta travel as plain data', () => {
+	test('a meta-less diff is encoded as [data] and decodes to the same node', () => {
+		const node = { value: { counter: { value: 1 }, tags: { value: ['a'] }, nested: { value: { deep: { value: null } } } } };
+		const bytes = encodeMessage({ type: MessageType.DATA, id: 1, ops: [node] });
+		expect(decodeFrame(bytes)[0]).toEqual([MessageType.DATA, 1, [[{ counter: 1, tags: ['a'], nested: { deep: null } }]]]);
+		expect(parseServerMessage(decodeFrame(bytes)[0])).toEqual({ type: MessageType.DATA, id: 1, ops: [node] });
+	});
+
+	test('a diff with meta anywhere keeps the node form', () => {
+		const node = { value: { a: { value: 1, meta: { by: 'x' } } } };
+		const raw = decodeFrame(encodeMessage({ type: MessageType.SNAPSHOT, path: 'p', node, id: 2 }))[0];
+		expect(raw).toEqual([MessageType.SNAPSHOT, 'p', node, 2]);
+	});
+
+	test('the plain form is smaller', () => {
+		const node = { value: { counter: { value: 1 }, payload: { value: 'x'.repeat(100) } } };
+		const compact = encodeMessage({ type: MessageType.DATA, id: 1, ops: [node] }).byteLength;
+		const withMeta = encodeMessage({ type: MessageType.DATA, id: 1, ops: [{ ...node, meta: {} }] }).byteLength;
+		expect(compact).toBeLessThan(withMeta - 15);
+	});
+});

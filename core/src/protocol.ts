@@ -1,8 +1,8 @@
 import { pack, unpackMultiple } from '#msgpack';
 import { SocketDBError } from './errors';
 import type { GoodbyeMessage } from './goodbye';
-import { isObject } from './json';
-import type { NodeDiff } from './node';
+import { isObject, type Json } from './json';
+import { nodeify, type NodeDiff } from './node';
 
 /**
  * The wire protocol. A frame is one or more MessagePack values back to back;
@@ -118,9 +118,9 @@ function toTuple(message: ClientMessage | ServerMessage): unknown[] {
 				? [message.type, message.seq, message.code, message.message]
 				: [message.type, message.seq, message.code, message.message, message.details];
 		case MessageType.SNAPSHOT:
-			return [message.type, message.path, message.node, message.id];
+			return [message.type, message.path, message.node === null ? null : compactNode(message.node), message.id];
 		case MessageType.DATA:
-			return [message.type, message.id, message.ops];
+			return [message.type, message.id, message.ops.map((op) => (typeof op === 'string' ? op : compactNode(op)))];
 		case MessageType.KEYS:
 			return [message.type, message.path, message.reset, message.added, message.removed];
 		case MessageType.KEYS_SNAPSHOT:
@@ -144,6 +144,38 @@ export function decodeFrame(frame: Uint8Array): unknown[] {
 	} catch (error) {
 		throw new SocketDBError('INVALID_FRAME', `frame is not valid MessagePack: ${(error as Error).message}`);
 	}
+}
+
+/**
+ * Nodes from server to client travel in a compact form when nothing in them carries meta:
+ * `[data]`, the plain data, instead of `{ value: { key: { value: ... } } }`. Plain data maps
+ * to exactly one node diff (objects hold children, everything else is a leaf), so nothing
+ * is lost; a diff with meta anywhere keeps the node form.
+ */
+function compactNode(node: NodeDiff): NodeDiff | [unknown] {
+	return hasMeta(node) || node.value === undefined ? node : [plainOf(node)];
+}
+
+function hasMeta(node: NodeDiff): boolean {
+	if (node.meta !== undefined) return true;
+	if (!isObject(node.value)) return false;
+	for (const key in node.value) if (hasMeta(node.value[key] as NodeDiff)) return true;
+	return false;
+}
+
+function plainOf(node: NodeDiff): unknown {
+	if (!isObject(node.value)) return node.value;
+	const data: Record<string, unknown> = {};
+	for (const key in node.value) data[key] = plainOf(node.value[key] as NodeDiff);
+	return data;
+}
+
+const isPlainForm = (wire: unknown): wire is [unknown] => Array.isArray(wire) && wire.length === 1;
+
+function expandNode(wire: unknown): NodeDiff {
+	if (isPlainForm(wire)) return nodeify(wire[0] as Json) as NodeDiff;
+	if (!isObject(wire)) invalid('a node must be a map or [data]');
+	return wire as NodeDiff;
 }
 
 function invalid(detail: string): never {
@@ -245,13 +277,13 @@ export function parseServerMessage(raw: unknown): ServerMessage {
 		}
 		case MessageType.SNAPSHOT: {
 			const node = tuple[2];
-			if (node !== null && !isObject(node)) invalid('snapshot must carry a node or nil');
-			return { type, path: expectString(tuple[1], 'path'), node: node as NodeDiff | null, id: expectSeq(tuple[3]) };
+			if (node !== null && !isObject(node) && !isPlainForm(node)) invalid('snapshot must carry a node or nil');
+			return { type, path: expectString(tuple[1], 'path'), node: node === null ? null : expandNode(node), id: expectSeq(tuple[3]) };
 		}
 		case MessageType.DATA: {
 			const ops = tuple[2];
 			if (!Array.isArray(ops)) invalid('data must carry a list of changes');
-			return { type, id: expectSeq(tuple[1]), ops: ops as DataOp[] };
+			return { type, id: expectSeq(tuple[1]), ops: ops.map((op: unknown) => (typeof op === 'string' ? op : expandNode(op))) };
 		}
 		case MessageType.KEYS: {
 			const added = tuple[3];
