@@ -313,19 +313,21 @@ describe('getClient / getClients', () => {
 	});
 });
 
+/** Records the goodbyes and disconnects a client sees, in order. */
+function watchGoodbye(db: SocketDBClientAPI) {
+	const events: string[] = [];
+	const goodbyes: GoodbyeMessage[] = [];
+	db.intercept('client:serverDisconnectMessage', (goodbye) => {
+		goodbyes.push(goodbye);
+		events.push('goodbye');
+	});
+	db.intercept('client:disconnect', () => {
+		events.push('disconnect');
+	});
+	return { events, goodbyes };
+}
+
 describe('client.close', () => {
-	function watchGoodbye(db: SocketDBClientAPI) {
-		const events: string[] = [];
-		const goodbyes: GoodbyeMessage[] = [];
-		db.intercept('client:serverDisconnectMessage', (goodbye) => {
-			goodbyes.push(goodbye);
-			events.push('goodbye');
-		});
-		db.intercept('client:disconnect', () => {
-			events.push('disconnect');
-		});
-		return { events, goodbyes };
-	}
 
 	test('close(goodbye) sends the goodbye to the client, then closes the connection', async () => {
 		const { url, server } = await startServer();
@@ -377,18 +379,7 @@ describe('server.close', () => {
 			disconnected.push(id);
 		});
 		const clients = [connectClient(url), connectClient(url)];
-		const watched = clients.map((db) => {
-			const events: string[] = [];
-			const goodbyes: GoodbyeMessage[] = [];
-			db.intercept('client:serverDisconnectMessage', (goodbye) => {
-				goodbyes.push(goodbye);
-				events.push('goodbye');
-			});
-			db.intercept('client:disconnect', () => {
-				events.push('disconnect');
-			});
-			return { events, goodbyes };
-		});
+		const watched = clients.map(watchGoodbye);
 		await waitFor(() => connected.length === 2, 'two clients');
 		await expect(server.close()).resolves.toBeUndefined();
 		await waitFor(() => watched.every(({ events }) => events.length >= 2), 'goodbye and disconnect on every client');
