@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { SocketDBClient, createWebsocketClient } from '@socketdb/client';
-import type { ChainReference, SocketDBClientAPI } from '@socketdb/client';
+import type { ChainReference } from '@socketdb/client';
 import { barrier, cleanup, connectClient, record, sameJson, sleep, startServer, waitFor } from './helpers/server';
 
 afterEach(cleanup);
 
-type Db = SocketDBClientAPI;
 
 
 /**

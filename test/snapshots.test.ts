@@ -1,10 +1,8 @@
-import type { SocketDBClientAPI } from '@socketdb/client';
 import { afterEach, describe, expect, test } from 'vitest';
-import { barrier, cleanup, connectClient, record, sameJson, sleep, startServer, waitFor } from './helpers/server';
+import { barrier, cleanup, connectClient, record, sameJson, startServer, waitFor } from './helpers/server';
 
 afterEach(cleanup);
 
-type Db = SocketDBClientAPI;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the tests poke at snapshots on purpose
 type Loose = any;
 
