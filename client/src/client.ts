@@ -45,6 +45,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 	const hooks = new HookPipeline<ClientHooks>();
 	hooks.registerPlugins(plugins);
 	const mirror = new Mirror();
+	const consoleReport = new ConsoleReport();
 	const outbox = new Outbox();
 
 	const source: ListenerSource = {
@@ -99,7 +100,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 
 	function reportError(event: ClientErrorEvent): void {
 		if (hooks.has('client:error')) void hooks.call('client:error', event, undefined).catch(reportHookFailure);
-		else console.warn(`[socketdb] ${event.code}: ${event.message}`);
+		else consoleReport.report(event);
 	}
 
 	function reportHookFailure(error: unknown): void {
@@ -266,6 +267,31 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		},
 		intercept: (hook, callback) => hooks.register(hook, callback as never),
 	};
+}
+
+/**
+ * Without a `client:error` hook, errors go to the console: the first of each code at once,
+ * repeats at most once a second as a count, so a burst of refused writes does not flood it.
+ */
+class ConsoleReport {
+	private readonly suppressed = new Map<string, number>();
+
+	report(event: ClientErrorEvent): void {
+		const count = this.suppressed.get(event.code);
+		if (count !== undefined) {
+			this.suppressed.set(event.code, count + 1);
+			return;
+		}
+		console.warn(`[socketdb] ${event.code}: ${event.message}`);
+		this.suppressed.set(event.code, 0);
+		const timer = setTimeout(() => {
+			const repeats = this.suppressed.get(event.code) ?? 0;
+			this.suppressed.delete(event.code);
+			if (repeats > 0) console.warn(`[socketdb] ${event.code}: ${repeats} more in the last second`);
+		}, 1_000);
+		// In Node the summary must not keep the process alive.
+		(timer as { unref?: () => void }).unref?.();
+	}
 }
 
 function setMessage({ path, value, meta }: { path: string; value: unknown; meta?: Meta | undefined }) {

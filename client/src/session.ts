@@ -12,6 +12,10 @@ import {
 	type SocketClient,
 } from '@socketdb/core';
 
+/** Frames sent at once within one window before further messages wait for the window's end. */
+const FRAMES_PER_WINDOW = 4;
+const PACE_WINDOW_MS = 1;
+
 /** The frame size limit assumed until a server says otherwise: the server's default. */
 const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
@@ -39,6 +43,9 @@ export class ClientSession {
 	maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
 	private outgoing: Uint8Array[] = [];
 	private flushScheduled = false;
+	/** When the last FRAMES_PER_WINDOW frames were sent (a ring; `sendIndex` is the oldest). */
+	private readonly recentSends: number[] = new Array<number>(FRAMES_PER_WINDOW).fill(-Infinity);
+	private sendIndex = 0;
 	private everReady = false;
 
 	constructor(
@@ -75,14 +82,22 @@ export class ClientSession {
 		this.outgoing.push(message);
 		if (this.flushScheduled) return;
 		this.flushScheduled = true;
-		queueMicrotask(() => {
+		const run = () => {
 			this.flushScheduled = false;
 			this.flush();
-		});
+		};
+		// Up to FRAMES_PER_WINDOW frames go out at once per window; a client sending faster has its
+		// messages gathered until the window ends, so a burst of writes costs a few socket writes
+		// rather than one each. Writes at a human pace never wait.
+		const wait = this.recentSends[this.sendIndex]! + PACE_WINDOW_MS - performance.now();
+		if (wait <= 0) queueMicrotask(run);
+		else setTimeout(run, wait);
 	}
 
 	private flush(): void {
 		if (this.outgoing.length === 0 || this.state !== 'ready') return;
+		this.recentSends[this.sendIndex] = performance.now();
+		this.sendIndex = (this.sendIndex + 1) % FRAMES_PER_WINDOW;
 		const messages = this.outgoing;
 		this.outgoing = [];
 		let frame: Uint8Array[] = [];

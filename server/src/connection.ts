@@ -28,6 +28,8 @@ import type { WriteSession } from './write-sessions';
 
 /** How long a new connection may take to say hello. */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** The longest an acknowledgement waits for other messages to share its frame. */
+const ACK_DELAY_MS = 1;
 
 type State = 'handshake' | 'open' | 'closing' | 'closed';
 
@@ -47,6 +49,7 @@ export class ClientConnection implements Subscriber {
 	/** Messages for the next frame; no array while there are none (most connections are idle). */
 	private outgoing: Uint8Array[] | undefined;
 	private flushScheduled = false;
+	private ackTimer: ReturnType<typeof setTimeout> | undefined;
 	/** True while more than `limits.slowConsumerBytes` wait to be sent: updates are then dropped and marked stale. */
 	private congested = false;
 	/** Paths whose updates were dropped while congested; their latest state is sent once the client catches up. */
@@ -79,6 +82,20 @@ export class ClientConnection implements Subscriber {
 			this.flushScheduled = false;
 			this.flush();
 		});
+	}
+
+	/**
+	 * Queues an acknowledgement: it goes out with the next frame, or at the latest after
+	 * ACK_DELAY_MS. A client writing fast then gets its acknowledgements several per frame
+	 * instead of paying a socket write each.
+	 */
+	private enqueueAck(message: Uint8Array): void {
+		(this.outgoing ??= []).push(message);
+		if (this.flushScheduled || this.ackTimer !== undefined) return;
+		this.ackTimer = setTimeout(() => {
+			this.ackTimer = undefined;
+			this.flush();
+		}, ACK_DELAY_MS);
 	}
 
 	pushUpdate(kind: SubscriptionKind, path: string, message: Uint8Array): void {
@@ -284,7 +301,7 @@ export class ClientConnection implements Subscriber {
 		if (error !== undefined) session.rememberRefusal(seq, error, this.runtime.sessions.options.maxRefusals);
 		const owner = session.owner as ClientConnection | undefined;
 		if (owner === undefined || owner.state !== 'open') return;
-		if (error === undefined) owner.send({ type: MessageType.ACK, seq });
+		if (error === undefined) owner.enqueueAck(encodeMessage({ type: MessageType.ACK, seq }));
 		else owner.reject(seq, error);
 	}
 
@@ -366,6 +383,7 @@ export class ClientConnection implements Subscriber {
 		const wasOpen = this.state === 'open' || (this.state === 'closing' && this.session !== undefined);
 		this.state = 'closed';
 		clearTimeout(this.handshakeTimer);
+		clearTimeout(this.ackTimer);
 		this.outgoing = undefined;
 		const { fanout, sessions, hooks, api } = this.runtime;
 		for (const path of this.valuePaths ?? []) fanout.unsubscribeValue(this, path);

@@ -13,9 +13,14 @@ export type Limits = {
 	maxPathLength: number;
 	/** Most paths one connection may watch at once (`TOO_MANY_SUBSCRIPTIONS`). Bounds the index one client can grow. @default 10000 */
 	maxSubscriptionsPerConnection: number;
-	/** Sustained writes per second per connection (`RATE_LIMITED`). Keeps one client from starving the others. @default 100000 */
+	/**
+	 * Sustained writes per second per connection (`RATE_LIMITED`). Keeps one client from starving
+	 * the others. The default is generous so that bulk loads and benchmarks (a pipelining client
+	 * sends several hundred thousand writes per second) are not throttled; lower it for clients
+	 * you do not trust. @default 1000000
+	 */
 	writesPerSecond: number;
-	/** Writes a connection may make in a burst above the sustained rate. @default 100000 */
+	/** Writes a connection may make in a burst above the sustained rate. @default 1000000 */
 	writeBurst: number;
 	/** Most simultaneous connections; later ones are told goodbye (`too-many-connections`). Bounds memory and file descriptors. @default 10000 */
 	maxConnections: number;
@@ -36,8 +41,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 	maxKeysPerWrite: 100_000,
 	maxPathLength: 1024,
 	maxSubscriptionsPerConnection: 10_000,
-	writesPerSecond: 100_000,
-	writeBurst: 100_000,
+	writesPerSecond: 1_000_000,
+	writeBurst: 1_000_000,
 	maxConnections: 10_000,
 	slowConsumerBytes: 4 * 1024 * 1024,
 	slowConsumerCloseMs: 10_000,
