@@ -75,6 +75,10 @@ async function fanout(system: System, url: string, { subscribers, writes }: Reco
 			}
 			const complete = await until(() => seen.every((state) => state.doneAt > 0), 120_000);
 			const end = complete ? Math.max(...seen.map((state) => state.doneAt)) : performance.now();
+			if (process.env['BENCH_DEBUG'] === '1') {
+				const done = seen.map((state) => state.doneAt - start).sort((a, b) => a - b);
+				console.error(system, `writes ${(lastWrittenAt - start).toFixed(1)} ms; last value first seen ${done[0]!.toFixed(1)}, median ${done[done.length >> 1]!.toFixed(1)}, all ${done[done.length - 1]!.toFixed(1)}`);
+			}
 			const delivered = seen.reduce((sum, state) => sum + state.delivered, 0);
 			return {
 				timeToLastMs: end - start,

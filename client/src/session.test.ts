@@ -1,6 +1,6 @@
 import { decodeFrame, encodeFrame, MessageType, parseClientMessage, PROTOCOL_VERSION, type CloseInfo, type SocketClient } from '@socketdb/core';
 import { expect, test } from 'vitest';
-import { ClientSession } from './session';
+import { ClientSession, FRAMES_PER_WINDOW } from './session';
 
 function connectedSession() {
 	const frames: Uint8Array[] = [];
@@ -43,17 +43,17 @@ test('messages sent in one tick share a frame', async () => {
 test('a few messages in separate ticks go out at once; a fast stream is gathered into few frames, none lost', async () => {
 	const { session, frames, ready } = connectedSession();
 	await ready();
-	for (let i = 0; i < 3; i++) {
+	for (let i = 0; i < FRAMES_PER_WINDOW; i++) {
 		session.send(subscribe(`quick/${i}`));
 		await turn();
 	}
-	expect(frames).toHaveLength(3);
+	expect(frames).toHaveLength(FRAMES_PER_WINDOW);
 	for (let i = 0; i < 200; i++) {
 		session.send(subscribe(`stream/${i}`));
 		await turn();
 	}
 	await new Promise((resolve) => setTimeout(resolve, 20));
 	const paths = frames.flatMap((frame) => decodeFrame(frame).map((raw) => (parseClientMessage(raw) as { path: string }).path));
-	expect(paths).toEqual([...[0, 1, 2].map((i) => `quick/${i}`), ...Array.from({ length: 200 }, (_, i) => `stream/${i}`)]);
+	expect(paths).toEqual([...Array.from({ length: FRAMES_PER_WINDOW }, (_, i) => `quick/${i}`), ...Array.from({ length: 200 }, (_, i) => `stream/${i}`)]);
 	expect(frames.length).toBeLessThan(60);
 });

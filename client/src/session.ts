@@ -13,8 +13,8 @@ import {
 } from '@socketdb/core';
 
 /** Frames sent at once within one window before further messages wait for the window's end. */
-const FRAMES_PER_WINDOW = 4;
-const PACE_WINDOW_MS = 1;
+export const FRAMES_PER_WINDOW = 2;
+export const PACE_WINDOW_MS = 0.25;
 
 /** The frame size limit assumed until a server says otherwise: the server's default. */
 const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
