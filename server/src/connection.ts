@@ -50,6 +50,8 @@ export class ClientConnection implements Subscriber {
 	private outgoing: Uint8Array[] | undefined;
 	private flushScheduled = false;
 	private ackTimer: ReturnType<typeof setTimeout> | undefined;
+	/** When `ackTimer` is due (`performance.now()` time). */
+	private ackDueAt = 0;
 	/** True while more than `limits.slowConsumerBytes` wait to be sent: updates are then dropped and marked stale. */
 	private congested = false;
 	/** Paths whose updates were dropped while congested; their latest state is sent once the client catches up. */
@@ -92,6 +94,7 @@ export class ClientConnection implements Subscriber {
 	private enqueueAck(message: Uint8Array): void {
 		(this.outgoing ??= []).push(message);
 		if (this.flushScheduled || this.ackTimer !== undefined) return;
+		this.ackDueAt = performance.now() + ACK_DELAY_MS;
 		this.ackTimer = setTimeout(() => {
 			this.ackTimer = undefined;
 			this.flush();
@@ -202,6 +205,15 @@ export class ClientConnection implements Subscriber {
 			if (this.state === 'handshake') this.handshake(message);
 			else this.handle(message);
 		}
+		// A fast writer keeps its socket readable, and one event-loop turn may then process
+		// thousands of its frames before any timer runs: what is due goes out in between.
+		const now = performance.now();
+		if (this.ackTimer !== undefined && now >= this.ackDueAt) {
+			clearTimeout(this.ackTimer);
+			this.ackTimer = undefined;
+			this.flush();
+		}
+		this.runtime.fanout.flushIfOverdue(now);
 	}
 
 	/** Answers a bad frame or message: a refusal when it carried a write's number, an error otherwise. */

@@ -744,3 +744,51 @@ describe('pacing flushes when updateInterval is 0', () => {
 		expect(quick.flushes).toHaveLength(3);
 	});
 });
+
+describe('a flush held up by a long event-loop turn', () => {
+	const busyFor = (ms: number) => {
+		const until = performance.now() + ms;
+		while (performance.now() < until);
+	};
+
+	test('with updateInterval 0 it goes out once it is overdue, without waiting for the turn to end', () => {
+		vi.useRealTimers();
+		const fanout = createFanOut(0);
+		const store = createStore();
+		const subscriber = new Recorder();
+		fanout.subscribeValue(subscriber, 'counter');
+		write(fanout, store, 'counter', 1);
+		fanout.flushIfOverdue(performance.now());
+		expect(subscriber.flushes).toHaveLength(0);
+		busyFor(1.5);
+		fanout.flushIfOverdue(performance.now());
+		expect(subscriber.data()).toEqual([{ path: 'counter', ops: [{ value: 1 }] }]);
+	});
+
+	test('with an interval it goes out once the interval has passed, and only once', async () => {
+		vi.useRealTimers();
+		const fanout = createFanOut(20);
+		const store = createStore();
+		const subscriber = new Recorder();
+		fanout.subscribeValue(subscriber, 'counter');
+		write(fanout, store, 'counter', 1);
+		busyFor(10);
+		fanout.flushIfOverdue(performance.now());
+		expect(subscriber.flushes).toHaveLength(0);
+		busyFor(11);
+		fanout.flushIfOverdue(performance.now());
+		expect(subscriber.flushes).toHaveLength(1);
+		await new Promise((resolve) => setTimeout(resolve, 30));
+		expect(subscriber.flushes).toHaveLength(1);
+		expect(subscriber.data()).toEqual([{ path: 'counter', ops: [{ value: 1 }] }]);
+	});
+
+	test('nothing queued, nothing sent', () => {
+		vi.useRealTimers();
+		const fanout = createFanOut(0);
+		const subscriber = new Recorder();
+		fanout.subscribeValue(subscriber, 'counter');
+		fanout.flushIfOverdue(performance.now() + 1000);
+		expect(subscriber.flushes).toHaveLength(0);
+	});
+});

@@ -46,6 +46,8 @@ export class FanOut {
 	private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | undefined;
 	/** How long the last flush took, in milliseconds (for pacing flushes when `updateInterval` is 0). */
 	private lastFlushMs = 0;
+	/** When the scheduled flush is due (`performance.now()` time); see `flushIfOverdue`. */
+	private dueAt = Infinity;
 
 	constructor(private readonly updateInterval: number) {}
 
@@ -142,9 +144,21 @@ export class FanOut {
 		this.schedule();
 	}
 
+	/** Flushes now if the scheduled flush is overdue (its timer is held up by a long event-loop turn). */
+	flushIfOverdue(now: number): void {
+		if (now < this.dueAt) return;
+		if (this.updateInterval > 0) clearTimeout(this.timer as ReturnType<typeof setTimeout>);
+		else {
+			clearTimeout(this.timer as ReturnType<typeof setTimeout>);
+			clearImmediate(this.timer as ReturnType<typeof setImmediate>);
+		}
+		this.flush();
+	}
+
 	/** Sends everything queued now. */
 	flush(): void {
 		this.timer = undefined;
+		this.dueAt = Infinity;
 		const data = this.pendingData;
 		const keys = this.pendingKeys;
 		if (data.size === 0 && keys.size === 0) return;
@@ -179,6 +193,7 @@ export class FanOut {
 			clearImmediate(this.timer as ReturnType<typeof setImmediate>);
 		}
 		this.timer = undefined;
+		this.dueAt = Infinity;
 		this.pendingData.clear();
 		this.pendingKeys.clear();
 	}
@@ -195,10 +210,12 @@ export class FanOut {
 		if (this.timer !== undefined || (this.pendingData.size === 0 && this.pendingKeys.size === 0)) return;
 		if (this.updateInterval > 0) {
 			this.timer = setTimeout(() => this.flush(), this.updateInterval);
+			this.dueAt = performance.now() + this.updateInterval;
 			return;
 		}
 		const pace = Math.min(this.lastFlushMs, MAX_PACE_MS);
 		this.timer = pace >= MIN_PACE_MS ? setTimeout(() => this.flush(), pace) : setImmediate(() => this.flush());
+		this.dueAt = performance.now() + Math.max(pace, MIN_PACE_MS);
 	}
 
 	private walkValues(trie: TrieNode<Subscriber>, diff: NodeDiff): void {
