@@ -169,10 +169,10 @@ async function manyPaths(system: System, url: string, { connections: count, path
 			if (process.env['BENCH_DEBUG'] === '1') {
 				const sorted = [...latencies].sort((a, b) => a - b);
 				const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!.toFixed(1);
-				console.error(system, `written ${written}, p50 ${at(0.5)} p90 ${at(0.9)} p95 ${at(0.95)} p99 ${at(0.99)} max ${at(1)}`);
+				console.error(system, `written ${written}, delivered ${delivered}, p50 ${at(0.5)} p90 ${at(0.9)} p95 ${at(0.95)} p99 ${at(0.99)} max ${at(1)}`);
 				const buckets = 10;
 				const per = Math.ceil(latencies.length / buckets);
-				const trend = Array.from({ length: buckets }, (_, b) => Math.max(...latencies.slice(b * per, (b + 1) * per)).toFixed(0));
+				const trend = Array.from({ length: buckets }, (_, b) => latencies.slice(b * per, (b + 1) * per).reduce((max, value) => Math.max(max, value), 0).toFixed(0));
 				console.error(system, `max latency per tenth of the run: ${trend.join(' ')}`);
 			}
 			return {

@@ -1,4 +1,5 @@
-import { forEachCommonChild, forEachTrieNode, isObject, PathTrie, segmentsOf, type Meta, type Node, type NodeDiff, type TrieNode } from '@socketdb/core';
+import { forEachCommonChild, forEachTrieNode, isObject, PathTrie, segmentsOf, type Meta, type NodeDiff, type TrieNode } from '@socketdb/core';
+import { childOf, childrenOf, type TreeNode } from './persistent-tree';
 
 const UNSEEN = Symbol('unseen');
 
@@ -9,7 +10,7 @@ export type ValueListener = {
 	readonly callback: (data: any, meta?: Meta) => void; // eslint-disable-line @typescript-eslint/no-explicit-any -- typed at the reference
 	active: boolean;
 	/** The node last delivered (identity), or UNSEEN before the first delivery. */
-	last: Node | undefined | typeof UNSEEN;
+	last: TreeNode | undefined | typeof UNSEEN;
 };
 
 /** A callback of `each`. */
@@ -28,11 +29,11 @@ export type Listener = ValueListener | EachListener;
 /** Where a listener's data comes from, decided by the client's subscriptions. */
 export interface ListenerSource {
 	/** The mirror node for a value listener's path, or `UNAVAILABLE` while no loaded subscription covers it. */
-	nodeFor(path: string): Node | undefined | typeof UNAVAILABLE;
+	nodeFor(path: string): TreeNode | undefined | typeof UNAVAILABLE;
 	/** The current keys for an each listener's path, or `UNAVAILABLE`. */
 	keysFor(path: string): Iterable<string> | typeof UNAVAILABLE;
-	dataOf(node: Node | undefined): unknown;
-	metaOf(node: Node | undefined): Meta | undefined;
+	dataOf(node: TreeNode | undefined): unknown;
+	metaOf(node: TreeNode | undefined): Meta | undefined;
 }
 
 export const UNAVAILABLE = Symbol('unavailable');
@@ -130,7 +131,7 @@ export class Listeners {
 		for (const listener of [...items]) if (listener.kind === 'each') this.refreshListener(listener);
 	}
 
-	private refreshAlong(trie: TrieNode<Listener>, diff: NodeDiff, node: Node | undefined): void {
+	private refreshAlong(trie: TrieNode<Listener>, diff: NodeDiff, node: TreeNode | undefined): void {
 		this.deliverAt(trie, node);
 		if (trie.children === undefined) return;
 		const value = diff.value;
@@ -141,14 +142,14 @@ export class Listeners {
 		}
 	}
 
-	private refreshBelow(trie: TrieNode<Listener>, node: Node | undefined): void {
+	private refreshBelow(trie: TrieNode<Listener>, node: TreeNode | undefined): void {
 		this.deliverAt(trie, node);
 		if (trie.children === undefined) return;
 		for (const child of [...trie.children.values()]) this.refreshBelow(child, childOf(node, child.key));
 	}
 
 	/** Hands `node` to the listeners filed at `trie` (whose data is known to be loaded). */
-	private deliverAt(trie: TrieNode<Listener>, node: Node | undefined): void {
+	private deliverAt(trie: TrieNode<Listener>, node: TreeNode | undefined): void {
 		const items = trie.items;
 		if (items === undefined) return;
 		for (const listener of items.size === 1 ? items : [...items]) {
@@ -175,7 +176,7 @@ export class Listeners {
 		if (keys !== UNAVAILABLE) this.announceKeys(listener, keys);
 	}
 
-	private deliverValue(listener: ValueListener, node: Node | undefined): void {
+	private deliverValue(listener: ValueListener, node: TreeNode | undefined): void {
 		if (node === listener.last) return;
 		listener.last = node;
 		listener.callback(this.source.dataOf(node), this.source.metaOf(node));
@@ -194,11 +195,7 @@ export class Listeners {
 	}
 }
 
-function childOf(node: Node | undefined, key: string): Node | undefined {
-	return node !== undefined && isObject(node.value) ? (node.value as Record<string, Node>)[key] : undefined;
-}
-
-/** Keys of an object node's value; none for leaves and missing nodes. */
-export function keysOfNode(node: Node | undefined): string[] {
-	return node !== undefined && isObject(node.value) ? Object.keys(node.value) : [];
+/** Keys of an object node; none for leaves and missing nodes. */
+export function keysOfNode(node: TreeNode | undefined): Iterable<string> {
+	return childrenOf(node)?.keys() ?? [];
 }

@@ -265,7 +265,6 @@ describe('snapshots', () => {
 		const data = dataAt(mirror, '');
 		expect(unfrozen(data)).toEqual([]);
 		expect(unfrozen(mirror.metaOf(at(mirror, 'a')))).toEqual([]);
-		expect(unfrozen(at(mirror, ''))).toEqual([]);
 		expect(() => {
 			(data as Record<string, unknown>)['x'] = 1;
 		}).toThrow();

@@ -1,23 +1,23 @@
-import { cloneJson, isObject, leafEquals, parsePath, segmentsOf, type Meta, type Node, type NodeDiff } from '@socketdb/core';
+import { cloneJson, parsePath, segmentsOf, type Meta, type Node, type NodeDiff } from '@socketdb/core';
 import { freeze } from 'immer';
-import { emptyNode, mergePersistent, removeNode, updateAt } from './persistent-tree';
+import { childOf, childrenOf, emptyNode, fromNode, mergePersistent, removeNode, updateAt, type TreeNode } from './persistent-tree';
 
 /**
- * The client's copy of the subtrees it subscribes to: one immutable node tree, so every
+ * The client's copy of the subtrees it subscribes to: one persistent node tree, so every
  * change produces a new root while unchanged subtrees keep their identity. Listeners
  * compare identities to find out what changed.
  */
 export class Mirror {
-	private root: Node = emptyNode();
+	private root: TreeNode = emptyNode();
 	private readonly unwrapped = new WeakMap<object, unknown>();
 	private readonly plainMeta = new WeakMap<object, Meta>();
 
 	/** The node at `path`, or `undefined`. */
-	nodeAt(segments: readonly string[]): Node | undefined {
-		let node: Node | undefined = this.root;
+	nodeAt(segments: readonly string[]): TreeNode | undefined {
+		let node: TreeNode | undefined = this.root;
 		for (const key of segments) {
-			if (node === undefined || !isObject(node.value)) return undefined;
-			node = (node.value as Record<string, Node>)[key];
+			node = childOf(node, key);
+			if (node === undefined) return undefined;
 		}
 		return node;
 	}
@@ -41,10 +41,9 @@ export class Mirror {
 		if (node === null) return this.delete(path);
 		const segments = parsePath(path);
 		const current = this.nodeAt(segments);
-		const next = reconcile(current, node as Node);
+		const next = fromNode(node as Node, current);
 		if (next === current) return;
-		const frozen = freeze(next, true);
-		this.root = segments.length === 0 ? (isObject(frozen.value) ? frozen : emptyNode()) : updateAt(this.root, segments, () => frozen);
+		this.root = segments.length === 0 ? (childrenOf(next) !== undefined ? next : emptyNode()) : updateAt(this.root, segments, () => next);
 	}
 
 	/** Forgets everything under `path` except the subtrees at `keep` (paths below `path`). */
@@ -53,33 +52,27 @@ export class Mirror {
 		const current = this.nodeAt(segments);
 		if (current === undefined) return;
 		if (keep.length === 0) return this.delete(path);
-		const skeleton: Node = { value: ({} as Record<string, Node>) };
+		let skeleton = emptyNode();
 		for (const kept of keep) {
 			const keptSegments = parsePath(kept);
 			const keptNode = this.nodeAt(keptSegments);
 			if (keptNode === undefined) continue;
 			const relative = keptSegments.slice(segments.length);
-			const last = relative.pop();
-			if (last === undefined) return;
-			let parent = skeleton;
-			for (const key of relative) {
-				const children = parent.value as Record<string, Node>;
-				parent = children[key] ??= { value: ({} as Record<string, Node>) };
-			}
-			(parent.value as Record<string, Node>)[last] = keptNode;
+			if (relative.length === 0) return;
+			skeleton = updateAt(skeleton, relative, () => keptNode);
 		}
-		this.replaceSilently(segments, skeleton);
+		this.root = segments.length === 0 ? skeleton : updateAt(this.root, segments, () => skeleton);
 	}
 
 	/** The data at a node as handed to callbacks: frozen, and the same object while the node is unchanged. */
-	dataOf(node: Node | undefined): unknown {
+	dataOf(node: TreeNode | undefined): unknown {
 		if (node === undefined || node.value === undefined || node.value === null) return null;
-		if (!isObject(node.value)) return node.value;
+		const children = childrenOf(node);
+		if (children === undefined) return node.value;
 		let data = this.unwrapped.get(node);
 		if (data === undefined) {
-			const children = node.value as Record<string, Node>;
 			const object: Record<string, unknown> = {};
-			for (const key of Object.keys(children)) object[key] = this.dataOf(children[key]);
+			for (const [key, child] of children) object[key] = this.dataOf(child);
 			data = Object.freeze(object);
 			this.unwrapped.set(node, data);
 		}
@@ -87,7 +80,7 @@ export class Mirror {
 	}
 
 	/** A node's meta as handed to callbacks: a frozen plain object, the same while the meta is unchanged. */
-	metaOf(node: Node | undefined): Meta | undefined {
+	metaOf(node: TreeNode | undefined): Meta | undefined {
 		const meta = node?.meta;
 		if (meta === undefined) return undefined;
 		let plain = this.plainMeta.get(meta);
@@ -97,34 +90,4 @@ export class Mirror {
 		}
 		return plain;
 	}
-
-	private replaceSilently(segments: string[], node: Node): void {
-		const frozen = freeze(node, true);
-		this.root = segments.length === 0 ? frozen : updateAt(this.root, segments, () => frozen);
-	}
-}
-
-/** `next`, reusing every part of `current` that is equal to it. */
-function reconcile(current: Node | undefined, next: Node): Node {
-	if (current === undefined) return next;
-	const metaEqual = leafEquals(current.meta, next.meta);
-	const currentValue = current.value as unknown;
-	const nextValue = next.value as unknown;
-	if (!isObject(nextValue) || !isObject(currentValue)) {
-		if (metaEqual && !isObject(nextValue) && !isObject(currentValue) && leafEquals(currentValue, nextValue)) return current;
-		return next;
-	}
-	const currentChildren = currentValue as Record<string, Node>;
-	const nextChildren = nextValue as Record<string, Node>;
-	let same = metaEqual && Object.keys(currentChildren).length === Object.keys(nextChildren).length;
-	const children = ({} as Record<string, Node>);
-	for (const key of Object.keys(nextChildren)) {
-		const child = reconcile(currentChildren[key], nextChildren[key]!);
-		if (child !== currentChildren[key]) same = false;
-		children[key] = child;
-	}
-	if (same) return current;
-	const result: Node = { value: children };
-	if (next.meta !== undefined) result.meta = metaEqual ? current.meta : next.meta;
-	return result;
 }
