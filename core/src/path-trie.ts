@@ -1,4 +1,4 @@
-import { segmentsOf } from './path';
+import { normalizePath, segmentsOf } from './path';
 
 /** One segment of a `PathTrie`. Maps and sets are created on first use to keep idle nodes small. */
 export class TrieNode<T> {
@@ -47,10 +47,14 @@ export class PathTrie<T> {
 	/** Files `item` under `path`; returns false when it was already there. */
 	add(path: string, item: T): boolean {
 		let node = this.root;
-		for (const key of segmentsOf(path)) {
+		const segments = segmentsOf(path);
+		for (let depth = 0; depth < segments.length; depth++) {
+			const key = segments[depth]!;
 			let next = node.child(key);
 			if (next === undefined) {
-				next = new TrieNode(node, key, node.path === '' ? key : `${node.path}/${key}`);
+				// The last node takes the caller's string rather than a copy of it: one string per path.
+				const nodePath = depth === segments.length - 1 ? normalizePath(path) : node.path === '' ? key : `${node.path}/${key}`;
+				next = new TrieNode(node, key, nodePath);
 				(node.children ??= new Map()).set(key, next);
 			}
 			node = next;

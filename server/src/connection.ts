@@ -22,6 +22,7 @@ import {
 import type { Subscriber, SubscriptionKind } from './fanout';
 import { RateLimiter } from './limits';
 import type { ServerRuntime } from './runtime';
+import { smallSetAdd, smallSetDelete, smallSetHas, smallSetMembers, smallSetSize, type SmallSet } from './small-set';
 import type { Client, SessionContext } from './types';
 import { toError } from './write-path';
 import type { WriteSession } from './write-sessions';
@@ -38,14 +39,18 @@ type State = 'handshake' | 'open' | 'closing' | 'closed';
  * client sends, its subscriptions, and batching what goes back into frames.
  */
 export class ClientConnection implements Subscriber {
-	readonly client: Client;
+	/** The `Client` handed to hooks and `getClient`, made on first use (most connections never need it). */
+	private clientHandle: Client | undefined;
 	state: State = 'handshake';
 	/** False between a keep-alive ping and the client's answer. */
 	alive = true;
+	/** This client's write session, attached at its first write (or at the handshake when it resumes one). */
 	private session: WriteSession | undefined;
-	/** Paths this connection subscribes to (each set created on first use: most clients use one kind). */
-	private valuePaths: Set<string> | undefined;
-	private keysPaths: Set<string> | undefined;
+	/** The session id the client said hello with; undefined until the handshake completed. */
+	private sessionId: string | undefined;
+	/** Paths this connection subscribes to, by kind. */
+	private valuePaths: SmallSet;
+	private keysPaths: SmallSet;
 	/** Messages for the next frame; no array while there are none (most connections are idle). */
 	private outgoing: Uint8Array[] | undefined;
 	private flushScheduled = false;
@@ -57,7 +62,7 @@ export class ClientConnection implements Subscriber {
 	/** Paths whose updates were dropped while congested; their latest state is sent once the client catches up. */
 	private stale: Record<SubscriptionKind, Set<string>> | undefined;
 	private congestedSince = 0;
-	private readonly rateLimiter: RateLimiter;
+	private rateLimiter: RateLimiter | undefined;
 	private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
 
 	constructor(
@@ -66,13 +71,15 @@ export class ClientConnection implements Subscriber {
 		readonly context: SessionContext,
 		private readonly runtime: ServerRuntime,
 	) {
-		// A closure, not a method: SocketDB users destructure `close` from the client.
-		this.client = { id, context, close: (goodbye) => this.goodbye(goodbye ?? { reason: 'unspecified' }) };
-		this.rateLimiter = new RateLimiter(runtime.limits.writesPerSecond, runtime.limits.writeBurst);
 		this.handshakeTimer = setTimeout(() => this.goodbye({ reason: 'handshake-timeout' }), HANDSHAKE_TIMEOUT_MS);
 		this.handshakeTimer.unref?.();
 		socket.onMessage((frame) => this.receive(frame));
 		socket.onClose(() => this.closed());
+	}
+
+	get client(): Client {
+		// `close` is a closure, not a method: SocketDB users destructure it from the client.
+		return (this.clientHandle ??= { id: this.id, context: this.context, close: (goodbye) => this.goodbye(goodbye ?? { reason: 'unspecified' }) });
 	}
 
 	/** Queues a message and makes sure it is sent at the end of this tick. */
@@ -136,11 +143,11 @@ export class ClientConnection implements Subscriber {
 		this.stale = undefined;
 		for (const path of stale?.value ?? []) {
 			const id = fanout.idOf(path);
-			if (id !== undefined && this.valuePaths?.has(path)) (this.outgoing ??= []).push(encodeMessage({ type: MessageType.SNAPSHOT, path, node: store.get(path) ?? null, id }));
+			if (id !== undefined && smallSetHas(this.valuePaths, path)) (this.outgoing ??= []).push(encodeMessage({ type: MessageType.SNAPSHOT, path, node: store.get(path) ?? null, id }));
 		}
 		for (const path of stale?.keys ?? []) {
 			const value = store.get(path)?.value;
-			if (this.keysPaths?.has(path)) (this.outgoing ??= []).push(encodeMessage({ type: MessageType.KEYS_SNAPSHOT, path, keys: isObject(value) ? Object.keys(value) : [] }));
+			if (smallSetHas(this.keysPaths, path)) (this.outgoing ??= []).push(encodeMessage({ type: MessageType.KEYS_SNAPSHOT, path, keys: isObject(value) ? Object.keys(value) : [] }));
 		}
 		this.flush();
 		return !this.congested;
@@ -237,7 +244,11 @@ export class ClientConnection implements Subscriber {
 		if (this.runtime.openConnections() >= this.runtime.limits.maxConnections) {
 			return this.goodbye({ reason: 'too-many-connections', message: `the server accepts at most ${this.runtime.limits.maxConnections} connections` });
 		}
-		this.session = this.runtime.sessions.attach(message.session, this, message.acked);
+		this.sessionId = message.session;
+		// A client resuming a session (it wrote before) gets it now, so that resent writes are
+		// recognised; a new one gets its session at its first write.
+		const { sessions } = this.runtime;
+		if (message.acked > 0 || sessions.has(message.session)) this.session = sessions.attach(message.session, this, message.acked);
 		this.state = 'open';
 		this.runtime.connectionOpened(this);
 		this.send({ type: MessageType.WELCOME, protocol: PROTOCOL_VERSION, id: this.id, maxFrameBytes: this.runtime.limits.maxFrameBytes });
@@ -267,7 +278,7 @@ export class ClientConnection implements Subscriber {
 	}
 
 	private write(message: Extract<ClientMessage, { type: typeof MessageType.SET | typeof MessageType.DELETE }>): void {
-		const session = this.session!;
+		const session = (this.session ??= this.runtime.sessions.attach(this.sessionId!, this, 0));
 		const { seq } = message;
 		if (seq <= session.lastSeq) return this.answerResend(session, seq);
 		const { limits, writePath } = this.runtime;
@@ -279,7 +290,7 @@ export class ClientConnection implements Subscriber {
 					throw new SocketDBError('INVALID_VALUE', 'the root of the tree must stay an object');
 				}
 			}
-			if (!this.rateLimiter.take()) throw new SocketDBError('RATE_LIMITED', `writes are limited to ${limits.writesPerSecond} per second`);
+			if (!(this.rateLimiter ??= new RateLimiter(limits.writesPerSecond, limits.writeBurst)).take()) throw new SocketDBError('RATE_LIMITED', `writes are limited to ${limits.writesPerSecond} per second`);
 		} catch (thrown) {
 			// Remembered like any refusal, so a resend after a lost answer is refused again, not acknowledged.
 			const error = toSocketDBError(thrown, 'INVALID_MESSAGE');
@@ -338,37 +349,43 @@ export class ClientConnection implements Subscriber {
 		}
 		const path = normalizePath(message.path);
 		const adding = message.type === MessageType.SUBSCRIBE || message.type === MessageType.SUBSCRIBE_KEYS;
-		const held = (this.valuePaths?.size ?? 0) + (this.keysPaths?.size ?? 0);
-		if (adding && held >= limits.maxSubscriptionsPerConnection && !this.valuePaths?.has(path) && !this.keysPaths?.has(path)) {
+		const held = smallSetSize(this.valuePaths) + smallSetSize(this.keysPaths);
+		if (adding && held >= limits.maxSubscriptionsPerConnection && !smallSetHas(this.valuePaths, path) && !smallSetHas(this.keysPaths, path)) {
 			return this.send({ type: MessageType.ERROR, code: 'TOO_MANY_SUBSCRIPTIONS', message: `a connection may hold at most ${limits.maxSubscriptionsPerConnection} subscriptions; "${path}" was not subscribed` });
 		}
 		// Subscriptions queue behind this client's writes, so a client always reads its own writes.
-		this.session!.queue.run(() => {
+		this.afterWrites(() => {
 			if (this.state !== 'open') return;
 			const { fanout, store } = this.runtime;
 			switch (message.type) {
 				case MessageType.SUBSCRIBE: {
 					const id = fanout.subscribeValue(this, path);
-					(this.valuePaths ??= new Set()).add(path);
+					this.valuePaths = smallSetAdd(this.valuePaths, path);
 					const node = store.get(path);
 					return this.send({ type: MessageType.SNAPSHOT, path, node: node ?? null, id });
 				}
 				case MessageType.UNSUBSCRIBE:
 					fanout.unsubscribeValue(this, path);
-					this.valuePaths?.delete(path);
+					this.valuePaths = smallSetDelete(this.valuePaths, path);
 					return;
 				case MessageType.SUBSCRIBE_KEYS: {
 					fanout.subscribeKeys(this, path);
-					(this.keysPaths ??= new Set()).add(path);
+					this.keysPaths = smallSetAdd(this.keysPaths, path);
 					const value = store.get(path)?.value;
 					return this.send({ type: MessageType.KEYS_SNAPSHOT, path, keys: isObject(value) ? Object.keys(value) : [] });
 				}
 				case MessageType.UNSUBSCRIBE_KEYS:
 					fanout.unsubscribeKeys(this, path);
-					this.keysPaths?.delete(path);
+					this.keysPaths = smallSetDelete(this.keysPaths, path);
 					return;
 			}
 		});
+	}
+
+	/** Runs `task` once this client's writes received so far are done (at once when there are none). */
+	private afterWrites(task: () => void): void {
+		if (this.session === undefined) task();
+		else this.session.queue.run(task);
 	}
 
 	private heartbeat(payload: Record<string, unknown>): void {
@@ -392,14 +409,14 @@ export class ClientConnection implements Subscriber {
 
 	private closed(): void {
 		if (this.state === 'closed') return;
-		const wasOpen = this.state === 'open' || (this.state === 'closing' && this.session !== undefined);
+		const wasOpen = this.state === 'open' || (this.state === 'closing' && this.sessionId !== undefined);
 		this.state = 'closed';
 		clearTimeout(this.handshakeTimer);
 		clearTimeout(this.ackTimer);
 		this.outgoing = undefined;
 		const { fanout, sessions, hooks, api } = this.runtime;
-		for (const path of this.valuePaths ?? []) fanout.unsubscribeValue(this, path);
-		for (const path of this.keysPaths ?? []) fanout.unsubscribeKeys(this, path);
+		for (const path of smallSetMembers(this.valuePaths)) fanout.unsubscribeValue(this, path);
+		for (const path of smallSetMembers(this.keysPaths)) fanout.unsubscribeKeys(this, path);
 		this.valuePaths = undefined;
 		this.keysPaths = undefined;
 		this.stale = undefined;

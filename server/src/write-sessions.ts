@@ -74,6 +74,10 @@ export class WriteSessions {
 	constructor(readonly options: WriteSessionOptions) {}
 
 	/** Takes over (or starts) the session `id` for `owner`. */
+	has(id: string): boolean {
+		return this.sessions.has(id);
+	}
+
 	attach(id: string, owner: object, confirmedThrough: number): WriteSession {
 		let session = this.sessions.get(id);
 		if (session === undefined) {

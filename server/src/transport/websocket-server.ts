@@ -144,7 +144,8 @@ class WsConnection implements SocketConnection {
 	}
 
 	onClose(listener: () => void): void {
-		this.ws.once('close', listener);
+		// 'close' comes once; `on` spares the wrapper `once` would keep per connection.
+		this.ws.on('close', listener);
 	}
 
 	get bufferedAmount(): number {
