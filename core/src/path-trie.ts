@@ -1,4 +1,4 @@
-import { normalizePath, segmentsOf } from './path';
+import { normalizePath, parsePath, segmentsOf } from './path';
 
 /** One segment of a `PathTrie`. Maps and sets are created on first use to keep idle nodes small. */
 export class TrieNode<T> {
@@ -47,7 +47,8 @@ export class PathTrie<T> {
 	/** Files `item` under `path`; returns false when it was already there. */
 	add(path: string, item: T): boolean {
 		let node = this.root;
-		const segments = segmentsOf(path);
+		// Not `segmentsOf`: its cache would keep every subscribed path's segments.
+		const segments = parsePath(path);
 		for (let depth = 0; depth < segments.length; depth++) {
 			const key = segments[depth]!;
 			let next = node.child(key);

@@ -68,13 +68,18 @@ export class ClientConnection implements Subscriber {
 	constructor(
 		readonly socket: SocketConnection,
 		readonly id: string,
-		readonly context: SessionContext,
+		private sessionContext: SessionContext | undefined,
 		private readonly runtime: ServerRuntime,
 	) {
 		this.handshakeTimer = setTimeout(() => this.goodbye({ reason: 'handshake-timeout' }), HANDSHAKE_TIMEOUT_MS);
 		this.handshakeTimer.unref?.();
 		socket.onMessage((frame) => this.receive(frame));
 		socket.onClose(() => this.closed());
+	}
+
+	/** What the transport's upgrade stage produced; an empty object, made on first use, when nothing. */
+	get context(): SessionContext {
+		return (this.sessionContext ??= {} as SessionContext);
 	}
 
 	get client(): Client {

@@ -142,7 +142,7 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 
 	socketServer.onConnection((socket, id, context) => {
 		if (closing !== undefined) return socket.close(1001, 'server-shutdown');
-		connections.add(new ClientConnection(socket, id, context ?? ({} as SessionContext), runtime));
+		connections.add(new ClientConnection(socket, id, context, runtime));
 	});
 
 	/** Runs a server-side write and hands back its awaitable outcome. */

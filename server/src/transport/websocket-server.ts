@@ -52,12 +52,12 @@ export function createWebsocketServer(options: WebsocketServerOptions = {}): Web
 
 	async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
 		socket.on('error', () => socket.destroy());
-		let context = {} as SessionContext;
+		let context: SessionContext | undefined;
 		if (initializeSession !== undefined) {
 			try {
 				const result = await initializeSession({ req });
 				if (typeof Response !== 'undefined' && result instanceof Response) throw result;
-				context = (result ?? {}) as SessionContext;
+				context = (result ?? undefined) as SessionContext | undefined;
 			} catch (thrown) {
 				const refusal = await toRefusal(thrown);
 				if (!socket.destroyed) socket.end(formatRefusal(refusal));
