@@ -97,8 +97,9 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 	sessionSweep.unref?.();
 
 	let closing: Promise<void> | undefined;
-	const connections = new Set<ClientConnection>();
+	/** Open connections by id; the rest (in their handshake, or holding an id taken since) are unlisted. */
 	const clients = new Map<string, ClientConnection>();
+	const unlisted = new Set<ClientConnection>();
 	// One timer for every congested connection, running only while there are some.
 	const congested = new Set<{ relieve(now: number): boolean }>();
 	let congestionTimer: ReturnType<typeof setInterval> | undefined;
@@ -121,14 +122,20 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 		limits,
 		report,
 		openConnections: () => clients.size,
-		connectionOpened: (connection) => clients.set((connection as ClientConnection).id, connection as ClientConnection),
+		connectionOpened: (opened) => {
+			const connection = opened as ClientConnection;
+			const previous = clients.get(connection.id);
+			if (previous !== undefined) unlisted.add(previous);
+			unlisted.delete(connection);
+			clients.set(connection.id, connection);
+		},
 		watchCongestion: (connection) => {
 			congested.add(connection);
 			congestionTimer ??= setInterval(checkCongestion, CONGESTION_CHECK_MS);
 			congestionTimer.unref?.();
 		},
 		connectionClosed: (connection) => {
-			connections.delete(connection as ClientConnection);
+			unlisted.delete(connection as ClientConnection);
 			if (clients.get((connection as ClientConnection).id) === connection) clients.delete((connection as ClientConnection).id);
 		},
 	};
@@ -142,7 +149,7 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 
 	socketServer.onConnection((socket, id, context) => {
 		if (closing !== undefined) return socket.close(1001, 'server-shutdown');
-		connections.add(new ClientConnection(socket, id, context, runtime));
+		unlisted.add(new ClientConnection(socket, id, context, runtime));
 	});
 
 	/** Runs a server-side write and hands back its awaitable outcome. */
@@ -169,7 +176,7 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 		clearInterval(sessionSweep);
 		clearInterval(congestionTimer);
 		fanout.flush();
-		const open = [...connections];
+		const open = [...clients.values(), ...unlisted];
 		for (const connection of open) connection.goodbye({ reason: 'server-shutdown' });
 		await waitForClose(open, CLOSE_GRACE_MS);
 		fanout.stop();

@@ -51,7 +51,7 @@ export function createWebsocketServer(options: WebsocketServerOptions = {}): Web
 	let startedListening = false;
 
 	async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-		socket.on('error', () => socket.destroy());
+		socket.on('error', destroySocket);
 		let context: SessionContext | undefined;
 		if (initializeSession !== undefined) {
 			try {
@@ -109,6 +109,11 @@ export function createWebsocketServer(options: WebsocketServerOptions = {}): Web
 }
 
 const ignore = () => undefined;
+
+/** A socket error listener shared by all sockets (a closure each would stay for the socket's life). */
+function destroySocket(this: Duplex): void {
+	this.destroy();
+}
 
 /** How long a closing connection may take to finish the closing handshake before it is cut off. */
 const CLOSE_TIMEOUT_MS = 5_000;
