@@ -84,7 +84,8 @@ const profile = process.env['BENCH_PROFILE'];
 
 function start(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; request: ReturnType<typeof requester> }> {
 	const profiled = profile !== undefined && script.includes(profile) ? ['--cpu-prof', '--cpu-prof-dir=bench/results/profiles'] : [];
-	const child = fork(script, [], { execArgv: ['--import', 'tsx', '--expose-gc', ...profiled], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+	const extraFlags = process.env['BENCH_NODE_FLAGS']?.split(' ').filter(Boolean) ?? [];
+	const child = fork(script, [], { execArgv: ['--import', 'tsx', '--expose-gc', ...profiled, ...extraFlags], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 	const request = requester(child);
 	return new Promise((resolve, reject) => {
 		child.once('message', () => resolve({ child, request }));
