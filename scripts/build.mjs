@@ -25,7 +25,7 @@ const shared = {
 // In dependency order: each package's declarations are built against the ones before it.
 const packages = [
 	{ dir: 'core', entries: ['src/index.ts'], platform: 'neutral', external: ['krog', 'msgpackr'] },
-	{ dir: 'server', entries: ['src/index.ts', 'src/bin/start.ts'], platform: 'node', external: ['@socketdb/core', 'ws'] },
+	{ dir: 'server', entries: ['src/index.ts', 'src/cli/main.ts'], platform: 'node', external: ['@socketdb/core', '@socketdb/client', 'commander', 'lmdb', 'ws'] },
 	{ dir: 'client', entries: ['src/index.ts'], platform: 'node', external: ['@socketdb/core', 'immer', 'ws'] },
 	{ dir: 'plugins/validate', entries: ['src/index.ts'], platform: 'node', external: ['@socketdb/core', '@socketdb/server', 'ajv', 'immer'] },
 ];

@@ -14,6 +14,10 @@ export type Store = {
 	put: (diff: Node) => Node;
 	/** Removes the node at `path` and everything below it. */
 	del: (path: string) => void;
+	/** True when the tree holds a node at `path`, even one whose value is `null`. Stores that read from disk add it so that this costs no subtree read. */
+	has?: (path: string) => boolean;
+	/** The keys of the node at `path` (none for a leaf or a missing node), without reading the values below them. */
+	keys?: (path: string) => string[];
 	/** Resolves once every write made so far is durable. In-memory stores omit it. */
 	flush?: () => Promise<void>;
 	/** Releases the store's resources. */
@@ -66,4 +70,18 @@ export function createStore(): Store {
 	}
 
 	return { get, put, del };
+}
+
+/** True when the node at `parent` holds `key`: `store.has`, or a `get` of the parent for stores without it. */
+export function storeHasChild(store: Store, parent: string, key: string): boolean {
+	if (store.has !== undefined) return store.has(parent === '' ? key : `${parent}/${key}`);
+	const value = store.get(parent)?.value;
+	return isObject(value) && key in value;
+}
+
+/** `store.keys(path)`, or the keys of a `get` for stores without `keys`. */
+export function storeKeys(store: Store, path: string): string[] {
+	if (store.keys !== undefined) return store.keys(path);
+	const value = store.get(path)?.value;
+	return isObject(value) ? Object.keys(value) : [];
 }

@@ -11,6 +11,7 @@ import {
 	parsePath,
 	PROTOCOL_VERSION,
 	SocketDBError,
+	storeKeys,
 	toSocketDBError,
 	validateJson,
 	validateNodeDiff,
@@ -151,8 +152,7 @@ export class ClientConnection implements Subscriber {
 			if (id !== undefined && smallSetHas(this.valuePaths, path)) (this.outgoing ??= []).push(encodeMessage({ type: MessageType.SNAPSHOT, path, node: store.get(path) ?? null, id }));
 		}
 		for (const path of stale?.keys ?? []) {
-			const value = store.get(path)?.value;
-			if (smallSetHas(this.keysPaths, path)) (this.outgoing ??= []).push(encodeMessage({ type: MessageType.KEYS_SNAPSHOT, path, keys: isObject(value) ? Object.keys(value) : [] }));
+			if (smallSetHas(this.keysPaths, path)) (this.outgoing ??= []).push(encodeMessage({ type: MessageType.KEYS_SNAPSHOT, path, keys: storeKeys(store, path) }));
 		}
 		this.flush();
 		return !this.congested;
@@ -376,8 +376,7 @@ export class ClientConnection implements Subscriber {
 				case MessageType.SUBSCRIBE_KEYS: {
 					fanout.subscribeKeys(this, path);
 					this.keysPaths = smallSetAdd(this.keysPaths, path);
-					const value = store.get(path)?.value;
-					return this.send({ type: MessageType.KEYS_SNAPSHOT, path, keys: isObject(value) ? Object.keys(value) : [] });
+					return this.send({ type: MessageType.KEYS_SNAPSHOT, path, keys: storeKeys(store, path) });
 				}
 				case MessageType.UNSUBSCRIBE_KEYS:
 					fanout.unsubscribeKeys(this, path);

@@ -1,4 +1,4 @@
-import { cloneNode, encodeMessage, forEachCommonChild, forEachTrieNode, isEmptyObject, isObject, mergeNode, MessageType, parsePath, PathTrie, type DataOp, type Node, type NodeDiff, type ServerMessage, type Store, type TrieNode } from '@socketdb/core';
+import { cloneNode, encodeMessage, forEachCommonChild, forEachTrieNode, isEmptyObject, isObject, mergeNode, MessageType, parsePath, PathTrie, storeHasChild, type DataOp, type Node, type NodeDiff, type ServerMessage, type Store, type TrieNode } from '@socketdb/core';
 
 /** What kind of subscription a fanned-out message serves. */
 export type SubscriptionKind = 'value' | 'keys';
@@ -104,9 +104,8 @@ export class FanOut {
 		const visit = (trie: TrieNode<Subscriber>, node: NodeDiff) => {
 			if (!isObject(node.value)) return;
 			if (trie.items !== undefined) {
-				const existing = store.get(trie.path)?.value;
 				for (const key of Object.keys(node.value)) {
-					if (!isObject(existing) || !(key in existing)) {
+					if (!storeHasChild(store, trie.path, key)) {
 						let added = (probe ??= new Map()).get(trie.path);
 						if (added === undefined) probe.set(trie.path, (added = new Set<string>()));
 						added.add(key);

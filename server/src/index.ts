@@ -1,6 +1,8 @@
 export { SocketDBServer } from './server';
 export type { SocketDBServerAPI } from './server';
 export { DEFAULT_LIMITS } from './limits';
+export { createLmdbStore } from './lmdb-store';
+export type { LmdbStore, LmdbStoreOptions } from './lmdb-store';
 export type { Limits } from './limits';
 export { createIncrementalIdGenerator, createWebsocketServer } from './transport/websocket-server';
 export type { WebsocketServer, WebsocketServerOptions } from './transport/websocket-server';

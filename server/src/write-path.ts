@@ -68,8 +68,7 @@ export class WritePath {
 		try {
 			applied = this.store.put(data as Node);
 		} catch (error) {
-			this.report(error instanceof Error ? error : new Error(String(error)), { client: toClient(writer) });
-			throw new SocketDBError('INTERNAL_ERROR', 'the store failed to apply the write');
+			throw this.storeFailure(error, writer, 'the store failed to apply the write');
 		}
 		if (!hasChange(applied)) return;
 		const revision = ++this.revision;
@@ -84,8 +83,7 @@ export class WritePath {
 		try {
 			this.store.del(path);
 		} catch (error) {
-			this.report(error instanceof Error ? error : new Error(String(error)), { client: toClient(writer) });
-			throw new SocketDBError('INTERNAL_ERROR', 'the store failed to apply the delete');
+			throw this.storeFailure(error, writer, 'the store failed to apply the delete');
 		}
 		const revision = ++this.revision;
 		this.fanout.publishDelete(path);
@@ -97,6 +95,12 @@ export class WritePath {
 		this.hooks.call('server:change', change, { client: writer, api: this.api }).catch((thrown: unknown) => {
 			this.report(toError(thrown), { hook: 'server:change', client: toClient(writer) });
 		});
+	}
+
+	/** A store's own refusal (a `SocketDBError`) reaches the writer as it is; anything else is an internal error. */
+	private storeFailure(error: unknown, writer: Writer, message: string): SocketDBError {
+		this.report(toError(error), { client: toClient(writer) });
+		return error instanceof SocketDBError ? error : new SocketDBError('INTERNAL_ERROR', message);
 	}
 
 	private refusal(thrown: unknown, hook: keyof ServerHooks, writer: Writer): SocketDBError {

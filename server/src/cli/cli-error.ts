@@ -1,0 +1,2 @@
+/** A failure the CLI reports as one line, without a stack. */
+export class CliError extends Error {}

@@ -1,0 +1,357 @@
+import { cloneJson, createRecord, isEmptyObject, isObject, leafEquals, mergeObject, normalizePath, SocketDBError, type Meta, type Node, type NodeDiff, type Store } from '@socketdb/core';
+import { open, type RootDatabase } from 'lmdb';
+
+/**
+ * What one key holds: a leaf (`v` present) or an object node (no `v`), with the node's meta.
+ * Object nodes are stored too, so that empty objects and meta on objects survive.
+ */
+type Entry = { v?: unknown; m?: Meta };
+
+/** A change not yet visible in LMDB: the entry written, or `null` for a removed key. */
+type Slot = { entry: Entry | null };
+
+export type LmdbStoreOptions = {
+	/** The data directory; created if missing. */
+	path: string;
+	/** Largest key LMDB accepts, in bytes (its compile-time limit). */
+	maxKeyBytes?: number;
+};
+
+export type LmdbStore = Store & {
+	flush: () => Promise<void>;
+	close: () => Promise<void>;
+	has: (path: string) => boolean;
+	keys: (path: string) => string[];
+	get: (path?: string, onProgress?: (nodes: number) => void) => Node | null;
+	/** The number of nodes at and below `path` (objects included). */
+	count: (path?: string) => number;
+	/**
+	 * Replaces the node at `path` and everything below it with `node`, in one transaction, and
+	 * resolves with the number of nodes written once that is durable. For imports: subscribers
+	 * of a server on this store are not told.
+	 */
+	replace: (path: string, node: Node, onProgress?: (nodes: number) => void) => Promise<number>;
+};
+
+/** Marks the layout on disk, so a directory written by an incompatible version is refused. */
+const FORMAT_KEY = '#format';
+const FORMAT = 1;
+const LMDB_MAX_KEY_BYTES = 1978;
+const PROGRESS_EVERY = 10_000;
+
+/**
+ * A durable store on LMDB. Every node lives under its own key, `/` followed by its path (the
+ * root is `/`), so a subtree is one ordered range: `get` reads it by a range scan, `del` removes
+ * the range, and `put` writes only the keys that changed.
+ *
+ * Reads are synchronous, writes are queued to LMDB, which commits each event-loop turn's
+ * writes in one transaction on its own thread. Until that commit is visible, the store reads
+ * its own pending writes from an overlay, so `get` after `put` sees the write at once.
+ * `flush()` resolves once every write made so far is committed and synced to disk; the server
+ * acknowledges a write only then.
+ *
+ * Nothing is loaded at open: a directory of any size opens in milliseconds and reads on demand.
+ *
+ * @example
+ * const server = SocketDBServer({ store: createLmdbStore({ path: './data' }) });
+ */
+export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
+	const maxKeyBytes = Math.min(options.maxKeyBytes ?? LMDB_MAX_KEY_BYTES, LMDB_MAX_KEY_BYTES);
+	const db: RootDatabase<Entry | number, string> = open({
+		path: options.path,
+		encoding: 'msgpack',
+		encoder: { useRecords: false, moreTypes: false, structuredClone: false, mapsAsObjects: true },
+	});
+	const format = db.get(FORMAT_KEY);
+	if (format === undefined) db.putSync(FORMAT_KEY, FORMAT);
+	else if (format !== FORMAT) {
+		void db.close();
+		throw new Error(`the data directory ${options.path} holds format ${String(format)}, this version reads format ${FORMAT}`);
+	}
+
+	/** Writes queued to LMDB and not yet committed, by key; the newest write of a key wins. */
+	const pending = new Map<string, Slot>();
+	let batch: { slots: [string, Slot][]; committed: Promise<unknown> | undefined } | undefined;
+	let durable: Promise<void> | undefined;
+	let closed = false;
+
+	function read(key: string): Entry | undefined {
+		const slot = pending.get(key);
+		if (slot !== undefined) return slot.entry ?? undefined;
+		return db.get(key) as Entry | undefined;
+	}
+
+	/** Every key below `key`'s node with its entry, pending writes included, in no set order. */
+	function readBelow(key: string): Map<string, Entry> {
+		const prefix = descendantsPrefix(key);
+		const found = new Map<string, Entry>();
+		for (const { key: foundKey, value } of db.getRange({ start: prefix, end: rangeEnd(prefix) })) {
+			if (foundKey !== '/') found.set(foundKey, value as Entry);
+		}
+		for (const [pendingKey, slot] of pending) {
+			if (!pendingKey.startsWith(prefix) || pendingKey === '/') continue;
+			if (slot.entry === null) found.delete(pendingKey);
+			else found.set(pendingKey, slot.entry);
+		}
+		return found;
+	}
+
+	function write(changes: Map<string, Entry | null>): void {
+		if (closed) throw new Error('the store is closed');
+		if (batch === undefined) {
+			const current = (batch = { slots: [], committed: undefined });
+			setImmediate(() => {
+				if (batch === current) batch = undefined;
+			});
+		}
+		const current = batch;
+		for (const [key, entry] of changes) {
+			const slot: Slot = { entry };
+			pending.set(key, slot);
+			current.slots.push([key, slot]);
+			current.committed = entry === null ? db.remove(key) : db.put(key, entry);
+		}
+		durable = undefined;
+		void current.committed!.then(() => {
+			// Visible in LMDB now: drop the overlay's copies, unless a later write replaced them.
+			for (const [key, slot] of current.slots) if (pending.get(key) === slot) pending.delete(key);
+		});
+	}
+
+	function get(path = '', onProgress?: (nodes: number) => void): Node | null {
+		const segments = segmentsOfPath(path);
+		const key = keyOf(segments);
+		const entry = key === '/' ? (read('/') ?? {}) : read(key);
+		if (entry === undefined || entry.v === null) return null;
+		if ('v' in entry) return nodeOf(entry);
+		const root = nodeOf(entry);
+		const depth = segments.length;
+		let nodes = 1;
+		for (const [below, child] of readBelow(key)) {
+			if (onProgress !== undefined && ++nodes % PROGRESS_EVERY === 0) onProgress(nodes);
+			const relative = below.slice(1).split('/').slice(depth);
+			let node = root;
+			for (let i = 0; i < relative.length - 1; i++) node = childNode(node, relative[i]!);
+			const last = relative[relative.length - 1]!;
+			const existing = (node.value as Record<string, Node>)[last];
+			if ('v' in child) (node.value as Record<string, Node>)[last] = nodeOf(child);
+			else if (existing === undefined) (node.value as Record<string, Node>)[last] = nodeOf(child);
+			else if (child.m !== undefined) existing.meta = child.m;
+		}
+		return root;
+	}
+
+	function keys(path: string): string[] {
+		const key = keyOf(segmentsOfPath(path));
+		const entry = key === '/' ? {} : read(key);
+		if (entry === undefined || 'v' in entry) return [];
+		const prefix = descendantsPrefix(key);
+		const end = rangeEnd(prefix);
+		const found = new Set<string>();
+		// Skip over each child's own subtree instead of reading it.
+		let start = prefix;
+		for (let more = true; more; ) {
+			more = false;
+			for (const below of db.getKeys({ start, end })) {
+				const rest = below.slice(prefix.length);
+				if (rest === '') continue;
+				const slash = rest.indexOf('/');
+				if (slash === -1) {
+					found.add(rest);
+					continue;
+				}
+				start = prefix + rest.slice(0, slash) + '0';
+				more = true;
+				break;
+			}
+		}
+		for (const [pendingKey, slot] of pending) {
+			if (!pendingKey.startsWith(prefix)) continue;
+			const rest = pendingKey.slice(prefix.length);
+			if (rest === '' || rest.includes('/')) continue;
+			if (slot.entry === null) found.delete(rest);
+			else found.add(rest);
+		}
+		return [...found];
+	}
+
+	function has(path: string): boolean {
+		return read(keyOf(segmentsOfPath(path))) !== undefined;
+	}
+
+	function put(diff: Node): Node {
+		const changes = new Map<string, Entry | null>();
+		const applied = apply([], diff as NodeDiff, read('/') ?? {}, changes, true);
+		for (const key of changes.keys()) {
+			if (Buffer.byteLength(key) > maxKeyBytes) {
+				throw new SocketDBError('INVALID_PATH', `path "${key.slice(1, 80)}…" is longer than this store's ${maxKeyBytes - 1} bytes`);
+			}
+		}
+		if (changes.size > 0) write(changes);
+		if (applied === undefined) return { value: createRecord<Node>() };
+		if (applied.value === undefined) applied.value = {};
+		return applied as Node;
+	}
+
+	/**
+	 * Merges `diff` into the node at `segments` (currently `current`), with SocketDB's rules (see
+	 * `mergeNode`), recording the keys to write in `changes`. Returns what changed.
+	 */
+	function apply(segments: string[], diff: NodeDiff, current: Entry | undefined, changes: Map<string, Entry | null>, isRoot = false): NodeDiff | undefined {
+		const key = keyOf(segments);
+		let applied: NodeDiff | undefined;
+		let meta = current?.m;
+		if (isObject(diff.meta)) {
+			const merged = (meta === undefined ? createRecord() : cloneJson(meta)) as Record<string, unknown>;
+			const metaChange = mergeObject(merged, diff.meta);
+			if (metaChange !== undefined) {
+				applied = { meta: metaChange as Meta };
+				meta = isEmptyObject(merged) ? undefined : (merged as Meta);
+			}
+		}
+		const withMeta = (entry: Entry): Entry => (meta === undefined ? entry : { ...entry, m: meta });
+
+		const value = diff.value;
+		if (isObject(value) && !isEmptyObject(value)) {
+			const wasObject = current !== undefined && !('v' in current);
+			let changedChildren: Record<string, NodeDiff> | undefined;
+			for (const childKey of Object.keys(value)) {
+				const childDiff = value[childKey];
+				if (!isObject(childDiff)) continue;
+				segments.push(childKey);
+				const childCurrent = wasObject ? read(keyOf(segments)) : undefined;
+				const childChange = apply(segments, childDiff as NodeDiff, childCurrent, changes);
+				segments.pop();
+				if (childChange !== undefined) (changedChildren ??= {})[childKey] = childChange;
+			}
+			if (changedChildren !== undefined) {
+				(applied ??= {}).value = changedChildren;
+				// A new node or a leaf turned into an object: the key now marks an object.
+				if (!wasObject || applied.meta !== undefined) changes.set(key, withMeta({}));
+				return applied;
+			}
+		} else if (value !== undefined && !isObject(value)) {
+			const isLeaf = current !== undefined && 'v' in current;
+			if (!isLeaf || !leafEquals(current.v, value)) {
+				if (current !== undefined && !isLeaf && !isRoot) for (const below of readBelow(key).keys()) changes.set(below, null);
+				// The store keeps its own copy, so nobody can change it by mutating what they wrote.
+				changes.set(key, withMeta({ v: cloneJson(value) }));
+				(applied ??= {}).value = value;
+				return applied;
+			}
+		}
+		if (applied?.meta !== undefined) changes.set(key, withMeta(current !== undefined && 'v' in current ? { v: current.v } : {}));
+		return applied;
+	}
+
+	function del(path: string): void {
+		const key = keyOf(segmentsOfPath(path));
+		const changes = new Map<string, Entry | null>();
+		for (const below of readBelow(key).keys()) changes.set(below, null);
+		// The root stays, as an empty object without meta.
+		if (key === '/') {
+			if (read('/') !== undefined) changes.set('/', null);
+		} else if (read(key) !== undefined) changes.set(key, null);
+		if (changes.size > 0) write(changes);
+	}
+
+	function flush(): Promise<void> {
+		if (durable !== undefined) return durable;
+		const committed = batch?.committed;
+		durable = (committed === undefined ? Promise.resolve() : committed).then(() => db.flushed).then(() => undefined);
+		return durable;
+	}
+
+	async function close(): Promise<void> {
+		if (closed) return;
+		await flush();
+		closed = true;
+		await db.close();
+	}
+
+	function count(path = ''): number {
+		const key = keyOf(segmentsOfPath(path));
+		const prefix = descendantsPrefix(key);
+		const below = db.getKeysCount({ start: prefix, end: rangeEnd(prefix) });
+		return key === '/' ? below : below + (db.get(key) === undefined ? 0 : 1);
+	}
+
+	async function replace(path: string, node: Node, onProgress?: (nodes: number) => void): Promise<number> {
+		const segments = segmentsOfPath(path);
+		if (segments.length === 0 && !isObject(node.value)) throw new SocketDBError('INVALID_VALUE', 'the root of the tree must stay an object');
+		await flush();
+		const key = keyOf(segments);
+		const removed = [...readBelow(key).keys()];
+		const entries: [string, Entry][] = [];
+		// Ancestors that are missing or leaves become objects, keeping their meta.
+		for (let depth = 1; depth < segments.length; depth++) {
+			const ancestorKey = keyOf(segments.slice(0, depth));
+			const ancestor = read(ancestorKey);
+			if (ancestor === undefined || 'v' in ancestor) entries.push([ancestorKey, ancestor?.m === undefined ? {} : { m: ancestor.m }]);
+		}
+		flatten(segments, node, entries);
+		for (const [entryKey] of entries) {
+			if (Buffer.byteLength(entryKey) > maxKeyBytes) throw new SocketDBError('INVALID_PATH', `path "${entryKey.slice(1, 80)}…" is longer than this store's ${maxKeyBytes - 1} bytes`);
+		}
+		await db.transaction(() => {
+			for (const removedKey of removed) db.remove(removedKey);
+			if (key === '/') db.remove('/');
+			entries.forEach(([entryKey, entry], index) => {
+				db.put(entryKey, entry);
+				if (onProgress !== undefined && (index + 1) % PROGRESS_EVERY === 0) onProgress(index + 1);
+			});
+		});
+		await db.flushed;
+		return entries.length;
+	}
+
+	return { get, put, del, flush, close, has, keys, count, replace };
+}
+
+function segmentsOfPath(path: string): string[] {
+	const normalized = normalizePath(path);
+	return normalized === '' ? [] : normalized.split('/');
+}
+
+/** A node's key: `/` and its path. */
+function keyOf(segments: readonly string[]): string {
+	return '/' + segments.join('/');
+}
+
+/** Every key below the node at `key` starts with this. */
+function descendantsPrefix(key: string): string {
+	return key === '/' ? '/' : key + '/';
+}
+
+/** The first key after every key that starts with `prefix` (which ends with `/`). */
+function rangeEnd(prefix: string): string {
+	return prefix.slice(0, -1) + '0';
+}
+
+/** The entries of `node` and everything below it, parents first. */
+function flatten(segments: string[], node: Node, into: [string, Entry][]): void {
+	const value: unknown = node.value;
+	const entry: Entry = isObject(value) ? {} : { v: value };
+	if (node.meta !== undefined && !isEmptyObject(node.meta)) entry.m = node.meta;
+	if (segments.length > 0 || entry.m !== undefined) into.push([keyOf(segments), entry]);
+	if (!isObject(value)) return;
+	for (const key of Object.keys(value)) {
+		segments.push(key);
+		flatten(segments, value[key] as Node, into);
+		segments.pop();
+	}
+}
+
+function nodeOf(entry: Entry): Node {
+	const node: Node = 'v' in entry ? { value: entry.v } : { value: createRecord<Node>() };
+	if (entry.m !== undefined) node.meta = entry.m;
+	return node;
+}
+
+/** The child object node under `key`, made if the range scan has not reached its own key yet. */
+function childNode(node: Node, key: string): Node {
+	const children = node.value as Record<string, Node>;
+	let child = children[key];
+	if (child === undefined) children[key] = child = { value: createRecord<Node>() };
+	return child;
+}

@@ -1,0 +1,207 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { afterEach, describe, expect, test } from 'vitest';
+import { runCli, startServe, temporaryDirectory, type ServeProcess } from './helpers/cli';
+
+const cleanups: (() => void | Promise<unknown>)[] = [];
+afterEach(async () => {
+	for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function directory(): string {
+	const made = temporaryDirectory('socketdb-cli-');
+	cleanups.push(made.remove);
+	return made.path;
+}
+
+async function serve(args: string[]): Promise<ServeProcess> {
+	const server = await startServe(args);
+	cleanups.push(async () => {
+		if (server.child.exitCode === null) {
+			server.child.kill('SIGKILL');
+			await server.exited;
+		}
+	});
+	return server;
+}
+
+async function stop(server: ServeProcess): Promise<number | null> {
+	server.child.kill('SIGTERM');
+	return server.exited;
+}
+
+describe('socketdb serve, get, set and delete', () => {
+	test('a client session from the command line, and the data survives a restart', async () => {
+		const data = directory();
+		let server = await serve(['--data', data]);
+		expect(server.output()).toContain(`data in ${data}`);
+		const url = ['--url', server.url];
+
+		const set = await runCli(['set', 'users/1', '{"name":"Ada","tags":[1,2]}', '--meta', '{"by":"cli"}', ...url]);
+		expect(set).toMatchObject({ code: 0, stderr: '' });
+		expect(JSON.parse(set.stdout)).toEqual({ set: 'users/1' });
+		expect(JSON.parse((await runCli(['get', 'users', ...url])).stdout)).toEqual({ 1: { name: 'Ada', tags: [1, 2] } });
+
+		const deleted = await runCli(['delete', 'users/1/tags', ...url]);
+		expect(deleted.code).toBe(0);
+		expect(JSON.parse((await runCli(['get', 'users/1', ...url])).stdout)).toEqual({ name: 'Ada' });
+		expect((await runCli(['get', 'nothing/here', ...url])).stdout.trim()).toBe('null');
+
+		expect(await stop(server)).toBe(0);
+		server = await serve(['--data', data]);
+		expect(JSON.parse((await runCli(['get', 'users/1/name', '--url', server.url])).stdout)).toBe('Ada');
+		const exported = await runCli(['export', '--data', data, '--path', 'users']);
+		expect(JSON.parse(exported.stdout).node.value['1'].meta).toEqual({ by: 'cli' });
+	});
+
+	test('--memory keeps nothing across a restart', async () => {
+		let server = await serve(['--memory']);
+		expect(server.output()).toContain('in memory');
+		expect((await runCli(['set', 'a', '1', '--url', server.url])).code).toBe(0);
+		await stop(server);
+		server = await serve(['--memory']);
+		expect((await runCli(['get', 'a', '--url', server.url])).stdout.trim()).toBe('null');
+	});
+
+	test('a refused write exits non-zero with one clear line', async () => {
+		const server = await serve(['--data', directory()]);
+		const refused = await runCli(['set', '', '5', '--url', server.url]);
+		expect(refused.code).not.toBe(0);
+		expect(refused.stdout).toBe('');
+		expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+		expect(refused.stderr).toMatch(/^socketdb: the write was refused \(INVALID_VALUE\)/);
+	});
+
+	test('an unreachable server is a clear error, not a hang', async () => {
+		const closed = createServer();
+		await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+		const port = (closed.address() as { port: number }).port;
+		await new Promise((resolve) => closed.close(resolve));
+		const result = await runCli(['get', 'a', '--url', `ws://127.0.0.1:${port}`]);
+		expect(result.code).not.toBe(0);
+		expect(result.stderr).toBe(`socketdb: cannot connect to ws://127.0.0.1:${port}/: connection refused (is \`socketdb serve\` running?)\n`);
+	});
+
+	test('bad arguments are one clear line', async () => {
+		const notJson = await runCli(['set', 'a', '{oops', '--url', 'ws://127.0.0.1:1']);
+		expect(notJson.code).not.toBe(0);
+		expect(notJson.stderr).toMatch(/^socketdb: .*not valid JSON/);
+		const badUrl = await runCli(['get', 'a', '--url', 'http//nope']);
+		expect(badUrl.stderr).toBe('socketdb: http//nope is not a URL (expected something like ws://localhost:8080)\n');
+		const badPort = await runCli(['serve', '--port', 'abc']);
+		expect(badPort.code).not.toBe(0);
+		expect(badPort.stderr).toMatch(/^socketdb: .*port/);
+	});
+
+	test('a port in use is a clear error', async () => {
+		const server = await serve(['--memory']);
+		const second = await runCli(['serve', '--memory', '--port', String(server.port)]);
+		expect(second.code).not.toBe(0);
+		expect(second.stderr).toBe(`socketdb: cannot listen on 127.0.0.1:${server.port}: the port is in use\n`);
+	});
+
+	test('every command has --help', async () => {
+		for (const command of [[], ['serve'], ['get'], ['set'], ['delete'], ['export'], ['import']]) {
+			const help = await runCli([...command, '--help']);
+			expect(help.code, command.join(' ')).toBe(0);
+			expect(help.stdout).toMatch(/^Usage: socketdb/);
+		}
+	});
+});
+
+describe('socketdb export and import', () => {
+	test('export, import into an empty directory, export again: identical', async () => {
+		const data = directory();
+		const server = await serve(['--data', data]);
+		const url = ['--url', server.url];
+		await runCli(['set', 'todos', '{"a":{"title":"milk","done":false,"tags":["x",{"y":null}]},"b":{"title":"bread","n":0}}', '--meta', '{"owner":{"id":7}}', ...url]);
+		await runCli(['set', 'todos/a/title', '"oat milk"', '--meta', '{"updated":123}', ...url]);
+		await runCli(['set', 'settings', '{"theme":"dark","empty":""}', ...url]);
+		// Exported while the server still has the directory open.
+		const out = join(directory(), 'backup.json');
+		const first = await runCli(['export', '--data', data, '--out', out]);
+		expect(first.code).toBe(0);
+		expect(first.stderr).toMatch(/^exported \d+ nodes/);
+		await stop(server);
+
+		const copy = directory();
+		const imported = await runCli(['import', out, '--data', copy]);
+		expect(imported).toMatchObject({ code: 0 });
+		const again = await runCli(['export', '--data', copy]);
+		expect(again.stdout).toBe(readFileSync(out, 'utf8'));
+		const file = JSON.parse(again.stdout);
+		expect(file.node.value.todos.meta).toEqual({ owner: { id: 7 } });
+		expect(file.node.value.todos.value.a.value.title).toEqual({ value: 'oat milk', meta: { updated: 123 } });
+		expect(file.node.value.todos.value.a.value.tags.value).toEqual(['x', { y: null }]);
+	});
+
+	test('a subtree exports and imports at its path, or at another one', async () => {
+		const data = directory();
+		const server = await serve(['--data', data]);
+		await runCli(['set', 'a/b', '{"c":1,"d":{"e":2}}', '--url', server.url]);
+		await stop(server);
+		const out = join(directory(), 'b.json');
+		await runCli(['export', '--data', data, '--path', 'a/b', '--out', out]);
+		expect(JSON.parse(readFileSync(out, 'utf8')).path).toBe('a/b');
+
+		const target = directory();
+		expect((await runCli(['import', out, '--data', target])).code).toBe(0);
+		expect((await runCli(['import', out, '--data', target, '--path', 'copy'])).code).toBe(0);
+		const tree = JSON.parse((await runCli(['export', '--data', target])).stdout).node;
+		const expected = { value: { c: { value: 1 }, d: { value: { e: { value: 2 } } } } };
+		expect(tree.value.a.value.b).toEqual(expected);
+		expect(tree.value.copy).toEqual(expected);
+	});
+
+	test('import replaces what was at the path and keeps the rest', async () => {
+		const data = directory();
+		const server = await serve(['--data', data]);
+		await runCli(['set', 'keep', '1', '--url', server.url]);
+		await runCli(['set', 'swap', '{"old":1,"deep":{"x":1}}', '--url', server.url]);
+		await stop(server);
+		const file = join(directory(), 'swap.json');
+		writeFileSync(file, JSON.stringify({ socketdb: 1, path: 'swap', node: { value: { new: { value: 2 } } } }));
+		expect((await runCli(['import', file, '--data', data])).code).toBe(0);
+		const tree = JSON.parse((await runCli(['export', '--data', data])).stdout).node;
+		expect(tree).toEqual({ value: { keep: { value: 1 }, swap: { value: { new: { value: 2 } } } } });
+	});
+
+	test('a malformed file fails with a clear message and leaves the directory untouched', async () => {
+		const data = directory();
+		const server = await serve(['--data', data]);
+		await runCli(['set', 'a', '{"b":1}', '--url', server.url]);
+		await stop(server);
+		const before = (await runCli(['export', '--data', data])).stdout;
+		const folder = directory();
+		const cases: [string, RegExp][] = [
+			['{"socketdb":1,"node":{"value":', /not valid JSON/],
+			['[1,2]', /not a SocketDB export/],
+			['{"socketdb":2,"path":"","node":{"value":{}}}', /format 2/],
+			['{"socketdb":1,"path":"","node":{"value":{"a":{"value":1},"b":{"nope":1}}}}', /the node at "b" is not a node/],
+			['{"socketdb":1,"path":"","node":{"value":{"__proto__":{"value":1}}}}', /reserved/],
+			['{"socketdb":1,"path":"","node":{"value":{"a/b":{"value":1}}}}', /contains "\/"/],
+			['{"socketdb":1,"path":"","node":{"value":5}}', /only an object can go at the root/],
+		];
+		for (const [index, [text, message]] of cases.entries()) {
+			const file = join(folder, `bad-${index}.json`);
+			writeFileSync(file, text);
+			const result = await runCli(['import', file, '--data', data]);
+			expect(result.code, text).not.toBe(0);
+			expect(result.stderr, text).toMatch(message);
+			expect(result.stderr.trim().split('\n'), text).toHaveLength(1);
+		}
+		expect((await runCli(['export', '--data', data])).stdout).toBe(before);
+		const missing = join(folder, 'never-made');
+		await runCli(['import', join(folder, 'bad-0.json'), '--data', missing]);
+		expect(existsSync(missing)).toBe(false);
+		const noFile = await runCli(['import', join(folder, 'absent.json'), '--data', data]);
+		expect(noFile.stderr).toMatch(/cannot read .*absent\.json: no such file/);
+	});
+
+	test('export of a directory that does not exist fails clearly', async () => {
+		const result = await runCli(['export', '--data', join(directory(), 'none')]);
+		expect(result.code).not.toBe(0);
+		expect(result.stderr).toMatch(/^socketdb: there is no data directory at /);
+	});
+});
