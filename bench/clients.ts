@@ -13,7 +13,7 @@ let current: Workload | undefined;
 serveRequests({
 	setup: async (payload) => {
 		const { workload, system, url, params } = payload as Setup;
-		const setups: Record<string, typeof fanout> = { fanout, latency, manyPaths, idle };
+		const setups: Record<string, typeof fanout> = { fanout, latency, manyPaths, idle, acknowledged, acknowledgementLatency };
 		current = await setups[workload]!(system, url, params);
 		return true;
 	},
@@ -192,4 +192,56 @@ async function idle(system: System, url: string, { clients }: Record<string, num
 	const connections = await connectMany(system, url, clients!);
 	await Promise.all(connections.map((connection, index) => connection.subscribe(`idle/${index}`, () => undefined)));
 	return { connections, go: async () => ({}) };
+}
+
+/** W7: one socket writing as fast as acknowledgements allow, `window` writes in flight. */
+async function acknowledged(system: System, url: string, { writes, window }: Record<string, number>): Promise<Workload> {
+	const [connection] = await connectMany(system, url, 1);
+	const payload = 'x'.repeat(100);
+	return {
+		connections: [connection!],
+		async go() {
+			const start = performance.now();
+			let next = 0;
+			let acked = 0;
+			await new Promise<void>((resolve, reject) => {
+				const write = (): void => {
+					if (next === writes!) return;
+					const i = next++;
+					connection!.write(`docs/${i % 10_000}`, { i, payload }).then(() => {
+						acked++;
+						if (acked === writes) resolve();
+						else write();
+					}, reject);
+				};
+				for (let k = 0; k < window!; k++) write();
+			});
+			const seconds = (performance.now() - start) / 1000;
+			return { acknowledgedPerSecond: acked / seconds, acknowledged: acked };
+		},
+	};
+}
+
+/** W8: one socket writing at a steady `rate` per second; the time from each write to its acknowledgement. */
+async function acknowledgementLatency(system: System, url: string, { rate, durationMs }: Record<string, number>): Promise<Workload> {
+	const [connection] = await connectMany(system, url, 1);
+	return {
+		connections: [connection!],
+		async go() {
+			const latencies: number[] = [];
+			const pending: Promise<void>[] = [];
+			const start = performance.now();
+			const total = Math.round((rate! * durationMs!) / 1000);
+			for (let i = 0; i < total; i++) {
+				const due = start + (i * 1000) / rate!;
+				const wait = due - performance.now();
+				if (wait > 1) await sleep(wait);
+				else if (i % 16 === 0) await nextTurn();
+				const sentAt = performance.now();
+				pending.push(connection!.write(`steady/${i % 1000}`, { i, sentAt }).then(() => void latencies.push(performance.now() - sentAt)));
+			}
+			await Promise.all(pending);
+			return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: percentile(latencies, 100), acknowledged: latencies.length };
+		},
+	};
 }

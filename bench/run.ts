@@ -3,9 +3,10 @@
 // min–max and the project/baseline ratio of each repetition, and writes bench/results/latest.json.
 // BENCH_ONLY=W1,W3 runs some workloads, BENCH_SCENARIO=text only scenarios whose name contains
 // it; BENCH_QUICK=1 shrinks every workload for a smoke run.
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { System } from './lib/drivers';
 import { requester } from './lib/ipc';
@@ -21,7 +22,11 @@ const q = (full: number, small: number) => (quick ? small : full);
 
 type Measured = Record<string, number>;
 type Metric = { name: string; unit: string; better: 'lower' | 'higher'; value: (client: Measured, server: { cpuMicros: number; bytesWritten: number; heapUsed: number; rss: number }) => number };
-type Scenario = { workload: string; name: string; clientWorkload: string; updateInterval: number; params: Record<string, number>; metrics: Metric[]; memory?: boolean };
+/**
+ * `compare: 'stores'` runs the project against itself: on the durable LMDB store (reported as
+ * "project") and on the in-memory store (as "baseline"), to show what durability costs.
+ */
+type Scenario = { workload: string; name: string; clientWorkload: string; updateInterval: number; params: Record<string, number>; metrics: Metric[]; memory?: boolean; compare?: 'stores' };
 
 const fanoutMetrics: Metric[] = [
 	{ name: 'time until every subscriber saw the last value', unit: 'ms', better: 'lower', value: (c) => c['timeToLastMs']! },
@@ -45,6 +50,30 @@ const manyPathMetrics: Metric[] = [
 const memoryMetrics: Metric[] = [
 	{ name: 'server heap per idle client', unit: 'KB', better: 'lower', value: (_c, s) => s.heapUsed / 1024 },
 	{ name: 'server RSS per idle client', unit: 'KB', better: 'lower', value: (_c, s) => s.rss / 1024 },
+];
+
+const durableScenarios: Scenario[] = [
+	{
+		workload: 'W7',
+		name: 'acknowledged writes over one socket, pipelined (project on LMDB, baseline the project in memory)',
+		clientWorkload: 'acknowledged',
+		updateInterval: 50,
+		params: { writes: q(200_000, 20_000), window: 2000 },
+		metrics: [
+			{ name: 'acknowledged writes per second', unit: '/s', better: 'higher', value: (c) => c['acknowledgedPerSecond']! },
+			{ name: 'server CPU per acknowledged write', unit: 'µs', better: 'lower', value: (c, s) => s.cpuMicros / c['acknowledged']! },
+		],
+		compare: 'stores',
+	},
+	{
+		workload: 'W8',
+		name: 'acknowledgement latency at 1000 writes/s (project on LMDB, baseline the project in memory)',
+		clientWorkload: 'acknowledgementLatency',
+		updateInterval: 50,
+		params: { rate: 1000, durationMs: q(10_000, 2_000) },
+		metrics: ['p50', 'p99', 'max'].map((name) => ({ name: `acknowledgement ${name}`, unit: 'ms', better: 'lower' as const, value: (c: Measured) => c[name]! })),
+		compare: 'stores',
+	},
 ];
 
 const scenarios: Scenario[] = [
@@ -75,6 +104,7 @@ const scenarios: Scenario[] = [
 		metrics: manyPathMetrics,
 	})),
 	{ workload: 'W4', name: `memory: ${q(1000, 100)} idle clients, each watching its own path`, clientWorkload: 'idle', updateInterval: 50, params: { clients: q(1000, 100) }, metrics: memoryMetrics, memory: true },
+	...durableScenarios,
 ]
 	.filter((scenario) => only === undefined || only.includes(scenario.workload))
 	.filter((scenario) => process.env['BENCH_SCENARIO'] === undefined || scenario.name.includes(process.env['BENCH_SCENARIO']));
@@ -113,8 +143,11 @@ const difference = (after: ServerSample, before: ServerSample) => ({
 });
 
 async function runOnce(scenario: Scenario, system: System): Promise<Record<string, number>> {
-	const server = await start(`bench/servers/${system}.ts`, { UPDATE_INTERVAL: String(scenario.updateInterval) });
+	const stores = scenario.compare === 'stores';
+	const dataDirectory = stores && system === 'project' ? mkdtempSync(join(tmpdir(), 'socketdb-bench-')) : undefined;
+	const server = await start(`bench/servers/${stores ? 'project' : system}.ts`, { UPDATE_INTERVAL: String(scenario.updateInterval), ...(dataDirectory === undefined ? {} : { DATA_DIR: dataDirectory }) });
 	const clients = await start('bench/clients.ts', {});
+	const clientSystem: System = stores ? 'project' : system;
 	const limit = setTimeout(() => {
 		console.error(`  run exceeded ${RUN_LIMIT_MS} ms; killed`);
 		server.child.kill('SIGKILL');
@@ -123,7 +156,7 @@ async function runOnce(scenario: Scenario, system: System): Promise<Record<strin
 	try {
 		const url = await server.request<string>('address');
 		const memoryBefore = scenario.memory ? await server.request<ServerSample>('settledSample') : undefined;
-		await clients.request('setup', { workload: scenario.clientWorkload, system, url, params: scenario.params }, RUN_LIMIT_MS);
+		await clients.request('setup', { workload: scenario.clientWorkload, system: clientSystem, url, params: scenario.params }, RUN_LIMIT_MS);
 		const before = memoryBefore ?? (await server.request<ServerSample>('sample'));
 		const client = await clients.request<Measured>('go', undefined, RUN_LIMIT_MS);
 		const after = await server.request<ServerSample>(scenario.memory ? 'settledSample' : 'sample');
@@ -138,6 +171,7 @@ async function runOnce(scenario: Scenario, system: System): Promise<Record<strin
 		await server.request('stop', undefined, 10_000).catch(() => undefined);
 		await clients.request('exit', undefined, 10_000).catch(() => undefined);
 		await Promise.all([exited(server.child), exited(clients.child)]);
+		if (dataDirectory !== undefined) rmSync(dataDirectory, { recursive: true, force: true });
 	}
 }
 
@@ -150,6 +184,17 @@ type ScenarioResult = {
 	updateInterval: number;
 	metrics: Record<string, { unit: string; better: string; project: number[]; baseline: number[]; ratios: number[]; projectSummary: ReturnType<typeof summary>; baselineSummary: ReturnType<typeof summary>; ratioMedian: number }>;
 };
+
+/** Summarises one metric of both systems into `result` and prints it. */
+function record(result: ScenarioResult, metric: Metric, runs: Record<System, Record<string, number>[]>, key: string): void {
+	const project = runs.project.map((run) => run[key]!);
+	const baseline = runs.baseline.map((run) => run[key]!);
+	const ratios = project.map((value, index) => value / baseline[index]!);
+	const entry = { unit: metric.unit, better: metric.better, project, baseline, ratios, projectSummary: summary(project), baselineSummary: summary(baseline), ratioMedian: summary(ratios).median };
+	result.metrics[metric.name] = entry;
+	const range = (s: ReturnType<typeof summary>) => `${format(s.median)} (${format(s.min)}–${format(s.max)})`;
+	console.log(`  ${metric.name} [${metric.unit}, ${metric.better} is better]: project ${range(entry.projectSummary)}, baseline ${range(entry.baselineSummary)}, ratio ${format(entry.ratioMedian)} [${ratios.map(format).join(', ')}]`);
+}
 
 const results: ScenarioResult[] = [];
 const startedAt = Date.now();
@@ -168,17 +213,79 @@ for (const scenario of scenarios) {
 		}
 	}
 	const result: ScenarioResult = { workload: scenario.workload, name: scenario.name, params: scenario.params, updateInterval: scenario.updateInterval, metrics: {} };
-	for (const metric of scenario.metrics) {
-		const project = runs.project.map((run) => run[metric.name]!);
-		const baseline = runs.baseline.map((run) => run[metric.name]!);
-		const ratios = project.map((value, index) => value / baseline[index]!);
-		const entry = { unit: metric.unit, better: metric.better, project, baseline, ratios, projectSummary: summary(project), baselineSummary: summary(baseline), ratioMedian: summary(ratios).median };
-		result.metrics[metric.name] = entry;
-		const range = (s: ReturnType<typeof summary>) => `${format(s.median)} (${format(s.min)}–${format(s.max)})`;
-		console.log(`  ${metric.name} [${metric.unit}, ${metric.better} is better]: project ${range(entry.projectSummary)}, baseline ${range(entry.baselineSummary)}, ratio ${format(entry.ratioMedian)} [${ratios.map(format).join(', ')}]`);
-	}
+	for (const metric of scenario.metrics) record(result, metric, runs, metric.name);
 	results.push(result);
 }
+
+/**
+ * W9: `socketdb serve` starting on a data directory of a million leaves, against an empty
+ * directory: the time until it listens, and until a client has read one leaf.
+ */
+async function startupScenario(): Promise<ScenarioResult> {
+	const leaves = q(1_000_000, 100_000);
+	const name = `start-up on ${leaves.toLocaleString('en')} leaves (baseline an empty data directory)`;
+	console.log(`\nW9 ${name}`);
+	const full = mkdtempSync(join(tmpdir(), 'socketdb-bench-'));
+	const empty = mkdtempSync(join(tmpdir(), 'socketdb-bench-'));
+	try {
+		const { createLmdbStore } = await import('@socketdb/server');
+		const store = createLmdbStore({ path: full });
+		const users: Record<string, unknown> = {};
+		for (let u = 0; u < leaves / 1000; u++) {
+			const fields: Record<string, unknown> = {};
+			for (let f = 0; f < 1000; f++) fields[`f${f}`] = { value: u * 1000 + f };
+			users[`u${u}`] = { value: fields };
+		}
+		const filledAt = performance.now();
+		await store.replace('users', { value: users } as never);
+		await store.close();
+		console.log(`  (wrote ${leaves} leaves in ${((performance.now() - filledAt) / 1000).toFixed(1)} s)`);
+		const metrics = ['until listening', 'until one leaf was read'];
+		const runs: Record<System, Record<string, number>[]> = { project: [], baseline: [] };
+		for (let rep = 0; rep < REPETITIONS; rep++) {
+			const order: System[] = rep % 2 === 0 ? ['project', 'baseline'] : ['baseline', 'project'];
+			for (const system of order) runs[system][rep] = await timeStartup(system === 'project' ? full : empty, 'users/u7/f7', system === 'project' ? 7007 : null);
+		}
+		const result: ScenarioResult = { workload: 'W9', name, params: { leaves }, updateInterval: 50, metrics: {} };
+		for (const metric of metrics) record(result, { name: metric, unit: 'ms', better: 'lower', value: () => 0 }, runs, metric);
+		return result;
+	} finally {
+		rmSync(full, { recursive: true, force: true });
+		rmSync(empty, { recursive: true, force: true });
+	}
+}
+
+async function timeStartup(directory: string, leaf: string, expected: unknown): Promise<Record<string, number>> {
+	const { SocketDBClient } = await import('@socketdb/client');
+	const startedAt = performance.now();
+	const child = spawn(process.execPath, ['server/bin/socketdb.js', 'serve', '--port', '0', '--data', directory], { stdio: ['ignore', 'pipe', 'inherit'] });
+	const limit = setTimeout(() => child.kill('SIGKILL'), 60_000);
+	try {
+		const url = await new Promise<string>((resolve, reject) => {
+			let output = '';
+			child.stdout.on('data', (chunk: Buffer) => {
+				output += chunk.toString();
+				const match = /listening on (ws:\/\/\S+)/.exec(output);
+				if (match !== null) resolve(match[1]!);
+			});
+			child.once('exit', (code) => reject(new Error(`socketdb serve exited with ${code}`)));
+		});
+		const listeningAt = performance.now();
+		const db = SocketDBClient();
+		db.connect(url);
+		const value = await new Promise((resolve) => db.get(leaf).once(resolve));
+		const readAt = performance.now();
+		if (value !== expected) throw new Error(`read ${JSON.stringify(value)} at ${leaf}, expected ${JSON.stringify(expected)}`);
+		db.disconnect();
+		return { 'until listening': listeningAt - startedAt, 'until one leaf was read': readAt - startedAt };
+	} finally {
+		clearTimeout(limit);
+		child.kill('SIGTERM');
+		await exited(child);
+	}
+}
+
+if (only === undefined || only.includes('W9')) results.push(await startupScenario());
 
 let bundle: { minifiedBytes: number; gzipBytes: number } | undefined;
 if (only === undefined || only.includes('W6')) {

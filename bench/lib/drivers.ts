@@ -10,6 +10,8 @@ export interface Connection {
 	subscribe(path: string, onValue: (value: unknown) => void): Promise<void>;
 	/** Writes `value` at `path` without waiting. */
 	set(path: string, value: unknown): void;
+	/** Writes `value` at `path`; resolves once the server acknowledged it (the project only). */
+	write(path: string, value: unknown): Promise<void>;
 	close(): void;
 }
 
@@ -37,6 +39,9 @@ async function connectProject(url: string): Promise<Connection> {
 		},
 		set(path, value) {
 			db.get(path).set(value as never);
+		},
+		async write(path, value) {
+			await db.get(path).set(value as never);
 		},
 		close() {
 			db.disconnect();
@@ -67,6 +72,9 @@ async function connectBaseline(url: string): Promise<Connection> {
 		},
 		set(path, value) {
 			ws.send(JSON.stringify({ t: 'set', path, value }));
+		},
+		write() {
+			return Promise.reject(new Error('the baseline does not acknowledge writes'));
 		},
 		close() {
 			ws.terminate();

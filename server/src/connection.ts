@@ -102,9 +102,11 @@ export class ClientConnection implements Subscriber {
 	/**
 	 * Queues an acknowledgement: it goes out with the next frame, or at the latest after
 	 * ACK_DELAY_MS. A client writing fast then gets its acknowledgements several per frame
-	 * instead of paying a socket write each.
+	 * instead of paying a socket write each. With a durable store, the acknowledgements were
+	 * already gathered while the store synced, so they go out at the end of this tick.
 	 */
 	private enqueueAck(message: Uint8Array): void {
+		if (this.runtime.store.flush !== undefined) return this.enqueue(message);
 		(this.outgoing ??= []).push(message);
 		if (this.flushScheduled || this.ackTimer !== undefined) return;
 		this.ackDueAt = performance.now() + ACK_DELAY_MS;

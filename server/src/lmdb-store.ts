@@ -10,6 +10,9 @@ type Entry = { v?: unknown; m?: Meta };
 /** A change not yet visible in LMDB: the entry written, or `null` for a removed key. */
 type Slot = { entry: Entry | null };
 
+/** The writes of one event-loop turn, which LMDB commits together; `committed` is the last one's. */
+type Batch = { slots: [string, Slot][]; committed: Promise<unknown> | undefined };
+
 export type LmdbStoreOptions = {
 	/** The data directory; created if missing. */
 	path: string;
@@ -71,8 +74,7 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 
 	/** Writes queued to LMDB and not yet committed, by key; the newest write of a key wins. */
 	const pending = new Map<string, Slot>();
-	let batch: { slots: [string, Slot][]; committed: Promise<unknown> | undefined } | undefined;
-	let durable: Promise<void> | undefined;
+	let batch: Batch | undefined;
 	let closed = false;
 
 	function read(key: string): Entry | undefined {
@@ -99,23 +101,22 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 	function write(changes: Map<string, Entry | null>): void {
 		if (closed) throw new Error('the store is closed');
 		if (batch === undefined) {
-			const current = (batch = { slots: [], committed: undefined });
+			const current: Batch = (batch = { slots: [], committed: undefined });
+			// LMDB commits a turn's writes together; once they are visible there, the overlay's
+			// copies go, unless a later write replaced them.
 			setImmediate(() => {
 				if (batch === current) batch = undefined;
+				void current.committed?.then(() => {
+					for (const [key, slot] of current.slots) if (pending.get(key) === slot) pending.delete(key);
+				});
 			});
 		}
-		const current = batch;
 		for (const [key, entry] of changes) {
 			const slot: Slot = { entry };
 			pending.set(key, slot);
-			current.slots.push([key, slot]);
-			current.committed = entry === null ? db.remove(key) : db.put(key, entry);
+			batch.slots.push([key, slot]);
+			batch.committed = entry === null ? db.remove(key) : db.put(key, entry);
 		}
-		durable = undefined;
-		void current.committed!.then(() => {
-			// Visible in LMDB now: drop the overlay's copies, unless a later write replaced them.
-			for (const [key, slot] of current.slots) if (pending.get(key) === slot) pending.delete(key);
-		});
 	}
 
 	function get(path = '', onProgress?: (nodes: number) => void): Node | null {
@@ -256,10 +257,8 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 	}
 
 	function flush(): Promise<void> {
-		if (durable !== undefined) return durable;
 		const committed = batch?.committed;
-		durable = (committed === undefined ? Promise.resolve() : committed).then(() => db.flushed).then(() => undefined);
-		return durable;
+		return (committed === undefined ? Promise.resolve() : committed).then(() => db.flushed).then(() => undefined);
 	}
 
 	async function close(): Promise<void> {

@@ -17,6 +17,7 @@ export const SERVER_WRITER: Nullified<Client> = Object.freeze({ id: null, contex
  */
 export class WritePath {
 	revision = 0;
+	private durableWaiters: ((error?: SocketDBError) => void)[] | undefined;
 
 	constructor(
 		private readonly store: Store,
@@ -46,17 +47,30 @@ export class WritePath {
 		);
 	}
 
-	/** Calls `done` once everything written so far is durable (at once for in-memory stores). */
+	/**
+	 * Calls `done` once everything written so far is durable (at once for in-memory stores).
+	 * The writes of one task share one flush of the store.
+	 */
 	afterDurable(done: (error?: SocketDBError) => void): void {
-		const flush = this.store.flush?.();
-		if (flush === undefined) return done();
-		flush.then(
-			() => done(),
-			(error: unknown) => {
-				this.report(error instanceof Error ? error : new Error(String(error)), {});
-				done(new SocketDBError('INTERNAL_ERROR', 'the store could not make the write durable'));
-			},
-		);
+		if (this.store.flush === undefined) return done();
+		if (this.durableWaiters !== undefined) {
+			this.durableWaiters.push(done);
+			return;
+		}
+		const waiters = (this.durableWaiters = [done]);
+		queueMicrotask(() => {
+			this.durableWaiters = undefined;
+			this.store.flush!().then(
+				() => {
+					for (const waiter of waiters) waiter();
+				},
+				(error: unknown) => {
+					this.report(toError(error), {});
+					const failure = new SocketDBError('INTERNAL_ERROR', 'the store could not make the write durable');
+					for (const waiter of waiters) waiter(failure);
+				},
+			);
+		});
 	}
 
 	private commitUpdate(data: NodeDiff, writer: Writer): void {
