@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeify } from '@socketdb/core';
 import { afterAll, describe, expect, test } from 'vitest';
+import { createStore, type Node } from '@socketdb/core';
 import { describeStoreContract } from '../../core/src/store-contract';
 import { createLmdbStore } from './lmdb-store';
 
@@ -103,4 +104,69 @@ describe('lmdb store', () => {
 		await raw.close();
 		expect(() => createLmdbStore({ path })).toThrow(/format 99/);
 	});
+});
+
+/** A small seeded generator (mulberry32). */
+function random(seed: number): () => number {
+	let state = seed >>> 0;
+	return () => {
+		state = (state + 0x6d2b79f5) >>> 0;
+		let t = state;
+		t = Math.imul(t ^ (t >>> 15), t | 1);
+		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+	};
+}
+
+describe('lmdb store against the in-memory store', () => {
+	// Random puts and deletes, with commits landing at random points in between; after every
+	// step both stores must agree on every path, and a reopened directory on the whole tree.
+	for (const seed of [1, 2, 3, 4]) {
+		test(`seed ${seed}`, async () => {
+			const next = random(seed);
+			const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
+			const keys = ['a', 'b', 'c', 'd'];
+			const randomPath = () => Array.from({ length: 1 + Math.floor(next() * 3) }, () => pick(keys)).join('/');
+			const randomValue = (depth: number): unknown => {
+				const roll = next();
+				if (roll < 0.15) return null;
+				if (roll < 0.3) return [Math.floor(next() * 3)];
+				if (roll < 0.6 || depth > 1) return pick([0, 1, 'x', true, '']);
+				const object: Record<string, unknown> = {};
+				for (const key of keys) if (next() < 0.4) object[key] = randomValue(depth + 1);
+				return object;
+			};
+			const anchored = (path: string, node: Node): Node => path.split('/').reduceRight<Node>((child, key) => ({ value: { [key]: child } }), node);
+
+			const path = freshDirectory();
+			const lmdb = createLmdbStore({ path });
+			const memory = createStore();
+			const paths = ['', 'a', 'b', 'a/b', 'a/b/c', 'c/d', 'd/d/d'];
+			for (let step = 0; step < 300; step++) {
+				const at = randomPath();
+				if (next() < 0.7) {
+					const node = nodeify(randomValue(0) as never) as Node;
+					if (next() < 0.2) node.meta = { step, tag: pick(keys) };
+					const diff = anchored(at, node);
+					expect(lmdb.put(structuredClone(diff)), `step ${step}: put ${at}`).toEqual(memory.put(structuredClone(diff)));
+				} else {
+					lmdb.del(at);
+					memory.del(at);
+				}
+				for (const probe of paths) {
+					expect(lmdb.get(probe), `step ${step}: get ${probe}`).toEqual(memory.get(probe));
+					const value = memory.get(probe)?.value;
+					const expectedKeys = value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.keys(value).sort() : [];
+					expect(lmdb.keys(probe).sort(), `step ${step}: keys ${probe}`).toEqual(expectedKeys);
+				}
+				if (next() < 0.3) await new Promise((resolve) => setImmediate(resolve));
+				if (next() < 0.05) await lmdb.flush();
+			}
+			const final = memory.get();
+			await lmdb.close();
+			const reopened = createLmdbStore({ path });
+			expect(reopened.get()).toEqual(final);
+			await reopened.close();
+		});
+	}
 });

@@ -35,8 +35,8 @@ export function createProgram(): Command {
 	program
 		.command('serve')
 		.description('run the database server (data kept in --data, or in memory with --memory)')
-		.option('--port <port>', 'port to listen on (0 picks a free one)', port, 8080)
-		.option('--host <host>', 'address to listen on; 0.0.0.0 accepts other machines', '127.0.0.1')
+		.option('--port <port>', 'port to listen on (0 picks a free one)', port, process.env['PORT'] === undefined ? 8080 : port(process.env['PORT']))
+		.option('--host <host>', 'address to listen on; 0.0.0.0 accepts other machines', process.env['HOST'] ?? '127.0.0.1')
 		.option('--data <dir>', 'data directory (created if missing)', './data')
 		.option('--memory', 'keep the data in memory only: nothing survives a restart')
 		.option('--update-interval <ms>', 'how long changes are batched before they go to subscribers', interval, 50)
