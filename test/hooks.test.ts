@@ -1,11 +1,15 @@
 import { isDeepStrictEqual } from 'node:util';
 import { afterEach, describe, expect, test } from 'vitest';
 import { SocketDBClient, createWebsocketClient, type ClientErrorEvent, type ClientPlugin } from '@socketdb/client';
-import { nodeify, SocketDBError, type GoodbyeMessage, type Node } from '@socketdb/core';
+import { MessageType, nodeify, SocketDBError, type GoodbyeMessage, type Node } from '@socketdb/core';
 import type { Client, ServerPlugin } from '@socketdb/server';
+import { closeRawSockets, handshake } from './helpers/raw';
 import { cleanup, connectClient, record, sleep, startServer, waitFor } from './helpers/server';
 
-afterEach(cleanup);
+afterEach(async () => {
+	closeRawSockets();
+	await cleanup();
+});
 
 type Recorded<A = any, C = any> = { args: A; context: C };
 
@@ -645,5 +649,71 @@ describe('client hooks', () => {
 		} finally {
 			db.disconnect();
 		}
+	});
+});
+
+describe("'server:subscribe': read authorization", () => {
+	test('a throw refuses the subscription with FORBIDDEN: the client gets nothing of the path, other paths still work', async () => {
+		const seen: { path: string; keys: boolean; id: string }[] = [];
+		const { url, server } = await startServer({
+			plugins: [
+				{
+					name: 'private',
+					hooks: {
+						'server:subscribe': async ({ path, keys }, { client }) => {
+							seen.push({ path, keys, id: client.id });
+							await sleep(5);
+							if (path === '' || path.startsWith('secret')) throw new Error('not yours');
+						},
+					},
+				},
+			],
+		});
+		await server.update(nodeify({ secret: { key: 'k' }, public: { a: 1 } }));
+		const errors: ClientErrorEvent[] = [];
+		const plugins: ClientPlugin[] = [{ name: 'errors', hooks: { 'client:error': (event) => void errors.push(event) } }];
+		// Each listener on its own client: a client subscribes only the highest path it listens to.
+		const db = connectClient(url, { plugins });
+		const secret = record(db.get('secret'));
+		const open = record(db.get('public'));
+		const root = record(connectClient(url, { plugins }).get(''));
+		const keys: string[] = [];
+		connectClient(url, { plugins })
+			.get('secret')
+			.each((_ref, key) => void keys.push(String(key)));
+		await waitFor(() => open.values.length === 1 && errors.length >= 3, 'the public value and three refusals');
+		expect(open.last()).toEqual({ a: 1 });
+		expect(errors.map((event) => event.code)).toEqual(['FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN']);
+		expect(errors.map((event) => event.message).sort()).toEqual([
+			'subscribing to "" was refused: not yours',
+			'subscribing to "secret" was refused: not yours',
+			'subscribing to "secret" was refused: not yours',
+		]);
+		await server.update(nodeify({ secret: { key: 'changed' } }));
+		await db.get('public').get('a').set(2);
+		await waitFor(() => open.values.length === 2, 'the public change');
+		expect(secret.values).toEqual([]);
+		expect(root.values).toEqual([]);
+		expect(keys).toEqual([]);
+		expect(seen.map(({ path, keys }) => [path, keys]).sort()).toEqual([
+			['', false],
+			['public', false],
+			['secret', false],
+			['secret', true],
+		]);
+	});
+
+	test('an unsubscribe made while the hook decides is not overtaken by the subscribe', async () => {
+		const { url, server } = await startServer({
+			plugins: [{ name: 'slow', hooks: { 'server:subscribe': async () => void (await sleep(20)) } }],
+		});
+		const raw = await handshake(url);
+		raw.send({ type: MessageType.SUBSCRIBE, path: 'other' }, { type: MessageType.UNSUBSCRIBE, path: 'other' });
+		await sleep(60);
+		await server.update(nodeify({ other: { x: 1 } }));
+		raw.send({ type: MessageType.SUBSCRIBE, path: 'barrier' });
+		await raw.next(MessageType.SNAPSHOT, raw.messages.findIndex((message) => message.type === MessageType.SNAPSHOT) + 1);
+		await sleep(20);
+		expect(raw.messages.filter((message) => message.type === MessageType.DATA)).toEqual([]);
 	});
 });

@@ -83,3 +83,34 @@ test('connections beyond maxConnections are told goodbye too-many-connections', 
 test('limits must be positive numbers', async () => {
 	await expect(startServer({ limits: { maxDepth: 0 } })).rejects.toThrow('limits.maxDepth must be a positive number');
 });
+
+test('a connection that keeps sending bad requests is told goodbye too-many-errors; each one was refused and logged with its client', async () => {
+	const { url, server, errors } = await startServer({ limits: { badRequestsPerMinute: 5, maxPathLength: 10 } });
+	const goodbyes: GoodbyeMessage[] = [];
+	const db = connectClient(url, {
+		socketClient: createWebsocketClient({ reconnectTimeout: 10_000 }),
+		plugins: [
+			{ name: 'goodbye', hooks: { 'client:serverDisconnectMessage': (goodbye) => void goodbyes.push(goodbye), 'client:error': () => undefined } },
+		],
+	});
+	await db.get('fine').set(1);
+	const outcomes = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => db.get(`a-path-too-long-${i}`).set(i)));
+	expect(outcomes.slice(0, 5).map((outcome) => (outcome as PromiseRejectedResult).reason?.code)).toEqual(Array(5).fill('INVALID_PATH'));
+	await waitFor(() => goodbyes.length > 0, 'the goodbye');
+	expect(goodbyes[0]).toMatchObject({ reason: 'too-many-errors' });
+	expect((goodbyes[0] as { message?: string }).message).toMatch(/more than 5 bad requests in a minute; the last: INVALID_PATH/);
+	const logged = errors.filter((error) => (error as { code?: string }).code === 'INVALID_PATH');
+	expect(logged.length).toBeGreaterThanOrEqual(6);
+	expect(server.get('fine')).toEqual({ value: 1 });
+});
+
+test('refusals by hooks do not count as bad requests', async () => {
+	const { url, server } = await startServer({ limits: { badRequestsPerMinute: 2 } });
+	server.intercept('server:update', () => {
+		throw new Error('read-only');
+	});
+	const db = connectClient(url, { plugins: [{ name: 'quiet', hooks: { 'client:error': () => undefined } }] });
+	const outcomes = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => db.get(`n/${i}`).set(i)));
+	expect(outcomes.every((outcome) => outcome.status === 'rejected' && outcome.reason.code === 'VETOED')).toBe(true);
+	expect(server.getClients()).toHaveLength(1);
+});

@@ -21,11 +21,12 @@ export interface CustomGoodbyeMessage {
  * - `too-many-connections`: the server is at its connection limit; the client retries later.
  * - `handshake-timeout`: the client did not say hello in time.
  * - `slow-consumer`: the client read so slowly that the server would have had to buffer too much for it.
+ * - `too-many-errors`: the client kept sending bad requests (more than `limits.badRequestsPerMinute`).
  * - `unspecified`: `client.close()` without a message.
  */
 export type GoodbyeMessage =
 	| {
-			reason: 'keep-alive-check-failed' | 'unspecified' | 'unsupported-protocol' | 'server-shutdown' | 'protocol-error' | 'too-many-connections' | 'handshake-timeout' | 'slow-consumer';
+			reason: 'keep-alive-check-failed' | 'unspecified' | 'unsupported-protocol' | 'server-shutdown' | 'protocol-error' | 'too-many-connections' | 'handshake-timeout' | 'slow-consumer' | 'too-many-errors';
 			message?: string;
 	  }
 	| CustomGoodbyeMessage;

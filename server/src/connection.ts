@@ -64,6 +64,8 @@ export class ClientConnection implements Subscriber {
 	private stale: Record<SubscriptionKind, Set<string>> | undefined;
 	private congestedSince = 0;
 	private rateLimiter: RateLimiter | undefined;
+	private badRequests: RateLimiter | undefined;
+	private subscriptionsInFlight: Promise<unknown> | undefined;
 	private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
 
 	constructor(
@@ -236,6 +238,19 @@ export class ClientConnection implements Subscriber {
 		const seq = Array.isArray(raw) && (raw[0] === MessageType.SET || raw[0] === MessageType.DELETE) ? raw[1] : undefined;
 		if (typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0) this.reject(seq, error);
 		else this.send({ type: MessageType.ERROR, code: error.code, message: error.message });
+		this.badRequest(error);
+	}
+
+	/**
+	 * Counts a request refused for bad input and logs it once; a connection that keeps
+	 * sending them is told goodbye.
+	 */
+	private badRequest(error: SocketDBError): void {
+		if (this.finished) return;
+		this.runtime.report(error, { client: this.client });
+		const { badRequestsPerMinute } = this.runtime.limits;
+		if ((this.badRequests ??= new RateLimiter(badRequestsPerMinute / 60, badRequestsPerMinute)).take()) return;
+		this.goodbye({ reason: 'too-many-errors', message: `more than ${badRequestsPerMinute} bad requests in a minute; the last: ${error.code}: ${error.message}` });
 	}
 
 	private handshake(message: ClientMessage): void {
@@ -270,7 +285,7 @@ export class ClientConnection implements Subscriber {
 	private handle(message: ClientMessage): void {
 		switch (message.type) {
 			case MessageType.HELLO:
-				return this.send({ type: MessageType.ERROR, code: 'INVALID_MESSAGE', message: 'hello was already received' });
+				return this.protocolError(new SocketDBError('INVALID_MESSAGE', 'hello was already received'));
 			case MessageType.SET:
 			case MessageType.DELETE:
 				return this.write(message);
@@ -303,7 +318,8 @@ export class ClientConnection implements Subscriber {
 			const error = toSocketDBError(thrown, 'INVALID_MESSAGE');
 			session.lastSeq = seq;
 			session.rememberRefusal(seq, error, this.runtime.sessions.options.maxRefusals);
-			return this.reject(seq, error);
+			this.reject(seq, error);
+			return this.badRequest(error);
 		}
 		session.lastSeq = seq;
 		session.started(seq);
@@ -358,10 +374,12 @@ export class ClientConnection implements Subscriber {
 		const adding = message.type === MessageType.SUBSCRIBE || message.type === MessageType.SUBSCRIBE_KEYS;
 		const held = smallSetSize(this.valuePaths) + smallSetSize(this.keysPaths);
 		if (adding && held >= limits.maxSubscriptionsPerConnection && !smallSetHas(this.valuePaths, path) && !smallSetHas(this.keysPaths, path)) {
-			return this.send({ type: MessageType.ERROR, code: 'TOO_MANY_SUBSCRIPTIONS', message: `a connection may hold at most ${limits.maxSubscriptionsPerConnection} subscriptions; "${path}" was not subscribed` });
+			const error = new SocketDBError('TOO_MANY_SUBSCRIPTIONS', `a connection may hold at most ${limits.maxSubscriptionsPerConnection} subscriptions; "${path}" was not subscribed`);
+			this.send({ type: MessageType.ERROR, code: error.code, message: error.message });
+			return this.badRequest(error);
 		}
 		// Subscriptions queue behind this client's writes, so a client always reads its own writes.
-		this.afterWrites(() => {
+		const apply = () => this.afterWrites(() => {
 			if (this.state !== 'open') return;
 			const { fanout, store } = this.runtime;
 			switch (message.type) {
@@ -385,6 +403,28 @@ export class ClientConnection implements Subscriber {
 					this.keysPaths = smallSetDelete(this.keysPaths, path);
 					return;
 			}
+		});
+		const { hooks, api } = this.runtime;
+		if (adding && hooks.has('server:subscribe')) {
+			const keys = message.type === MessageType.SUBSCRIBE_KEYS;
+			return this.inOrder(() =>
+				hooks.call('server:subscribe', { path, keys }, { client: this.client, api }).then(apply, (thrown: unknown) => {
+					const error = toSocketDBError(thrown, 'FORBIDDEN');
+					this.runtime.report(error, { hook: 'server:subscribe', client: this.client });
+					if (this.state === 'open') this.send({ type: MessageType.ERROR, code: error.code, message: `subscribing to "${path}" was refused: ${error.message}` });
+				}),
+			);
+		}
+		if (this.subscriptionsInFlight === undefined) apply();
+		else this.inOrder(apply);
+	}
+
+	/** Runs subscription steps one after the other while a `server:subscribe` hook is deciding one. */
+	private inOrder(step: () => unknown): void {
+		const link = (this.subscriptionsInFlight ?? Promise.resolve()).then(step);
+		this.subscriptionsInFlight = link;
+		void link.then(() => {
+			if (this.subscriptionsInFlight === link) this.subscriptionsInFlight = undefined;
 		});
 	}
 

@@ -22,6 +22,13 @@ export type Limits = {
 	writesPerSecond: number;
 	/** Writes a connection may make in a burst above the sustained rate. @default 1000000 */
 	writeBurst: number;
+	/**
+	 * Bad requests a connection may make per minute (and in a burst) before it is told goodbye
+	 * (`too-many-errors`): frames or messages that do not decode, bad paths or values, and
+	 * requests over a limit. Each one is refused and logged; past this budget the connection
+	 * only costs the server work and log lines. Hook refusals (`VETOED`) do not count. @default 300
+	 */
+	badRequestsPerMinute: number;
 	/** Most simultaneous connections; later ones are told goodbye (`too-many-connections`). Bounds memory and file descriptors. @default 10000 */
 	maxConnections: number;
 	/**
@@ -44,6 +51,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 	writesPerSecond: 1_000_000,
 	writeBurst: 1_000_000,
 	maxConnections: 10_000,
+	badRequestsPerMinute: 300,
 	slowConsumerBytes: 4 * 1024 * 1024,
 	slowConsumerCloseMs: 10_000,
 });

@@ -80,6 +80,12 @@ export type ServerHooks<Schema extends Json = Json> = {
 	/** Before one delete is applied. A returned value replaces the path; a throw refuses the delete. */
 	'server:delete'?: Hook<{ path: string }, WriteContext<Schema>>;
 	/**
+	 * Before a client subscribes to `path` (its value, or with `keys` its keys only). A throw
+	 * refuses the subscription: the client gets a `FORBIDDEN` error (or the thrown error's own
+	 * code) and nothing of the path. Read authorization belongs here; the client is not trusted.
+	 */
+	'server:subscribe'?: Hook<{ path: string; keys: boolean }, ConnectionContext<Schema>>;
+	/**
 	 * After a write was applied: `data` is what changed (root-anchored) or `deleted` the removed path.
 	 * Runs in commit order; it cannot refuse anything, and a throw is reported to `onError`.
 	 */
