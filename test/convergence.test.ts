@@ -4,35 +4,9 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { createLmdbStore } from '@socketdb/server';
 import { temporaryDirectory } from './helpers/cli';
 import { cleanup, connectClient, startServer, waitFor } from './helpers/server';
-import { seededRandom, type Random } from './helpers/random';
+import { randomPath, randomValue, seededRandom } from './helpers/random';
 
 afterEach(cleanup);
-
-const KEYS = ['a', 'b', 'c'];
-
-function randomPath(random: Random): string {
-	const depth = 1 + random.int(3);
-	return Array.from({ length: depth }, () => random.pick(KEYS)).join('/');
-}
-
-function randomValue(random: Random, depth = 0): unknown {
-	const kind = random.int(depth >= 2 ? 4 : 6);
-	switch (kind) {
-		case 0:
-			return random.int(100);
-		case 1:
-			return random.pick(['x', 'y', '']);
-		case 2:
-			return [random.int(3), random.pick(['p', 'q'])];
-		case 3:
-			return random.chance(0.5) ? null : true;
-		default: {
-			const object: Record<string, unknown> = {};
-			for (let i = random.int(3); i >= 0; i--) object[random.pick(KEYS)] = randomValue(random, depth + 1);
-			return object;
-		}
-	}
-}
 
 /**
  * N clients make random sets, deletes, subscribes and unsubscribes against one server, and
