@@ -12,6 +12,7 @@ import {
 	segmentsOf,
 	SocketDBError,
 	toSocketDBError,
+	type ClientInfo,
 	type Json,
 	type LeafValue,
 	type Meta,
@@ -25,7 +26,9 @@ import { keysOfNode, Listeners, UNAVAILABLE, type ListenerSource } from './liste
 import { Mirror } from './mirror';
 import { Outbox } from './outbox';
 import { createReference, type ReferenceRuntime } from './reference';
+import { browserRoute, followBrowserRoute } from './route-tracking';
 import { ClientSession } from './session';
+import { StatsSubscription } from './stats-subscription';
 import { ServerSubscriptions } from './subscriptions';
 import { createWebsocketClient } from './transport/websocket-client';
 import type { ClientErrorEvent, ClientHooks, SocketDBClientAPI, SocketDBClientOptions, Unsubscriber } from './types';
@@ -40,7 +43,9 @@ import type { ClientErrorEvent, ClientHooks, SocketDBClientAPI, SocketDBClientOp
  * await db.get('users').get('42').set({ name: 'Ada' });
  */
 export function SocketDBClient<Schema extends Json = any>(options: SocketDBClientOptions = {}): SocketDBClientAPI<Schema> {
-	const { store: externalStore, socketClient = createWebsocketClient(), plugins = [], version, url: defaultUrl } = options;
+	const { store: externalStore, socketClient = createWebsocketClient(), plugins = [], version, url: defaultUrl, routeTracking = false } = options;
+	/** The route reported to the server: in a browser with `routeTracking`, or set by `trackRoute`. */
+	let route = routeTracking ? browserRoute() : undefined;
 
 	const hooks = new HookPipeline<ClientHooks>();
 	hooks.registerPlugins(plugins);
@@ -69,6 +74,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 			ready(first) {
 				flushOutbox();
 				subscriptions.resubscribeAll();
+				stats.resubscribe();
 				void hooks.call(first ? 'client:firstConnect' : 'client:reconnect', undefined, undefined).catch(reportHookFailure);
 			},
 			message: receive,
@@ -80,8 +86,24 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 				reportError({ code: 'INVALID_FRAME', message: `the server sent an unreadable frame: ${error.message}` });
 			},
 		},
-		() => ({ acked: outbox.settledThrough(), info: version === undefined ? {} : { version } }),
+		() => ({ acked: outbox.settledThrough(), info: clientInfo() }),
 	);
+	const stats = new StatsSubscription((message) => session.send(message));
+
+	function clientInfo(): ClientInfo {
+		const info: ClientInfo = {};
+		if (version !== undefined) info.version = version;
+		if (route !== undefined) info.route = route;
+		return info;
+	}
+
+	function trackRoute(next: string): void {
+		if (typeof next !== 'string') throw new TypeError('a route is a string, such as "/users/42"');
+		if (next === route) return;
+		route = next;
+		session.send({ type: MessageType.ROUTE, route: next });
+	}
+	if (routeTracking) followBrowserRoute(trackRoute);
 	const subscriptions = new ServerSubscriptions(listeners, mirror, (message) => session.send(message));
 
 	function flushOutbox(): void {
@@ -162,6 +184,11 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 			}
 			case MessageType.ERROR:
 				return reportError({ code: message.code, message: message.message });
+			case MessageType.MESSAGE:
+				if (hooks.has('client:message')) void hooks.call('client:message', message.data, undefined).catch(reportHookFailure);
+				return;
+			case MessageType.STATS:
+				return stats.received(message.stats);
 			case MessageType.WELCOME:
 				return;
 		}
@@ -266,6 +293,8 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 			session.disconnect();
 		},
 		intercept: (hook, callback) => hooks.register(hook, callback as never),
+		trackRoute,
+		subscribeStats: (callback) => stats.add(callback),
 	};
 }
 

@@ -1,4 +1,4 @@
-import type { GoodbyeMessage, Hook, Json, LeafValue, Meta, Plugin, SocketClient, Store } from '@socketdb/core';
+import type { ConnectionStats, GoodbyeMessage, Hook, Json, LeafValue, Meta, Plugin, SocketClient, Store } from '@socketdb/core';
 
 /** Any value a path can hold. */
 export type SchemaDefinition = Json | LeafValue;
@@ -88,8 +88,11 @@ export type ClientHooks = {
 	'client:serverDisconnectMessage'?: Hook<GoodbyeMessage>;
 	/** The server pinged with this payload; the returned value is sent back. A throw sends no answer. */
 	'client:heartbeat'?: Hook<Record<string, unknown>>;
-	/** The server reported an error that no awaited write received (a refused write nobody awaited, bad input). */
+	/** The server reported an error that no awaited write received (a refused write nobody awaited, bad input, denied stats or subscriptions). */
 	'client:error'?: Hook<ClientErrorEvent>;
+	/** A message the server sent this client with `client.send(data)` or `server.broadcast(data)`: the data as sent. */
+	// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any JSON value the server chose to send
+	'client:message'?: Hook<any>;
 };
 
 export type ClientPlugin = Plugin<ClientHooks>;
@@ -107,8 +110,13 @@ export type SocketDBClientOptions = {
 	 */
 	updateInterval?: number;
 	plugins?: ClientPlugin[];
-	/** The app's build version, reported to the server. */
+	/** The app's build version, reported to the server (`client.version`, and `stats().versions` there). */
 	version?: string;
+	/**
+	 * In a browser, report the route (`location.pathname`) at connect and on every history
+	 * navigation; the server keeps it with its own `routeTracking: true`. @default false
+	 */
+	routeTracking?: boolean;
 	/** Default URL for `connect()`. */
 	url?: string;
 };
@@ -123,4 +131,15 @@ export type SocketDBClientAPI<Schema extends Json = any> = ChainReference<Schema
 	disconnect: () => void;
 	/** Registers a hook; returns the function that removes it. */
 	intercept: <Name extends keyof ClientHooks>(hook: Name, callback: NonNullable<ClientHooks[Name]>) => () => void;
+	/**
+	 * Reports the client's current route to the server (kept there with `routeTracking: true`).
+	 * In a browser, the `routeTracking` option does it on every navigation.
+	 */
+	trackRoute: (route: string) => void;
+	/**
+	 * Live connection stats, if the server authorizes this client (an `'server:authorizeStats'`
+	 * hook must call `authorize()`): the current stats, then every change. Denied, the
+	 * `'client:error'` hook gets `FORBIDDEN` and `callback` is never called.
+	 */
+	subscribeStats: (callback: (stats: ConnectionStats) => void) => () => void;
 };

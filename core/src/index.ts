@@ -11,7 +11,7 @@ export { forEachCommonChild, forEachTrieNode, PathTrie, TrieNode } from './path-
 export { definePlugin, HookPipeline } from './plugin';
 export type { Hook, Plugin } from './plugin';
 export { concatBytes, decodeFrame, encodeFrame, encodeMessage, MessageType, parseClientMessage, parseServerMessage, PROTOCOL_VERSION } from './protocol';
-export type { ClientInfo, ClientMessage, DataOp, ServerMessage } from './protocol';
+export type { ClientInfo, ClientMessage, ConnectionStats, DataOp, ServerMessage } from './protocol';
 export { WriteOutcome } from './outcome';
 export { createStore, storeHasChild, storeKeys } from './store';
 export type { Store } from './store';

@@ -53,6 +53,10 @@ const clientMessages: ClientMessage[] = [
 	{ type: MessageType.UNSUBSCRIBE_KEYS, path: 'users' },
 	{ type: MessageType.PONG, payload: { time: 123, nested: { list: [1, 2] } } },
 	{ type: MessageType.PONG, payload: {} },
+	{ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, session: 's', acked: 0, info: { version: '2.0.0', route: '/users/42' } },
+	{ type: MessageType.ROUTE, route: '/settings' },
+	{ type: MessageType.SUBSCRIBE_STATS },
+	{ type: MessageType.UNSUBSCRIBE_STATS },
 ];
 
 const serverMessages: ServerMessage[] = [
@@ -72,6 +76,9 @@ const serverMessages: ServerMessage[] = [
 	{ type: MessageType.GOODBYE, goodbye: { reason: 'server-shutdown', message: 'bye' } },
 	{ type: MessageType.GOODBYE, goodbye: { reason: 'unspecified' } },
 	{ type: MessageType.ERROR, code: 'RATE_LIMITED', message: 'slow down' },
+	{ type: MessageType.MESSAGE, data: { type: 'welcome', list: [1, 'two', null] } },
+	{ type: MessageType.MESSAGE, data: 'plain' },
+	{ type: MessageType.STATS, stats: { total: 3, versions: { '1.0.0': 2, unknown: 1 }, routes: { '/': 2 } } },
 ];
 
 describe('round trips', () => {

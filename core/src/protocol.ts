@@ -21,6 +21,9 @@ export const MessageType = {
 	SUBSCRIBE_KEYS: 6,
 	UNSUBSCRIBE_KEYS: 7,
 	PONG: 8,
+	ROUTE: 9,
+	SUBSCRIBE_STATS: 10,
+	UNSUBSCRIBE_STATS: 11,
 
 	WELCOME: 20,
 	ACK: 21,
@@ -32,10 +35,15 @@ export const MessageType = {
 	GOODBYE: 27,
 	ERROR: 28,
 	KEYS_SNAPSHOT: 29,
+	MESSAGE: 30,
+	STATS: 31,
 } as const;
 
-/** What a client says about itself in its first message. */
-export type ClientInfo = { version?: string };
+/** What a client says about itself in its first message: the app's build version and its current route. */
+export type ClientInfo = { version?: string; route?: string };
+
+/** Connected clients, counted by the version and the route they reported. */
+export type ConnectionStats = { total: number; versions: Record<string, number>; routes: Record<string, number> };
 
 /**
  * DATA messages name their path by a number the server assigns per subscribed path (told
@@ -54,7 +62,10 @@ export type ClientMessage =
 	| { type: typeof MessageType.UNSUBSCRIBE; path: string }
 	| { type: typeof MessageType.SUBSCRIBE_KEYS; path: string }
 	| { type: typeof MessageType.UNSUBSCRIBE_KEYS; path: string }
-	| { type: typeof MessageType.PONG; payload: Record<string, unknown> };
+	| { type: typeof MessageType.PONG; payload: Record<string, unknown> }
+	| { type: typeof MessageType.ROUTE; route: string }
+	| { type: typeof MessageType.SUBSCRIBE_STATS }
+	| { type: typeof MessageType.UNSUBSCRIBE_STATS };
 
 export type ServerMessage =
 	| { type: typeof MessageType.WELCOME; protocol: number; id: string; maxFrameBytes?: number }
@@ -66,7 +77,9 @@ export type ServerMessage =
 	| { type: typeof MessageType.KEYS_SNAPSHOT; path: string; keys: string[] }
 	| { type: typeof MessageType.PING; payload: Record<string, unknown> }
 	| { type: typeof MessageType.GOODBYE; goodbye: GoodbyeMessage }
-	| { type: typeof MessageType.ERROR; code: string; message: string };
+	| { type: typeof MessageType.ERROR; code: string; message: string }
+	| { type: typeof MessageType.MESSAGE; data: unknown }
+	| { type: typeof MessageType.STATS; stats: ConnectionStats };
 
 /** Encodes one message as MessagePack. Frames are concatenations of these. */
 export function encodeMessage(message: ClientMessage | ServerMessage): Uint8Array {
@@ -109,6 +122,15 @@ function toTuple(message: ClientMessage | ServerMessage): unknown[] {
 		case MessageType.PONG:
 		case MessageType.PING:
 			return [message.type, message.payload];
+		case MessageType.ROUTE:
+			return [message.type, message.route];
+		case MessageType.SUBSCRIBE_STATS:
+		case MessageType.UNSUBSCRIBE_STATS:
+			return [message.type];
+		case MessageType.MESSAGE:
+			return [message.type, message.data];
+		case MessageType.STATS:
+			return [message.type, message.stats];
 		case MessageType.WELCOME:
 			return message.maxFrameBytes === undefined ? [message.type, message.protocol, message.id] : [message.type, message.protocol, message.id, message.maxFrameBytes];
 		case MessageType.ACK:
@@ -217,14 +239,11 @@ export function parseClientMessage(raw: unknown): ClientMessage {
 			const protocol = tuple[1];
 			if (typeof protocol !== 'number') invalid('hello must carry a protocol version');
 			const info = expectRecord(tuple[4], 'client info');
-			const version = info['version'];
-			return {
-				type,
-				protocol,
-				session: expectString(tuple[2], 'session id'),
-				acked: expectSeq(tuple[3] ?? 0),
-				info: typeof version === 'string' ? { version } : {},
-			};
+			const { version, route } = info;
+			const known: ClientInfo = {};
+			if (typeof version === 'string') known.version = version;
+			if (typeof route === 'string') known.route = route;
+			return { type, protocol, session: expectString(tuple[2], 'session id'), acked: expectSeq(tuple[3] ?? 0), info: known };
 		}
 		case MessageType.SET: {
 			const node = tuple[3];
@@ -240,6 +259,11 @@ export function parseClientMessage(raw: unknown): ClientMessage {
 			return { type, path: expectString(tuple[1], 'path') };
 		case MessageType.PONG:
 			return { type, payload: expectRecord(tuple[1], 'heartbeat payload') };
+		case MessageType.ROUTE:
+			return { type, route: expectString(tuple[1], 'route') };
+		case MessageType.SUBSCRIBE_STATS:
+		case MessageType.UNSUBSCRIBE_STATS:
+			return { type };
 		default:
 			return invalid(`unknown message type ${JSON.stringify(type)}`);
 	}
@@ -302,6 +326,13 @@ export function parseServerMessage(raw: unknown): ServerMessage {
 			return { type, goodbye: expectRecord(tuple[1], 'goodbye') as GoodbyeMessage };
 		case MessageType.ERROR:
 			return { type, code: expectString(tuple[1], 'error code'), message: expectString(tuple[2], 'error message') };
+		case MessageType.MESSAGE:
+			return { type, data: tuple[1] };
+		case MessageType.STATS: {
+			const stats = expectRecord(tuple[1], 'stats');
+			if (typeof stats['total'] !== 'number' || !isObject(stats['versions']) || !isObject(stats['routes'])) invalid('stats must carry a total, versions and routes');
+			return { type, stats: stats as ConnectionStats };
+		}
 		default:
 			return invalid(`unknown message type ${JSON.stringify(type)}`);
 	}

@@ -15,6 +15,10 @@ export interface SocketConnection {
 	onClose(listener: () => void): void;
 	/** Bytes queued locally but not yet written to the network. */
 	readonly bufferedAmount: number;
+	/** The peer's IP address, when the transport knows it. */
+	readonly remoteAddress?: string | undefined;
+	/** The upgrade request's `X-Forwarded-For` header, when it had one. */
+	readonly forwardedFor?: string | undefined;
 }
 
 /** Accepts connections for a SocketDB server. */

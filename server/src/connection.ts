@@ -20,7 +20,10 @@ import {
 	type ServerMessage,
 	type SocketConnection,
 } from '@socketdb/core';
+import { clientIp, createClientHandle } from './client-handle';
+import { requestStats, updateRoute } from './client-tracking';
 import type { Subscriber, SubscriptionKind } from './fanout';
+import { answeredPing, keepAliveRound } from './keep-alive';
 import { RateLimiter } from './limits';
 import type { ServerRuntime } from './runtime';
 import { smallSetAdd, smallSetDelete, smallSetHas, smallSetMembers, smallSetSize, type SmallSet } from './small-set';
@@ -66,6 +69,11 @@ export class ClientConnection implements Subscriber {
 	private rateLimiter: RateLimiter | undefined;
 	private badRequests: RateLimiter | undefined;
 	private subscriptionsInFlight: Promise<unknown> | undefined;
+	/** What the client reported at its hello (the route only with route tracking), and its address with IP tracking. */
+	version: string | undefined;
+	route: string | undefined;
+	ip: string | undefined;
+	wantsStats = false;
 	private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
 
 	constructor(
@@ -86,8 +94,13 @@ export class ClientConnection implements Subscriber {
 	}
 
 	get client(): Client {
-		// `close` is a closure, not a method: SocketDB users destructure it from the client.
-		return (this.clientHandle ??= { id: this.id, context: this.context, close: (goodbye) => this.goodbye(goodbye ?? { reason: 'unspecified' }) });
+		return (this.clientHandle ??= createClientHandle(this));
+	}
+
+	/** `client.send`: a message for the client's `'client:message'` hook. Dropped once the connection is closing. */
+	sendMessage(data: unknown): void {
+		validateJson(data, { maxDepth: Infinity, maxKeys: Infinity });
+		if (this.state === 'open') this.send({ type: MessageType.MESSAGE, data });
 	}
 
 	/** Queues a message and makes sure it is sent at the end of this tick. */
@@ -177,19 +190,7 @@ export class ClientConnection implements Subscriber {
 
 	/** One keep-alive round: close a client that never answered, otherwise ping it. */
 	keepAliveCheck(): void {
-		if (this.state !== 'open') return;
-		if (!this.alive) {
-			this.socket.close(1001, 'keep-alive timeout');
-			return;
-		}
-		this.alive = false;
-		const ping = (payload: Record<string, unknown> | undefined) => this.send({ type: MessageType.PING, payload: payload ?? {} });
-		const { hooks, api } = this.runtime;
-		if (!hooks.has('server:keepAliveCheck')) return ping({});
-		hooks.call('server:keepAliveCheck', {}, { client: this.client, api }).then(ping, (thrown: unknown) => {
-			this.runtime.report(toError(thrown), { hook: 'server:keepAliveCheck', client: this.client });
-			this.goodbye({ reason: 'keep-alive-check-failed' });
-		});
+		keepAliveRound(this, this.runtime);
 	}
 
 	/** True once the connection is closing or closed: nothing it sends is processed any more. */
@@ -232,6 +233,11 @@ export class ClientConnection implements Subscriber {
 		this.runtime.fanout.flushIfOverdue(now);
 	}
 
+	/** Refuses a request for bad input (see `protocolError`). */
+	refuse(error: SocketDBError): void {
+		this.protocolError(error);
+	}
+
 	/** Answers a bad frame or message: a refusal when it carried a write's number, an error otherwise. */
 	private protocolError(error: SocketDBError, raw?: unknown): void {
 		if (this.state === 'handshake') return this.goodbye({ reason: 'protocol-error', message: error.message });
@@ -267,6 +273,10 @@ export class ClientConnection implements Subscriber {
 			return this.goodbye({ reason: 'too-many-connections', message: `the server accepts at most ${this.runtime.limits.maxConnections} connections` });
 		}
 		this.sessionId = message.session;
+		const { tracking, limits } = this.runtime;
+		this.version = message.info.version;
+		if (tracking.routes && message.info.route !== undefined && message.info.route.length <= limits.maxPathLength) this.route = message.info.route;
+		if (tracking.ips) this.ip = clientIp(this.socket, tracking.trustProxy);
 		// A client resuming a session (it wrote before) gets it now, so that resent writes are
 		// recognised; a new one gets its session at its first write.
 		const { sessions } = this.runtime;
@@ -295,7 +305,15 @@ export class ClientConnection implements Subscriber {
 			case MessageType.UNSUBSCRIBE_KEYS:
 				return this.subscription(message);
 			case MessageType.PONG:
-				return this.heartbeat(message.payload);
+				return answeredPing(this, message.payload, this.runtime);
+			case MessageType.ROUTE:
+				return updateRoute(this, message.route, this.runtime);
+			case MessageType.SUBSCRIBE_STATS:
+				this.wantsStats = true;
+				return void requestStats(this, this.runtime);
+			case MessageType.UNSUBSCRIBE_STATS:
+				this.wantsStats = false;
+				return this.runtime.counts.unwatch(this);
 		}
 	}
 
@@ -432,25 +450,6 @@ export class ClientConnection implements Subscriber {
 	private afterWrites(task: () => void): void {
 		if (this.session === undefined) task();
 		else this.session.queue.run(task);
-	}
-
-	private heartbeat(payload: Record<string, unknown>): void {
-		const { hooks, api, limits } = this.runtime;
-		try {
-			validateJson(payload, { maxDepth: limits.maxDepth, maxKeys: limits.maxKeysPerWrite });
-		} catch (error) {
-			return this.protocolError(toSocketDBError(error, 'INVALID_VALUE'));
-		}
-		if (!hooks.has('server:heartbeat')) {
-			this.alive = true;
-			return;
-		}
-		hooks.call('server:heartbeat', payload, { client: this.client, api }).then(
-			() => {
-				this.alive = true;
-			},
-			(thrown: unknown) => this.runtime.report(toError(thrown), { hook: 'server:heartbeat', client: this.client }),
-		);
 	}
 
 	private closed(): void {

@@ -12,6 +12,7 @@ export type {
 	Client,
 	ErrorSource,
 	Nullified,
+	ServerWriter,
 	RecursivePartial,
 	ServerHooks,
 	ServerPlugin,

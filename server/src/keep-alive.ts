@@ -1,3 +1,8 @@
+import { MessageType, toSocketDBError, validateJson, type ServerMessage, type SocketConnection, type SocketDBError } from '@socketdb/core';
+import type { ServerRuntime } from './runtime';
+import type { Client } from './types';
+import { toError } from './write-path';
+
 /**
  * One timer for every connection's keep-alive (not one per client): each tick
  * closes clients that did not answer the previous ping and pings the rest.
@@ -13,4 +18,56 @@ export class KeepAliveTimer {
 	stop(): void {
 		clearInterval(this.timer);
 	}
+}
+
+/** A connection as keep-alive sees it. */
+export interface KeptAlive {
+	readonly state: string;
+	readonly client: Client;
+	readonly socket: SocketConnection;
+	/** False between a ping and the client's answer. */
+	alive: boolean;
+	send(message: ServerMessage): void;
+	goodbye(goodbye: { reason: 'keep-alive-check-failed' }): void;
+	refuse(error: SocketDBError): void;
+}
+
+/**
+ * One keep-alive round for a connection: close it if it never answered the last ping,
+ * otherwise ping it with what the `'server:keepAliveCheck'` hooks return (a throw says goodbye).
+ */
+export function keepAliveRound(connection: KeptAlive, runtime: ServerRuntime): void {
+	if (connection.state !== 'open') return;
+	if (!connection.alive) {
+		connection.socket.close(1001, 'keep-alive timeout');
+		return;
+	}
+	connection.alive = false;
+	const ping = (payload: Record<string, unknown> | undefined) => connection.send({ type: MessageType.PING, payload: payload ?? {} });
+	const { hooks, api } = runtime;
+	if (!hooks.has('server:keepAliveCheck')) return ping({});
+	hooks.call('server:keepAliveCheck', {}, { client: connection.client, api }).then(ping, (thrown: unknown) => {
+		runtime.report(toError(thrown), { hook: 'server:keepAliveCheck', client: connection.client });
+		connection.goodbye({ reason: 'keep-alive-check-failed' });
+	});
+}
+
+/** The client answered a ping: alive again, unless a `'server:heartbeat'` hook throws. */
+export function answeredPing(connection: KeptAlive, payload: Record<string, unknown>, runtime: ServerRuntime): void {
+	const { hooks, api, limits } = runtime;
+	try {
+		validateJson(payload, { maxDepth: limits.maxDepth, maxKeys: limits.maxKeysPerWrite });
+	} catch (error) {
+		return connection.refuse(toSocketDBError(error, 'INVALID_VALUE'));
+	}
+	if (!hooks.has('server:heartbeat')) {
+		connection.alive = true;
+		return;
+	}
+	hooks.call('server:heartbeat', payload, { client: connection.client, api }).then(
+		() => {
+			connection.alive = true;
+		},
+		(thrown: unknown) => runtime.report(toError(thrown), { hook: 'server:heartbeat', client: connection.client }),
+	);
 }

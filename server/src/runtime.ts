@@ -1,4 +1,5 @@
 import type { HookPipeline, Store } from '@socketdb/core';
+import type { ConnectionCounts } from './connection-stats';
 import type { FanOut } from './fanout';
 import type { Limits } from './limits';
 import type { ErrorSource, ServerHooks, SocketDBServerDataAPI } from './types';
@@ -14,6 +15,9 @@ export interface ServerRuntime {
 	readonly writePath: WritePath;
 	readonly sessions: WriteSessions;
 	readonly limits: Limits;
+	/** Connections counted by version and route, and who watches the counts. */
+	readonly counts: ConnectionCounts;
+	readonly tracking: { readonly routes: boolean; readonly ips: boolean; readonly trustProxy: boolean };
 	report(error: Error, source: ErrorSource): void;
 	/** Number of connections past their handshake. */
 	openConnections(): number;

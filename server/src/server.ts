@@ -1,18 +1,23 @@
 import {
 	cloneNode,
 	createStore,
+	encodeMessage,
 	HookPipeline,
 	invalidPathReason,
+	MessageType,
 	nodeify,
 	normalizePath,
 	SocketDBError,
+	validateJson,
 	validateNodeDiff,
 	WriteOutcome,
+	type ConnectionStats,
 	type Json,
 	type Node,
 	type NodeDiff,
 } from '@socketdb/core';
 import { ClientConnection } from './connection';
+import { ConnectionCounts } from './connection-stats';
 import { FanOut } from './fanout';
 import { KeepAliveTimer } from './keep-alive';
 import { resolveLimits } from './limits';
@@ -41,6 +46,13 @@ export type SocketDBServerAPI<Schema extends Json = Json> = SocketDBServerDataAP
 	getClients: (filter?: (context: SessionContext) => boolean) => Client[];
 	/** Stops listening, says goodbye to and closes every connection, and flushes the store. */
 	close: () => Promise<void>;
+	/**
+	 * Sends `data` (any JSON value) to every open client, or to those `filter` accepts; it
+	 * arrives at each client's `'client:message'` hook. Encoded once for all.
+	 */
+	broadcast: (data: unknown, filter?: (client: Client) => boolean) => void;
+	/** Open connections: in all, by the version their clients reported (`'unknown'` without one), and by route (with `routeTracking`). */
+	stats: () => ConnectionStats;
 	/** The bound port and host once listening (useful after `listen(0)`). */
 	address: () => { port: number; host: string } | null;
 };
@@ -91,6 +103,7 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 	};
 
 	const fanout = new FanOut(updateInterval);
+	const counts = new ConnectionCounts(updateInterval);
 	const writePath = new WritePath(store, hooks, fanout, api, report);
 	const sessions = new WriteSessions({ ttlMs: 5 * 60_000, maxSessions: 100_000, maxRefusals: 10_000 });
 	const sessionSweep = setInterval(() => sessions.sweep(), 60_000);
@@ -120,6 +133,8 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 		writePath,
 		sessions,
 		limits,
+		counts,
+		tracking: { routes: options.routeTracking === true, ips: options.ipTracking === true, trustProxy: options.trustProxy === true },
 		report,
 		openConnections: () => clients.size,
 		connectionOpened: (opened) => {
@@ -128,6 +143,7 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 			if (previous !== undefined) unlisted.add(previous);
 			unlisted.delete(connection);
 			clients.set(connection.id, connection);
+			counts.add(connection);
 		},
 		watchCongestion: (connection) => {
 			congested.add(connection);
@@ -135,6 +151,7 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 			congestionTimer.unref?.();
 		},
 		connectionClosed: (connection) => {
+			counts.remove(connection as ClientConnection);
 			unlisted.delete(connection as ClientConnection);
 			if (clients.get((connection as ClientConnection).id) === connection) clients.delete((connection as ClientConnection).id);
 		},
@@ -180,6 +197,7 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 		for (const connection of open) connection.goodbye({ reason: 'server-shutdown' });
 		await waitForClose(open, CLOSE_GRACE_MS);
 		fanout.stop();
+		counts.stop();
 		await socketServer.close?.();
 		await store.flush?.();
 	}
@@ -218,6 +236,14 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 		},
 		getClients: findClients,
 		close: () => (closing ??= close()),
+		broadcast(data, filter) {
+			validateJson(data, { maxDepth: Infinity, maxKeys: Infinity });
+			const message = encodeMessage({ type: MessageType.MESSAGE, data });
+			for (const connection of clients.values()) {
+				if (connection.state === 'open' && (filter === undefined || filter(connection.client))) connection.enqueue(message);
+			}
+		},
+		stats: () => counts.snapshot(),
 		address: () => socketServer.address?.() ?? null,
 	};
 }

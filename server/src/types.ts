@@ -21,10 +21,21 @@ export type Client = {
 	context: SessionContext;
 	/** Says goodbye (reason `unspecified` unless given) and closes the connection. */
 	close: (goodbye?: GoodbyeMessage) => void;
+	/** Sends `data` (any JSON value) to this client; it arrives at the client's `'client:message'` hook. */
+	send: (data: unknown) => void;
+	/** The app's build version the client reported (`SocketDBClient({ version })`). */
+	readonly version?: string | undefined;
+	/** The client's current route, with `routeTracking: true`. */
+	readonly route?: string | undefined;
+	/** The client's IP address, with `ipTracking: true`. */
+	readonly ip?: string | undefined;
 };
 
-/** A client with every field `null`: the `client` of hooks that run for writes the server made itself. */
+/** A type with every field `null`. */
 export type Nullified<T> = { [K in keyof T]: null };
+
+/** The `client` of hooks that run for writes the server made itself: SocketDB's shape, every field `null`. */
+export type ServerWriter = Nullified<Pick<Client, 'id' | 'context' | 'close'>>;
 
 /**
  * Awaitable result of a server-side write. Nothing happens if you do not await it;
@@ -44,7 +55,7 @@ export type SocketDBServerDataAPI<Schema extends Json = Json> = {
 
 type WriteContext<Schema extends Json> = {
 	/** The writer; every field is `null` when the server itself wrote. */
-	client: Client | Nullified<Client>;
+	client: Client | ServerWriter;
 	api: SocketDBServerDataAPI<Schema>;
 };
 
@@ -85,6 +96,15 @@ export type ServerHooks<Schema extends Json = Json> = {
 	 * code) and nothing of the path. Read authorization belongs here; the client is not trusted.
 	 */
 	'server:subscribe'?: Hook<{ path: string; keys: boolean }, ConnectionContext<Schema>>;
+	/** A client reported a new route (with `routeTracking: true`); `client.route` is already the new one. A throw is reported to `onError`. */
+	'server:routeUpdate'?: Hook<{ id: string; route: string }, ConnectionContext<Schema>>;
+	/** A client asked for live stats; `'server:authorizeStats'` decides next. A throw denies the stats. */
+	'server:subscribeStats'?: Hook<{ id: string }, ConnectionContext<Schema>>;
+	/**
+	 * Decides whether a client that asked for stats gets them: denied unless some hook calls
+	 * `authorize()` (an async hook may call it after awaiting). A throw denies them.
+	 */
+	'server:authorizeStats'?: Hook<{ id: string }, ConnectionContext<Schema> & { authorize: () => void }>;
 	/**
 	 * After a write was applied: `data` is what changed (root-anchored) or `deleted` the removed path.
 	 * Runs in commit order; it cannot refuse anything, and a throw is reported to `onError`.
@@ -103,6 +123,19 @@ export type ErrorSource = {
 };
 
 export type SocketDBServerOptions<Schema extends Json = Json> = {
+	/**
+	 * Keep each client's route (reported by the client: in a browser with `routeTracking`, or
+	 * by `trackRoute`), count clients by route in `stats()`, and run `'server:routeUpdate'`.
+	 * @default false
+	 */
+	routeTracking?: boolean;
+	/** Keep each client's IP address as `client.ip`. @default false */
+	ipTracking?: boolean;
+	/**
+	 * Take `client.ip` from the first `X-Forwarded-For` hop: only behind a proxy that sets
+	 * that header, since clients can send it too. @default false
+	 */
+	trustProxy?: boolean;
 	/** Where the tree lives. @default createStore() (in memory) */
 	store?: Store;
 	/**

@@ -1,11 +1,11 @@
 import { isObject, normalizePath, invalidPathReason, SocketDBError, toSocketDBError, type HookPipeline, type Node, type NodeDiff, type Store } from '@socketdb/core';
 import type { FanOut } from './fanout';
-import type { Client, ErrorSource, Nullified, ServerHooks, SocketDBServerDataAPI } from './types';
+import type { Client, ErrorSource, ServerHooks, ServerWriter, SocketDBServerDataAPI } from './types';
 
-export type Writer = Client | Nullified<Client>;
+export type Writer = Client | ServerWriter;
 
 /** The writer of changes the server makes itself. */
-export const SERVER_WRITER: Nullified<Client> = Object.freeze({ id: null, context: null, close: null });
+export const SERVER_WRITER: ServerWriter = Object.freeze({ id: null, context: null, close: null });
 
 /**
  * One write, end to end on the server: the hooks, the store, then the change

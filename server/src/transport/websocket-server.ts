@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { SocketConnection, SocketServer } from '@socketdb/core';
 import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
@@ -66,7 +67,8 @@ export function createWebsocketServer(options: WebsocketServerOptions = {}): Web
 		}
 		if (socket.destroyed) return;
 		wss.handleUpgrade(req, socket, head, (ws) => {
-			const connection = new WsConnection(ws);
+			const forwardedFor = req.headers['x-forwarded-for'];
+			const connection = new WsConnection(ws, (socket as Socket).remoteAddress, Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor);
 			const id = generateId();
 			for (const listener of listeners) listener(connection, id, context);
 		});
@@ -123,7 +125,11 @@ const CLOSE_TIMEOUT_MS = 5_000;
  * prototype rather than as closures per connection.
  */
 class WsConnection implements SocketConnection {
-	constructor(private readonly ws: WebSocket) {
+	constructor(
+		private readonly ws: WebSocket,
+		readonly remoteAddress: string | undefined,
+		readonly forwardedFor: string | undefined,
+	) {
 		// ws reports protocol violations (oversized or malformed frames) as an error followed by
 		// a close; the close is what the server acts on, so the error needs no other handling.
 		ws.on('error', ignore);

@@ -1,0 +1,39 @@
+/**
+ * Follows the browser's current route (`location.pathname`): history navigations
+ * (`pushState`, `replaceState`, back and forward) call `onRoute` with the new path.
+ * Returns the function that stops following; outside a browser it does nothing.
+ */
+export function followBrowserRoute(onRoute: (route: string) => void): () => void {
+	const scope = globalThis as unknown as { location?: { pathname: string }; history?: History; addEventListener?: Window['addEventListener']; removeEventListener?: Window['removeEventListener'] };
+	if (scope.location === undefined || scope.history === undefined || scope.addEventListener === undefined) return () => undefined;
+	patchHistory(scope.history, scope as unknown as Window);
+	const check = () => onRoute(scope.location!.pathname);
+	scope.addEventListener(NAVIGATED, check);
+	scope.addEventListener('popstate', check);
+	return () => {
+		scope.removeEventListener?.(NAVIGATED, check);
+		scope.removeEventListener?.('popstate', check);
+	};
+}
+
+/** The route the browser shows now, or undefined outside a browser. */
+export function browserRoute(): string | undefined {
+	return (globalThis as { location?: { pathname?: string } }).location?.pathname;
+}
+
+const NAVIGATED = 'socketdb:navigated';
+const patched = new WeakSet<History>();
+
+/** `pushState` and `replaceState` fire no event of their own: wrap them (once) to fire one. */
+function patchHistory(history: History, target: Window): void {
+	if (patched.has(history)) return;
+	patched.add(history);
+	for (const method of ['pushState', 'replaceState'] as const) {
+		const original = history[method];
+		history[method] = function (this: History, ...args: Parameters<History['pushState']>) {
+			const result = original.apply(this, args);
+			target.dispatchEvent(new Event(NAVIGATED));
+			return result;
+		};
+	}
+}
