@@ -25,14 +25,16 @@ export function buildBrowserBundle(): string {
 
 /**
  * An HTTP server on 127.0.0.1 serving a page that loads the bundle and exposes a connected
- * client as `window.db`. Attach a SocketDB server to it so the client's default URL (the
- * page's own host) reaches the database.
+ * client as `window.db`, at `/` and at any other path (for route tracking). The query string
+ * sets client options: `?routeTracking` and `?version=1.2.3`. Attach a SocketDB server to it
+ * so the client's default URL (the page's own host) reaches the database.
  */
 export async function startPageServer(bundle: string): Promise<{ http: Server; url: string }> {
 	const page = `<!doctype html><meta charset="utf-8"><title>SocketDB test page</title>
 <script type="module">
 import { SocketDBClient } from '/socketdb-client.browser.js';
-const db = SocketDBClient();
+const params = new URLSearchParams(location.search);
+const db = SocketDBClient({ routeTracking: params.has('routeTracking'), version: params.get('version') ?? undefined });
 db.connect();
 window.db = db;
 window.socketdbReady = true;
@@ -41,7 +43,7 @@ window.socketdbReady = true;
 		if (req.url === '/socketdb-client.browser.js') {
 			res.writeHead(200, { 'Content-Type': 'text/javascript' });
 			res.end(bundle);
-		} else if (req.url === '/') {
+		} else if (req.url?.startsWith('/') && !req.url.startsWith('/favicon')) {
 			res.writeHead(200, { 'Content-Type': 'text/html' });
 			res.end(page);
 		} else {

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { decodeFrame, encodeFrame, MessageType, parseServerMessage, PROTOCOL_VERSION, type ClientMessage, type ServerMessage } from '@socketdb/core';
+import { decodeFrame, encodeFrame, MessageType, parseServerMessage, PROTOCOL_VERSION, type ClientInfo, type ClientMessage, type ServerMessage } from '@socketdb/core';
 import { waitFor } from './server';
 
 /** A WebSocket speaking the protocol by hand, for tests that send what a real client never would. */
@@ -23,8 +23,8 @@ export function closeRawSockets(): void {
 	for (const ws of rawSockets.splice(0)) ws.terminate();
 }
 
-export async function openRaw(url: string): Promise<Raw> {
-	const ws = new WebSocket(url);
+export async function openRaw(url: string, headers: Record<string, string> = {}): Promise<Raw> {
+	const ws = new WebSocket(url, { headers });
 	rawSockets.push(ws);
 	const messages: ServerMessage[] = [];
 	const unreadable: unknown[] = [];
@@ -68,9 +68,9 @@ export async function openRaw(url: string): Promise<Raw> {
 
 export const hello = (protocol = PROTOCOL_VERSION): ClientMessage => ({ type: MessageType.HELLO, protocol, session: `raw-${Math.random()}`, acked: 0, info: {} });
 
-export async function handshake(url: string): Promise<Raw> {
-	const raw = await openRaw(url);
-	raw.send(hello());
+export async function handshake(url: string, headers: Record<string, string> = {}, info: ClientInfo = {}): Promise<Raw> {
+	const raw = await openRaw(url, headers);
+	raw.send({ ...hello(), info } as ClientMessage);
 	await raw.next(MessageType.WELCOME, 0);
 	return raw;
 }
