@@ -8,10 +8,30 @@ export default defineConfig({
 	resolve: { conditions },
 	ssr: { resolve: { conditions, externalConditions: ['socketdb-source'] } },
 	test: {
-		include: ['core/src/**/*.test.ts', 'client/src/**/*.test.ts', 'server/src/**/*.test.ts', 'plugins/*/src/**/*.test.ts', 'test/**/*.test.ts'],
 		testTimeout: 15_000,
 		hookTimeout: 20_000,
 		pool: 'forks',
 		server: { deps: { inline: [/@socketdb\//] } },
+		projects: [
+			{
+				extends: true,
+				test: {
+					name: 'ws',
+					include: ['core/src/**/*.test.ts', 'client/src/**/*.test.ts', 'server/src/**/*.test.ts', 'plugins/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+				},
+			},
+			{
+				// The integration suite again, over crossws's Node adapter instead of ws. Left out:
+				// tests of the ws transport itself, of the CLI and built packages, and the browser
+				// tests (their page server mounts the ws transport).
+				extends: true,
+				test: {
+					name: 'crossws',
+					include: ['test/*.test.ts'],
+					exclude: ['test/upgrade.test.ts', 'test/cli.test.ts', 'test/crash.test.ts', 'test/dist.test.ts', 'test/boundaries.test.ts', 'test/types.test.ts'],
+					env: { SOCKETDB_TRANSPORT: 'crossws' },
+				},
+			},
+		],
 	},
 });

@@ -25,7 +25,7 @@ const shared = {
 // In dependency order: each package's declarations are built against the ones before it.
 const packages = [
 	{ dir: 'core', entries: ['src/index.ts'], platform: 'neutral', external: ['krog', 'msgpackr'] },
-	{ dir: 'server', entries: ['src/index.ts', 'src/cli/main.ts'], platform: 'node', external: ['@socketdb/core', '@socketdb/client', 'commander', 'lmdb', 'ws'] },
+	{ dir: 'server', entries: ['src/index.ts', 'src/crossws.ts', 'src/cli/main.ts'], platform: 'node', external: ['@socketdb/core', '@socketdb/client', 'commander', 'crossws', 'lmdb', 'ws'] },
 	{ dir: 'client', entries: ['src/index.ts'], platform: 'node', external: ['@socketdb/core', 'immer', 'ws'] },
 	{ dir: 'plugins/validate', entries: ['src/index.ts'], platform: 'node', external: ['@socketdb/core', '@socketdb/server', 'ajv', 'immer'] },
 ];
@@ -41,6 +41,9 @@ if (!browserOnly) {
 			platform: pkg.platform,
 			mainFields: ['module', 'main'],
 			external: pkg.external,
+			// Entries of one package share modules (and so classes such as WebsocketServerError) through chunks.
+			splitting: pkg.entries.length > 1,
+			chunkNames: 'chunks/[name]-[hash]',
 		});
 		if (!jsOnly) execFileSync(process.execPath, [tsc, '-p', `${pkg.dir}/tsconfig.build.json`], { stdio: 'inherit' });
 		log(`built ${pkg.dir}/dist`);

@@ -2,7 +2,10 @@ import { createServer, type Server } from 'node:http';
 import { isDeepStrictEqual } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { SocketDBClient, createWebsocketClient, type SocketDBClientAPI, type SocketDBClientOptions } from '@socketdb/client';
-import { SocketDBServer, createWebsocketServer, type SocketDBServerOptions, type WebsocketServerOptions } from '@socketdb/server';
+import type { SocketServer } from '@socketdb/core';
+import { SocketDBServer, createWebsocketServer, type SessionContext, type SocketDBServerOptions, type WebsocketServerOptions } from '@socketdb/server';
+import { createCrosswsServer } from '@socketdb/server/crossws';
+import crosswsNode from 'crossws/adapters/node';
 
 export type TestServer = {
 	server: ReturnType<typeof SocketDBServer>;
@@ -22,6 +25,23 @@ export async function cleanup(): Promise<void> {
 }
 
 /**
+ * The transport the integration tests run over: `ws` (the default) or, with
+ * SOCKETDB_TRANSPORT=crossws, crossws's Node adapter (`npm test` runs them both ways).
+ */
+export const TRANSPORT = process.env['SOCKETDB_TRANSPORT'] === 'crossws' ? 'crossws' : 'ws';
+
+/** `createCrosswsServer` mounted on `http` through crossws's Node adapter. */
+function crosswsTransport(http: Server, { initializeSession, generateId, maxPayload }: WebsocketServerOptions): SocketServer<SessionContext> {
+	const transport = createCrosswsServer({
+		...(initializeSession === undefined ? {} : { initializeSession: ({ req }: { req: Request }) => initializeSession({ req: req as never }) as SessionContext }),
+		...(generateId === undefined ? {} : { generateId }),
+	});
+	const adapter = crosswsNode({ hooks: transport.hooks, serverOptions: { maxPayload: maxPayload ?? 16 * 1024 * 1024 } });
+	http.on('upgrade', (req, socket, head) => void adapter.handleUpgrade(req, socket, head));
+	return transport;
+}
+
+/**
  * Starts a SocketDB server on 127.0.0.1 with a random port.
  * Errors reported to onError are collected in `errors` instead of being logged.
  */
@@ -33,7 +53,7 @@ export async function startServer(options: SocketDBServerOptions<any> = {}, tran
 		updateInterval: 0,
 		keepAliveInterval: 0,
 		onError: (error) => errors.push(error),
-		socketServer: createWebsocketServer({ server: http, ...transport }),
+		socketServer: TRANSPORT === 'crossws' ? crosswsTransport(http, transport) : createWebsocketServer({ server: http, ...transport }),
 		...options,
 	});
 	await new Promise<void>((resolve) => server.listen(0, resolve));
