@@ -22,7 +22,7 @@ export function updateRoute(connection: Tracked, route: string, runtime: ServerR
 	if (!tracking.routes) return;
 	if (route.length > limits.maxPathLength) return connection.refuse(new SocketDBError('INVALID_MESSAGE', `a route may be at most ${limits.maxPathLength} characters`));
 	if (route === connection.route) return;
-	counts.moveRoute(connection, connection.route, route);
+	counts.moveRoute(connection.route, route);
 	connection.route = route;
 	if (!hooks.has('server:routeUpdate')) return;
 	hooks.call('server:routeUpdate', { id: connection.id, route }, { client: connection.client, api }).catch((thrown: unknown) => {

@@ -14,7 +14,7 @@ export interface Counted {
  * after every change, at most once per interval.
  */
 export class ConnectionCounts {
-	private readonly members = new Set<Counted>();
+	private total = 0;
 	private readonly versions = new Map<string, number>();
 	private readonly routes = new Map<string, number>();
 	private readonly watchers = new Set<Counted>();
@@ -23,25 +23,26 @@ export class ConnectionCounts {
 
 	constructor(private readonly interval: number) {}
 
+	/** Counts a connection that finished its handshake. */
 	add(connection: Counted): void {
-		if (this.members.has(connection)) return;
-		this.members.add(connection);
+		this.total++;
 		bump(this.versions, connection.version ?? 'unknown', 1);
 		if (connection.route !== undefined) bump(this.routes, connection.route, 1);
 		this.changed();
 	}
 
+	/** Forgets a connection that `add` counted, with the version and route it has now. */
 	remove(connection: Counted): void {
 		this.watchers.delete(connection);
-		if (!this.members.delete(connection)) return;
+		this.total--;
 		bump(this.versions, connection.version ?? 'unknown', -1);
 		if (connection.route !== undefined) bump(this.routes, connection.route, -1);
 		this.changed();
 	}
 
 	/** Call before a counted connection's route changes from `from` to `to`. */
-	moveRoute(connection: Counted, from: string | undefined, to: string): void {
-		if (!this.members.has(connection) || from === to) return;
+	moveRoute(from: string | undefined, to: string): void {
+		if (from === to) return;
 		if (from !== undefined) bump(this.routes, from, -1);
 		bump(this.routes, to, 1);
 		this.changed();
@@ -49,7 +50,7 @@ export class ConnectionCounts {
 
 	snapshot(): ConnectionStats {
 		// Versions and routes are the clients' words: the maps have no prototype.
-		return { total: this.members.size, versions: toRecord(this.versions), routes: toRecord(this.routes) };
+		return { total: this.total, versions: toRecord(this.versions), routes: toRecord(this.routes) };
 	}
 
 	watch(connection: Counted): void {

@@ -193,6 +193,11 @@ export class ClientConnection implements Subscriber {
 		keepAliveRound(this, this.runtime);
 	}
 
+	/** True once the handshake completed (whatever happened since). */
+	get opened(): boolean {
+		return this.sessionId !== undefined;
+	}
+
 	/** True once the connection is closing or closed: nothing it sends is processed any more. */
 	get finished(): boolean {
 		return this.state === 'closing' || this.state === 'closed';

@@ -150,10 +150,11 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 			congestionTimer ??= setInterval(checkCongestion, CONGESTION_CHECK_MS);
 			congestionTimer.unref?.();
 		},
-		connectionClosed: (connection) => {
-			counts.remove(connection as ClientConnection);
-			unlisted.delete(connection as ClientConnection);
-			if (clients.get((connection as ClientConnection).id) === connection) clients.delete((connection as ClientConnection).id);
+		connectionClosed: (closed) => {
+			const connection = closed as ClientConnection;
+			if (connection.opened) counts.remove(connection);
+			unlisted.delete(connection);
+			if (clients.get(connection.id) === connection) clients.delete(connection.id);
 		},
 	};
 

@@ -68,7 +68,7 @@ export function createWebsocketServer(options: WebsocketServerOptions = {}): Web
 		if (socket.destroyed) return;
 		wss.handleUpgrade(req, socket, head, (ws) => {
 			const forwardedFor = req.headers['x-forwarded-for'];
-			const connection = new WsConnection(ws, (socket as Socket).remoteAddress, Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor);
+			const connection = new WsConnection(ws, socket as Socket, Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor);
 			const id = generateId();
 			for (const listener of listeners) listener(connection, id, context);
 		});
@@ -127,7 +127,7 @@ const CLOSE_TIMEOUT_MS = 5_000;
 class WsConnection implements SocketConnection {
 	constructor(
 		private readonly ws: WebSocket,
-		readonly remoteAddress: string | undefined,
+		private readonly netSocket: Socket,
 		readonly forwardedFor: string | undefined,
 	) {
 		// ws reports protocol violations (oversized or malformed frames) as an error followed by
@@ -161,5 +161,9 @@ class WsConnection implements SocketConnection {
 
 	get bufferedAmount(): number {
 		return this.ws.bufferedAmount;
+	}
+
+	get remoteAddress(): string | undefined {
+		return this.netSocket.remoteAddress;
 	}
 }
