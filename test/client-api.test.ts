@@ -426,6 +426,46 @@ describe('each', () => {
 	});
 });
 
+describe('onKeys', () => {
+	test('gets the whole list of keys now and after every change, removals included, without loading values', async () => {
+		const { url } = await startServer();
+		const writer = connectClient(url);
+		const db = connectClient(url);
+		const pass = barrier(db);
+		await writer.get('users').set({ a: { n: 1 }, b: { n: 2 } });
+		const lists: string[][] = [];
+		const stop = db.get('users').onKeys((keys) => void lists.push([...keys].sort()));
+		await waitFor(() => lists.length === 1, 'the current keys');
+		expect(lists).toEqual([['a', 'b']]);
+		await writer.get('users/c').set({ n: 3 });
+		await waitFor(() => lists.length === 2, 'the added key');
+		await writer.get('users/a/n').set(10);
+		await pass();
+		expect(lists).toHaveLength(2);
+		await writer.get('users/b').delete();
+		await waitFor(() => lists.length === 3, 'the removal');
+		expect(lists).toEqual([['a', 'b'], ['a', 'b', 'c'], ['a', 'c']]);
+		await writer.get('users').delete();
+		await waitFor(() => lists.length === 4, 'the subtree removal');
+		expect(lists[3]).toEqual([]);
+		stop();
+		await writer.get('users/d').set(1);
+		await pass();
+		expect(lists).toHaveLength(4);
+	});
+
+	test('a missing path or a leaf has no keys', async () => {
+		const { url } = await startServer();
+		const db = connectClient(url);
+		await db.get('leaf').set(5);
+		const lists: string[][] = [];
+		db.get('leaf').onKeys((keys) => void lists.push(keys));
+		db.get('missing').onKeys((keys) => void lists.push(keys));
+		await waitFor(() => lists.length === 2, 'both lists');
+		expect(lists).toEqual([[], []]);
+	});
+});
+
 describe('subscribeGroup', () => {
 	test('every subscription made through the group stops; others keep working', async () => {
 		const { url } = await startServer();

@@ -267,9 +267,9 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		return unsubscribe;
 	}
 
-	function subscribeEach(path: string, callback: (key: string) => void): Unsubscriber {
+	function subscribeEach(path: string, callback: (key: string) => void, whole?: (keys: string[]) => void): Unsubscriber {
 		const normalized = normalizePath(path);
-		const listener = listeners.addEach(normalized, callback);
+		const listener = listeners.addEach(normalized, callback, whole);
 		subscriptions.eachListenerAdded(normalized);
 		queueMicrotask(() => listeners.refreshOne(listener));
 		let active = true;

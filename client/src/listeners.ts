@@ -22,6 +22,8 @@ export type EachListener = {
 	started: boolean;
 	/** Keys already announced; a key leaves this set when it disappears, so a re-added key is announced again. */
 	handled: Set<string>;
+	/** For `onKeys`: called with the whole list of keys whenever it changes (then `callback` is not used). */
+	readonly whole?: ((keys: string[]) => void) | undefined;
 };
 
 export type Listener = ValueListener | EachListener;
@@ -54,8 +56,8 @@ export class Listeners {
 		return listener;
 	}
 
-	addEach(path: string, callback: (key: string) => void): EachListener {
-		const listener: EachListener = { kind: 'each', path, callback, active: true, started: false, handled: new Set() };
+	addEach(path: string, callback: (key: string) => void, whole?: (keys: string[]) => void): EachListener {
+		const listener: EachListener = { kind: 'each', path, callback, active: true, started: false, handled: new Set(), whole };
 		this.trie.add(path, listener);
 		return listener;
 	}
@@ -183,8 +185,16 @@ export class Listeners {
 	}
 
 	private announceKeys(listener: EachListener, keys: Iterable<string>): void {
+		const first = !listener.started;
 		listener.started = true;
 		const current = new Set(keys);
+		if (listener.whole !== undefined) {
+			let changed = first || current.size !== listener.handled.size;
+			for (const key of current) if (!changed && !listener.handled.has(key)) changed = true;
+			listener.handled = current;
+			if (changed) listener.whole([...current]);
+			return;
+		}
 		for (const key of listener.handled) if (!current.has(key)) listener.handled.delete(key);
 		for (const key of current) {
 			if (!listener.active) return;

@@ -5,7 +5,7 @@ import type { ChainReference, Unsubscriber, WriteReference } from './types';
 export interface ReferenceRuntime {
 	write(kind: 'set' | 'delete', path: string, value?: unknown, meta?: Meta): WriteOutcome;
 	subscribeValue(path: string, callback: (data: unknown, meta?: Meta) => void, once: boolean): Unsubscriber;
-	subscribeEach(path: string, callback: (key: string) => void): Unsubscriber;
+	subscribeEach(path: string, callback: (key: string) => void, whole?: (keys: string[]) => void): Unsubscriber;
 }
 
 /** Subscriptions made through the references of one `subscribeGroup` call. */
@@ -55,6 +55,9 @@ export function createReference(runtime: ReferenceRuntime, path: string, group?:
 		once(callback) {
 			return track(() => runtime.subscribeValue(path, callback as (data: unknown, meta?: Meta) => void, true));
 		},
+		onKeys(callback) {
+			return track(() => runtime.subscribeEach(path, () => undefined, callback));
+		},
 		each(callback) {
 			return track(() => runtime.subscribeEach(path, (key) => callback(createReference(runtime, joinPath(path, key), group), key as never)));
 		},
@@ -95,6 +98,7 @@ function awaitable(reference: ChainReference, outcome: WriteOutcome): WriteRefer
 		on: reference.on,
 		once: reference.once,
 		each: reference.each,
+		onKeys: reference.onKeys,
 		subscribeGroup: reference.subscribeGroup,
 		then: then as WriteReference['then'],
 		catch: catchRejection as WriteReference['catch'],

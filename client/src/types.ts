@@ -52,6 +52,13 @@ export type ChainReference<Schema extends SchemaDefinition = any> = {
 	 */
 	each: (callback: (ref: ChainReference<ChildSchema<Schema, ChildKey<Schema>>>, key: ChildKey<Schema>) => void) => Unsubscriber;
 	/**
+	 * Called with the child keys of this path (an empty list when there are none), then with the
+	 * whole list after every change, removals included. Only keys travel: the values below stay
+	 * on the server, so this is cheap on any size of subtree.
+	 * @example db.get('users').onKeys((ids) => renderList(ids));
+	 */
+	onKeys: (callback: (keys: ChildKey<Schema>[]) => void) => Unsubscriber;
+	/**
 	 * Runs `callback` with a reference whose subscriptions (and those of every reference
 	 * derived from it, now or later) are all undone by the returned function.
 	 * @example const leave = db.get('room').subscribeGroup((room) => { room.get('chat').each(show); room.get('title').on(setTitle); });
