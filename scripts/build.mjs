@@ -50,6 +50,17 @@ if (!browserOnly) {
 	}
 }
 
+// The inspector page's script, served by `socketdb serve`.
+await build({
+	...shared,
+	entryPoints: ['server/src/inspector/page/main.ts'],
+	outfile: 'server/dist/inspector/inspector.js',
+	platform: 'browser',
+	minify: true,
+	sourcemap: false,
+	legalComments: 'none',
+});
+
 const browserBundle = 'client/dist/socketdb-client.browser.js';
 await build({
 	...shared,

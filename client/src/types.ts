@@ -57,7 +57,7 @@ export type ChainReference<Schema extends SchemaDefinition = any> = {
 	 * on the server, so this is cheap on any size of subtree.
 	 * @example db.get('users').onKeys((ids) => renderList(ids));
 	 */
-	onKeys: (callback: (keys: ChildKey<Schema>[]) => void) => Unsubscriber;
+	onKeys: (callback: (keys: string[]) => void) => Unsubscriber;
 	/**
 	 * Runs `callback` with a reference whose subscriptions (and those of every reference
 	 * derived from it, now or later) are all undone by the returned function.

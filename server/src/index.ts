@@ -1,6 +1,8 @@
 export { SocketDBServer } from './server';
 export type { SocketDBServerAPI } from './server';
 export { DEFAULT_LIMITS } from './limits';
+export { createInspector } from './inspector/inspector';
+export type { Inspector, InspectorOptions } from './inspector/inspector';
 export { createLmdbStore } from './lmdb-store';
 export type { LmdbStore, LmdbStoreOptions } from './lmdb-store';
 export type { Limits } from './limits';

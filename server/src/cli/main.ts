@@ -40,8 +40,17 @@ export function createProgram(): Command {
 		.option('--data <dir>', 'data directory (created if missing)', './data')
 		.option('--memory', 'keep the data in memory only: nothing survives a restart')
 		.option('--update-interval <ms>', 'how long changes are batched before they go to subscribers', interval, 50)
-		.action(async (options: { port: number; host: string; data: string; memory?: boolean; updateInterval: number }) => {
-			await serve({ port: options.port, host: options.host, data: options.memory === true ? null : options.data, updateInterval: options.updateInterval });
+		.option('--no-inspector', 'do not serve the inspector page at /')
+		.option('--inspector-token <secret>', 'serve the inspector on a non-loopback address, to browsers that log in with this secret')
+		.action(async (options: { port: number; host: string; data: string; memory?: boolean; updateInterval: number; inspector: boolean; inspectorToken?: string }) => {
+			await serve({
+				port: options.port,
+				host: options.host,
+				data: options.memory === true ? null : options.data,
+				updateInterval: options.updateInterval,
+				inspector: options.inspector,
+				inspectorToken: options.inspectorToken,
+			});
 		});
 
 	const remote = (command: Command) => command.option('--url <url>', 'the server to talk to', 'ws://localhost:8080').option('--timeout <ms>', 'how long to wait for the server', interval, 5000);

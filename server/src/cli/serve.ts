@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { createStore, type Store } from '@socketdb/core';
 import { createLmdbStore } from '../lmdb-store';
 import { SocketDBServer } from '../server';
+import { createInspector } from '../inspector/inspector';
 import { createWebsocketServer } from '../transport/websocket-server';
 import { CliError } from './cli-error';
 
@@ -12,6 +13,9 @@ export type ServeOptions = {
 	/** The data directory, or `null` to keep everything in memory. */
 	data: string | null;
 	updateInterval: number;
+	/** Serve the inspector at `/` (on loopback, or anywhere with `inspectorToken`). */
+	inspector: boolean;
+	inspectorToken?: string | undefined;
 };
 
 /**
@@ -27,8 +31,11 @@ export async function serve(options: ServeOptions): Promise<void> {
 	} catch (error) {
 		throw new CliError(`cannot open the data directory ${directory}: ${(error as Error).message}`);
 	}
+	const inspectorOff = inspectorRefusal(options);
+	const inspector = inspectorOff === undefined ? createInspector({ token: options.inspectorToken }) : undefined;
 	// The CLI owns the HTTP server, so that a port in use is a clear error rather than a crash.
-	const httpServer = createServer((_req, res) => {
+	const httpServer = createServer((req, res) => {
+		if (inspector?.handle(req, res)) return;
 		res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' });
 		res.end('This is a SocketDB server: connect with a WebSocket client.\n');
 	});
@@ -45,19 +52,30 @@ export async function serve(options: ServeOptions): Promise<void> {
 		const reason = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the port is in use' : (error as Error).message;
 		throw new CliError(`cannot listen on ${options.host}:${options.port}: ${reason}`);
 	}
-	const server = SocketDBServer({ store, updateInterval: options.updateInterval, socketServer: createWebsocketServer({ server: httpServer }) });
+	const server = SocketDBServer({
+		store,
+		updateInterval: options.updateInterval,
+		// Clients that report their route are counted by it (the inspector shows it).
+		routeTracking: true,
+		socketServer: createWebsocketServer({ server: httpServer, ...(inspector === undefined ? {} : { initializeSession: inspector.initializeSession }) }),
+		plugins: inspector === undefined ? [] : [inspector.plugin],
+	});
+	inspector?.start(server);
 	// Already listening: this only starts the server (its 'server:init' hooks).
 	await new Promise<void>((started) => server.listen(options.port, started, options.host));
 
 	const address = server.address();
 	const where = directory === null ? 'in memory: nothing survives a restart' : `data in ${directory}`;
-	console.log(`SocketDB listening on ws://${urlHost(address?.host ?? options.host)}:${address?.port ?? options.port} (${where})`);
+	const hostAndPort = `${urlHost(address?.host ?? options.host)}:${address?.port ?? options.port}`;
+	console.log(`SocketDB listening on ws://${hostAndPort} (${where})`);
+	console.log(inspectorOff === undefined ? `Inspector at http://${hostAndPort}/` : `Inspector off: ${inspectorOff}`);
 
 	let stopping = false;
 	const stop = (signal: string) => {
 		if (stopping) return;
 		stopping = true;
 		console.log(`${signal}: closing connections and flushing the store`);
+		inspector?.stop();
 		void server
 			.close()
 			.then(() => store.close?.())
@@ -75,6 +93,17 @@ export async function serve(options: ServeOptions): Promise<void> {
 	};
 	process.on('SIGINT', () => stop('SIGINT'));
 	process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** Why the inspector stays off, or undefined when it is served. */
+function inspectorRefusal(options: ServeOptions): string | undefined {
+	if (!options.inspector) return '--no-inspector';
+	if (options.inspectorToken !== undefined || isLoopback(options.host)) return undefined;
+	return `listening on ${options.host}, which is not loopback; give --inspector-token <secret> to serve it`;
+}
+
+function isLoopback(host: string): boolean {
+	return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 function urlHost(host: string): string {

@@ -1,0 +1,150 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Client, ServerPlugin, SessionContext } from '../types';
+import { INSPECTOR_PAGE, LOGIN_PAGE } from './pages';
+
+export type InspectorOptions = {
+	/** When set, only a browser that logged in with this token is the inspector (and gets stats). */
+	token?: string | undefined;
+};
+
+/** What `SocketDBServer` needs of a server to report write rates to inspector pages. */
+type Broadcaster = { broadcast: (data: unknown, filter?: (client: Client) => boolean) => void; getClients: () => Client[] };
+
+export type Inspector = {
+	/** Answers the inspector's HTTP requests; false for any other request. */
+	handle: (req: IncomingMessage, res: ServerResponse) => boolean;
+	/** For the WebSocket transport: marks the inspector's own connections (`context.inspector`). */
+	initializeSession: (args: { req: IncomingMessage }) => SessionContext;
+	/** Authorizes stats for inspector connections and counts writes for their chart. */
+	plugin: ServerPlugin;
+	/** Starts telling inspector pages the write rate, once a second. */
+	start: (server: Broadcaster) => void;
+	stop: () => void;
+};
+
+const COOKIE = 'socketdb-inspector';
+
+/**
+ * The inspector: a page that shows the data live, edits it through the normal write path, and
+ * shows who is connected. Without a token every page on the port is the inspector (meant for
+ * loopback); with one, a browser first logs in with it (the token travels in a POST body, never in a
+ * URL) and gets an HttpOnly session cookie that its WebSocket upgrade then carries.
+ */
+export function createInspector(options: InspectorOptions = {}): Inspector {
+	const { token } = options;
+	const sessions = new Set<string>();
+	let bundle: Buffer | undefined;
+	let writes = 0;
+	let timer: ReturnType<typeof setInterval> | undefined;
+
+	const loggedIn = (req: IncomingMessage) => {
+		const session = cookie(req.headers.cookie, COOKIE);
+		return session !== undefined && sessions.has(session);
+	};
+	const isInspector = (req: IncomingMessage) => (token === undefined ? new URL(req.url ?? '/', 'http://x').searchParams.has('inspector') : loggedIn(req));
+
+	function handle(req: IncomingMessage, res: ServerResponse): boolean {
+		const path = new URL(req.url ?? '/', 'http://x').pathname;
+		if (path === '/inspector/session' && req.method === 'POST') {
+			login(req, res);
+			return true;
+		}
+		if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+		if (path === '/') {
+			const page = token !== undefined && !loggedIn(req) ? LOGIN_PAGE : INSPECTOR_PAGE;
+			res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'X-Frame-Options': 'DENY' });
+			res.end(page);
+			return true;
+		}
+		if (path === '/inspector.js') {
+			bundle ??= readFileSync(bundlePath());
+			res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-cache' });
+			res.end(bundle);
+			return true;
+		}
+		return false;
+	}
+
+	function login(req: IncomingMessage, res: ServerResponse): void {
+		let body = '';
+		req.setEncoding('utf8');
+		req.on('data', (chunk: string) => {
+			body += chunk;
+			if (body.length > 4096) req.destroy();
+		});
+		req.on('end', () => {
+			const given = new URLSearchParams(body).get('token') ?? '';
+			if (token === undefined || !sameSecret(given, token)) {
+				res.writeHead(303, { Location: '/?denied' });
+				res.end();
+				return;
+			}
+			const session = randomBytes(24).toString('base64url');
+			sessions.add(session);
+			res.writeHead(303, { Location: '/', 'Set-Cookie': `${COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/` });
+			res.end();
+		});
+	}
+
+	const plugin: ServerPlugin = {
+		name: 'socketdb-inspector',
+		hooks: {
+			'server:authorizeStats': (_args, { client, authorize }) => {
+				if (client.context['inspector'] === true) authorize();
+			},
+			'server:change': () => {
+				writes++;
+			},
+		},
+	};
+
+	return {
+		handle,
+		initializeSession: ({ req }) => (isInspector(req) ? ({ inspector: true } as SessionContext) : ({} as SessionContext)),
+		plugin,
+		start(server) {
+			timer = setInterval(() => {
+				const perSecond = writes;
+				writes = 0;
+				if (server.getClients().some((client) => client.context['inspector'] === true)) {
+					server.broadcast({ inspector: 'writes', perSecond }, (client) => client.context['inspector'] === true);
+				}
+			}, 1000);
+			timer.unref();
+		},
+		stop() {
+			clearInterval(timer);
+		},
+	};
+}
+
+function cookie(header: string | undefined, name: string): string | undefined {
+	for (const part of header?.split(';') ?? []) {
+		const [key, ...value] = part.trim().split('=');
+		if (key === name) return value.join('=');
+	}
+	return undefined;
+}
+
+function sameSecret(given: string, expected: string): boolean {
+	const a = Buffer.from(given);
+	const b = Buffer.from(expected);
+	return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The page's script, built into the package's dist/inspector (from sources and from dist alike). */
+function bundlePath(): string {
+	let directory = dirname(fileURLToPath(import.meta.url));
+	while (!existsSync(join(directory, 'package.json'))) {
+		const parent = dirname(directory);
+		if (parent === directory) break;
+		directory = parent;
+	}
+	const path = join(directory, 'dist', 'inspector', 'inspector.js');
+	if (!existsSync(path)) throw new Error(`the inspector page is not built (${path}); run npm run build`);
+	return path;
+}

@@ -1,0 +1,242 @@
+import type { SocketDBClientAPI } from '@socketdb/client';
+
+/** How many children of one node are shown (and watched) before "show more". */
+const PAGE = 200;
+
+type Report = (message: string) => void;
+type Track = (write: PromiseLike<unknown>) => void;
+
+/**
+ * One node of the live tree. A node watches only its child keys (`onKeys`), and each shown
+ * child watches its own keys; a child without keys also watches its value (a leaf is cheap to
+ * watch). So only expanded nodes cost subscriptions, whatever the size of the tree below.
+ */
+export class TreeNodeView {
+	readonly element = document.createElement('li');
+	private readonly row = document.createElement('div');
+	private readonly toggle = document.createElement('button');
+	private readonly label = document.createElement('span');
+	private readonly valueView = document.createElement('span');
+	private readonly metaView = document.createElement('span');
+	private readonly actions = document.createElement('span');
+	private readonly childList = document.createElement('ul');
+	private readonly children = new Map<string, TreeNodeView>();
+	private keys: string[] = [];
+	private shown = PAGE;
+	private expanded = false;
+	private seenValue = false;
+	private stopKeys: (() => void) | undefined;
+	private stopValue: (() => void) | undefined;
+	private stopChildKeys: (() => void) | undefined;
+
+	constructor(
+		private readonly db: SocketDBClientAPI,
+		readonly path: string,
+		key: string,
+		private readonly report: Report,
+		private readonly track: Track,
+	) {
+		this.element.className = 'node';
+		this.element.dataset['path'] = path;
+		this.row.className = 'row';
+		this.toggle.className = 'toggle';
+		this.toggle.type = 'button';
+		this.toggle.addEventListener('click', () => (this.expanded ? this.collapse() : this.expand()));
+		this.label.className = 'key';
+		this.label.textContent = key === '' ? '(root)' : key;
+		this.valueView.className = 'value';
+		this.metaView.className = 'meta';
+		this.actions.className = 'actions';
+		this.row.append(this.toggle, this.label, this.valueView, this.metaView, this.actions);
+		this.childList.className = 'children';
+		this.element.append(this.row, this.childList);
+	}
+
+	/** Starts watching whether this node has children, and its value while it has none. */
+	watch(): void {
+		if (this.path === '') return this.expand();
+		this.stopChildKeys = this.db.get(this.path).onKeys((keys) => this.kindChanged(keys.length > 0, keys.length));
+	}
+
+	dispose(): void {
+		this.stopChildKeys?.();
+		this.stopValue?.();
+		this.collapse();
+		this.element.remove();
+	}
+
+	private kindChanged(isObject: boolean, count: number): void {
+		this.element.classList.toggle('object', isObject);
+		this.element.classList.toggle('leaf', !isObject);
+		if (isObject) {
+			this.stopValue?.();
+			this.stopValue = undefined;
+			this.seenValue = false;
+			this.valueView.textContent = this.expanded ? '' : `{ ${count} key${count === 1 ? '' : 's'} }`;
+			this.metaView.textContent = '';
+			this.toggle.textContent = this.expanded ? '▾' : '▸';
+		} else {
+			if (this.expanded) this.collapse();
+			this.toggle.textContent = '·';
+			this.stopValue ??= this.db.get(this.path).on((value, meta) => this.showValue(value, meta));
+		}
+		this.renderActions(isObject);
+	}
+
+	private showValue(value: unknown, meta: unknown): void {
+		this.valueView.textContent = truncate(JSON.stringify(value));
+		this.metaView.textContent = meta === undefined ? '' : `meta ${truncate(JSON.stringify(meta))}`;
+		if (this.seenValue) flash(this.row);
+		this.seenValue = true;
+	}
+
+	expand(): void {
+		if (this.expanded) return;
+		this.expanded = true;
+		this.toggle.textContent = '▾';
+		if (this.path !== '') this.valueView.textContent = '';
+		this.stopKeys = this.db.get(this.path).onKeys((keys) => {
+			this.keys = [...keys].map(String).sort();
+			this.renderChildren();
+		});
+		if (this.path === '') this.renderActions(true);
+	}
+
+	collapse(): void {
+		if (!this.expanded) return;
+		this.expanded = false;
+		this.stopKeys?.();
+		this.stopKeys = undefined;
+		for (const child of this.children.values()) child.dispose();
+		this.children.clear();
+		this.childList.replaceChildren();
+		this.toggle.textContent = '▸';
+		if (this.keys.length > 0 && this.path !== '') this.valueView.textContent = `{ ${this.keys.length} keys }`;
+	}
+
+	private renderChildren(): void {
+		const visible = this.keys.slice(0, this.shown);
+		const wanted = new Set(visible);
+		for (const [key, child] of this.children) {
+			if (!wanted.has(key)) {
+				child.dispose();
+				this.children.delete(key);
+			}
+		}
+		const items: HTMLElement[] = [];
+		for (const key of visible) {
+			let child = this.children.get(key);
+			if (child === undefined) {
+				child = new TreeNodeView(this.db, this.path === '' ? key : `${this.path}/${key}`, key, this.report, this.track);
+				this.children.set(key, child);
+				child.watch();
+			}
+			items.push(child.element);
+		}
+		if (this.keys.length > this.shown) {
+			const more = document.createElement('li');
+			const button = document.createElement('button');
+			button.type = 'button';
+			button.className = 'more';
+			button.textContent = `show ${Math.min(PAGE, this.keys.length - this.shown)} more of ${this.keys.length - this.shown}`;
+			button.addEventListener('click', () => {
+				this.shown += PAGE;
+				this.renderChildren();
+			});
+			more.append(button);
+			items.push(more);
+		}
+		this.childList.replaceChildren(...items);
+	}
+
+	private renderActions(isObject: boolean): void {
+		const buttons: HTMLElement[] = [];
+		if (isObject) buttons.push(button('+ child', 'add', () => this.openForm('add')));
+		else buttons.push(button('edit', 'edit', () => this.openForm('edit')));
+		if (this.path !== '') buttons.push(this.deleteButton());
+		this.actions.replaceChildren(...buttons);
+	}
+
+	/** Deleting takes two clicks: the first asks. */
+	private deleteButton(): HTMLElement {
+		const remove = button('delete', 'delete', () => {
+			if (remove.dataset['armed'] !== 'yes') {
+				remove.dataset['armed'] = 'yes';
+				remove.textContent = 'delete?';
+				return;
+			}
+			this.write(this.db.get(this.path).delete());
+		});
+		return remove;
+	}
+
+	private openForm(kind: 'edit' | 'add'): void {
+		this.row.querySelector('form')?.remove();
+		const form = document.createElement('form');
+		form.className = `form ${kind}`;
+		const keyInput = document.createElement('input');
+		keyInput.name = 'key';
+		keyInput.placeholder = 'key';
+		const valueInput = document.createElement('input');
+		valueInput.name = 'value';
+		valueInput.placeholder = 'JSON value, e.g. "text", 42 or {"a": 1}';
+		if (kind === 'edit') valueInput.value = this.valueView.textContent ?? '';
+		const save = document.createElement('button');
+		save.type = 'submit';
+		save.textContent = 'save';
+		form.append(...(kind === 'add' ? [keyInput] : []), valueInput, save);
+		form.addEventListener('submit', (event) => {
+			event.preventDefault();
+			const value = parseValue(valueInput.value);
+			const target = kind === 'add' ? (this.path === '' ? keyInput.value : `${this.path}/${keyInput.value}`) : this.path;
+			try {
+				this.write(this.db.get(target).set(value as never));
+				form.remove();
+				if (kind === 'add') this.expand();
+			} catch (error) {
+				this.report((error as Error).message);
+			}
+		});
+		this.row.append(form);
+		(kind === 'add' ? keyInput : valueInput).focus();
+	}
+
+	/** Sends a write through the normal write path, so hooks apply; a refusal shows its reason. */
+	private write(outcome: PromiseLike<void>): void {
+		this.track(outcome);
+		outcome.then(undefined, (error: { code?: string; message?: string }) => {
+			const reason = `${error.code ?? 'ERROR'}: ${error.message ?? String(error)}`;
+			this.row.dataset['error'] = reason;
+			this.report(`${this.path === '' ? '(root)' : this.path}: ${reason}`);
+		});
+	}
+}
+
+function button(text: string, name: string, onClick: () => void): HTMLButtonElement {
+	const element = document.createElement('button');
+	element.type = 'button';
+	element.className = name;
+	element.textContent = text;
+	element.addEventListener('click', onClick);
+	return element;
+}
+
+/** JSON when it parses, the text itself otherwise (so `hello` needs no quotes). */
+function parseValue(text: string): unknown {
+	try {
+		return JSON.parse(text);
+	} catch {
+		return text;
+	}
+}
+
+function truncate(text: string | undefined): string {
+	if (text === undefined) return '';
+	return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+function flash(element: HTMLElement): void {
+	element.classList.remove('flash');
+	void element.offsetWidth;
+	element.classList.add('flash');
+}

@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { launchChromium } from '../helpers/browser';
+
+let browser: Browser;
+let example: ChildProcess;
+let url: string;
+
+beforeAll(async () => {
+	example = spawn(process.execPath, ['examples/todo/server.mjs'], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+	url = await new Promise<string>((resolve, reject) => {
+		let output = '';
+		example.stdout!.on('data', (chunk: Buffer) => {
+			output += chunk.toString();
+			const match = /Todo example at (http:\S+)/.exec(output);
+			if (match !== null) resolve(match[1]!);
+		});
+		example.once('exit', (code) => reject(new Error(`the example exited with ${code}`)));
+	});
+	browser = await launchChromium();
+}, 60_000);
+
+afterAll(async () => {
+	await browser?.close();
+	example?.kill('SIGTERM');
+});
+
+async function open(): Promise<Page> {
+	const page = await browser.newPage();
+	await page.goto(url);
+	await page.waitForSelector('#state.online');
+	return page;
+}
+
+const titles = (page: Page) => page.locator('#todos .title').allTextContents();
+
+test('the todo example keeps two windows in sync, offline writes included', async () => {
+	const first = await open();
+	const second = await open();
+
+	await first.locator('input[name=title]').fill('buy milk');
+	await first.locator('input[name=title]').press('Enter');
+	await expect.poll(() => titles(second)).toEqual(['buy milk']);
+
+	// Ticking a todo in one window shows it done, with who did it, in the other.
+	await second.locator('#todos li input[type=checkbox]').check();
+	await expect.poll(() => first.locator('#todos li.done .title').allTextContents()).toEqual(['buy milk']);
+	await expect.poll(() => first.locator('#todos li .by').first().textContent()).toMatch(/^by window-/);
+
+	// Offline, writes wait in the outbox; back online, they arrive.
+	await second.locator('#network').click();
+	await second.waitForSelector('#state.offline');
+	await second.locator('input[name=title]').fill('written offline');
+	await second.locator('input[name=title]').press('Enter');
+	await expect.poll(() => second.locator('#queued').textContent()).toBe('1 write(s) waiting for the server');
+	expect(await titles(first)).toEqual(['buy milk']);
+	await second.locator('#network').click();
+	await expect.poll(() => titles(first)).toEqual(['buy milk', 'written offline']);
+	await expect.poll(() => second.locator('#queued').textContent()).toBe('');
+
+	// A delete in one window removes the todo in the other.
+	await first.locator('#todos li', { hasText: 'buy milk' }).locator('button').click();
+	await expect.poll(() => titles(second)).toEqual(['written offline']);
+	await first.close();
+	await second.close();
+});
