@@ -5,7 +5,7 @@ import { SocketDBClient, type SocketDBClientAPI } from '@socketdb/client';
 import { createInspector, createWebsocketServer, SocketDBServer } from '@socketdb/server';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import { startServe, type ServeProcess } from '../helpers/cli';
+import { startServe, temporaryDirectory, type ServeProcess } from '../helpers/cli';
 import { launchChromium } from '../helpers/browser';
 import { waitFor } from '../helpers/server';
 
@@ -52,7 +52,10 @@ async function openInspector(httpUrl: string): Promise<Page> {
 const row = (page: Page, path: string) => page.locator(`li[data-path="${path}"] > .row`);
 
 test('the page from socketdb serve shows writes live, and its edits and deletes reach Node clients', async () => {
-	const server = await serve();
+	// The defaults of `npm start`: an LMDB data directory.
+	const data = temporaryDirectory('socketdb-inspector-');
+	cleanups.push(data.remove);
+	const server = await serve(['--data', data.path]);
 	const httpUrl = server.url.replace('ws://', 'http://') + '/';
 	const db = nodeClient(server.url);
 	await db.get('greeting').set('hello');
