@@ -9,9 +9,7 @@ export interface Tracked extends Counted {
 	readonly id: string;
 	readonly client: Client;
 	readonly state: string;
-	route: string | undefined;
-	/** True from a stats request until the client gives it up. */
-	wantsStats: boolean;
+	readonly extras: { route: string | undefined; wantsStats: boolean };
 	send(message: ServerMessage): void;
 	refuse(error: SocketDBError): void;
 }
@@ -23,7 +21,7 @@ export function updateRoute(connection: Tracked, route: string, runtime: ServerR
 	if (route.length > limits.maxPathLength) return connection.refuse(new SocketDBError('INVALID_MESSAGE', `a route may be at most ${limits.maxPathLength} characters`));
 	if (route === connection.route) return;
 	counts.moveRoute(connection.route, route);
-	connection.route = route;
+	connection.extras.route = route;
 	if (!hooks.has('server:routeUpdate')) return;
 	hooks.call('server:routeUpdate', { id: connection.id, route }, { client: connection.client, api }).catch((thrown: unknown) => {
 		runtime.report(toError(thrown), { hook: 'server:routeUpdate', client: connection.client });
@@ -50,7 +48,7 @@ export async function requestStats(connection: Tracked, runtime: ServerRuntime):
 		refusal = toSocketDBError(thrown, 'FORBIDDEN');
 		runtime.report(refusal, { client });
 	}
-	if (connection.state !== 'open' || !connection.wantsStats) return;
+	if (connection.state !== 'open' || !connection.extras.wantsStats) return;
 	if (authorized) return counts.watch(connection);
 	connection.send({ type: MessageType.ERROR, code: refusal?.code ?? 'FORBIDDEN', message: refusal?.message ?? 'stats are not authorized for this client' });
 }

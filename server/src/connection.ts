@@ -3,8 +3,6 @@ import {
 	concatBytes,
 	decodeFrame,
 	encodeMessage,
-	invalidPathReason,
-	isObject,
 	MessageType,
 	normalizePath,
 	parseClientMessage,
@@ -14,7 +12,6 @@ import {
 	storeKeys,
 	toSocketDBError,
 	validateJson,
-	validateNodeDiff,
 	type ClientMessage,
 	type GoodbyeMessage,
 	type ServerMessage,
@@ -24,7 +21,9 @@ import { clientIp, createClientHandle } from './client-handle';
 import { requestStats, updateRoute } from './client-tracking';
 import type { Subscriber, SubscriptionKind } from './fanout';
 import { answeredPing, keepAliveRound } from './keep-alive';
+import { ConnectionExtras } from './connection-extras';
 import { RateLimiter } from './limits';
+import { checkPath, checkWrite } from './request-checks';
 import type { ServerRuntime } from './runtime';
 import { smallSetAdd, smallSetDelete, smallSetHas, smallSetMembers, smallSetSize, type SmallSet } from './small-set';
 import type { Client, SessionContext } from './types';
@@ -63,17 +62,9 @@ export class ClientConnection implements Subscriber {
 	private ackDueAt = 0;
 	/** True while more than `limits.slowConsumerBytes` wait to be sent: updates are then dropped and marked stale. */
 	private congested = false;
-	/** Paths whose updates were dropped while congested; their latest state is sent once the client catches up. */
-	private stale: Record<SubscriptionKind, Set<string>> | undefined;
-	private congestedSince = 0;
-	private rateLimiter: RateLimiter | undefined;
-	private badRequests: RateLimiter | undefined;
-	private subscriptionsInFlight: Promise<unknown> | undefined;
-	/** What the client reported at its hello (the route only with route tracking), and its address with IP tracking. */
+	/** The app version the client reported at its hello. */
 	version: string | undefined;
-	route: string | undefined;
-	ip: string | undefined;
-	wantsStats = false;
+	private occasional: ConnectionExtras | undefined;
 	private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
 
 	constructor(
@@ -91,6 +82,19 @@ export class ClientConnection implements Subscriber {
 	/** What the transport's upgrade stage produced; an empty object, made on first use, when nothing. */
 	get context(): SessionContext {
 		return (this.sessionContext ??= {} as SessionContext);
+	}
+
+	/** State most connections never need, made on first use. */
+	get extras(): ConnectionExtras {
+		return (this.occasional ??= new ConnectionExtras());
+	}
+
+	get route(): string | undefined {
+		return this.occasional?.route;
+	}
+
+	get ip(): string | undefined {
+		return this.occasional?.ip;
 	}
 
 	get client(): Client {
@@ -132,7 +136,7 @@ export class ClientConnection implements Subscriber {
 	}
 
 	pushUpdate(kind: SubscriptionKind, path: string, message: Uint8Array): void {
-		if (this.congested) (this.stale ??= { value: new Set(), keys: new Set() })[kind].add(path);
+		if (this.congested) (this.extras.stale ??= { value: new Set(), keys: new Set() })[kind].add(path);
 		else (this.outgoing ??= []).push(message);
 	}
 
@@ -143,7 +147,7 @@ export class ClientConnection implements Subscriber {
 		this.socket.send(frame);
 		if (!this.congested && this.socket.bufferedAmount > this.runtime.limits.slowConsumerBytes) {
 			this.congested = true;
-			this.congestedSince = Date.now();
+			this.extras.congestedSince = Date.now();
 			this.runtime.watchCongestion(this);
 		}
 	}
@@ -157,13 +161,13 @@ export class ClientConnection implements Subscriber {
 		if (this.state !== 'open') return true;
 		const { limits, fanout, store } = this.runtime;
 		if (this.socket.bufferedAmount > limits.slowConsumerBytes / 2) {
-			if (now - this.congestedSince < limits.slowConsumerCloseMs) return false;
+			if (now - this.extras.congestedSince < limits.slowConsumerCloseMs) return false;
 			this.goodbye({ reason: 'slow-consumer', message: `the client read too slowly: more than ${limits.slowConsumerBytes} bytes waited to be sent for ${limits.slowConsumerCloseMs} ms` });
 			return true;
 		}
 		this.congested = false;
-		const stale = this.stale;
-		this.stale = undefined;
+		const stale = this.occasional?.stale;
+		if (stale !== undefined) this.extras.stale = undefined;
 		for (const path of stale?.value ?? []) {
 			const id = fanout.idOf(path);
 			if (id !== undefined && smallSetHas(this.valuePaths, path)) (this.outgoing ??= []).push(encodeMessage({ type: MessageType.SNAPSHOT, path, node: store.get(path) ?? null, id }));
@@ -260,7 +264,7 @@ export class ClientConnection implements Subscriber {
 		if (this.finished) return;
 		this.runtime.report(error, { client: this.client });
 		const { badRequestsPerMinute } = this.runtime.limits;
-		if ((this.badRequests ??= new RateLimiter(badRequestsPerMinute / 60, badRequestsPerMinute)).take()) return;
+		if ((this.extras.badRequests ??= new RateLimiter(badRequestsPerMinute / 60, badRequestsPerMinute)).take()) return;
 		this.goodbye({ reason: 'too-many-errors', message: `more than ${badRequestsPerMinute} bad requests in a minute; the last: ${error.code}: ${error.message}` });
 	}
 
@@ -280,8 +284,8 @@ export class ClientConnection implements Subscriber {
 		this.sessionId = message.session;
 		const { tracking, limits } = this.runtime;
 		this.version = message.info.version;
-		if (tracking.routes && message.info.route !== undefined && message.info.route.length <= limits.maxPathLength) this.route = message.info.route;
-		if (tracking.ips) this.ip = clientIp(this.socket, tracking.trustProxy);
+		if (tracking.routes && message.info.route !== undefined && message.info.route.length <= limits.maxPathLength) this.extras.route = message.info.route;
+		if (tracking.ips) this.extras.ip = clientIp(this.socket, tracking.trustProxy);
 		// A client resuming a session (it wrote before) gets it now, so that resent writes are
 		// recognised; a new one gets its session at its first write.
 		const { sessions } = this.runtime;
@@ -314,10 +318,10 @@ export class ClientConnection implements Subscriber {
 			case MessageType.ROUTE:
 				return updateRoute(this, message.route, this.runtime);
 			case MessageType.SUBSCRIBE_STATS:
-				this.wantsStats = true;
+				this.extras.wantsStats = true;
 				return void requestStats(this, this.runtime);
 			case MessageType.UNSUBSCRIBE_STATS:
-				this.wantsStats = false;
+				if (this.occasional !== undefined) this.occasional.wantsStats = false;
 				return this.runtime.counts.unwatch(this);
 		}
 	}
@@ -328,14 +332,8 @@ export class ClientConnection implements Subscriber {
 		if (seq <= session.lastSeq) return this.answerResend(session, seq);
 		const { limits, writePath } = this.runtime;
 		try {
-			checkPath(message.path, limits.maxPathLength);
-			if (message.type === MessageType.SET) {
-				validateNodeDiff(message.node, { maxDepth: limits.maxDepth, maxKeys: limits.maxKeysPerWrite });
-				if (normalizePath(message.path) === '' && message.node.value !== undefined && !isObject(message.node.value)) {
-					throw new SocketDBError('INVALID_VALUE', 'the root of the tree must stay an object');
-				}
-			}
-			if (!(this.rateLimiter ??= new RateLimiter(limits.writesPerSecond, limits.writeBurst)).take()) throw new SocketDBError('RATE_LIMITED', `writes are limited to ${limits.writesPerSecond} per second`);
+			checkWrite(message, limits);
+			if (!(this.extras.rateLimiter ??= new RateLimiter(limits.writesPerSecond, limits.writeBurst)).take()) throw new SocketDBError('RATE_LIMITED', `writes are limited to ${limits.writesPerSecond} per second`);
 		} catch (thrown) {
 			// Remembered like any refusal, so a resend after a lost answer is refused again, not acknowledged.
 			const error = toSocketDBError(thrown, 'INVALID_MESSAGE');
@@ -438,16 +436,17 @@ export class ClientConnection implements Subscriber {
 				}),
 			);
 		}
-		if (this.subscriptionsInFlight === undefined) apply();
+		if (this.occasional?.subscriptionsInFlight === undefined) apply();
 		else this.inOrder(apply);
 	}
 
 	/** Runs subscription steps one after the other while a `server:subscribe` hook is deciding one. */
 	private inOrder(step: () => unknown): void {
-		const link = (this.subscriptionsInFlight ?? Promise.resolve()).then(step);
-		this.subscriptionsInFlight = link;
+		const more = this.extras;
+		const link = (more.subscriptionsInFlight ?? Promise.resolve()).then(step);
+		more.subscriptionsInFlight = link;
 		void link.then(() => {
-			if (this.subscriptionsInFlight === link) this.subscriptionsInFlight = undefined;
+			if (more.subscriptionsInFlight === link) more.subscriptionsInFlight = undefined;
 		});
 	}
 
@@ -469,7 +468,7 @@ export class ClientConnection implements Subscriber {
 		for (const path of smallSetMembers(this.keysPaths)) fanout.unsubscribeKeys(this, path);
 		this.valuePaths = undefined;
 		this.keysPaths = undefined;
-		this.stale = undefined;
+		if (this.occasional !== undefined) this.occasional.stale = undefined;
 		if (this.session !== undefined) sessions.release(this.session, this);
 		this.runtime.connectionClosed(this);
 		if (wasOpen && hooks.has('server:clientDisconnect')) {
@@ -478,11 +477,6 @@ export class ClientConnection implements Subscriber {
 			});
 		}
 	}
-}
-
-function checkPath(path: string, maxLength: number): void {
-	const reason = invalidPathReason(path, maxLength);
-	if (reason !== null) throw new SocketDBError('INVALID_PATH', reason);
 }
 
 /** Error details go to the client only when they are plain JSON. */

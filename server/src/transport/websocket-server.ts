@@ -125,11 +125,15 @@ const CLOSE_TIMEOUT_MS = 5_000;
  * prototype rather than as closures per connection.
  */
 class WsConnection implements SocketConnection {
+	/** Set only when the upgrade request had the header, so most connections carry no field for it. */
+	declare readonly forwardedFor?: string;
+
 	constructor(
 		private readonly ws: WebSocket,
 		private readonly netSocket: Socket,
-		readonly forwardedFor: string | undefined,
+		forwardedFor: string | undefined,
 	) {
+		if (forwardedFor !== undefined) (this as { forwardedFor?: string }).forwardedFor = forwardedFor;
 		// ws reports protocol violations (oversized or malformed frames) as an error followed by
 		// a close; the close is what the server acts on, so the error needs no other handling.
 		ws.on('error', ignore);

@@ -2,6 +2,9 @@ import type { SocketDBClientAPI } from '@socketdb/client';
 
 /** How many children of one node are shown (and watched) before "show more". */
 const PAGE = 200;
+/** Nodes this shallow with this few keys open by themselves, so small data is seen at a glance. */
+const AUTO_OPEN_DEPTH = 2;
+const AUTO_OPEN_KEYS = 10;
 
 type Report = (message: string) => void;
 type Track = (write: PromiseLike<unknown>) => void;
@@ -24,6 +27,8 @@ export class TreeNodeView {
 	private keys: string[] = [];
 	private shown = PAGE;
 	private expanded = false;
+	/** True once the user opened or closed this node: it no longer opens by itself. */
+	private touched = false;
 	private seenValue = false;
 	private stopKeys: (() => void) | undefined;
 	private stopValue: (() => void) | undefined;
@@ -33,6 +38,7 @@ export class TreeNodeView {
 		private readonly db: SocketDBClientAPI,
 		readonly path: string,
 		key: string,
+		private readonly depth: number,
 		private readonly report: Report,
 		private readonly track: Track,
 	) {
@@ -41,7 +47,11 @@ export class TreeNodeView {
 		this.row.className = 'row';
 		this.toggle.className = 'toggle';
 		this.toggle.type = 'button';
-		this.toggle.addEventListener('click', () => (this.expanded ? this.collapse() : this.expand()));
+		this.toggle.addEventListener('click', () => {
+			this.touched = true;
+			if (this.expanded) this.collapse();
+			else this.expand();
+		});
 		this.label.className = 'key';
 		this.label.textContent = key === '' ? '(root)' : key;
 		this.valueView.className = 'value';
@@ -75,6 +85,7 @@ export class TreeNodeView {
 			this.valueView.textContent = this.expanded ? '' : `{ ${count} key${count === 1 ? '' : 's'} }`;
 			this.metaView.textContent = '';
 			this.toggle.textContent = this.expanded ? '▾' : '▸';
+			if (!this.touched && !this.expanded && count <= AUTO_OPEN_KEYS && this.depth <= AUTO_OPEN_DEPTH) this.expand();
 		} else {
 			if (this.expanded) this.collapse();
 			this.toggle.textContent = '·';
@@ -127,7 +138,7 @@ export class TreeNodeView {
 		for (const key of visible) {
 			let child = this.children.get(key);
 			if (child === undefined) {
-				child = new TreeNodeView(this.db, this.path === '' ? key : `${this.path}/${key}`, key, this.report, this.track);
+				child = new TreeNodeView(this.db, this.path === '' ? key : `${this.path}/${key}`, key, this.depth + 1, this.report, this.track);
 				this.children.set(key, child);
 				child.watch();
 			}
@@ -192,7 +203,10 @@ export class TreeNodeView {
 			try {
 				this.write(this.db.get(target).set(value as never));
 				form.remove();
-				if (kind === 'add') this.expand();
+				if (kind === 'add') {
+					this.touched = true;
+					this.expand();
+				}
 			} catch (error) {
 				this.report((error as Error).message);
 			}

@@ -1,0 +1,22 @@
+import type { SubscriptionKind } from './fanout';
+import type { RateLimiter } from './limits';
+
+/**
+ * The part of a connection's state that most connections never need, made on first use so an
+ * idle connection stays small.
+ */
+export class ConnectionExtras {
+	/** Paths whose updates were dropped while congested; their latest state is sent once the client catches up. */
+	stale: Record<SubscriptionKind, Set<string>> | undefined;
+	congestedSince = 0;
+	rateLimiter: RateLimiter | undefined;
+	badRequests: RateLimiter | undefined;
+	/** Set while a `server:subscribe` hook decides: later subscription requests wait behind it. */
+	subscriptionsInFlight: Promise<unknown> | undefined;
+	/** The client's current route, with route tracking. */
+	route: string | undefined;
+	/** The client's address, with IP tracking. */
+	ip: string | undefined;
+	/** True from a stats request until the client gives it up. */
+	wantsStats = false;
+}
