@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SocketDBClient, type SocketDBClientAPI } from '@socketdb/client';
+import { decodeFrame, MessageType, parseServerMessage } from '@socketdb/core';
 import { createInspector, createWebsocketServer, SocketDBServer } from '@socketdb/server';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
@@ -182,4 +183,35 @@ test('bound beyond loopback the inspector is off without a token; with one, only
 	await page.locator('button[type=submit]').click();
 	await page.waitForSelector('#status[data-state=connected]');
 	await expect.poll(() => page.locator('#connections .total').textContent()).toBe('2 connected');
+});
+
+test('on loopback, a page of another site cannot pass for the inspector', async () => {
+	const server = await serve();
+	const httpUrl = server.url.replace('ws://', 'http://') + '/';
+	// The inspector page itself gets stats.
+	const page = await openInspector(httpUrl);
+	await expect.poll(() => page.locator('#connections .total').textContent()).toBe('1 connected');
+	// A page served from another origin opens a socket with the inspector's marker: no stats.
+	const other = createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>elsewhere</title>'));
+	await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+	cleanups.push(() => new Promise((resolve) => other.close(resolve)));
+	const evil = await browser.newPage();
+	cleanups.push(() => evil.close());
+	await evil.goto(`http://localhost:${(other.address() as AddressInfo).port}/`);
+	const frames = await evil.evaluate(
+		(url) =>
+			new Promise<number[][]>((resolve) => {
+				const ws = new WebSocket(`${url}/?inspector`);
+				ws.binaryType = 'arraybuffer';
+				// HELLO (protocol 1) then SUBSCRIBE_STATS, as MessagePack: [1, 1, "evil", 0, {}] [10]
+				ws.onopen = () => ws.send(new Uint8Array([0x95, 0x01, 0x01, 0xa4, 0x65, 0x76, 0x69, 0x6c, 0x00, 0x80, 0x91, 0x0a]));
+				const received: number[][] = [];
+				ws.onmessage = (event) => void received.push([...new Uint8Array(event.data as ArrayBuffer)]);
+				setTimeout(() => resolve(received), 500);
+			}),
+		server.url,
+	);
+	const messages = frames.flatMap((frame) => decodeFrame(new Uint8Array(frame)).map((raw) => parseServerMessage(raw)));
+	expect(messages.map((message) => message.type)).toEqual([MessageType.WELCOME, MessageType.ERROR]);
+	expect(messages[1]).toMatchObject({ code: 'FORBIDDEN' });
 });

@@ -45,7 +45,10 @@ export function createInspector(options: InspectorOptions = {}): Inspector {
 		const session = cookie(req.headers.cookie, COOKIE);
 		return session !== undefined && sessions.has(session);
 	};
-	const isInspector = (req: IncomingMessage) => (token === undefined ? new URL(req.url ?? '/', 'http://x').searchParams.has('inspector') : loggedIn(req));
+	// Without a token the page's own marker is enough, but only from the page itself: a browser
+	// sends the Origin of the page that opened the socket, and another site's page must not pass.
+	const isInspector = (req: IncomingMessage) =>
+		token === undefined ? new URL(req.url ?? '/', 'http://x').searchParams.has('inspector') && sameOrigin(req) : loggedIn(req);
 
 	function handle(req: IncomingMessage, res: ServerResponse): boolean {
 		const path = new URL(req.url ?? '/', 'http://x').pathname;
@@ -120,6 +123,17 @@ export function createInspector(options: InspectorOptions = {}): Inspector {
 			clearInterval(timer);
 		},
 	};
+}
+
+/** True when the request has no Origin (not a browser) or comes from a page of this very host. */
+function sameOrigin(req: IncomingMessage): boolean {
+	const origin = req.headers.origin;
+	if (origin === undefined) return true;
+	try {
+		return new URL(origin).host === req.headers.host;
+	} catch {
+		return false;
+	}
 }
 
 function cookie(header: string | undefined, name: string): string | undefined {
