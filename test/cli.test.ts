@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import { runCli, startServe, temporaryDirectory, type ServeProcess } from './helpers/cli';
+import { cleanup, startServer } from './helpers/server';
 
 const cleanups: (() => void | Promise<unknown>)[] = [];
 afterEach(async () => {
-	for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+	for (const done of cleanups.splice(0).reverse()) await done();
+	await cleanup();
 });
 
 function directory(): string {
@@ -71,6 +73,27 @@ describe('socketdb serve, get, set and delete', () => {
 		expect(refused.stdout).toBe('');
 		expect(refused.stderr.trim().split('\n')).toHaveLength(1);
 		expect(refused.stderr).toMatch(/^socketdb: the write was refused \(INVALID_VALUE\)/);
+	});
+
+	test('a read the server refuses is a clear error, not a wait for the timeout', async () => {
+		const { url } = await startServer({
+			plugins: [
+				{
+					name: 'private',
+					hooks: {
+						'server:subscribe': ({ path }) => {
+							if (path.startsWith('secret')) throw new Error('not for you');
+						},
+					},
+				},
+			],
+		});
+		const started = Date.now();
+		const refused = await runCli(['get', 'secret/key', '--url', url]);
+		expect(refused.code).not.toBe(0);
+		expect(refused.stderr).toBe('socketdb: the server refused (FORBIDDEN): subscribing to "secret/key" was refused: not for you\n');
+		expect(Date.now() - started).toBeLessThan(4_000);
+		expect((await runCli(['get', 'open', '--url', url])).stdout.trim()).toBe('null');
 	});
 
 	test('an unreachable server is a clear error, not a hang', async () => {

@@ -7,7 +7,7 @@ export type RemoteOptions = { url: string; timeout: number };
 
 /** `socketdb get <path>`: prints the value at `path` as JSON. */
 export async function runGet(path: string, options: RemoteOptions): Promise<void> {
-	const value = await withClient(options, (db) => new Promise<unknown>((resolve) => db.get(path).once((data) => resolve(data))));
+	const value = await withClient(options, (db, refused) => Promise.race([new Promise<unknown>((resolve) => db.get(path).once((data) => resolve(data))), refused]));
 	process.stdout.write(`${JSON.stringify(value ?? null)}\n`);
 }
 
@@ -45,18 +45,24 @@ async function refusal(what: string, write: PromiseLike<unknown>): Promise<void>
  * Runs `task` with a client connected to `options.url`, then disconnects. A server that cannot
  * be reached fails at once; one that does not answer fails after `options.timeout`.
  */
-async function withClient<T>(options: RemoteOptions, task: (db: SocketDBClientAPI) => Promise<T>): Promise<T> {
+async function withClient<T>(options: RemoteOptions, task: (db: SocketDBClientAPI, refused: Promise<never>) => Promise<T>): Promise<T> {
 	const url = parseUrl(options.url);
 	await reachable(url, options.timeout);
-	// Refusals are reported by the command itself, once.
-	const db = SocketDBClient({ plugins: [{ name: 'cli', hooks: { 'client:error': () => undefined } }] });
+	// Errors the server sends outside a write's answer (a refused subscription, for one) reject
+	// `refused`, for commands that wait on something other than a write.
+	let failed!: (error: CliError) => void;
+	const refused = new Promise<never>((_, reject) => (failed = reject));
+	refused.catch(() => undefined);
+	const db = SocketDBClient({
+		plugins: [{ name: 'cli', hooks: { 'client:error': ({ code, message }) => failed(new CliError(`the server refused (${code}): ${message}`)) } }],
+	});
 	db.connect(url.href);
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	const timeout = new Promise<never>((_, reject) => {
 		timer = setTimeout(() => reject(new CliError(`no answer from ${url.href} within ${options.timeout} ms`)), options.timeout);
 	});
 	try {
-		return await Promise.race([task(db), timeout]);
+		return await Promise.race([task(db, refused), timeout]);
 	} finally {
 		clearTimeout(timer);
 		db.disconnect();
