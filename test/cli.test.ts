@@ -117,6 +117,18 @@ describe('socketdb serve, get, set and delete', () => {
 		expect(badPort.stderr).toMatch(/^socketdb: .*port/);
 	});
 
+	test('one server per data directory: a second is refused, and a dead one\'s lock is taken over', async () => {
+		const data = directory();
+		const first = await serve(['--data', data]);
+		const second = await runCli(['serve', '--port', '0', '--data', data]);
+		expect(second.code).not.toBe(0);
+		expect(second.stderr).toBe(`socketdb: the data directory ${data} is in use by another socketdb serve (pid ${first.child.pid})\n`);
+		first.child.kill('SIGKILL');
+		await first.exited;
+		const third = await serve(['--data', data]);
+		expect(third.output()).toContain(`data in ${data}`);
+	});
+
 	test('a port in use is a clear error', async () => {
 		const server = await serve(['--memory']);
 		const second = await runCli(['serve', '--memory', '--port', String(server.port)]);

@@ -6,6 +6,7 @@ import { SocketDBServer } from '../server';
 import { createInspector } from '../inspector/inspector';
 import { createWebsocketServer } from '../transport/websocket-server';
 import { CliError } from './cli-error';
+import { lockDataDirectory } from './directory-lock';
 
 export type ServeOptions = {
 	port: number;
@@ -26,10 +27,19 @@ export type ServeOptions = {
 export async function serve(options: ServeOptions): Promise<void> {
 	const directory = options.data === null ? null : resolve(options.data);
 	let store: Store;
+	let unlock = () => undefined as void;
 	try {
 		store = directory === null ? createStore() : createLmdbStore({ path: directory });
 	} catch (error) {
 		throw new CliError(`cannot open the data directory ${directory}: ${(error as Error).message}`);
+	}
+	if (directory !== null) {
+		try {
+			unlock = lockDataDirectory(directory);
+		} catch (error) {
+			await store.close?.();
+			throw error;
+		}
 	}
 	const inspectorOff = inspectorRefusal(options);
 	const inspector = inspectorOff === undefined ? createInspector({ token: options.inspectorToken }) : undefined;
@@ -49,6 +59,7 @@ export async function serve(options: ServeOptions): Promise<void> {
 		});
 	} catch (error) {
 		await store.close?.();
+		unlock();
 		const reason = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the port is in use' : (error as Error).message;
 		throw new CliError(`cannot listen on ${options.host}:${options.port}: ${reason}`);
 	}
@@ -79,6 +90,7 @@ export async function serve(options: ServeOptions): Promise<void> {
 		void server
 			.close()
 			.then(() => store.close?.())
+			.then(unlock)
 			.then(() => new Promise<void>((done) => {
 				httpServer.close(() => done());
 				httpServer.closeAllConnections();
