@@ -103,12 +103,14 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 		if (batch === undefined) {
 			const current: Batch = (batch = { slots: [], committed: undefined });
 			// LMDB commits a turn's writes together; once they are visible there, the overlay's
-			// copies go, unless a later write replaced them.
+			// copies go, unless a later write replaced them. A failed commit drops them too, so
+			// reads show what is on disk (and `flush()` rejects, so nobody is told it is durable).
 			setImmediate(() => {
 				if (batch === current) batch = undefined;
-				void current.committed?.then(() => {
+				const settled = () => {
 					for (const [key, slot] of current.slots) if (pending.get(key) === slot) pending.delete(key);
-				});
+				};
+				current.committed?.then(settled, settled);
 			});
 		}
 		for (const [key, entry] of changes) {
