@@ -70,8 +70,11 @@ test('the page from socketdb serve shows writes live, and its edits and deletes 
 	await db.get('todos').set({ milk: { done: false }, bread: { done: true } }, { owner: 'ada' });
 	await row(page, 'todos').waitFor({ timeout: 1000 });
 	expect(Date.now() - writtenAt).toBeLessThan(1000);
-	// Small objects near the top open by themselves, so their values are seen at once.
+	// Small objects near the top open by themselves, so their values are seen at once, and show their meta.
 	await expect.poll(() => row(page, 'todos/milk/done').locator('.value').textContent()).toBe('false');
+	await expect.poll(() => row(page, 'todos').locator('.meta').textContent()).toBe('meta {"owner":"ada"}');
+	await db.get('todos').set({}, { owner: 'grace' });
+	await expect.poll(() => row(page, 'todos').locator('.meta').textContent()).toBe('meta {"owner":"grace"}');
 	// A larger one waits to be opened.
 	await db.get('big').set(Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`k${i}`, i])));
 	await expect.poll(() => row(page, 'big').locator('.value').textContent()).toBe('{ 12 keys }');
@@ -114,6 +117,13 @@ test('the page from socketdb serve shows writes live, and its edits and deletes 
 	await expect.poll(() => page.locator('#status').textContent()).toBe('connected');
 
 	mkdirSync('test-results', { recursive: true });
+	if (process.env['UPDATE_SCREENSHOTS'] === '1') {
+		// A few seconds of writes, so the chart in the screenshot has something to show.
+		for (let second = 0; second < 6; second++) {
+			for (let i = 0; i < 20 * (second + 1); i++) void db.get('greeting').set(`hello ${second}.${i}`);
+			await new Promise((resolve) => setTimeout(resolve, 1000));
+		}
+	}
 	await page.screenshot({ path: SCREENSHOT, fullPage: true });
 });
 

@@ -24,7 +24,7 @@ export class ConnectionsPanel {
 		this.chart.className = 'chart';
 		const legend = document.createElement('p');
 		legend.className = 'legend';
-		legend.innerHTML = '<span class="connections">connections</span> <span class="writes">writes/s</span> (last 5 minutes)';
+		legend.innerHTML = '<span class="connections">connections</span> <span class="writes">writes/s</span> (up to the last 5 minutes)';
 		element.append(this.total, heading('by version'), this.versions, heading('by route'), this.routes, this.chart, legend);
 		setInterval(() => this.sample(), 1000);
 	}
@@ -58,11 +58,14 @@ export class ConnectionsPanel {
 		const { width, height } = this.chart;
 		context.clearRect(0, 0, width, height);
 		const peak = Math.max(1, ...this.connections, ...this.writes);
+		// The x axis spans the samples there are, at least a minute, at most HISTORY seconds.
+		const span = Math.max(60, this.connections.length - 1);
 		const line = (values: number[], color: string) => {
 			context.strokeStyle = color;
+			context.lineWidth = 2;
 			context.beginPath();
 			values.forEach((value, index) => {
-				const x = width - (values.length - 1 - index) * (width / HISTORY);
+				const x = width - (values.length - 1 - index) * (width / span);
 				const y = height - 4 - (value / peak) * (height - 8);
 				if (index === 0) context.moveTo(x, y);
 				else context.lineTo(x, y);

@@ -31,6 +31,6 @@ db.intercept('client:message', (data: { inspector?: string; perSecond?: number }
 db.connect(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/?inspector`);
 db.subscribeStats((stats) => panel.stats(stats));
 
-const root = new TreeNodeView(db, '', '', 0, report, (write) => status.track(write));
+const root = new TreeNodeView(db, '', '', 0, undefined, report, (write) => status.track(write));
 document.getElementById('tree')!.append(root.element);
 root.watch();

@@ -5,6 +5,11 @@ const PAGE = 200;
 /** Nodes this shallow with this few keys open by themselves, so small data is seen at a glance. */
 const AUTO_OPEN_DEPTH = 2;
 const AUTO_OPEN_KEYS = 10;
+/**
+ * An open object whose whole subtree is on screen and has at most this many leaves also watches
+ * its own value, for its meta: cheap, since everything below is shown anyway.
+ */
+const META_LEAVES = 100;
 
 type Report = (message: string) => void;
 type Track = (write: PromiseLike<unknown>) => void;
@@ -32,6 +37,9 @@ export class TreeNodeView {
 	private seenValue = false;
 	private stopKeys: (() => void) | undefined;
 	private stopValue: (() => void) | undefined;
+	/** Watches this object's value for its meta, while its subtree is small and shown. */
+	private stopMeta: (() => void) | undefined;
+	private kind: 'unknown' | 'leaf' | 'object' = 'unknown';
 	private stopChildKeys: (() => void) | undefined;
 
 	constructor(
@@ -39,6 +47,7 @@ export class TreeNodeView {
 		readonly path: string,
 		key: string,
 		private readonly depth: number,
+		private readonly parent: TreeNodeView | undefined,
 		private readonly report: Report,
 		private readonly track: Track,
 	) {
@@ -71,11 +80,14 @@ export class TreeNodeView {
 	dispose(): void {
 		this.stopChildKeys?.();
 		this.stopValue?.();
+		this.stopMeta?.();
+		this.stopMeta = undefined;
 		this.collapse();
 		this.element.remove();
 	}
 
 	private kindChanged(isObject: boolean, count: number): void {
+		this.kind = isObject ? 'object' : 'leaf';
 		this.element.classList.toggle('object', isObject);
 		this.element.classList.toggle('leaf', !isObject);
 		if (isObject) {
@@ -92,6 +104,33 @@ export class TreeNodeView {
 			this.stopValue ??= this.db.get(this.path).on((value, meta) => this.showValue(value, meta));
 		}
 		this.renderActions(isObject);
+		this.subtreeChanged();
+	}
+
+	/** Something below changed shape: decide again whether this object (and its ancestors) show meta. */
+	private subtreeChanged(): void {
+		const small = this.kind === 'object' && this.expanded && this.path !== '' && this.leavesShown(META_LEAVES) >= 0;
+		if (small && this.stopMeta === undefined) {
+			this.stopMeta = this.db.get(this.path).on((_value, meta) => {
+				this.metaView.textContent = meta === undefined ? '' : `meta ${truncate(JSON.stringify(meta))}`;
+			});
+		} else if (!small && this.stopMeta !== undefined) {
+			this.stopMeta();
+			this.stopMeta = undefined;
+			if (this.kind === 'object') this.metaView.textContent = '';
+		}
+		this.parent?.subtreeChanged();
+	}
+
+	/** What is left of `budget` after counting the leaves below, or -1 when some part is not shown or too big. */
+	private leavesShown(budget: number): number {
+		if (this.kind === 'leaf') return budget - 1;
+		if (this.kind !== 'object' || !this.expanded || this.children.size < this.keys.length) return -1;
+		for (const child of this.children.values()) {
+			budget = child.leavesShown(budget);
+			if (budget < 0) return -1;
+		}
+		return budget;
 	}
 
 	private showValue(value: unknown, meta: unknown): void {
@@ -109,6 +148,7 @@ export class TreeNodeView {
 		this.stopKeys = this.db.get(this.path).onKeys((keys) => {
 			this.keys = [...keys].map(String).sort();
 			this.renderChildren();
+			this.subtreeChanged();
 		});
 		if (this.path === '') this.renderActions(true);
 	}
@@ -123,6 +163,7 @@ export class TreeNodeView {
 		this.childList.replaceChildren();
 		this.toggle.textContent = '▸';
 		if (this.keys.length > 0 && this.path !== '') this.valueView.textContent = `{ ${this.keys.length} keys }`;
+		this.subtreeChanged();
 	}
 
 	private renderChildren(): void {
@@ -138,7 +179,7 @@ export class TreeNodeView {
 		for (const key of visible) {
 			let child = this.children.get(key);
 			if (child === undefined) {
-				child = new TreeNodeView(this.db, this.path === '' ? key : `${this.path}/${key}`, key, this.depth + 1, this.report, this.track);
+				child = new TreeNodeView(this.db, this.path === '' ? key : `${this.path}/${key}`, key, this.depth + 1, this, this.report, this.track);
 				this.children.set(key, child);
 				child.watch();
 			}
