@@ -13,7 +13,7 @@ export type { Hook, Plugin } from './plugin';
 export { concatBytes, decodeFrame, encodeFrame, encodeMessage, MessageType, parseClientMessage, parseServerMessage, PROTOCOL_VERSION } from './protocol';
 export type { ClientInfo, ClientMessage, ConnectionStats, DataOp, ServerMessage } from './protocol';
 export { WriteOutcome } from './outcome';
-export { createStore, storeHasChild, storeKeys } from './store';
+export { createStore, storeChildren, storeKeys } from './store';
 export type { Store } from './store';
 export type { CloseInfo, SocketClient, SocketConnection, SocketServer } from './transport';
 export { validateJson, validateNodeDiff } from './validate';

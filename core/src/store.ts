@@ -72,11 +72,14 @@ export function createStore(): Store {
 	return { get, put, del };
 }
 
-/** True when the node at `parent` holds `key`: `store.has`, or a `get` of the parent for stores without it. */
-export function storeHasChild(store: Store, parent: string, key: string): boolean {
-	if (store.has !== undefined) return store.has(parent === '' ? key : `${parent}/${key}`);
+/**
+ * Tells which keys the node at `parent` holds: through `store.has`, or, for stores without it,
+ * from one `get` of the parent, whatever the number of keys asked about.
+ */
+export function storeChildren(store: Store, parent: string): (key: string) => boolean {
+	if (store.has !== undefined) return (key) => store.has!(parent === '' ? key : `${parent}/${key}`);
 	const value = store.get(parent)?.value;
-	return isObject(value) && key in value;
+	return (key) => isObject(value) && key in value;
 }
 
 /** `store.keys(path)`, or the keys of a `get` for stores without `keys`. */

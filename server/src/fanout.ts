@@ -1,4 +1,4 @@
-import { cloneNode, encodeMessage, forEachCommonChild, forEachTrieNode, isEmptyObject, isObject, mergeNode, MessageType, parsePath, PathTrie, storeHasChild, type DataOp, type Node, type NodeDiff, type ServerMessage, type Store, type TrieNode } from '@socketdb/core';
+import { cloneNode, encodeMessage, forEachCommonChild, forEachTrieNode, isEmptyObject, isObject, mergeNode, MessageType, parsePath, PathTrie, storeChildren, type DataOp, type Node, type NodeDiff, type ServerMessage, type Store, type TrieNode } from '@socketdb/core';
 
 /** What kind of subscription a fanned-out message serves. */
 export type SubscriptionKind = 'value' | 'keys';
@@ -104,8 +104,9 @@ export class FanOut {
 		const visit = (trie: TrieNode<Subscriber>, node: NodeDiff) => {
 			if (!isObject(node.value)) return;
 			if (trie.items !== undefined) {
+				const holds = storeChildren(store, trie.path);
 				for (const key of Object.keys(node.value)) {
-					if (!storeHasChild(store, trie.path, key)) {
+					if (!holds(key)) {
 						let added = (probe ??= new Map()).get(trie.path);
 						if (added === undefined) probe.set(trie.path, (added = new Set<string>()));
 						added.add(key);
