@@ -1,4 +1,4 @@
-import { cloneJson, createRecord, isEmptyObject, isObject, leafEquals, mergeObject, normalizePath, SocketDBError, type Meta, type Node, type NodeDiff, type Store } from '@socketdb/core';
+import { cloneJson, createRecord, isEmptyObject, isObject, leafEquals, mergeObject, parsePath, SocketDBError, type Meta, type Node, type NodeDiff, type Store } from '@socketdb/core';
 import { open, type RootDatabase } from 'lmdb';
 
 /**
@@ -77,6 +77,13 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 	let batch: Batch | undefined;
 	let closed = false;
 
+	/** Refuses, before anything is written, a path longer than LMDB's keys allow. */
+	function checkKeyLengths(keys: Iterable<string>): void {
+		for (const key of keys) {
+			if (Buffer.byteLength(key) > maxKeyBytes) throw new SocketDBError('INVALID_PATH', `path "${key.slice(1, 80)}…" is longer than this store's ${maxKeyBytes - 1} bytes`);
+		}
+	}
+
 	function read(key: string): Entry | undefined {
 		const slot = pending.get(key);
 		if (slot !== undefined) return slot.entry ?? undefined;
@@ -122,7 +129,7 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 	}
 
 	function get(path = '', onProgress?: (nodes: number) => void): Node | null {
-		const segments = segmentsOfPath(path);
+		const segments = parsePath(path);
 		const key = keyOf(segments);
 		const entry = key === '/' ? (read('/') ?? {}) : read(key);
 		if (entry === undefined || entry.v === null) return null;
@@ -145,7 +152,7 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 	}
 
 	function keys(path: string): string[] {
-		const key = keyOf(segmentsOfPath(path));
+		const key = keyOf(parsePath(path));
 		const entry = key === '/' ? {} : read(key);
 		if (entry === undefined || 'v' in entry) return [];
 		const prefix = descendantsPrefix(key);
@@ -179,17 +186,13 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 	}
 
 	function has(path: string): boolean {
-		return read(keyOf(segmentsOfPath(path))) !== undefined;
+		return read(keyOf(parsePath(path))) !== undefined;
 	}
 
 	function put(diff: Node): Node {
 		const changes = new Map<string, Entry | null>();
 		const applied = apply([], diff as NodeDiff, read('/') ?? {}, changes, true);
-		for (const key of changes.keys()) {
-			if (Buffer.byteLength(key) > maxKeyBytes) {
-				throw new SocketDBError('INVALID_PATH', `path "${key.slice(1, 80)}…" is longer than this store's ${maxKeyBytes - 1} bytes`);
-			}
-		}
+		checkKeyLengths(changes.keys());
 		if (changes.size > 0) write(changes);
 		if (applied === undefined) return { value: createRecord<Node>() };
 		if (applied.value === undefined) applied.value = {};
@@ -248,7 +251,7 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 	}
 
 	function del(path: string): void {
-		const key = keyOf(segmentsOfPath(path));
+		const key = keyOf(parsePath(path));
 		const changes = new Map<string, Entry | null>();
 		for (const below of readBelow(key).keys()) changes.set(below, null);
 		// The root stays, as an empty object without meta.
@@ -271,14 +274,14 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 	}
 
 	function count(path = ''): number {
-		const key = keyOf(segmentsOfPath(path));
+		const key = keyOf(parsePath(path));
 		const prefix = descendantsPrefix(key);
 		const below = db.getKeysCount({ start: prefix, end: rangeEnd(prefix) });
 		return key === '/' ? below : below + (db.get(key) === undefined ? 0 : 1);
 	}
 
 	async function replace(path: string, node: Node, onProgress?: (nodes: number) => void): Promise<number> {
-		const segments = segmentsOfPath(path);
+		const segments = parsePath(path);
 		if (segments.length === 0 && !isObject(node.value)) throw new SocketDBError('INVALID_VALUE', 'the root of the tree must stay an object');
 		await flush();
 		const key = keyOf(segments);
@@ -291,9 +294,7 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 			if (ancestor === undefined || 'v' in ancestor) entries.push([ancestorKey, ancestor?.m === undefined ? {} : { m: ancestor.m }]);
 		}
 		flatten(segments, node, entries);
-		for (const [entryKey] of entries) {
-			if (Buffer.byteLength(entryKey) > maxKeyBytes) throw new SocketDBError('INVALID_PATH', `path "${entryKey.slice(1, 80)}…" is longer than this store's ${maxKeyBytes - 1} bytes`);
-		}
+		checkKeyLengths(entries.map(([entryKey]) => entryKey));
 		await db.transaction(() => {
 			for (const removedKey of removed) db.remove(removedKey);
 			if (key === '/') db.remove('/');
@@ -307,11 +308,6 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 	}
 
 	return { get, put, del, flush, close, has, keys, count, replace };
-}
-
-function segmentsOfPath(path: string): string[] {
-	const normalized = normalizePath(path);
-	return normalized === '' ? [] : normalized.split('/');
 }
 
 /** A node's key: `/` and its path. */
