@@ -2,7 +2,7 @@ import type { SocketConnection, SocketServer } from '@socketdb/core';
 import type { Hooks, Peer } from 'crossws';
 import type { SessionContext } from '../types';
 import { toRefusal } from './upgrade-error';
-import { createIncrementalIdGenerator } from './websocket-server';
+import { CLOSE_TIMEOUT_MS, createIncrementalIdGenerator } from './websocket-server';
 
 export type CrosswsServerOptions = {
 	/**
@@ -89,9 +89,6 @@ export function createCrosswsServer(options: CrosswsServerOptions = {}): Crossws
 		},
 	};
 }
-
-/** How long a closing connection may take to finish the closing handshake before it is cut off. */
-const CLOSE_TIMEOUT_MS = 5_000;
 
 /** One crossws peer behind the `SocketConnection` interface. */
 class CrosswsConnection implements SocketConnection {

@@ -117,8 +117,8 @@ function destroySocket(this: Duplex): void {
 	this.destroy();
 }
 
-/** How long a closing connection may take to finish the closing handshake before it is cut off. */
-const CLOSE_TIMEOUT_MS = 5_000;
+/** How long a closing connection may take to finish the closing handshake before it is cut off (every transport). */
+export const CLOSE_TIMEOUT_MS = 5_000;
 
 /**
  * One ws socket behind the `SocketConnection` interface. A class, so the methods live on its
