@@ -94,7 +94,7 @@ export class TreeNodeView {
 			this.stopValue?.();
 			this.stopValue = undefined;
 			this.seenValue = false;
-			this.valueView.textContent = this.expanded ? '' : `{ ${count} key${count === 1 ? '' : 's'} }`;
+			this.valueView.textContent = this.expanded ? '' : keyCount(count);
 			this.metaView.textContent = '';
 			this.toggle.textContent = this.expanded ? '▾' : '▸';
 			if (!this.touched && !this.expanded && count <= AUTO_OPEN_KEYS && this.depth <= AUTO_OPEN_DEPTH) this.expand();
@@ -111,9 +111,7 @@ export class TreeNodeView {
 	private subtreeChanged(): void {
 		const small = this.kind === 'object' && this.expanded && this.path !== '' && this.leavesShown(META_LEAVES) >= 0;
 		if (small && this.stopMeta === undefined) {
-			this.stopMeta = this.db.get(this.path).on((_value, meta) => {
-				this.metaView.textContent = meta === undefined ? '' : `meta ${truncate(JSON.stringify(meta))}`;
-			});
+			this.stopMeta = this.db.get(this.path).on((_value, meta) => void (this.metaView.textContent = metaText(meta)));
 		} else if (!small && this.stopMeta !== undefined) {
 			this.stopMeta();
 			this.stopMeta = undefined;
@@ -135,7 +133,7 @@ export class TreeNodeView {
 
 	private showValue(value: unknown, meta: unknown): void {
 		this.valueView.textContent = truncate(JSON.stringify(value));
-		this.metaView.textContent = meta === undefined ? '' : `meta ${truncate(JSON.stringify(meta))}`;
+		this.metaView.textContent = metaText(meta);
 		if (this.seenValue) flash(this.row);
 		this.seenValue = true;
 	}
@@ -162,7 +160,7 @@ export class TreeNodeView {
 		this.children.clear();
 		this.childList.replaceChildren();
 		this.toggle.textContent = '▸';
-		if (this.keys.length > 0 && this.path !== '') this.valueView.textContent = `{ ${this.keys.length} keys }`;
+		if (this.keys.length > 0 && this.path !== '') this.valueView.textContent = keyCount(this.keys.length);
 		this.subtreeChanged();
 	}
 
@@ -283,6 +281,15 @@ function parseValue(text: string): unknown {
 	} catch {
 		return text;
 	}
+}
+
+/** What a closed object shows in place of its value. */
+function keyCount(count: number): string {
+	return `{ ${count} key${count === 1 ? '' : 's'} }`;
+}
+
+function metaText(meta: unknown): string {
+	return meta === undefined ? '' : `meta ${truncate(JSON.stringify(meta))}`;
 }
 
 function truncate(text: string | undefined): string {
