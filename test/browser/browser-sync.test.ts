@@ -1,8 +1,6 @@
-import type { Server } from 'node:http';
-import { createWebsocketServer, SocketDBServer } from '@socketdb/server';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { buildBrowserBundle, launchChromium, startPageServer } from '../helpers/browser';
+import { startBrowserRig, type BrowserRig } from '../helpers/browser';
 
 declare global {
 	interface Window {
@@ -13,22 +11,17 @@ declare global {
 }
 
 let browser: Browser;
-let http: Server;
-let server: ReturnType<typeof SocketDBServer>;
+let server: BrowserRig['server'];
 let pageUrl: string;
+let rig: BrowserRig | undefined;
 
 beforeAll(async () => {
-	const bundle = buildBrowserBundle();
-	({ http, url: pageUrl } = await startPageServer(bundle));
-	server = SocketDBServer({ updateInterval: 0, keepAliveInterval: 0, socketServer: createWebsocketServer({ server: http }), onError: () => undefined });
-	server.listen();
-	browser = await launchChromium();
+	rig = await startBrowserRig({ updateInterval: 0 });
+	({ browser, server, pageUrl } = rig);
 }, 60_000);
 
 afterAll(async () => {
-	await browser?.close();
-	await server?.close();
-	await new Promise((resolve) => http?.close(resolve));
+	await rig?.close();
 });
 
 async function openPage(): Promise<Page> {

@@ -1,8 +1,6 @@
-import type { Server } from 'node:http';
-import { createWebsocketServer, SocketDBServer } from '@socketdb/server';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { buildBrowserBundle, launchChromium, startPageServer } from '../helpers/browser';
+import { startBrowserRig, type BrowserRig } from '../helpers/browser';
 import { waitFor } from '../helpers/server';
 
 declare global {
@@ -14,20 +12,15 @@ declare global {
 }
 
 let browser: Browser;
-let http: Server;
-let server: ReturnType<typeof SocketDBServer>;
+let server: BrowserRig['server'];
 let pageUrl: string;
+let rig: BrowserRig | undefined;
 const routeUpdates: { id: string; route: string }[] = [];
 const connects: { id: string; version: unknown; route: unknown }[] = [];
 
 beforeAll(async () => {
-	const bundle = buildBrowserBundle();
-	({ http, url: pageUrl } = await startPageServer(bundle));
-	server = SocketDBServer({
+	rig = await startBrowserRig({
 		routeTracking: true,
-		keepAliveInterval: 0,
-		socketServer: createWebsocketServer({ server: http }),
-		onError: () => undefined,
 		plugins: [
 			{
 				name: 'routes',
@@ -38,14 +31,11 @@ beforeAll(async () => {
 			},
 		],
 	});
-	server.listen();
-	browser = await launchChromium();
+	({ browser, server, pageUrl } = rig);
 }, 60_000);
 
 afterAll(async () => {
-	await browser?.close();
-	await server?.close();
-	await new Promise((resolve) => http?.close(resolve));
+	await rig?.close();
 });
 
 test('a browser client with routeTracking reports its route at connect and on every history navigation', async () => {

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createWebsocketServer, SocketDBServer, type SocketDBServerOptions } from '@socketdb/server';
 import { chromium, type Browser } from 'playwright-core';
 
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -18,7 +19,7 @@ export async function launchChromium(): Promise<Browser> {
 }
 
 /** Builds the browser bundle exactly as `npm run build` does and returns its text. */
-export function buildBrowserBundle(): string {
+function buildBrowserBundle(): string {
 	execFileSync(process.execPath, ['scripts/build.mjs', '--quiet', '--browser-only'], { stdio: 'inherit' });
 	return readFileSync(BUNDLE, 'utf8');
 }
@@ -29,7 +30,7 @@ export function buildBrowserBundle(): string {
  * sets client options: `?routeTracking` and `?version=1.2.3`. Attach a SocketDB server to it
  * so the client's default URL (the page's own host) reaches the database.
  */
-export async function startPageServer(bundle: string): Promise<{ http: Server; url: string }> {
+async function startPageServer(bundle: string): Promise<{ http: Server; url: string }> {
 	const page = `<!doctype html><meta charset="utf-8"><title>SocketDB test page</title>
 <script type="module">
 import { SocketDBClient } from '/socketdb-client.browser.js';
@@ -53,4 +54,27 @@ window.socketdbReady = true;
 	});
 	await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
 	return { http, url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/` };
+}
+
+export type BrowserRig = { browser: Browser; server: ReturnType<typeof SocketDBServer>; pageUrl: string; close: () => Promise<void> };
+
+/**
+ * The test page's server with a SocketDB server on it (keep-alive off, errors kept quiet, plus
+ * `options`), and a Chromium to open the page in. `close()` stops all three.
+ */
+export async function startBrowserRig(options: SocketDBServerOptions<any> = {}): Promise<BrowserRig> {
+	const { http, url: pageUrl } = await startPageServer(buildBrowserBundle());
+	const server = SocketDBServer({ keepAliveInterval: 0, onError: () => undefined, ...options, socketServer: createWebsocketServer({ server: http }) });
+	server.listen();
+	const browser = await launchChromium();
+	return {
+		browser,
+		server,
+		pageUrl,
+		async close() {
+			await browser.close();
+			await server.close();
+			await new Promise((resolve) => http.close(resolve));
+		},
+	};
 }
