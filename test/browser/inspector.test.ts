@@ -109,6 +109,10 @@ test('the page from socketdb serve shows writes live, and its edits and deletes 
 	await waitFor(() => bread.length > 0 && bread.at(-1) === null, 'the delete on the Node client');
 	await page.locator('li[data-path="todos/bread"]').waitFor({ state: 'detached' });
 
+	// The server tells the page its write rate once a second.
+	for (let i = 0; i < 20; i++) void db.get('greeting').set(`hello ${i}`);
+	await expect.poll(() => page.locator('#connections .chart').getAttribute('data-writes-per-second'), { timeout: 3000 }).toMatch(/^[1-9]\d*$/);
+
 	// The connections panel counts a second client joining.
 	await expect.poll(() => page.locator('#connections .total').textContent()).toBe('2 connected');
 	nodeClient(server.url);

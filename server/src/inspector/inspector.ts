@@ -11,18 +11,18 @@ export type InspectorOptions = {
 	token?: string | undefined;
 };
 
-/** What `SocketDBServer` needs of a server to report write rates to inspector pages. */
-type Broadcaster = { broadcast: (data: unknown, filter?: (client: Client) => boolean) => void; getClients: () => Client[] };
+/** What the inspector needs of a server to report write rates to its pages. */
+type InspectedServer = { getClients: (filter?: (context: SessionContext) => boolean) => Client[] };
 
 export type Inspector = {
 	/** Answers the inspector's HTTP requests; false for any other request. */
 	handle: (req: IncomingMessage, res: ServerResponse) => boolean;
-	/** For the WebSocket transport: marks the inspector's own connections (`context.inspector`). */
-	initializeSession: (args: { req: IncomingMessage }) => SessionContext;
+	/** For the WebSocket transport: marks the inspector's own connections (`context.inspector`); others get no context. */
+	initializeSession: (args: { req: IncomingMessage }) => SessionContext | undefined;
 	/** Authorizes stats for inspector connections and counts writes for their chart. */
 	plugin: ServerPlugin;
 	/** Starts telling inspector pages the write rate, once a second. */
-	start: (server: Broadcaster) => void;
+	start: (server: InspectedServer) => void;
 	stop: () => void;
 };
 
@@ -107,15 +107,14 @@ export function createInspector(options: InspectorOptions = {}): Inspector {
 
 	return {
 		handle,
-		initializeSession: ({ req }) => (isInspector(req) ? ({ inspector: true } as SessionContext) : ({} as SessionContext)),
+		initializeSession: ({ req }) => (isInspector(req) ? ({ inspector: true } as SessionContext) : undefined),
 		plugin,
 		start(server) {
 			timer = setInterval(() => {
 				const perSecond = writes;
 				writes = 0;
-				if (server.getClients().some((client) => client.context['inspector'] === true)) {
-					server.broadcast({ inspector: 'writes', perSecond }, (client) => client.context['inspector'] === true);
-				}
+				// Filtered by context, so only the inspector pages' clients are looked at, not every connection's.
+				for (const client of server.getClients((context) => context['inspector'] === true)) client.send({ inspector: 'writes', perSecond });
 			}, 1000);
 			timer.unref();
 		},

@@ -11,11 +11,11 @@ type PassThroughOptions = Omit<ServerOptions, 'noServer' | 'port' | 'server' | '
 
 export type WebsocketServerOptions = PassThroughOptions & {
 	/**
-	 * Runs at the HTTP upgrade of every connection; what it returns is `client.context`
+	 * Runs at the HTTP upgrade of every connection; what it returns is `client.context` (nothing: an empty one)
 	 * for the life of the connection. Throw a `WebsocketServerError`, or throw or return a
 	 * web `Response`, to refuse the connection with that HTTP status.
 	 */
-	initializeSession?: (params: { req: IncomingMessage }) => SessionContext | Response | Promise<SessionContext | Response>;
+	initializeSession?: (params: { req: IncomingMessage }) => SessionContext | Response | void | Promise<SessionContext | Response | void>;
 	/** Produces each connection's id. @default '0', '1', '2', ... */
 	generateId?: () => string;
 	/** An existing HTTP server to attach to; by default the adapter creates its own. */

@@ -43,6 +43,7 @@ export class ConnectionsPanel {
 	/** The server's count of writes in the last second. */
 	writeRate(perSecond: number): void {
 		this.writesPerSecond = perSecond;
+		this.chart.dataset['writesPerSecond'] = String(perSecond);
 	}
 
 	private sample(): void {
