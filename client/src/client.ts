@@ -7,7 +7,6 @@ import {
 	joinPath,
 	MessageType,
 	nodeify,
-	normalizePath,
 	parsePath,
 	segmentsOf,
 	SocketDBError,
@@ -253,31 +252,29 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 	}
 
 	function subscribeValue(path: string, callback: (data: unknown, meta?: Meta) => void, once: boolean): Unsubscriber {
-		const normalized = normalizePath(path);
 		let active = true;
 		const unsubscribe = () => {
 			if (!active) return;
 			active = false;
 			listeners.remove(listener);
-			if (!listeners.hasAt(normalized, 'value')) subscriptions.valueListenerRemoved(normalized);
+			if (!listeners.hasAt(path, 'value')) subscriptions.valueListenerRemoved(path);
 		};
-		const listener = listeners.addValue(normalized, once ? (data, meta) => (unsubscribe(), callback(data, meta)) : callback);
-		subscriptions.valueListenerAdded(normalized);
+		const listener = listeners.addValue(path, once ? (data, meta) => (unsubscribe(), callback(data, meta)) : callback);
+		subscriptions.valueListenerAdded(path);
 		queueMicrotask(() => listeners.refreshOne(listener));
 		return unsubscribe;
 	}
 
 	function subscribeEach(path: string, callback: (key: string) => void, whole?: (keys: string[]) => void): Unsubscriber {
-		const normalized = normalizePath(path);
-		const listener = listeners.addEach(normalized, callback, whole);
-		subscriptions.eachListenerAdded(normalized);
+		const listener = listeners.addEach(path, callback, whole);
+		subscriptions.eachListenerAdded(path);
 		queueMicrotask(() => listeners.refreshOne(listener));
 		let active = true;
 		return () => {
 			if (!active) return;
 			active = false;
 			listeners.remove(listener);
-			if (!listeners.hasAt(normalized, 'each')) subscriptions.eachListenerRemoved(normalized);
+			if (!listeners.hasAt(path, 'each')) subscriptions.eachListenerRemoved(path);
 		};
 	}
 
@@ -327,19 +324,19 @@ function setMessage({ path, value, meta }: { path: string; value: unknown; meta?
 	checkPath(path);
 	if (value === undefined) throw new SocketDBError('INVALID_VALUE', 'undefined cannot be stored; use delete() to remove a value');
 	if (meta !== undefined && !isObject(meta)) throw new SocketDBError('INVALID_VALUE', 'meta must be an object');
-	const normalized = normalizePath(path);
-	if (normalized === '' && !isObject(value)) throw new SocketDBError('INVALID_VALUE', 'the root of the tree must stay an object');
+	if (path === '' && !isObject(value)) throw new SocketDBError('INVALID_VALUE', 'the root of the tree must stay an object');
 	const node: NodeDiff = nodeify(value as Json | LeafValue);
 	if (meta !== undefined) node.meta = meta;
-	return { type: MessageType.SET, path: normalized, node } as const;
+	return { type: MessageType.SET, path, node } as const;
 }
 
 function deleteMessage(path: string) {
 	checkPath(path);
-	return { type: MessageType.DELETE, path: normalizePath(path) } as const;
+	return { type: MessageType.DELETE, path } as const;
 }
 
-function checkPath(path: unknown): void {
+/** Paths come from references, which check them, but a `client:set`/`client:delete` hook may return another. */
+function checkPath(path: unknown): asserts path is string {
 	const reason = typeof path === 'string' ? invalidPathReason(path) : 'the path must be a string';
 	if (reason !== null) throw new SocketDBError('INVALID_PATH', reason);
 }

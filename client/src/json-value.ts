@@ -1,4 +1,4 @@
-import { RESERVED_KEYS, SocketDBError } from '@socketdb/core';
+import { malformedTextReason, RESERVED_KEYS, SocketDBError } from '@socketdb/core';
 
 /**
  * Copies a value the app wants to write into plain JSON, the way `JSON.stringify`
@@ -6,7 +6,8 @@ import { RESERVED_KEYS, SocketDBError } from '@socketdb/core';
  * dropped from objects and become `null` in arrays, non-finite numbers become `null`.
  * The copy is the client's own, so the app may keep changing its object.
  *
- * @throws SocketDBError `INVALID_VALUE` for bigints, cycles and reserved keys.
+ * @throws SocketDBError `INVALID_VALUE` for bigints, cycles, reserved keys, and strings or keys
+ * with lone surrogates (they cannot travel as UTF-8 unchanged).
  */
 export function toJsonValue(value: unknown): unknown {
 	return copy(value, new Set());
@@ -14,7 +15,11 @@ export function toJsonValue(value: unknown): unknown {
 
 function copy(value: unknown, ancestors: Set<object>): unknown {
 	switch (typeof value) {
-		case 'string':
+		case 'string': {
+			const reason = malformedTextReason('string', value);
+			if (reason !== null) throw new SocketDBError('INVALID_VALUE', reason);
+			return value;
+		}
 		case 'boolean':
 			return value;
 		case 'number':
@@ -38,6 +43,8 @@ function copy(value: unknown, ancestors: Set<object>): unknown {
 				const object: Record<string, unknown> = {};
 				for (const key of Object.keys(value)) {
 					if (RESERVED_KEYS.has(key)) throw new SocketDBError('INVALID_VALUE', `key "${key}" is reserved`);
+					const malformed = malformedTextReason('key', key);
+					if (malformed !== null) throw new SocketDBError('INVALID_VALUE', malformed);
 					const item = copy((value as Record<string, unknown>)[key], ancestors);
 					if (item !== undefined) object[key] = item;
 				}

@@ -1,4 +1,4 @@
-import { invalidPathReason, joinPath, normalizePath, SocketDBError, type Meta, type WriteOutcome } from '@socketdb/core';
+import { invalidPathReason, joinPath, SocketDBError, type Meta, type WriteOutcome } from '@socketdb/core';
 import type { ChainReference, Unsubscriber, WriteReference } from './types';
 
 /** What references need from the client they belong to. */
@@ -37,9 +37,10 @@ export function createReference(runtime: ReferenceRuntime, path: string, group?:
 	const reference: ChainReference = {
 		get(key) {
 			const segment = String(key);
-			const child = joinPath(path, segment);
 			if (segment === '*' || segment.endsWith('/*')) throw new SocketDBError('INVALID_PATH', 'You cannot use * (wildcard) as a pathname.');
-			const reason = invalidPathReason(normalizePath(segment));
+			// `db.get('')` is the root itself; anywhere else an empty key would be an empty segment.
+			const child = path === '' ? segment : `${path}/${segment}`;
+			const reason = invalidPathReason(child);
 			if (reason !== null) throw new SocketDBError('INVALID_PATH', reason);
 			return createReference(runtime, child, group);
 		},

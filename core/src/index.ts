@@ -6,7 +6,7 @@ export type { Json, JsonArray, JsonPrimitive, LeafValue } from './json';
 export { anchorAtPath, cloneJson, cloneNode, diffAt, leafEquals, mergeNode, mergeObject } from './merge';
 export { hasChildNodes, isNode, nodeify, unwrap } from './node';
 export type { Meta, Node, NodeDiff } from './node';
-export { invalidKeyReason, invalidPathReason, isChildPath, joinPath, lastSegment, normalizePath, parentPath, parsePath, RESERVED_KEYS, segmentsOf } from './path';
+export { invalidKeyReason, invalidPathReason, isChildPath, isWellFormed, joinPath, lastSegment, malformedTextReason, normalizePath, parentPath, parsePath, RESERVED_KEYS, segmentsOf } from './path';
 export { forEachCommonChild, forEachTrieNode, PathTrie, TrieNode } from './path-trie';
 export { definePlugin, HookPipeline } from './plugin';
 export type { Hook, Plugin } from './plugin';

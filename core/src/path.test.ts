@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { invalidKeyReason, invalidPathReason, isChildPath, joinPath, lastSegment, normalizePath, parentPath, parsePath, RESERVED_KEYS } from './path';
+import { invalidKeyReason, invalidPathReason, isChildPath, isWellFormed, joinPath, lastSegment, normalizePath, parentPath, parsePath, RESERVED_KEYS } from './path';
 
 describe('normalizePath', () => {
 	test.each([
@@ -136,24 +136,37 @@ describe('invalidKeyReason', () => {
 			expect(invalidKeyReason(key), key).toContain(key);
 		}
 	});
+
+	test('refuses keys with lone surrogates and accepts surrogate pairs', () => {
+		expect(invalidKeyReason('k\uDC00')).toContain('lone surrogate');
+		expect(invalidKeyReason('\uD800')).toContain('lone surrogate');
+		expect(invalidKeyReason('\uD83D\uDE00')).toBeNull();
+	});
+});
+
+describe('isWellFormed', () => {
+	test('tells lone surrogates from pairs, in any position', () => {
+		for (const text of ['', 'abc', '\uD83D\uDE00', 'a\uD83D\uDE00b', 'é']) expect(isWellFormed(text), JSON.stringify(text)).toBe(true);
+		for (const text of ['\uD800', 'a\uD800b', '\uDC00', 'a\uDC00', '\uDE00\uD83D', 'x\uD83D']) expect(isWellFormed(text), JSON.stringify(text)).toBe(false);
+	});
 });
 
 describe('invalidPathReason', () => {
 	test('accepts the root and ordinary paths', () => {
-		for (const path of ['', '/', 'a', 'a/b/c', '/a/b/', 'users/42/name']) {
+		for (const path of ['', 'a', 'a/b/c', 'users/42/name', 'emoji/\u{1F600}', 'ä/ö']) {
 			expect(invalidPathReason(path), path).toBeNull();
 		}
 	});
 
-	test('refuses empty segments', () => {
-		for (const path of ['a//b', 'a/b//', '//a/b', '///', 'a///b']) {
+	test('refuses empty segments: leading, trailing and doubled slashes, rather than dropping them', () => {
+		for (const path of ['/', '/a', 'a/', '/a/b/', 'team/', 'a//b', 'a/b//', '//a/b', '///', 'a///b']) {
 			expect(invalidPathReason(path), path).toEqual(expect.stringContaining('empty segment'));
 		}
 	});
 
 	test('refuses reserved keys in any position', () => {
 		for (const key of ['__proto__', 'constructor', 'prototype']) {
-			for (const path of [key, `a/${key}`, `${key}/a`, `a/${key}/b`, `/${key}/`]) {
+			for (const path of [key, `a/${key}`, `${key}/a`, `a/${key}/b`]) {
 				expect(invalidPathReason(path), path).toEqual(expect.stringContaining(key));
 			}
 		}
@@ -168,6 +181,12 @@ describe('invalidPathReason', () => {
 		expect(invalidPathReason('a'.repeat(11), 10)).toEqual(expect.stringContaining('10'));
 		expect(invalidPathReason('abc/def', 7)).toBeNull();
 		expect(invalidPathReason('abc/defg', 7)).not.toBeNull();
+	});
+
+	test('refuses paths that are not well-formed UTF-16 (lone surrogates)', () => {
+		for (const path of ['k\uDC00', 'a/\uD800b', '\uD800', 'a/b\uDBFF', '\uDC00\uD800']) {
+			expect(invalidPathReason(path), JSON.stringify(path)).toEqual(expect.stringContaining('lone surrogate'));
+		}
 	});
 
 	test('has no length limit by default', () => {

@@ -84,19 +84,43 @@ export function lastSegment(path: string): string {
 }
 
 /**
+ * True when `text` is well-formed UTF-16: no lone surrogates. Anything else cannot travel as UTF-8
+ * unchanged (it would arrive as replacement characters), so it is refused rather than altered.
+ */
+export function isWellFormed(text: string): boolean {
+	return hasIsWellFormed ? (text as WellFormedString).isWellFormed() : !LONE_SURROGATE.test(text);
+}
+
+/**
+ * Explains why `text` (a key, a string value or a path) cannot be stored as it is, or returns
+ * null when it is well-formed UTF-16.
+ */
+export function malformedTextReason(kind: 'key' | 'string' | 'path', text: string): string | null {
+	if (isWellFormed(text)) return null;
+	const shown = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
+	return `the ${kind} ${shown} holds a lone surrogate (not well-formed UTF-16)`;
+}
+
+type WellFormedString = string & { isWellFormed(): boolean };
+const hasIsWellFormed = typeof (String.prototype as Partial<WellFormedString>).isWellFormed === 'function';
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
  * Explains why a key cannot be stored, or returns null when it can.
- * Keys must be non-empty, must not contain `/` and must not be a reserved key.
+ * Keys must be non-empty, well-formed UTF-16, must not contain `/` and must not be a reserved key.
  */
 export function invalidKeyReason(key: string): string | null {
 	if (key === '') return 'empty key';
 	if (key.includes('/')) return `key "${key}" contains "/"`;
 	if (RESERVED_KEYS.has(key)) return `key "${key}" is reserved`;
-	return null;
+	return malformedTextReason('key', key);
 }
 
 /**
  * Explains why a path cannot be used, or returns null when it can.
- * The root (`''`) is valid; every segment must be a valid key.
+ * The root is `''`; every other path is keys joined by single slashes, so an empty segment
+ * (a leading, trailing or doubled `/`) is refused rather than dropped: dropping it would move
+ * the write to another node.
  */
 export function invalidPathReason(path: string, maxLength = Infinity): string | null {
 	if (path.length > maxLength) return `path is longer than ${maxLength} characters`;
@@ -110,11 +134,10 @@ export function invalidPathReason(path: string, maxLength = Infinity): string | 
 const validPaths = new BoundedCache<string, true>(PATH_CACHE_SIZE);
 
 function segmentsReason(path: string): string | null {
-	const normalized = normalizePath(path);
-	if (normalized === '') return null;
-	for (const segment of normalized.split('/')) {
-		if (segment === '') return `path "${path}" has an empty segment`;
+	if (path === '') return null;
+	for (const segment of path.split('/')) {
+		if (segment === '') return `path "${path}" has an empty segment (a leading, trailing or doubled "/")`;
 		if (RESERVED_KEYS.has(segment)) return `path "${path}" uses the reserved key "${segment}"`;
 	}
-	return null;
+	return malformedTextReason('path', path);
 }

@@ -169,6 +169,24 @@ describe('refuses invalid child keys with INVALID_VALUE', () => {
 	});
 });
 
+describe('refuses text that is not well-formed UTF-16 (lone surrogates) with INVALID_VALUE', () => {
+	test.each([
+		['a leaf string', leaf('a\uD800b')],
+		['a string inside an array leaf', leaf(['ok', '\uDC00'])],
+		['a string inside an object leaf', leaf([{ t: 'x\uDBFF' }])],
+		['a key inside a leaf', leaf([{ ['k\uDC00']: 1 }])],
+		['a child key', { value: { ['k\uDC00']: { value: 1 } } }],
+		['a meta string', { value: 1, meta: { by: '\uD800' } }],
+		['a meta key', { value: 1, meta: { ['\uDFFF']: 1 } }],
+	])('%s', (_name, node) => {
+		expect(check(node)).toBe('INVALID_VALUE');
+	});
+
+	test('surrogate pairs pass', () => {
+		expect(check({ value: { ['\u{1F600}']: { value: 'smile \u{1F600}' } }, meta: { by: '\u{1F600}' } })).toBeUndefined();
+	});
+});
+
 describe('refuses unexpected node fields with INVALID_VALUE', () => {
 	test.each([
 		['at the root', { value: {}, extra: 1 }],

@@ -1,5 +1,5 @@
 import { SocketDBError } from './errors';
-import { invalidKeyReason, RESERVED_KEYS } from './path';
+import { invalidKeyReason, malformedTextReason, RESERVED_KEYS } from './path';
 
 /** Bounds applied while checking a value. */
 export type ValueLimits = {
@@ -38,7 +38,11 @@ function checkDepth(depth: number, budget: Budget): void {
 /** Checks a JSON value: primitives, finite numbers, arrays and plain objects with valid keys. */
 function checkJson(value: unknown, path: string, depth: number, budget: Budget): void {
 	switch (typeof value) {
-		case 'string':
+		case 'string': {
+			const reason = malformedTextReason('string', value);
+			if (reason !== null) fail(path, reason);
+			return;
+		}
 		case 'boolean':
 			return;
 		case 'number':
@@ -58,6 +62,8 @@ function checkJson(value: unknown, path: string, depth: number, budget: Budget):
 			for (const key of Object.keys(value)) {
 				spendKey(budget);
 				if (RESERVED_KEYS.has(key)) fail(path, `key "${key}" is reserved`);
+				const malformed = malformedTextReason('key', key);
+				if (malformed !== null) fail(path, malformed);
 				checkJson((value as Record<string, unknown>)[key], path === '' ? key : `${path}/${key}`, depth + 1, budget);
 			}
 			return;

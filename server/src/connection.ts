@@ -4,7 +4,6 @@ import {
 	decodeFrame,
 	encodeMessage,
 	MessageType,
-	normalizePath,
 	parseClientMessage,
 	parsePath,
 	PROTOCOL_VERSION,
@@ -351,7 +350,7 @@ export class ClientConnection implements Subscriber {
 				const applied =
 					message.type === MessageType.SET
 						? writePath.update(anchorAtPath(parsePath(message.path), message.node), client)
-						: writePath.delete(normalizePath(message.path), client);
+						: writePath.delete(message.path, client);
 				if (applied === undefined) return writePath.afterDurable(settle);
 				return applied.then(
 					() => writePath.afterDurable(settle),
@@ -391,7 +390,7 @@ export class ClientConnection implements Subscriber {
 		} catch (error) {
 			return this.protocolError(toSocketDBError(error, 'INVALID_PATH'));
 		}
-		const path = normalizePath(message.path);
+		const { path } = message;
 		const adding = message.type === MessageType.SUBSCRIBE || message.type === MessageType.SUBSCRIBE_KEYS;
 		const held = smallSetSize(this.valuePaths) + smallSetSize(this.keysPaths);
 		if (adding && held >= limits.maxSubscriptionsPerConnection && !smallSetHas(this.valuePaths, path) && !smallSetHas(this.keysPaths, path)) {

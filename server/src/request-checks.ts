@@ -1,4 +1,4 @@
-import { invalidPathReason, isObject, MessageType, normalizePath, SocketDBError, validateNodeDiff, type ClientMessage } from '@socketdb/core';
+import { invalidPathReason, isObject, MessageType, SocketDBError, validateNodeDiff, type ClientMessage } from '@socketdb/core';
 import type { Limits } from './limits';
 
 /** Refuses a path that is malformed, uses a reserved key, or is longer than the limit (`INVALID_PATH`). */
@@ -12,7 +12,7 @@ export function checkWrite(message: Extract<ClientMessage, { type: typeof Messag
 	checkPath(message.path, limits.maxPathLength);
 	if (message.type !== MessageType.SET) return;
 	validateNodeDiff(message.node, { maxDepth: limits.maxDepth, maxKeys: limits.maxKeysPerWrite });
-	if (normalizePath(message.path) === '' && message.node.value !== undefined && !isObject(message.node.value)) {
+	if (message.path === '' && message.node.value !== undefined && !isObject(message.node.value)) {
 		throw new SocketDBError('INVALID_VALUE', 'the root of the tree must stay an object');
 	}
 }

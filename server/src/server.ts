@@ -96,9 +96,9 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 			return writePath.update(cloneNode(data as NodeDiff), SERVER_WRITER);
 		}),
 		delete: (path) => serverWrite(() => {
-			const reason = invalidPathReason(path);
+			const reason = typeof path === 'string' ? invalidPathReason(path) : 'the path must be a string';
 			if (reason !== null) throw new SocketDBError('INVALID_PATH', reason);
-			return writePath.delete(normalizePath(path), SERVER_WRITER);
+			return writePath.delete(path, SERVER_WRITER);
 		}),
 	};
 

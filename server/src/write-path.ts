@@ -1,4 +1,4 @@
-import { isObject, normalizePath, invalidPathReason, SocketDBError, toSocketDBError, type HookPipeline, type Node, type NodeDiff, type Store } from '@socketdb/core';
+import { isObject, invalidPathReason, SocketDBError, toSocketDBError, type HookPipeline, type Node, type NodeDiff, type Store } from '@socketdb/core';
 import type { FanOut } from './fanout';
 import type { Client, ErrorSource, ServerHooks, ServerWriter, SocketDBServerDataAPI } from './types';
 
@@ -90,10 +90,10 @@ export class WritePath {
 		this.emitChange({ revision, data: applied as Node }, writer);
 	}
 
-	private commitDelete(rawPath: string, writer: Writer): void {
-		const reason = typeof rawPath === 'string' ? invalidPathReason(rawPath) : 'the path must be a string';
+	private commitDelete(path: string, writer: Writer): void {
+		// Checked again: a `server:delete` hook may have returned another path.
+		const reason = typeof path === 'string' ? invalidPathReason(path) : 'the path must be a string';
 		if (reason !== null) throw new SocketDBError('INVALID_PATH', reason);
-		const path = normalizePath(rawPath);
 		try {
 			this.store.del(path);
 		} catch (error) {

@@ -1,18 +1,20 @@
 import { connect as connectTcp } from 'node:net';
 import { SocketDBClient, type SocketDBClientAPI } from '@socketdb/client';
-import type { Meta } from '@socketdb/core';
+import { invalidPathReason, type Meta } from '@socketdb/core';
 import { CliError } from './cli-error';
 
 export type RemoteOptions = { url: string; timeout: number };
 
 /** `socketdb get <path>`: prints the value at `path` as JSON. */
 export async function runGet(path: string, options: RemoteOptions): Promise<void> {
+	checkPathArgument(path);
 	const value = await withClient(options, (db, refused) => Promise.race([new Promise<unknown>((resolve) => db.get(path).once((data) => resolve(data))), refused]));
 	process.stdout.write(`${JSON.stringify(value ?? null)}\n`);
 }
 
 /** `socketdb set <path> <json>`: resolves once the server acknowledged the write. */
 export async function runSet(path: string, json: string, options: RemoteOptions & { meta?: unknown }): Promise<void> {
+	checkPathArgument(path);
 	let value: unknown;
 	try {
 		value = JSON.parse(json);
@@ -28,8 +30,15 @@ export async function runSet(path: string, json: string, options: RemoteOptions 
 
 /** `socketdb delete <path>`. */
 export async function runDelete(path: string, options: RemoteOptions): Promise<void> {
+	checkPathArgument(path);
 	await withClient(options, (db) => refusal('delete', db.get(path).delete()));
 	process.stdout.write(`${JSON.stringify({ deleted: path })}\n`);
+}
+
+/** Refuses a malformed path before connecting: `team/` would otherwise be a path with an empty segment. */
+function checkPathArgument(path: string): void {
+	const reason = invalidPathReason(path);
+	if (reason !== null) throw new CliError(`invalid path (INVALID_PATH): ${reason}; the root is ""`);
 }
 
 async function refusal(what: string, write: PromiseLike<unknown>): Promise<void> {
