@@ -1,11 +1,11 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import crosswsNode from 'crossws/adapters/node';
 import { afterEach, expect, test } from 'vitest';
-import WebSocket from 'ws';
 import { SocketDBServer, WebsocketServerError, type SessionContext } from '@socketdb/server';
 import { createCrosswsServer, type CrosswsServerOptions } from '@socketdb/server/crossws';
 import { cleanup, connectClient, waitFor } from './helpers/server';
+import { tryUpgrade } from './helpers/upgrade';
 
 const servers: { http: Server; db: ReturnType<typeof SocketDBServer> }[] = [];
 afterEach(async () => {
@@ -27,27 +27,6 @@ async function mount(transport: CrosswsServerOptions, options: Parameters<typeof
 	await new Promise<void>((resolve) => db.listen(0, resolve));
 	servers.push({ http, db });
 	return { db, url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}` };
-}
-
-type Upgrade = { status: number; headers: IncomingHttpHeaders; body: string } | 'accepted';
-
-function tryUpgrade(url: string, headers: Record<string, string> = {}): Promise<Upgrade> {
-	return new Promise((resolve, reject) => {
-		const ws = new WebSocket(url, { headers });
-		ws.on('unexpected-response', (_req, res) => {
-			let body = '';
-			res.setEncoding('utf8');
-			res.on('data', (chunk: string) => (body += chunk));
-			res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-		});
-		ws.on('open', () => {
-			resolve('accepted');
-			ws.terminate();
-		});
-		ws.on('error', (error) => {
-			if (!String(error.message).includes('Unexpected server response')) reject(error);
-		});
-	});
 }
 
 test('the context initializeSession makes from the web Request is client.context in every hook, and hooks may add to it', async () => {

@@ -31,6 +31,11 @@ export interface SocketServer<Context = Record<string, unknown>> {
 	address?(): { port: number; host: string } | null;
 	/** Stops accepting connections and releases the port. */
 	close?(): Promise<void>;
+	/**
+	 * Adds a check that the `Origin` of every browser's upgrade must pass; others are refused
+	 * with 403 before the session is made. Upgrades without an `Origin` are not checked.
+	 */
+	restrictOrigins?(allowed: (origin: string) => boolean): void;
 }
 
 /** Why a client connection closed. */

@@ -22,6 +22,7 @@ import { FanOut } from './fanout';
 import { KeepAliveTimer } from './keep-alive';
 import { resolveLimits } from './limits';
 import type { ServerRuntime } from './runtime';
+import { originCheck } from './transport/allowed-origins';
 import { createWebsocketServer } from './transport/websocket-server';
 import type { Client, ErrorSource, ServerHooks, SessionContext, SocketDBServerDataAPI, SocketDBServerOptions } from './types';
 import { SERVER_WRITER, WritePath } from './write-path';
@@ -74,6 +75,10 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 	} = options;
 	const limits = resolveLimits(options.limits);
 	const socketServer = options.socketServer ?? createWebsocketServer({ maxPayload: limits.maxFrameBytes });
+	if (options.allowedOrigins !== undefined) {
+		if (socketServer.restrictOrigins === undefined) throw new TypeError('this socketServer cannot check origins: give allowedOrigins to the transport instead');
+		socketServer.restrictOrigins(originCheck(options.allowedOrigins));
+	}
 	if (!(updateInterval >= 0)) throw new TypeError(`updateInterval must be 0 or more, got ${String(updateInterval)}`);
 
 	const hooks = new HookPipeline<ServerHooks>();

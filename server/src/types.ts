@@ -1,5 +1,6 @@
 import type { GoodbyeMessage, Hook, Json, LeafValue, Node, Plugin, SocketServer, Store } from '@socketdb/core';
 import type { Limits } from './limits';
+import type { AllowedOrigins } from './transport/allowed-origins';
 
 /**
  * What `initializeSession` returned for a connection, available as `client.context`.
@@ -147,6 +148,14 @@ export type SocketDBServerOptions<Schema extends Json = Json> = {
 	updateInterval?: number;
 	/** The transport. @default createWebsocketServer() */
 	socketServer?: SocketServer<SessionContext>;
+	/**
+	 * The web pages (by `Origin`) that may connect: a list of origins (`'*'` for all) or a
+	 * function. Other pages' upgrades are refused with 403 by the transport; requests without
+	 * `Origin` (Node clients) are not affected.
+	 * @default every origin, as in SocketDB: any page the user opens may then connect and read
+	 * what the hooks allow; list your app's origins
+	 */
+	allowedOrigins?: AllowedOrigins;
 	plugins?: ServerPlugin<Schema>[];
 	/**
 	 * Milliseconds between keep-alive pings; a client that did not answer the previous

@@ -31,10 +31,11 @@ export async function cleanup(): Promise<void> {
 export const TRANSPORT = process.env['SOCKETDB_TRANSPORT'] === 'crossws' ? 'crossws' : 'ws';
 
 /** `createCrosswsServer` mounted on `http` through crossws's Node adapter. */
-function crosswsTransport(http: Server, { initializeSession, generateId, maxPayload }: WebsocketServerOptions): SocketServer<SessionContext> {
+function crosswsTransport(http: Server, { initializeSession, generateId, maxPayload, allowedOrigins }: WebsocketServerOptions): SocketServer<SessionContext> {
 	const transport = createCrosswsServer({
 		...(initializeSession === undefined ? {} : { initializeSession: ({ req }: { req: Request }) => initializeSession({ req: req as never }) as SessionContext }),
 		...(generateId === undefined ? {} : { generateId }),
+		...(allowedOrigins === undefined ? {} : { allowedOrigins }),
 	});
 	const adapter = crosswsNode({ hooks: transport.hooks, serverOptions: { maxPayload: maxPayload ?? 16 * 1024 * 1024 } });
 	http.on('upgrade', (req, socket, head) => void adapter.handleUpgrade(req, socket, head));

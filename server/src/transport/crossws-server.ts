@@ -1,6 +1,7 @@
 import type { SocketConnection, SocketServer } from '@socketdb/core';
 import type { Hooks, Peer } from 'crossws';
 import type { SessionContext } from '../types';
+import { OriginChecks, type AllowedOrigins } from './allowed-origins';
 import { toRefusal } from './upgrade-error';
 import { CLOSE_TIMEOUT_MS, createIncrementalIdGenerator } from './websocket-server';
 
@@ -13,6 +14,8 @@ export type CrosswsServerOptions = {
 	initializeSession?: (args: { req: Request }) => SessionContext | Response | void | Promise<SessionContext | Response | void>;
 	/** Makes client ids. @default counting up from 0 */
 	generateId?: () => string;
+	/** The web pages (by `Origin`) that may connect; see `createWebsocketServer`. @default every origin */
+	allowedOrigins?: AllowedOrigins;
 };
 
 /** A `SocketServer` whose connections come from crossws: mount `.hooks` in any crossws adapter. */
@@ -35,14 +38,16 @@ const SESSION = Symbol('socketdb.session');
  * export default defineWebSocketHandler(transport.hooks); // h3
  */
 export function createCrosswsServer(options: CrosswsServerOptions = {}): CrosswsServer {
-	const { initializeSession, generateId = createIncrementalIdGenerator() } = options;
+	const { initializeSession, generateId = createIncrementalIdGenerator(), allowedOrigins } = options;
+	const origins = new OriginChecks(allowedOrigins);
 	const listeners: ((connection: SocketConnection, id: string, context?: SessionContext) => void)[] = [];
 	const connections = new Map<Peer, CrosswsConnection>();
 
 	const hooks: Partial<Hooks> = {
 		async upgrade(request) {
-			if (initializeSession === undefined) return;
 			try {
+				origins.enforce(request.headers.get('origin'));
+				if (initializeSession === undefined) return;
 				const result = await initializeSession({ req: request });
 				if (typeof Response !== 'undefined' && result instanceof Response) throw result;
 				return result === undefined || result === null ? undefined : { context: { [SESSION]: result } };
@@ -75,6 +80,7 @@ export function createCrosswsServer(options: CrosswsServerOptions = {}): Crossws
 		onConnection(listener) {
 			listeners.push(listener);
 		},
+		restrictOrigins: (check) => origins.add(check),
 		listen(_port, callback) {
 			if (callback !== undefined) setImmediate(callback);
 		},

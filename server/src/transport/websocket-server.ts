@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { SocketConnection, SocketServer } from '@socketdb/core';
 import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import type { SessionContext } from '../types';
+import { OriginChecks, type AllowedOrigins } from './allowed-origins';
 import { formatRefusal, toRefusal } from './upgrade-error';
 
 /** Options passed through to `ws`'s server, minus those the adapter controls. */
@@ -22,6 +23,12 @@ export type WebsocketServerOptions = PassThroughOptions & {
 	server?: Server;
 	/** Largest frame accepted, in bytes. @default 16 MiB */
 	maxPayload?: number;
+	/**
+	 * The web pages (by `Origin`) that may connect: a list of origins, or a function. Other
+	 * pages' upgrades are refused with 403; requests without `Origin` (Node clients) are not
+	 * affected. @default every origin, as in SocketDB: any page the user opens may connect
+	 */
+	allowedOrigins?: AllowedOrigins;
 };
 
 export type WebsocketServer = SocketServer<SessionContext> & {
@@ -42,7 +49,8 @@ export function createIncrementalIdGenerator(): () => string {
  * const server = SocketDBServer({ socketServer: createWebsocketServer({ server: httpServer }) });
  */
 export function createWebsocketServer(options: WebsocketServerOptions = {}): WebsocketServer {
-	const { initializeSession, generateId = createIncrementalIdGenerator(), server, maxPayload = 16 * 1024 * 1024, ...wsOptions } = options;
+	const { initializeSession, generateId = createIncrementalIdGenerator(), server, maxPayload = 16 * 1024 * 1024, allowedOrigins, ...wsOptions } = options;
+	const origins = new OriginChecks(allowedOrigins);
 	const httpServer = server ?? createServer((_req, res) => {
 		res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' });
 		res.end('This is a SocketDB server: connect with a WebSocket client.\n');
@@ -54,16 +62,17 @@ export function createWebsocketServer(options: WebsocketServerOptions = {}): Web
 	async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
 		socket.on('error', destroySocket);
 		let context: SessionContext | undefined;
-		if (initializeSession !== undefined) {
-			try {
+		try {
+			origins.enforce(req.headers.origin);
+			if (initializeSession !== undefined) {
 				const result = await initializeSession({ req });
 				if (typeof Response !== 'undefined' && result instanceof Response) throw result;
 				context = (result ?? undefined) as SessionContext | undefined;
-			} catch (thrown) {
-				const refusal = await toRefusal(thrown);
-				if (!socket.destroyed) socket.end(formatRefusal(refusal));
-				return;
 			}
+		} catch (thrown) {
+			const refusal = await toRefusal(thrown);
+			if (!socket.destroyed) socket.end(formatRefusal(refusal));
+			return;
 		}
 		if (socket.destroyed) return;
 		wss.handleUpgrade(req, socket, head, (ws) => {
@@ -83,6 +92,7 @@ export function createWebsocketServer(options: WebsocketServerOptions = {}): Web
 		onConnection(listener) {
 			listeners.push(listener);
 		},
+		restrictOrigins: (check) => origins.add(check),
 		listen(port, callback, host) {
 			if (httpServer.listening) {
 				if (callback !== undefined) setImmediate(callback);
