@@ -7,10 +7,20 @@ export const CLI = 'server/bin/socketdb.js';
 
 export type CliResult = { code: number | null; stdout: string; stderr: string };
 
+/**
+ * The environment commands run with: the test's own, without a server token unless the test
+ * gives one, plus `extra`.
+ */
+function environment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+	const env = { ...process.env, ...extra };
+	if (extra['SOCKETDB_TOKEN'] === undefined) delete env['SOCKETDB_TOKEN'];
+	return env;
+}
+
 /** Runs `socketdb ...args` (the built CLI) to its end. */
-export function runCli(args: string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(args: string[], options: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<CliResult> {
 	return new Promise((resolve, reject) => {
-		const child = spawn(process.execPath, [join(process.cwd(), CLI), ...args], { cwd: options.cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+		const child = spawn(process.execPath, [join(process.cwd(), CLI), ...args], { cwd: options.cwd ?? process.cwd(), env: environment(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
 		let stdout = '';
 		let stderr = '';
 		child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -29,9 +39,13 @@ export function runCli(args: string[], options: { cwd?: string; timeoutMs?: numb
 export type ServeProcess = { child: ChildProcess; port: number; url: string; output: () => string; exited: Promise<number | null> };
 
 /** Starts `socketdb serve --port 0 ...args` and resolves once it listens. */
-export function startServe(args: string[], options: { cwd?: string } = {}): Promise<ServeProcess> {
+export function startServe(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<ServeProcess> {
 	return new Promise((resolve, reject) => {
-		const child = spawn(process.execPath, [join(process.cwd(), CLI), 'serve', '--port', '0', ...args], { cwd: options.cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+		const child = spawn(process.execPath, [join(process.cwd(), CLI), 'serve', '--port', '0', ...args], {
+			cwd: options.cwd ?? process.cwd(),
+			env: environment(options.env),
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
 		let output = '';
 		const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
 		const timer = setTimeout(() => {

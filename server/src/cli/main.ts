@@ -1,7 +1,9 @@
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CliError } from './cli-error';
+import { loadConfig } from './config';
 import { runDelete, runGet, runSet, type RemoteOptions } from './remote';
 import { serve } from './serve';
+import { readToken, TOKEN_VARIABLE } from './token';
 import { exportTree, importTree } from './transfer';
 
 function port(value: string): number {
@@ -14,6 +16,10 @@ function interval(value: string): number {
 	const number = Number(value);
 	if (!(number >= 0)) throw new InvalidArgumentError('the interval is a number of milliseconds, 0 or more');
 	return number;
+}
+
+function collect(value: string, previous: string[]): string[] {
+	return [...previous, value];
 }
 
 function json(label: string) {
@@ -36,24 +42,55 @@ export function createProgram(): Command {
 		.command('serve')
 		.description('run the database server (data kept in --data, or in memory with --memory)')
 		.option('--port <port>', 'port to listen on (0 picks a free one)', port, process.env['PORT'] === undefined ? 8080 : port(process.env['PORT']))
-		.option('--host <host>', 'address to listen on; 0.0.0.0 accepts other machines', process.env['HOST'] ?? '127.0.0.1')
+		.option('--host <host>', 'address to listen on; beyond loopback (e.g. 0.0.0.0) a token is required', process.env['HOST'] ?? '127.0.0.1')
 		.option('--data <dir>', 'data directory (created if missing)', './data')
 		.option('--memory', 'keep the data in memory only: nothing survives a restart')
 		.option('--update-interval <ms>', 'how long changes are batched before they go to subscribers', interval, 50)
+		.option('--token-file <file>', `file whose first line is the token every client must present (or set ${TOKEN_VARIABLE})`)
+		.option('--insecure-no-auth', 'listen beyond loopback without a token: anyone who can reach the server may read and write all data')
+		.option('--allow-origin <origin>', 'let pages of this origin connect besides the server\'s own (repeatable; * for any)', collect, [])
+		.option('--allow-host <name>', 'answer requests for this host name besides loopback and the bound address (repeatable; * for any)', collect, [])
+		.option('--config <file>', 'JSON or JS file with further server options: limits, allowedOrigins, allowedHosts, plugins, ...')
 		.option('--no-inspector', 'do not serve the inspector page at /')
-		.option('--inspector-token <secret>', 'serve the inspector on a non-loopback address, to browsers that log in with this secret')
-		.action(async (options: { port: number; host: string; data: string; memory?: boolean; updateInterval: number; inspector: boolean; inspectorToken?: string }) => {
-			await serve({
-				port: options.port,
-				host: options.host,
-				data: options.memory === true ? null : options.data,
-				updateInterval: options.updateInterval,
-				inspector: options.inspector,
-				inspectorToken: options.inspectorToken,
-			});
-		});
+		.addOption(new Option('--inspector-token <secret>').hideHelp())
+		.action(
+			async (options: {
+				port: number;
+				host: string;
+				data: string;
+				memory?: boolean;
+				updateInterval: number;
+				tokenFile?: string;
+				insecureNoAuth?: boolean;
+				allowOrigin: string[];
+				allowHost: string[];
+				config?: string;
+				inspector: boolean;
+				inspectorToken?: string;
+			}) => {
+				if (options.inspectorToken !== undefined) {
+					throw new CliError(`--inspector-token is no longer taken: a secret on the command line shows in ps. Put the token in ${TOKEN_VARIABLE} or in a file given with --token-file`);
+				}
+				await serve({
+					port: options.port,
+					host: options.host,
+					data: options.memory === true ? null : options.data,
+					updateInterval: options.updateInterval,
+					inspector: options.inspector,
+					token: readToken(options.tokenFile),
+					insecureNoAuth: options.insecureNoAuth === true,
+					allowOrigins: options.allowOrigin,
+					allowHosts: options.allowHost,
+					config: options.config === undefined ? {} : await loadConfig(options.config),
+				});
+			},
+		);
 
-	const remote = (command: Command) => command.option('--url <url>', 'the server to talk to', 'ws://localhost:8080').option('--timeout <ms>', 'how long to wait for the server', interval, 5000);
+	const remote = (command: Command) =>
+		command
+			.option('--url <url>', 'the server to talk to', 'ws://localhost:8080')
+			.option('--timeout <ms>', 'how long to wait for the server', interval, 5000)
+			.option('--token-file <file>', `file whose first line is the server's token (or set ${TOKEN_VARIABLE})`);
 
 	remote(program.command('get <path>').description('print the value at <path> as JSON (null when there is none)')).action(
 		async (path: string, options: RemoteOptions) => runGet(path, options),

@@ -1,9 +1,10 @@
-import { connect as connectTcp } from 'node:net';
 import { SocketDBClient, type SocketDBClientAPI } from '@socketdb/client';
 import { invalidPathReason, type Meta } from '@socketdb/core';
+import WebSocket from 'ws';
 import { CliError } from './cli-error';
+import { readToken, TOKEN_VARIABLE } from './token';
 
-export type RemoteOptions = { url: string; timeout: number };
+export type RemoteOptions = { url: string; timeout: number; tokenFile?: string };
 
 /** `socketdb get <path>`: prints the value at `path` as JSON. */
 export async function runGet(path: string, options: RemoteOptions): Promise<void> {
@@ -52,11 +53,16 @@ async function refusal(what: string, write: PromiseLike<unknown>): Promise<void>
 
 /**
  * Runs `task` with a client connected to `options.url`, then disconnects. A server that cannot
- * be reached fails at once; one that does not answer fails after `options.timeout`.
+ * be reached, or that refuses the connection, fails at once; one that does not answer fails
+ * after `options.timeout`.
  */
 async function withClient<T>(options: RemoteOptions, task: (db: SocketDBClientAPI, refused: Promise<never>) => Promise<T>): Promise<T> {
 	const url = parseUrl(options.url);
-	await reachable(url, options.timeout);
+	// Messages name the URL as given: the token is not printed.
+	const shown = url.href;
+	const token = readToken(options.tokenFile);
+	if (token !== undefined && !url.searchParams.has('token')) url.searchParams.set('token', token);
+	await admitted(url, shown, options.timeout);
 	// Errors the server sends outside a write's answer (a refused subscription, for one) reject
 	// `refused`, for commands that wait on something other than a write.
 	let failed!: (error: CliError) => void;
@@ -68,7 +74,7 @@ async function withClient<T>(options: RemoteOptions, task: (db: SocketDBClientAP
 	db.connect(url.href);
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	const timeout = new Promise<never>((_, reject) => {
-		timer = setTimeout(() => reject(new CliError(`no answer from ${url.href} within ${options.timeout} ms`)), options.timeout);
+		timer = setTimeout(() => reject(new CliError(`no answer from ${shown} within ${options.timeout} ms`)), options.timeout);
 	});
 	try {
 		return await Promise.race([task(db, refused), timeout]);
@@ -89,23 +95,33 @@ function parseUrl(text: string): URL {
 	return url;
 }
 
-/** Fails with a clear message when nothing listens at the URL's host and port. */
-function reachable(url: URL, timeout: number): Promise<void> {
-	const port = Number(url.port || (url.protocol === 'wss:' ? 443 : 80));
-	const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+/**
+ * Opens one WebSocket to `url` and closes it again, so that a server that is not there, or that
+ * refuses the connection (a missing or wrong token, a host it does not serve), fails at once
+ * with its reason instead of after the timeout.
+ */
+function admitted(url: URL, shown: string, timeout: number): Promise<void> {
 	return new Promise((resolve, reject) => {
-		const socket = connectTcp({ host, port, timeout });
-		socket.once('connect', () => {
-			socket.destroy();
+		const ws = new WebSocket(url, { handshakeTimeout: timeout });
+		ws.once('open', () => {
+			ws.terminate();
 			resolve();
 		});
-		socket.once('timeout', () => {
-			socket.destroy();
-			reject(new CliError(`cannot connect to ${url.href}: no answer within ${timeout} ms`));
+		ws.once('unexpected-response', (request, response) => {
+			let body = '';
+			response.setEncoding('utf8');
+			response.on('data', (chunk: string) => (body += chunk));
+			response.on('end', () => {
+				request.destroy();
+				const status = `${response.statusCode ?? '?'} ${response.statusMessage ?? ''}`.trim();
+				const hint = response.statusCode === 401 && !url.searchParams.has('token') ? `; give the token with ${TOKEN_VARIABLE} or --token-file` : '';
+				reject(new CliError(`the server at ${shown} refused the connection (${status}): ${body.trim().slice(0, 300)}${hint}`));
+			});
 		});
-		socket.once('error', (error: NodeJS.ErrnoException) => {
-			const reason = error.code === 'ECONNREFUSED' ? 'connection refused (is `socketdb serve` running?)' : error.code === 'ENOTFOUND' ? 'unknown host' : error.message;
-			reject(new CliError(`cannot connect to ${url.href}: ${reason}`));
+		ws.once('error', (error: NodeJS.ErrnoException) => {
+			const reason =
+				error.code === 'ECONNREFUSED' ? 'connection refused (is `socketdb serve` running?)' : error.code === 'ENOTFOUND' ? 'unknown host' : /timed out/i.test(error.message) ? `no answer within ${timeout} ms` : error.message;
+			reject(new CliError(`cannot connect to ${shown}: ${reason}`));
 		});
 	});
 }

@@ -1,12 +1,17 @@
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { createStore, type Store } from '@socketdb/core';
+import { resolveLimits } from '../limits';
 import { createLmdbStore } from '../lmdb-store';
 import { SocketDBServer } from '../server';
 import { createInspector } from '../inspector/inspector';
 import { createWebsocketServer } from '../transport/websocket-server';
+import { createAccess, hostRefusal } from './access';
 import { CliError } from './cli-error';
+import type { ServeConfig } from './config';
 import { lockDataDirectory } from './directory-lock';
+import { FAVICON } from './favicon';
+import { TOKEN_VARIABLE } from './token';
 
 export type ServeOptions = {
 	port: number;
@@ -14,23 +19,77 @@ export type ServeOptions = {
 	/** The data directory, or `null` to keep everything in memory. */
 	data: string | null;
 	updateInterval: number;
-	/** Serve the inspector at `/` (on loopback, or anywhere with `inspectorToken`). */
+	/** Serve the inspector at `/` (on loopback, or anywhere with a token). */
 	inspector: boolean;
-	inspectorToken?: string | undefined;
+	/** The secret every connection must present (`SOCKETDB_TOKEN` or `--token-file`). */
+	token: string | undefined;
+	/** Serve beyond loopback without a token. */
+	insecureNoAuth: boolean;
+	/** Origins allowed besides the server's own pages (`--allow-origin`). */
+	allowOrigins: string[];
+	/** Host names served besides loopback and the bound address (`--allow-host`). */
+	allowHosts: string[];
+	/** What `--config` set. */
+	config: ServeConfig;
 };
 
 /**
  * `socketdb serve`: the database server until SIGINT or SIGTERM. On either, it says goodbye to
  * every client (so no new writes arrive), waits for the store to make every acknowledged write
  * durable, closes the store and exits.
+ *
+ * Safe by default: beyond loopback it refuses to start without a token (as Redis's protected
+ * mode does), browsers' upgrades must come from its own pages or an allowed origin, and it
+ * answers only the host names it serves.
  */
 export async function serve(options: ServeOptions): Promise<void> {
+	const { token, config } = options;
+	if (!isLoopback(options.host) && token === undefined && !options.insecureNoAuth) {
+		throw new CliError(
+			`refusing to listen on ${options.host} without credentials: anyone who can reach it could read and write all data. Set ${TOKEN_VARIABLE} or give --token-file <file> (or --insecure-no-auth to serve without credentials)`,
+		);
+	}
+	const limits = resolveLimits(config.limits);
 	const directory = options.data === null ? null : resolve(options.data);
+	const allowHosts = [...options.allowHosts, ...(config.allowedHosts ?? [])];
+	let httpServer: Server | undefined;
+	const access = createAccess({
+		host: options.host,
+		port: () => (httpServer?.address() as { port: number } | null)?.port ?? options.port,
+		token,
+		allowHosts,
+		allowOrigins: options.allowOrigins,
+		configOrigins: config.allowedOrigins,
+	});
+	const inspectorOff = inspectorRefusal(options);
+	const inspector = inspectorOff === undefined ? createInspector({ token, failedAttempts: access.failedAttempts }) : undefined;
+	// The CLI owns the HTTP server, so that a port in use is a clear error rather than a crash.
+	httpServer = createServer((req, res) => answerHttp(req, res));
+	function answerHttp(req: IncomingMessage, res: ServerResponse): void {
+		if (!access.servesHost(req)) {
+			const refusal = hostRefusal(req.headers.host);
+			res.writeHead(refusal.status, { 'Content-Type': 'text/plain; charset=utf-8' });
+			res.end(`${refusal.message}\n`);
+			return;
+		}
+		if (inspector?.handle(req, res)) return;
+		if (new URL(req.url ?? '/', 'http://x').pathname === '/favicon.ico' && (req.method === 'GET' || req.method === 'HEAD')) {
+			res.writeHead(200, { 'Content-Type': 'image/x-icon', 'Cache-Control': 'max-age=86400' });
+			res.end(FAVICON);
+			return;
+		}
+		res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' });
+		res.end('This is a SocketDB server: connect with a WebSocket client.\n');
+	}
+	await listen(httpServer, options);
+
+	// Only once the port is ours is the data directory opened (and created).
 	let store: Store;
 	let unlock = () => undefined as void;
 	try {
 		store = directory === null ? createStore() : createLmdbStore({ path: directory });
 	} catch (error) {
+		await closeHttp(httpServer);
 		throw new CliError(`cannot open the data directory ${directory}: ${(error as Error).message}`);
 	}
 	if (directory !== null) {
@@ -38,38 +97,29 @@ export async function serve(options: ServeOptions): Promise<void> {
 			unlock = lockDataDirectory(directory);
 		} catch (error) {
 			await store.close?.();
+			await closeHttp(httpServer);
 			throw error;
 		}
-	}
-	const inspectorOff = inspectorRefusal(options);
-	const inspector = inspectorOff === undefined ? createInspector({ token: options.inspectorToken }) : undefined;
-	// The CLI owns the HTTP server, so that a port in use is a clear error rather than a crash.
-	const httpServer = createServer((req, res) => {
-		if (inspector?.handle(req, res)) return;
-		res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' });
-		res.end('This is a SocketDB server: connect with a WebSocket client.\n');
-	});
-	try {
-		await new Promise<void>((resolveListening, reject) => {
-			httpServer.once('error', reject);
-			httpServer.listen(options.port, options.host, () => {
-				httpServer.off('error', reject);
-				resolveListening();
-			});
-		});
-	} catch (error) {
-		await store.close?.();
-		unlock();
-		const reason = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the port is in use' : (error as Error).message;
-		throw new CliError(`cannot listen on ${options.host}:${options.port}: ${reason}`);
 	}
 	const server = SocketDBServer({
 		store,
 		updateInterval: options.updateInterval,
 		// Clients that report their route are counted by it (the inspector shows it).
 		routeTracking: true,
-		socketServer: createWebsocketServer({ server: httpServer, ...(inspector === undefined ? {} : { initializeSession: inspector.initializeSession }) }),
-		plugins: inspector === undefined ? [] : [inspector.plugin],
+		limits,
+		...(config.keepAliveInterval === undefined ? {} : { keepAliveInterval: config.keepAliveInterval }),
+		...(config.ipTracking === undefined ? {} : { ipTracking: config.ipTracking }),
+		...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }),
+		allowedOrigins: access.originAllowed,
+		socketServer: createWebsocketServer({
+			server: httpServer,
+			maxPayload: limits.maxFrameBytes,
+			initializeSession: ({ req }) => {
+				access.checkUpgrade(req, inspector?.loggedIn ?? (() => false));
+				return inspector?.initializeSession({ req });
+			},
+		}),
+		plugins: [...(config.plugins ?? []), ...(inspector === undefined ? [] : [inspector.plugin])],
 	});
 	inspector?.start(server);
 	// Already listening: this only starts the server (its 'server:init' hooks).
@@ -78,7 +128,9 @@ export async function serve(options: ServeOptions): Promise<void> {
 	const address = server.address();
 	const where = directory === null ? 'in memory: nothing survives a restart' : `data in ${directory}`;
 	const hostAndPort = `${urlHost(address?.host ?? options.host)}:${address?.port ?? options.port}`;
+	if (token === undefined && options.insecureNoAuth) console.error(`WARNING: --insecure-no-auth: no credentials are asked; anyone who can reach ${hostAndPort} can read and write all data`);
 	console.log(`SocketDB listening on ws://${hostAndPort} (${where})`);
+	if (token !== undefined) console.log(`Clients present the token: ws://${hostAndPort}/?token=<token> or the header Authorization: Bearer <token>`);
 	console.log(inspectorOff === undefined ? `Inspector at http://${hostAndPort}/` : `Inspector off: ${inspectorOff}`);
 
 	let stopping = false;
@@ -91,10 +143,7 @@ export async function serve(options: ServeOptions): Promise<void> {
 			.close()
 			.then(() => store.close?.())
 			.then(unlock)
-			.then(() => new Promise<void>((done) => {
-				httpServer.close(() => done());
-				httpServer.closeAllConnections();
-			}))
+			.then(() => closeHttp(httpServer))
 			.then(
 				() => process.exit(0),
 				(error: unknown) => {
@@ -107,18 +156,40 @@ export async function serve(options: ServeOptions): Promise<void> {
 	process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
+async function listen(httpServer: Server, options: ServeOptions): Promise<void> {
+	try {
+		await new Promise<void>((resolveListening, reject) => {
+			httpServer.once('error', reject);
+			httpServer.listen(options.port, options.host, () => {
+				httpServer.off('error', reject);
+				resolveListening();
+			});
+		});
+	} catch (error) {
+		const reason = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the port is in use' : (error as Error).message;
+		throw new CliError(`cannot listen on ${options.host}:${options.port}: ${reason}`);
+	}
+}
+
+function closeHttp(httpServer: Server): Promise<void> {
+	return new Promise<void>((done) => {
+		httpServer.close(() => done());
+		httpServer.closeAllConnections();
+	});
+}
+
 /** Why the inspector stays off, or undefined when it is served. */
 function inspectorRefusal(options: ServeOptions): string | undefined {
 	if (!options.inspector) return '--no-inspector';
-	if (options.inspectorToken !== undefined || isLoopback(options.host)) return undefined;
-	return `listening on ${options.host}, which is not loopback; give --inspector-token <secret> to serve it`;
+	if (options.token !== undefined || isLoopback(options.host)) return undefined;
+	return `listening on ${options.host} without a token; set ${TOKEN_VARIABLE} or give --token-file <file> to serve it`;
 }
 
 function isLoopback(host: string): boolean {
-	return host === 'localhost' || host === '::1' || /^127\./.test(host);
+	return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
 }
 
+/** The bound address as a URL host (IPv6 in brackets). */
 function urlHost(host: string): string {
-	if (host === '0.0.0.0' || host === '::') return 'localhost';
 	return host.includes(':') ? `[${host}]` : host;
 }

@@ -1,14 +1,20 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FailedAttempts } from '../failed-attempts';
+import { requestAddress, sameSecret } from '../secret';
 import type { Client, ServerPlugin, SessionContext } from '../types';
 import { INSPECTOR_PAGE, LOGIN_PAGE } from './pages';
 
 export type InspectorOptions = {
 	/** When set, only a browser that logged in with this token is the inspector (and gets stats). */
 	token?: string | undefined;
+	/** Counts wrong tokens per address; share one with other checks of the same token. @default its own */
+	failedAttempts?: FailedAttempts;
+	/** How long a login lasts. @default 12 hours */
+	sessionMs?: number;
 };
 
 /** What the inspector needs of a server to report write rates to its pages. */
@@ -17,6 +23,8 @@ type InspectedServer = { getClients: (filter?: (context: SessionContext) => bool
 export type Inspector = {
 	/** Answers the inspector's HTTP requests; false for any other request. */
 	handle: (req: IncomingMessage, res: ServerResponse) => boolean;
+	/** True when the request carries the cookie of a login that has not expired. */
+	loggedIn: (req: IncomingMessage) => boolean;
 	/** For the WebSocket transport: marks the inspector's own connections (`context.inspector`); others get no context. */
 	initializeSession: (args: { req: IncomingMessage }) => SessionContext | undefined;
 	/** Authorizes stats for inspector connections and counts writes for their chart. */
@@ -27,23 +35,32 @@ export type Inspector = {
 };
 
 const COOKIE = 'socketdb-inspector';
+const SESSION_MS = 12 * 60 * 60 * 1000;
+/** Logins kept at once; the oldest go first. */
+const MAX_SESSIONS = 1_000;
 
 /**
  * The inspector: a page that shows the data live, edits it through the normal write path, and
  * shows who is connected. Without a token every page on the port is the inspector (meant for
  * loopback); with one, a browser first logs in with it (the token travels in a POST body, never in a
- * URL) and gets an HttpOnly session cookie that its WebSocket upgrade then carries.
+ * URL) and gets an HttpOnly session cookie that its WebSocket upgrade then carries. Logins expire,
+ * and wrong tokens are counted per address: after a few, that address has to wait.
  */
 export function createInspector(options: InspectorOptions = {}): Inspector {
-	const { token } = options;
-	const sessions = new Set<string>();
+	const { token, failedAttempts = new FailedAttempts(), sessionMs = SESSION_MS } = options;
+	/** Session id -> when it expires; in login order. */
+	const sessions = new Map<string, number>();
 	let bundle: Buffer | undefined;
 	let writes = 0;
 	let timer: ReturnType<typeof setInterval> | undefined;
 
 	const loggedIn = (req: IncomingMessage) => {
 		const session = cookie(req.headers.cookie, COOKIE);
-		return session !== undefined && sessions.has(session);
+		const expires = session === undefined ? undefined : sessions.get(session);
+		if (expires === undefined) return false;
+		if (expires > Date.now()) return true;
+		sessions.delete(session!);
+		return false;
 	};
 	// Without a token the page's own marker is enough, but only from the page itself: a browser
 	// sends the Origin of the page that opened the socket, and another site's page must not pass.
@@ -80,15 +97,25 @@ export function createInspector(options: InspectorOptions = {}): Inspector {
 			if (body.length > 4096) req.destroy();
 		});
 		req.on('end', () => {
+			const address = requestAddress(req);
+			const wait = failedAttempts.waitFor(address);
+			if (wait > 0) {
+				res.writeHead(429, { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': String(Math.ceil(wait / 1000)) });
+				res.end('Too many wrong tokens from this address; try again later.\n');
+				return;
+			}
 			const given = new URLSearchParams(body).get('token') ?? '';
 			if (token === undefined || !sameSecret(given, token)) {
+				failedAttempts.failed(address);
 				res.writeHead(303, { Location: '/?denied' });
 				res.end();
 				return;
 			}
 			const session = randomBytes(24).toString('base64url');
-			sessions.add(session);
-			res.writeHead(303, { Location: '/', 'Set-Cookie': `${COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/` });
+			sessions.set(session, Date.now() + sessionMs);
+			if (sessions.size > MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
+			const maxAge = Math.floor(sessionMs / 1000);
+			res.writeHead(303, { Location: '/', 'Set-Cookie': `${COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAge}` });
 			res.end();
 		});
 	}
@@ -107,6 +134,7 @@ export function createInspector(options: InspectorOptions = {}): Inspector {
 
 	return {
 		handle,
+		loggedIn,
 		initializeSession: ({ req }) => (isInspector(req) ? ({ inspector: true } as SessionContext) : undefined),
 		plugin,
 		start(server) {
@@ -141,12 +169,6 @@ function cookie(header: string | undefined, name: string): string | undefined {
 		if (key === name) return value.join('=');
 	}
 	return undefined;
-}
-
-function sameSecret(given: string, expected: string): boolean {
-	const a = Buffer.from(given);
-	const b = Buffer.from(expected);
-	return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** The page's script, built into the package's dist/inspector (from sources and from dist alike). */

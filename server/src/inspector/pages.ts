@@ -48,7 +48,7 @@ export const LOGIN_PAGE = `<!doctype html>
 <body>
 <header><h1>SocketDB inspector</h1></header>
 <main><form method="post" action="/inspector/session">
-<p>This server asks for the inspector token (<code>--inspector-token</code>).</p>
+<p>This server asks for its token (the one it was started with, from <code>SOCKETDB_TOKEN</code> or <code>--token-file</code>).</p>
 <input type="password" name="token" autocomplete="current-password" placeholder="token" required>
 <button type="submit">open the inspector</button>
 </form></main>
