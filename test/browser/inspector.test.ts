@@ -1,8 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SocketDBClient, type SocketDBClientAPI } from '@socketdb/client';
-import { createInspector, createWebsocketServer, SocketDBServer } from '@socketdb/server';
+import { createInspector, createWebsocketServer, SocketDBServer, type ServerPlugin } from '@socketdb/server';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { startServe, temporaryDirectory, type ServeProcess } from '../helpers/cli';
@@ -16,6 +17,8 @@ let browser: Browser;
 const cleanups: (() => unknown)[] = [];
 
 beforeAll(async () => {
+	// The page's script as `npm run build` makes it, so the tests never run a stale one.
+	execFileSync(process.execPath, ['scripts/build.mjs', '--quiet', '--browser-only'], { stdio: 'inherit' });
 	browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
@@ -50,6 +53,48 @@ async function openInspector(httpUrl: string): Promise<Page> {
 }
 
 const row = (page: Page, path: string) => page.locator(`li[data-path="${path}"] > .row`);
+
+/**
+ * A SocketDB server in this process with the inspector on its HTTP port, plus `plugins`. `writes`
+ * lists every write a client sent that reached the server's hooks (the data anchored at the root,
+ * or `delete <path>`), so a test can tell that the page sent nothing.
+ */
+async function inspectedServer(plugins: ServerPlugin[] = []) {
+	const inspector = createInspector();
+	const http: Server = createServer((req, res) => {
+		if (!inspector.handle(req, res)) res.writeHead(404).end();
+	});
+	await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+	const writes: string[] = [];
+	const counter: ServerPlugin = {
+		name: 'count-writes',
+		hooks: {
+			'server:update': ({ data }, { client }) => void (client.id !== null && writes.push(JSON.stringify(data))),
+			'server:delete': ({ path }, { client }) => void (client.id !== null && writes.push(`delete ${path}`)),
+		},
+	};
+	const server = SocketDBServer({
+		keepAliveInterval: 0,
+		onError: () => undefined,
+		socketServer: createWebsocketServer({ server: http, initializeSession: inspector.initializeSession }),
+		plugins: [inspector.plugin, counter, ...plugins],
+	});
+	server.listen();
+	cleanups.push(async () => {
+		await server.close();
+		await new Promise((resolve) => http.close(resolve));
+	});
+	return { server, writes, url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/` };
+}
+
+/** Opens the edit form of the leaf at `path` and waits until it holds the stored value. */
+async function openEdit(page: Page, path: string) {
+	await row(page, path).locator('button.edit').click();
+	const form = row(page, path).locator('form.edit');
+	await form.locator('input[name=value]').waitFor();
+	await expect.poll(() => form.locator('button[type=submit]').isEnabled()).toBe(true);
+	return { form, value: form.locator('input[name=value]'), type: form.locator('select[name=type]'), problem: form.locator('.problem') };
+}
 
 test('the page from socketdb serve shows writes live, and its edits and deletes reach Node clients', async () => {
 	// The defaults of `npm start`: an LMDB data directory.
@@ -130,41 +175,159 @@ test('the page from socketdb serve shows writes live, and its edits and deletes 
 	await page.screenshot({ path: SCREENSHOT, fullPage: true });
 });
 
-test('a vetoed edit shows its reason on the page', async () => {
-	const inspector = createInspector();
-	const http: Server = createServer((req, res) => {
-		if (!inspector.handle(req, res)) res.writeHead(404).end();
-	});
-	await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-	const server = SocketDBServer({
-		keepAliveInterval: 0,
-		onError: () => undefined,
-		socketServer: createWebsocketServer({ server: http, initializeSession: inspector.initializeSession }),
-		plugins: [
-			inspector.plugin,
-			{
-				name: 'read-only-config',
-				hooks: {
-					'server:update': ({ data }, { client }) => {
-						if (client.id !== null && 'config' in (data.value as object)) throw new Error('config is read-only');
-					},
+test('a vetoed edit shows its reason on the page, until the next write from that node succeeds', async () => {
+	let readOnly = true;
+	const { server, url } = await inspectedServer([
+		{
+			name: 'read-only-config',
+			hooks: {
+				'server:update': ({ data }, { client }) => {
+					if (readOnly && client.id !== null && 'config' in (data.value as object)) throw new Error('config is read-only');
 				},
 			},
-		],
-	});
-	server.listen();
-	cleanups.push(async () => {
-		await server.close();
-		await new Promise((resolve) => http.close(resolve));
-	});
+		},
+	]);
 	await server.update({ value: { config: { value: { mode: { value: 'safe' } } } } });
-	const page = await openInspector(`http://127.0.0.1:${(http.address() as AddressInfo).port}/`);
-	await row(page, 'config/mode').locator('button.edit').click();
-	await row(page, 'config/mode').locator('input[name=value]').fill('"unsafe"');
-	await row(page, 'config/mode').locator('input[name=value]').press('Enter');
+	const page = await openInspector(url);
+	let edit = await openEdit(page, 'config/mode');
+	await edit.value.fill('unsafe');
+	await edit.value.press('Enter');
 	await expect.poll(() => page.locator('#messages .error').first().textContent()).toBe('config/mode: VETOED: config is read-only');
 	expect(await row(page, 'config/mode').getAttribute('data-error')).toBe('VETOED: config is read-only');
 	expect(server.get('config/mode')).toEqual({ value: 'safe' });
+	// A message that is not about this node's writes stays.
+	await page.evaluate(() => document.getElementById('messages')!.insertAdjacentHTML('beforeend', '<li class="error">other</li>'));
+
+	readOnly = false;
+	edit = await openEdit(page, 'config/mode');
+	await edit.value.fill('unsafe');
+	await edit.value.press('Enter');
+	await waitFor(() => server.get('config/mode')?.value === 'unsafe', 'the accepted edit');
+	await expect.poll(() => row(page, 'config/mode').getAttribute('data-error')).toBeNull();
+	await expect.poll(() => page.locator('#messages .error').allTextContents()).toEqual(['other']);
+});
+
+test('the edit form holds the whole value, and saving it unchanged writes nothing', async () => {
+	const long = Array.from({ length: 30 }, (_, i) => `part ${String(i).padStart(3, '0')}. `).join('');
+	expect(long.length).toBe(300);
+	const { server, writes, url } = await inspectedServer();
+	await server.update({ value: { long: { value: long }, list: { value: [1, 'two', { three: 3 }] }, other: { value: 'a' } } });
+	const page = await openInspector(url);
+	// The row shows the value shortened; the form gets it whole, as the string it is (no quotes).
+	await expect.poll(() => row(page, 'long').locator('.value').textContent()).toMatch(/…$/);
+	let edit = await openEdit(page, 'long');
+	expect(await edit.value.inputValue()).toBe(long);
+	expect(await edit.type.inputValue()).toBe('string');
+	await edit.value.press('Enter');
+	await edit.form.waitFor({ state: 'detached' });
+	// An array is edited as JSON; unchanged, it is not written either.
+	edit = await openEdit(page, 'list');
+	expect(await edit.type.inputValue()).toBe('json');
+	expect(await edit.value.inputValue()).toBe('[1,"two",{"three":3}]');
+	await edit.value.fill('[1, "two", {"three": 3}]');
+	await edit.value.press('Enter');
+	await edit.form.waitFor({ state: 'detached' });
+
+	// The page's writes arrive in order: once a later write is in, an earlier one would be too.
+	edit = await openEdit(page, 'other');
+	await edit.value.fill('b');
+	await edit.value.press('Enter');
+	await waitFor(() => server.get('other')?.value === 'b', 'the later edit');
+	expect(writes).toEqual([JSON.stringify({ value: { other: { value: 'b' } } })]);
+	expect(server.get('long')).toEqual({ value: long });
+});
+
+test('a string stays a string unless another type is picked, and a number must be one', async () => {
+	const { server, writes, url } = await inspectedServer();
+	await server.update({ value: { code: { value: '02134' } } });
+	const page = await openInspector(url);
+	let edit = await openEdit(page, 'code');
+	expect(await edit.type.inputValue()).toBe('string');
+	await edit.value.fill('12345');
+	await edit.value.press('Enter');
+	await waitFor(() => server.get('code')?.value === '12345', 'the string');
+	expect(server.get('code')).toEqual({ value: '12345' });
+	await expect.poll(() => row(page, 'code').locator('.value').textContent()).toBe('"12345"');
+
+	edit = await openEdit(page, 'code');
+	await edit.type.selectOption('number');
+	await edit.value.press('Enter');
+	await waitFor(() => server.get('code')?.value === 12345, 'the number');
+	await expect.poll(() => row(page, 'code').locator('.value').textContent()).toBe('12345');
+
+	// Not a number: a message in the form, nothing sent, and the form stays for a correction.
+	edit = await openEdit(page, 'code');
+	expect(await edit.type.inputValue()).toBe('number');
+	for (const text of ['abc', '', 'Infinity']) {
+		await edit.value.fill(text);
+		await edit.value.press('Enter');
+		await expect.poll(() => edit.problem.textContent()).toBe(`not a number: ${JSON.stringify(text)}`);
+	}
+	await edit.type.selectOption('boolean');
+	await edit.value.fill('yes');
+	await edit.value.press('Enter');
+	await expect.poll(() => edit.problem.textContent()).toBe('a boolean is true or false, not "yes"');
+	await edit.type.selectOption('json');
+	await edit.value.fill('{nope');
+	await edit.value.press('Enter');
+	await expect.poll(() => edit.problem.textContent()).toBe('not valid JSON (for text, choose string): "{nope"');
+	await edit.value.fill('[4, 5]');
+	await edit.value.press('Enter');
+	await waitFor(() => Array.isArray(server.get('code')?.value), 'the JSON value');
+	expect(server.get('code')).toEqual({ value: [4, 5] });
+
+	edit = await openEdit(page, 'code');
+	await edit.type.selectOption('boolean');
+	await edit.value.fill('true');
+	await edit.value.press('Enter');
+	await waitFor(() => server.get('code')?.value === true, 'the boolean');
+	expect(writes.map((write) => JSON.parse(write).value.code.value)).toEqual(['12345', 12345, [4, 5], true]);
+});
+
+test('a child with an empty or invalid key is refused in the form, and nothing is written', async () => {
+	const { server, writes, url } = await inspectedServer();
+	await server.update({ value: { todos: { value: { milk: { value: 'x' } } } } });
+	const page = await openInspector(url);
+	await row(page, 'todos').locator('button.add').click();
+	const form = row(page, 'todos').locator('form.add');
+	const key = form.locator('input[name=key]');
+	const value = form.locator('input[name=value]');
+	// A new child's value is read as JSON unless another type is picked.
+	expect(await form.locator('select[name=type]').inputValue()).toBe('json');
+	await value.fill('"eggs"');
+	for (const [text, reason] of [
+		['', 'invalid key: empty key'],
+		['a/b', 'invalid key: key "a/b" contains "/"'],
+		['__proto__', 'invalid key: key "__proto__" is reserved'],
+		['constructor', 'invalid key: key "constructor" is reserved'],
+		['prototype', 'invalid key: key "prototype" is reserved'],
+	]) {
+		await key.fill(text!);
+		await value.press('Enter');
+		await expect.poll(() => form.locator('.problem').textContent()).toBe(reason);
+	}
+	// A lone surrogate (typed through the DOM: it would not survive the trip from the test).
+	await key.evaluate((input: HTMLInputElement) => {
+		input.value = `a${String.fromCharCode(0xd800)}`;
+		input.form!.requestSubmit();
+	});
+	await expect.poll(() => form.locator('.problem').textContent()).toBe('invalid key: key contains a lone UTF-16 surrogate');
+
+	await key.fill('eggs');
+	await value.press('Enter');
+	await waitFor(() => server.get('todos/eggs')?.value === 'eggs', 'the added child');
+	await form.waitFor({ state: 'detached' });
+	expect(writes).toEqual([JSON.stringify({ value: { todos: { value: { eggs: { value: 'eggs' } } } } })]);
+	expect(server.get('todos')).toEqual({ value: { milk: { value: 'x' }, eggs: { value: 'eggs' } } });
+});
+
+test('keys are shown in natural order', async () => {
+	const { server, url } = await inspectedServer();
+	await server.update({ value: Object.fromEntries(['item10', 'item2', 'item1', 'Item3', 'item20'].map((key) => [key, { value: key }])) });
+	const page = await openInspector(url);
+	await row(page, 'item20').waitFor();
+	const paths = await page.locator('#tree > li > ul > li').evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset['path']));
+	expect(paths).toEqual(['item1', 'item2', 'Item3', 'item10', 'item20']);
 });
 
 test('with a token, only a page logged in with it is the inspector, on loopback too; beyond loopback without one it is off', async () => {

@@ -28,7 +28,9 @@ main { display: grid; grid-template-columns: 1fr 380px; gap: 1rem; padding: 1rem
 #connections h3 { font-size: .9rem; color: #6b7280; }
 .chart { border: 1px solid #e5e7eb; width: 100%; }
 .legend .connections { color: #2563eb; } .legend .writes { color: #ea580c; }
-form.form { display: inline-flex; gap: .3rem; }
+form.form { display: inline-flex; flex-wrap: wrap; gap: .3rem; align-items: baseline; }
+form.form input[name=value] { min-width: 16rem; font-family: ui-monospace, monospace; }
+form.form .problem { color: #b91c1c; font-size: .85em; }
 `;
 
 export const INSPECTOR_PAGE = `<!doctype html>

@@ -1,4 +1,6 @@
 import type { SocketDBClientAPI } from '@socketdb/client';
+import { compareKeys } from './keys';
+import { ValueForm, type FormResult } from './value-form';
 
 /** How many children of one node are shown (and watched) before "show more". */
 const PAGE = 200;
@@ -11,7 +13,8 @@ const AUTO_OPEN_KEYS = 10;
  */
 const META_LEAVES = 100;
 
-type Report = (message: string) => void;
+/** Where refused writes are told; a node's next successful write takes its messages away. */
+export type Messages = { report: (message: string, path: string) => void; clear: (path: string) => void };
 type Track = (write: PromiseLike<unknown>) => void;
 
 /**
@@ -41,6 +44,8 @@ export class TreeNodeView {
 	private stopMeta: (() => void) | undefined;
 	private kind: 'unknown' | 'leaf' | 'object' = 'unknown';
 	private stopChildKeys: (() => void) | undefined;
+	/** Stops waiting for the value an open edit form asked for. */
+	private stopForm: (() => void) | undefined;
 
 	constructor(
 		private readonly db: SocketDBClientAPI,
@@ -48,7 +53,7 @@ export class TreeNodeView {
 		key: string,
 		private readonly depth: number,
 		private readonly parent: TreeNodeView | undefined,
-		private readonly report: Report,
+		private readonly messages: Messages,
 		private readonly track: Track,
 	) {
 		this.element.className = 'node';
@@ -82,6 +87,7 @@ export class TreeNodeView {
 		this.stopValue?.();
 		this.stopMeta?.();
 		this.stopMeta = undefined;
+		this.stopForm?.();
 		this.collapse();
 		this.element.remove();
 	}
@@ -144,7 +150,7 @@ export class TreeNodeView {
 		this.toggle.textContent = '▾';
 		if (this.path !== '') this.valueView.textContent = '';
 		this.stopKeys = this.db.get(this.path).onKeys((keys) => {
-			this.keys = [...keys].map(String).sort();
+			this.keys = [...keys].map(String).sort(compareKeys);
 			this.renderChildren();
 			this.subtreeChanged();
 		});
@@ -177,7 +183,7 @@ export class TreeNodeView {
 		for (const key of visible) {
 			let child = this.children.get(key);
 			if (child === undefined) {
-				child = new TreeNodeView(this.db, this.path === '' ? key : `${this.path}/${key}`, key, this.depth + 1, this, this.report, this.track);
+				child = new TreeNodeView(this.db, this.path === '' ? key : `${this.path}/${key}`, key, this.depth + 1, this, this.messages, this.track);
 				this.children.set(key, child);
 				child.watch();
 			}
@@ -220,48 +226,47 @@ export class TreeNodeView {
 		return remove;
 	}
 
+	/** Opens the edit form (filled with the whole stored value, read afresh) or the add-child form. */
 	private openForm(kind: 'edit' | 'add'): void {
-		this.row.querySelector('form')?.remove();
-		const form = document.createElement('form');
-		form.className = `form ${kind}`;
-		const keyInput = document.createElement('input');
-		keyInput.name = 'key';
-		keyInput.placeholder = 'key';
-		const valueInput = document.createElement('input');
-		valueInput.name = 'value';
-		valueInput.placeholder = 'JSON value, e.g. "text", 42 or {"a": 1}';
-		if (kind === 'edit') valueInput.value = this.valueView.textContent ?? '';
-		const save = document.createElement('button');
-		save.type = 'submit';
-		save.textContent = 'save';
-		form.append(...(kind === 'add' ? [keyInput] : []), valueInput, save);
-		form.addEventListener('submit', (event) => {
-			event.preventDefault();
-			const value = parseValue(valueInput.value);
-			const target = kind === 'add' ? (this.path === '' ? keyInput.value : `${this.path}/${keyInput.value}`) : this.path;
-			try {
-				this.write(this.db.get(target).set(value as never));
-				form.remove();
-				if (kind === 'add') {
-					this.touched = true;
-					this.expand();
-				}
-			} catch (error) {
-				this.report((error as Error).message);
-			}
-		});
-		this.row.append(form);
-		(kind === 'add' ? keyInput : valueInput).focus();
+		this.closeForm();
+		const form = new ValueForm({ kind, save: (result) => this.save(kind, result), close: () => this.closeForm() });
+		this.row.append(form.element);
+		if (kind === 'edit') this.stopForm = this.db.get(this.path).once((value) => form.load(value));
+		form.focus();
 	}
 
-	/** Sends a write through the normal write path, so hooks apply; a refusal shows its reason. */
-	private write(outcome: PromiseLike<void>): void {
+	private closeForm(): void {
+		this.stopForm?.();
+		this.stopForm = undefined;
+		this.row.querySelector('form')?.remove();
+	}
+
+	private save(kind: 'edit' | 'add', { key, value }: FormResult): void {
+		const target = kind === 'edit' ? this.path : this.path === '' ? key : `${this.path}/${key}`;
+		this.write(this.db.get(target).set(value as never), target);
+		if (kind === 'add') {
+			this.touched = true;
+			this.expand();
+		}
+	}
+
+	/**
+	 * Sends a write through the normal write path, so hooks apply. A refusal shows its reason on
+	 * this node and in the messages; the node's next write that succeeds takes both away.
+	 */
+	private write(outcome: PromiseLike<void>, target = this.path): void {
 		this.track(outcome);
-		outcome.then(undefined, (error: { code?: string; message?: string }) => {
-			const reason = `${error.code ?? 'ERROR'}: ${error.message ?? String(error)}`;
-			this.row.dataset['error'] = reason;
-			this.report(`${this.path === '' ? '(root)' : this.path}: ${reason}`);
-		});
+		outcome.then(
+			() => {
+				delete this.row.dataset['error'];
+				this.messages.clear(this.path);
+			},
+			(error: { code?: string; message?: string }) => {
+				const reason = `${error.code ?? 'ERROR'}: ${error.message ?? String(error)}`;
+				this.row.dataset['error'] = reason;
+				this.messages.report(`${target === '' ? '(root)' : target}: ${reason}`, this.path);
+			},
+		);
 	}
 }
 
@@ -272,15 +277,6 @@ function button(text: string, name: string, onClick: () => void): HTMLButtonElem
 	element.textContent = text;
 	element.addEventListener('click', onClick);
 	return element;
-}
-
-/** JSON when it parses, the text itself otherwise (so `hello` needs no quotes). */
-function parseValue(text: string): unknown {
-	try {
-		return JSON.parse(text);
-	} catch {
-		return text;
-	}
 }
 
 /** What a closed object shows in place of its value. */
