@@ -311,7 +311,7 @@ test('a child with an empty or invalid key is refused in the form, and nothing i
 		input.value = `a${String.fromCharCode(0xd800)}`;
 		input.form!.requestSubmit();
 	});
-	await expect.poll(() => form.locator('.problem').textContent()).toBe('invalid key: key contains a lone UTF-16 surrogate');
+	await expect.poll(() => form.locator('.problem').textContent()).toBe('invalid key: the key "a\\ud800" holds a lone surrogate (not well-formed UTF-16)');
 
 	await key.fill('eggs');
 	await value.press('Enter');

@@ -1,22 +1,3 @@
-import { invalidKeyReason } from '@socketdb/core';
-
-/** A UTF-16 surrogate without its partner: such a key cannot round-trip through UTF-8. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/**
- * Why the page will not write a child under `key`, or null when it may. Checked in the form,
- * before anything is sent: an empty key would otherwise address the parent itself.
- *
- * @example keyProblem('') // 'empty key'
- * @example keyProblem('eggs') // null
- */
-export function keyProblem(key: string): string | null {
-	const reason = invalidKeyReason(key);
-	if (reason !== null) return reason;
-	if (LONE_SURROGATE.test(key)) return 'key contains a lone UTF-16 surrogate';
-	return null;
-}
-
 const collator = new Intl.Collator(undefined, { numeric: true });
 
 /**

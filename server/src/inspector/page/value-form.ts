@@ -1,4 +1,4 @@
-import { keyProblem } from './keys';
+import { invalidKeyReason } from '@socketdb/core';
 import { parseAs, sameValue, textOfValue, TYPE_LABELS, typeOfValue, VALUE_TYPES, type ValueType } from './value-types';
 
 /** What a form asks to write: the child's key (for `add`) and the value read by the chosen type. */
@@ -93,7 +93,8 @@ export class ValueForm {
 	private submit(): void {
 		const key = this.keyInput.value;
 		if (this.options.kind === 'add') {
-			const reason = keyProblem(key);
+			// Checked in the form, before anything is sent: an empty key would otherwise address the parent itself.
+			const reason = invalidKeyReason(key);
 			if (reason !== null) return this.show(`invalid key: ${reason}`);
 		} else if (this.original === undefined) {
 			return;
