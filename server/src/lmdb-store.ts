@@ -1,5 +1,6 @@
 import { cloneJson, createRecord, isEmptyObject, isObject, leafEquals, mergeObject, parsePath, SocketDBError, type Meta, type Node, type NodeDiff, type Store } from '@socketdb/core';
 import { open, type RootDatabase } from 'lmdb';
+import { descendantsPrefix, keyOf, rangeEnd } from './lmdb-keys';
 
 /**
  * What one key holds: a leaf (`v` present) or an object node (no `v`), with the node's meta.
@@ -308,21 +309,6 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 	}
 
 	return { get, put, del, flush, close, has, keys, count, replace };
-}
-
-/** A node's key: `/` and its path. */
-function keyOf(segments: readonly string[]): string {
-	return '/' + segments.join('/');
-}
-
-/** Every key below the node at `key` starts with this. */
-function descendantsPrefix(key: string): string {
-	return key === '/' ? '/' : key + '/';
-}
-
-/** The first key after every key that starts with `prefix` (which ends with `/`). */
-function rangeEnd(prefix: string): string {
-	return prefix.slice(0, -1) + '0';
 }
 
 /** The entries of `node` and everything below it, parents first. */
