@@ -106,6 +106,106 @@ describe('lmdb store', () => {
 	});
 });
 
+/** `{ k0: { f0: 0, ... }, ... }`: `groups` objects of `size` leaves each. */
+function grid(groups: number, size: number, offset = 0): Record<string, Record<string, number>> {
+	const data: Record<string, Record<string, number>> = {};
+	for (let g = 0; g < groups; g++) {
+		const group: Record<string, number> = {};
+		for (let f = 0; f < size; f++) group[`f${f}`] = offset + g * size + f;
+		data[`k${g}`] = group;
+	}
+	return data;
+}
+
+describe('lmdb store: replace (imports)', () => {
+	test('puts the node in place of the old one, with meta, over several transactions, and leaves the rest', async () => {
+		const store = createLmdbStore({ path: freshDirectory() });
+		store.put({ value: { keep: { value: 1 }, a: { value: { b: { value: grid(10, 1000) }, side: { value: 2 } }, meta: { m: 'a' } } } });
+		const node: Node = { value: { ...nodeify(grid(3, 4000, 7)).value, tagged: { value: [1, null], meta: { t: 1 } } }, meta: { at: 'b' } };
+		const phases: string[] = [];
+		const written = await store.replace('a/b', node, ({ phase }) => phases.push(phase));
+		expect(written).toBe(12_005);
+		expect(phases.filter((phase) => phase === 'staging').length).toBeGreaterThan(1);
+		expect(phases.filter((phase) => phase === 'landing').length).toBeGreaterThan(1);
+		expect(store.get('a/b')).toEqual(node);
+		expect(store.get('a/side')).toEqual({ value: 2 });
+		expect(store.get('a')?.meta).toEqual({ m: 'a' });
+		expect(store.get('keep')).toEqual({ value: 1 });
+		expect(store.count('a/b')).toBe(12_005);
+		await store.close();
+	});
+
+	test('makes missing and leaf ancestors objects (keeping their meta), and keeps the root an object', async () => {
+		const path = freshDirectory();
+		const store = createLmdbStore({ path });
+		store.put({ value: { leaf: { value: 5, meta: { kept: true } } } });
+		await store.replace('leaf/x/y', { value: 'deep' });
+		expect(store.get('leaf')).toEqual({ value: { x: { value: { y: { value: 'deep' } } } }, meta: { kept: true } });
+		await expect(store.replace('', { value: 5 })).rejects.toThrow(/root/);
+		await store.replace('', { value: { only: { value: true } }, meta: { root: 1 } });
+		await store.close();
+		const reopened = createLmdbStore({ path });
+		expect(reopened.get()).toEqual({ value: { only: { value: true } }, meta: { root: 1 } });
+		await reopened.close();
+	});
+
+	test('writes made while it runs are committed between its transactions', async () => {
+		const store = createLmdbStore({ path: freshDirectory() });
+		const events: string[] = [];
+		let written: Promise<void> | undefined;
+		await store.replace('bulk', nodeify(grid(5, 4000)), ({ phase }) => {
+			events.push(phase);
+			if (written !== undefined) return;
+			store.put(nodeify({ live: 1 }));
+			written = store.flush().then(() => void events.push('live write durable'));
+		});
+		await written;
+		// Landing steps came after the live write was durable: the import did not hold the writer.
+		expect(events.indexOf('live write durable')).toBeGreaterThan(0);
+		expect(events.lastIndexOf('landing')).toBeGreaterThan(events.indexOf('live write durable'));
+		expect(store.get('live')).toEqual({ value: 1 });
+		expect(store.count('bulk')).toBe(20_006);
+		await store.close();
+	});
+
+	test('writes to the imported path while it lands never leave a child under a leaf or without a parent', async () => {
+		const store = createLmdbStore({ path: freshDirectory() });
+		// In key order: /t/a (6,000 leaves), /t/b (a leaf), /t/c (6,000 leaves).
+		const node = nodeify({ a: grid(1, 6000).k0!, b: 'leaf', c: grid(1, 6000).k0! });
+		let landingSteps = 0;
+		await store.replace('t', node, ({ phase }) => {
+			if (phase !== 'landing' || ++landingSteps !== 2) return;
+			// After the first moving step /t/a is in place with part of its children.
+			store.del('t/a');
+			store.put(nodeify({ t: { b: { now: 'an object' } } }));
+		});
+		await store.flush();
+		const tree = store.get('t');
+		expect(tree?.value.a).toBeUndefined();
+		expect(tree?.value.b).toEqual({ value: 'leaf' });
+		expect(Object.keys(tree?.value.c.value)).toHaveLength(6000);
+		// No keys left over that the tree does not show.
+		expect(store.count('t')).toBe(1 + 1 + 1 + 6000);
+		await store.close();
+	});
+
+	test('a second import into the directory while one is staging is refused', async () => {
+		const path = freshDirectory();
+		const store = createLmdbStore({ path });
+		const other = createLmdbStore({ path });
+		let refused: Promise<unknown> | undefined;
+		await store.replace('a', nodeify(grid(3, 4000)), ({ phase }) => {
+			if (phase === 'staging') refused ??= other.replace('b', nodeify({ x: 1 })).catch((error: unknown) => error);
+		});
+		expect(await refused).toMatchObject({ code: 'IMPORT_IN_PROGRESS', message: expect.stringContaining(`(pid ${process.pid})`) });
+		expect(store.get('b')).toBeNull();
+		await other.replace('b', nodeify({ x: 1 }));
+		expect(store.get('b')).toEqual(nodeify({ x: 1 }));
+		await store.close();
+		await other.close();
+	});
+});
+
 /** A small seeded generator (mulberry32). */
 function random(seed: number): () => number {
 	let state = seed >>> 0;

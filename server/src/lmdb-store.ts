@@ -1,12 +1,13 @@
 import { cloneJson, createRecord, isEmptyObject, isObject, leafEquals, mergeObject, parsePath, SocketDBError, type Meta, type Node, type NodeDiff, type Store } from '@socketdb/core';
 import { open, type RootDatabase } from 'lmdb';
+import { createImporter, type ImportProgress, type ImportTarget } from './lmdb-import';
 import { descendantsPrefix, keyOf, rangeEnd } from './lmdb-keys';
 
 /**
  * What one key holds: a leaf (`v` present) or an object node (no `v`), with the node's meta.
  * Object nodes are stored too, so that empty objects and meta on objects survive.
  */
-type Entry = { v?: unknown; m?: Meta };
+export type Entry = { v?: unknown; m?: Meta };
 
 /** A change not yet visible in LMDB: the entry written, or `null` for a removed key. */
 type Slot = { entry: Entry | null };
@@ -30,11 +31,14 @@ export type LmdbStore = Store & {
 	/** The number of nodes at and below `path` (objects included). */
 	count: (path?: string) => number;
 	/**
-	 * Replaces the node at `path` and everything below it with `node`, in one transaction, and
-	 * resolves with the number of nodes written once that is durable. For imports: subscribers
-	 * of a server on this store are not told.
+	 * Replaces the node at `path` and everything below it with `node`, and resolves with the number
+	 * of nodes written once that is durable. For imports: it commits a few thousand entries per
+	 * transaction, so other writers to the directory keep going, and a crash at any point leaves the
+	 * old or the new data once the directory is opened again (see `createImporter`). Subscribers of a
+	 * server on this store are not told. Throws `LmdbImportError` `IMPORT_IN_PROGRESS` while another
+	 * process is importing into the directory.
 	 */
-	replace: (path: string, node: Node, onProgress?: (nodes: number) => void) => Promise<number>;
+	replace: (path: string, node: Node, onProgress?: (progress: ImportProgress) => void) => Promise<number>;
 };
 
 /** Marks the layout on disk, so a directory written by an incompatible version is refused. */
@@ -42,6 +46,7 @@ const FORMAT_KEY = '#format';
 const FORMAT = 1;
 const LMDB_MAX_KEY_BYTES = 1978;
 const PROGRESS_EVERY = 10_000;
+const ENCODER = { useRecords: false, moreTypes: false, structuredClone: false, mapsAsObjects: true };
 
 /**
  * A durable store on LMDB. Every node lives under its own key, `/` followed by its path (the
@@ -55,23 +60,23 @@ const PROGRESS_EVERY = 10_000;
  * acknowledges a write only then.
  *
  * Nothing is loaded at open: a directory of any size opens in milliseconds and reads on demand.
+ * Opening it first finishes an import that was interrupted while it landed, and throws away one
+ * that was interrupted while it was staged.
  *
  * @example
  * const server = SocketDBServer({ store: createLmdbStore({ path: './data' }) });
  */
 export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 	const maxKeyBytes = Math.min(options.maxKeyBytes ?? LMDB_MAX_KEY_BYTES, LMDB_MAX_KEY_BYTES);
-	const db: RootDatabase<Entry | number, string> = open({
-		path: options.path,
-		encoding: 'msgpack',
-		encoder: { useRecords: false, moreTypes: false, structuredClone: false, mapsAsObjects: true },
-	});
+	const db: RootDatabase<Entry | number, string> = open({ path: options.path, encoding: 'msgpack', encoder: ENCODER });
 	const format = db.get(FORMAT_KEY);
 	if (format === undefined) db.putSync(FORMAT_KEY, FORMAT);
 	else if (format !== FORMAT) {
 		void db.close();
 		throw new Error(`the data directory ${options.path} holds format ${String(format)}, this version reads format ${FORMAT}`);
 	}
+	const importer = createImporter(db as RootDatabase<unknown, string>, options.path, ENCODER);
+	importer.recover();
 
 	/** Writes queued to LMDB and not yet committed, by key; the newest write of a key wins. */
 	const pending = new Map<string, Slot>();
@@ -281,29 +286,16 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 		return key === '/' ? below : below + (db.get(key) === undefined ? 0 : 1);
 	}
 
-	async function replace(path: string, node: Node, onProgress?: (nodes: number) => void): Promise<number> {
+	async function replace(path: string, node: Node, onProgress?: (progress: ImportProgress) => void): Promise<number> {
 		const segments = parsePath(path);
 		if (segments.length === 0 && !isObject(node.value)) throw new SocketDBError('INVALID_VALUE', 'the root of the tree must stay an object');
-		await flush();
-		const key = keyOf(segments);
-		const removed = [...readBelow(key).keys()];
 		const entries: [string, Entry][] = [];
-		// Ancestors that are missing or leaves become objects, keeping their meta.
-		for (let depth = 1; depth < segments.length; depth++) {
-			const ancestorKey = keyOf(segments.slice(0, depth));
-			const ancestor = read(ancestorKey);
-			if (ancestor === undefined || 'v' in ancestor) entries.push([ancestorKey, ancestor?.m === undefined ? {} : { m: ancestor.m }]);
-		}
 		flatten(segments, node, entries);
 		checkKeyLengths(entries.map(([entryKey]) => entryKey));
-		await db.transaction(() => {
-			for (const removedKey of removed) db.remove(removedKey);
-			if (key === '/') db.remove('/');
-			entries.forEach(([entryKey, entry], index) => {
-				db.put(entryKey, entry);
-				if (onProgress !== undefined && (index + 1) % PROGRESS_EVERY === 0) onProgress(index + 1);
-			});
-		});
+		await flush();
+		// Missing or leaf ancestors become objects, keeping their meta, once the old entries are gone.
+		const target: ImportTarget = { key: keyOf(segments), ancestors: segments.slice(0, -1).map((_, depth) => keyOf(segments.slice(0, depth + 1))) };
+		await importer.replace(target, entries, onProgress);
 		await db.flushed;
 		return entries.length;
 	}

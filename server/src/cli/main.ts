@@ -113,7 +113,7 @@ export function createProgram(): Command {
 
 	program
 		.command('import <file>')
-		.description('replace the data at --path (the exported path by default) with an export file, in one transaction')
+		.description('replace the data at --path (the exported path by default) with an export file; a server running on the directory keeps working')
 		.option('--data <dir>', 'data directory (created if missing)', './data')
 		.option('--path <path>', 'where to put the data')
 		.action(async (file: string, options: { data: string; path?: string }) => importTree(file, options));

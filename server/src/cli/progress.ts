@@ -4,7 +4,7 @@ export class ProgressBar {
 	private readonly enabled: boolean;
 
 	constructor(
-		private readonly label: string,
+		readonly label: string,
 		private readonly total: number,
 		private readonly stream: NodeJS.WriteStream = process.stderr,
 	) {

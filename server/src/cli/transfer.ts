@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { invalidKeyReason, invalidPathReason, isObject, normalizePath, type Node } from '@socketdb/core';
+import type { ImportProgress } from '../lmdb-import';
 import { createLmdbStore, type LmdbStore } from '../lmdb-store';
 import { CliError } from './cli-error';
 import { ProgressBar } from './progress';
@@ -37,7 +38,10 @@ export async function exportTree(options: { data: string; path: string; out?: st
 	}
 }
 
-/** `socketdb import`: checks the whole file first, then replaces the data at the path in one transaction. */
+/**
+ * `socketdb import`: checks the whole file first, then replaces the data at the path in bounded
+ * transactions (see `LmdbStore.replace`), so a server running on the directory keeps writing.
+ */
 export async function importTree(file: string, options: { data: string; path?: string }): Promise<void> {
 	let text: string;
 	try {
@@ -51,10 +55,23 @@ export async function importTree(file: string, options: { data: string; path?: s
 	const directory = resolve(options.data);
 	const store = openStore(directory);
 	try {
-		const total = countNodes(exported.node);
-		const progress = new ProgressBar('writing', total);
-		const written = await store.replace(path, exported.node, (nodes) => progress.update(nodes));
-		progress.finish();
+		let progress: ProgressBar | undefined;
+		const show = ({ phase, done, total }: ImportProgress) => {
+			if (progress?.label !== phase) {
+				progress?.finish();
+				progress = new ProgressBar(phase, total);
+			}
+			progress.update(done);
+		};
+		let written: number;
+		try {
+			written = await store.replace(path, exported.node, show);
+		} catch (error) {
+			if ((error as { code?: string }).code === 'IMPORT_IN_PROGRESS') throw new CliError((error as Error).message);
+			throw error;
+		} finally {
+			progress?.finish();
+		}
 		process.stderr.write(`imported ${written} nodes into ${directory}${path === '' ? '' : ` at "${path}"`}\n`);
 	} finally {
 		await store.close();
@@ -94,12 +111,6 @@ function nodeProblem(node: unknown, at: string[]): string | null {
 		if (problem !== null) return problem;
 	}
 	return null;
-}
-
-function countNodes(node: Node): number {
-	let count = 1;
-	if (isObject(node.value)) for (const child of Object.values(node.value)) count += countNodes(child as Node);
-	return count;
 }
 
 function checkedPath(path: string): string {
