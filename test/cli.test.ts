@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -234,9 +234,37 @@ describe('socketdb export and import', () => {
 		expect(noFile.stderr).toMatch(/cannot read .*absent\.json: no such file/);
 	});
 
-	test('export of a directory that does not exist fails clearly', async () => {
+	test('export of a directory that does not exist, or holds no data, fails clearly', async () => {
 		const result = await runCli(['export', '--data', join(directory(), 'none')]);
 		expect(result.code).not.toBe(0);
 		expect(result.stderr).toMatch(/^socketdb: there is no data directory at /);
+		const empty = directory();
+		const nothing = await runCli(['export', '--data', empty]);
+		expect(nothing.stderr).toBe(`socketdb: there is no SocketDB data in ${empty}\n`);
+		expect(readdirSync(empty)).toEqual([]);
+	});
+
+	test('export works on a data directory the user cannot write', async () => {
+		const data = directory();
+		const server = await serve(['--data', data]);
+		await runCli(['set', 'a', '{"b":[1,2],"c":null}', '--meta', '{"m":1}', '--url', server.url]);
+		await stop(server);
+		const expected = (await runCli(['export', '--data', data])).stdout;
+		const folder = directory();
+		const file = join(folder, 'a.json');
+		writeFileSync(file, expected);
+		// Root may write anywhere, whatever the modes say: then the commands run as nobody.
+		const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+		chmodSync(folder, 0o755);
+		for (const name of readdirSync(data)) chmodSync(join(data, name), 0o444);
+		chmodSync(data, 0o555);
+		cleanups.push(() => chmodSync(data, 0o755));
+
+		const refused = await runCli(['import', file, '--data', data], user);
+		expect(refused.code, 'the directory must really be read-only for the test to mean anything').not.toBe(0);
+		expect(refused.stderr).toMatch(/^socketdb: cannot open the data directory .*(denied|read-only)/i);
+		const exported = await runCli(['export', '--data', data], user);
+		expect(exported.stderr).toMatch(/^exported 3 nodes from /);
+		expect(exported).toMatchObject({ code: 0, stdout: expected });
 	});
 });

@@ -140,6 +140,15 @@ describe('an import killed at any point', () => {
 		}
 	}, 60_000);
 
+	test('export of a directory whose import stopped while landing finishes that import first', async () => {
+		const { data, file } = await prepare();
+		expect(await replaceAndDie(data, file, 'landing', 2)).toBeNull();
+		expect(() => createLmdbStore({ path: data, readOnly: true })).toThrow(expect.objectContaining({ code: 'IMPORT_UNFINISHED' }));
+		const exported = await runCli(['export', '--data', data]);
+		expect(exported.code, exported.stderr).toBe(0);
+		expect(JSON.parse(exported.stdout).node).toEqual(newTree());
+	}, 30_000);
+
 	test.each(Array.from({ length: CRASH_RUNS }, (_, run) => [run, 5000 + run * 7919]))(
 		'kill -9 of socketdb import at a random moment (run %i, seed %i): after reopening, wholly the old data or wholly the new',
 		async (_run, seed) => {

@@ -13,10 +13,10 @@ export type ImportProgress = {
 	total: number;
 };
 
-/** Why an import cannot go ahead. */
+/** Why an import cannot go ahead, or why a read-only store cannot open a directory. */
 export class LmdbImportError extends Error {
 	constructor(
-		readonly code: 'IMPORT_IN_PROGRESS',
+		readonly code: 'IMPORT_IN_PROGRESS' | 'IMPORT_UNFINISHED',
 		message: string,
 	) {
 		super(message);
@@ -46,6 +46,8 @@ const stagingHere = new Set<string>();
 export type Importer = {
 	/** Carries an interrupted landing to its end and throws away a dead process's staging. */
 	recover: () => void;
+	/** Whether an import has started landing and not finished: the tree is part old, part new. */
+	landing: () => boolean;
 	/**
 	 * Replaces the node at `target` with `entries` (its keys and everything below, in any order).
 	 * Every transaction is bounded; a crash at any point leaves the old or the new data once the
@@ -168,6 +170,11 @@ export function createImporter(db: RootDatabase<unknown, string>, path: string, 
 		while (db.transactionSync(advance) !== undefined);
 	}
 
+	function landing(): boolean {
+		const state = marker()?.state;
+		return state === 'clearing' || state === 'moving';
+	}
+
 	/** Steps until nothing is left to do, each in its own awaited transaction. */
 	async function settle(onStep?: (handled: number) => void): Promise<void> {
 		for (;;) {
@@ -222,5 +229,5 @@ export function createImporter(db: RootDatabase<unknown, string>, path: string, 
 		});
 	}
 
-	return { recover, replace };
+	return { recover, landing, replace };
 }

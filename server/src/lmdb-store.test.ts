@@ -204,6 +204,47 @@ describe('lmdb store: replace (imports)', () => {
 		await store.close();
 		await other.close();
 	});
+
+	test('a read-only store refuses to read data an import is landing into', async () => {
+		const path = freshDirectory();
+		const store = createLmdbStore({ path });
+		store.put(nodeify({ a: grid(2, 3000) }));
+		await store.flush();
+		const reader = createLmdbStore({ path, readOnly: true });
+		const seen: [string, unknown][] = [];
+		await store.replace('a', nodeify(grid(3, 3000, 1)), ({ phase }) => {
+			try {
+				seen.push([phase, Object.keys(reader.get('a')?.value).length]);
+			} catch (error) {
+				seen.push([phase, (error as { code?: string }).code]);
+			}
+		});
+		// The old data while staging; while landing a refusal, never part of each; the new data once landed.
+		expect(seen.filter(([phase]) => phase === 'staging')).toEqual(Array(3).fill(['staging', 2]));
+		const landing = seen.filter(([phase]) => phase === 'landing').map(([, result]) => result);
+		expect(landing.slice(0, -1).length).toBeGreaterThan(0);
+		expect(landing.slice(0, -1).every((result) => result === 'IMPORT_UNFINISHED')).toBe(true);
+		expect(landing.at(-1)).toBe(3);
+		await new Promise((resolve) => setTimeout(resolve, 1));
+		expect(Object.keys(reader.get('a')?.value)).toHaveLength(3);
+		await reader.close();
+		await store.close();
+	});
+
+	test('a read-only store reads and refuses to write', async () => {
+		const path = freshDirectory();
+		const store = createLmdbStore({ path });
+		store.put(nodeify({ a: { b: 1 } }));
+		await store.close();
+		const reader = createLmdbStore({ path, readOnly: true });
+		expect(reader.get('a')).toEqual(nodeify({ b: 1 }));
+		expect(() => reader.put(nodeify({ c: 1 }))).toThrow(/read-only/);
+		expect(() => reader.del('a')).toThrow(/read-only/);
+		await expect(reader.replace('a', nodeify(1))).rejects.toThrow(/read-only/);
+		expect(reader.get()).toEqual(nodeify({ a: { b: 1 } }));
+		await reader.close();
+		expect(() => createLmdbStore({ path: freshDirectory(), readOnly: true })).toThrow(/No such file/);
+	});
 });
 
 /** A small seeded generator (mulberry32). */

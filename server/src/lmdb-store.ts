@@ -1,6 +1,6 @@
 import { cloneJson, createRecord, isEmptyObject, isObject, leafEquals, mergeObject, parsePath, SocketDBError, type Meta, type Node, type NodeDiff, type Store } from '@socketdb/core';
 import { open, type RootDatabase } from 'lmdb';
-import { createImporter, type ImportProgress, type ImportTarget } from './lmdb-import';
+import { createImporter, LmdbImportError, type ImportProgress, type ImportTarget } from './lmdb-import';
 import { descendantsPrefix, keyOf, rangeEnd } from './lmdb-keys';
 
 /**
@@ -20,6 +20,13 @@ export type LmdbStoreOptions = {
 	path: string;
 	/** Largest key LMDB accepts, in bytes (its compile-time limit). */
 	maxKeyBytes?: number;
+	/**
+	 * Open for reading only: writes throw, and the directory may be read-only. Where LMDB's lock
+	 * file cannot be opened for writing, it reads without it, which is only safe while no other
+	 * process writes to the directory.
+	 * @default false
+	 */
+	readOnly?: boolean;
 };
 
 export type LmdbStore = Store & {
@@ -60,23 +67,30 @@ const ENCODER = { useRecords: false, moreTypes: false, structuredClone: false, m
  * acknowledges a write only then.
  *
  * Nothing is loaded at open: a directory of any size opens in milliseconds and reads on demand.
- * Opening it first finishes an import that was interrupted while it landed, and throws away one
- * that was interrupted while it was staged.
+ * Opening it for writing first finishes an import that was interrupted while it landed, and
+ * throws away one that was interrupted while it was staged. A read-only store cannot do that: it
+ * refuses to open, or to `get`, while an import is landing (`LmdbImportError` `IMPORT_UNFINISHED`).
  *
  * @example
  * const server = SocketDBServer({ store: createLmdbStore({ path: './data' }) });
  */
 export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 	const maxKeyBytes = Math.min(options.maxKeyBytes ?? LMDB_MAX_KEY_BYTES, LMDB_MAX_KEY_BYTES);
-	const db: RootDatabase<Entry | number, string> = open({ path: options.path, encoding: 'msgpack', encoder: ENCODER });
+	const readOnly = options.readOnly === true;
+	const db: RootDatabase<Entry | number, string> = open({ path: options.path, encoding: 'msgpack', encoder: ENCODER, readOnly });
 	const format = db.get(FORMAT_KEY);
-	if (format === undefined) db.putSync(FORMAT_KEY, FORMAT);
-	else if (format !== FORMAT) {
+	if (format === undefined && !readOnly) db.putSync(FORMAT_KEY, FORMAT);
+	else if (format !== undefined && format !== FORMAT) {
 		void db.close();
 		throw new Error(`the data directory ${options.path} holds format ${String(format)}, this version reads format ${FORMAT}`);
 	}
 	const importer = createImporter(db as RootDatabase<unknown, string>, options.path, ENCODER);
-	importer.recover();
+	const unfinishedImport = () => new LmdbImportError('IMPORT_UNFINISHED', `an import into ${options.path} has not finished landing; opening the directory for writing finishes it`);
+	if (!readOnly) importer.recover();
+	else if (importer.landing()) {
+		void db.close();
+		throw unfinishedImport();
+	}
 
 	/** Writes queued to LMDB and not yet committed, by key; the newest write of a key wins. */
 	const pending = new Map<string, Slot>();
@@ -113,6 +127,7 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 
 	function write(changes: Map<string, Entry | null>): void {
 		if (closed) throw new Error('the store is closed');
+		if (readOnly) throw new Error('the store is read-only');
 		if (batch === undefined) {
 			const current: Batch = (batch = { slots: [], committed: undefined });
 			// LMDB commits a turn's writes together; once they are visible there, the overlay's
@@ -287,6 +302,7 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 	}
 
 	async function replace(path: string, node: Node, onProgress?: (progress: ImportProgress) => void): Promise<number> {
+		if (readOnly) throw new Error('the store is read-only');
 		const segments = parsePath(path);
 		if (segments.length === 0 && !isObject(node.value)) throw new SocketDBError('INVALID_VALUE', 'the root of the tree must stay an object');
 		const entries: [string, Entry][] = [];
@@ -300,7 +316,17 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 		return entries.length;
 	}
 
-	return { get, put, del, flush, close, has, keys, count, replace };
+	/**
+	 * A read-only store cannot finish an import that starts landing while it is open, so its reads
+	 * refuse to show data that is part old, part new (the check reads the same snapshot).
+	 */
+	function getUnlessLanding(path?: string, onProgress?: (nodes: number) => void): Node | null {
+		const node = get(path, onProgress);
+		if (importer.landing()) throw unfinishedImport();
+		return node;
+	}
+
+	return { get: readOnly ? getUnlessLanding : get, put, del, flush, close, has, keys, count, replace };
 }
 
 /** The entries of `node` and everything below it, parents first. */

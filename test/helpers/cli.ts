@@ -17,10 +17,16 @@ function environment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 	return env;
 }
 
-/** Runs `socketdb ...args` (the built CLI) to its end. */
-export function runCli(args: string[], options: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<CliResult> {
+/** Runs `socketdb ...args` (the built CLI) to its end; `uid`/`gid` run it as another user. */
+export function runCli(args: string[], options: { cwd?: string; timeoutMs?: number; env?: Record<string, string>; uid?: number; gid?: number } = {}): Promise<CliResult> {
 	return new Promise((resolve, reject) => {
-		const child = spawn(process.execPath, [join(process.cwd(), CLI), ...args], { cwd: options.cwd ?? process.cwd(), env: environment(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+		const child = spawn(process.execPath, [join(process.cwd(), CLI), ...args], {
+			cwd: options.cwd ?? process.cwd(),
+			env: environment(options.env),
+			stdio: ['ignore', 'pipe', 'pipe'],
+			...(options.uid === undefined ? {} : { uid: options.uid }),
+			...(options.gid === undefined ? {} : { gid: options.gid }),
+		});
 		let stdout = '';
 		let stderr = '';
 		child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

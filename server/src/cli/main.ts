@@ -105,7 +105,7 @@ export function createProgram(): Command {
 
 	program
 		.command('export')
-		.description('write the data (values and meta) of a data directory as JSON; safe while a server has it open')
+		.description('write the data (values and meta) of a data directory as JSON; safe while a server has it open, works on a read-only directory')
 		.option('--data <dir>', 'data directory', './data')
 		.option('--path <path>', 'export only this subtree', '')
 		.option('--out <file>', 'write to a file instead of standard output')

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import { invalidKeyReason, invalidPathReason, isObject, normalizePath, type Node } from '@socketdb/core';
 import type { ImportProgress } from '../lmdb-import';
@@ -16,23 +17,43 @@ const EXPORT_FORMAT = 1;
  */
 export type ExportFile = { socketdb: typeof EXPORT_FORMAT; path: string; node: Node };
 
-/** `socketdb export`: reads a data directory (a running server may have it open). */
+/**
+ * `socketdb export`: reads a data directory (a running server may have it open) read-only, so a
+ * directory the user cannot write is exported too.
+ */
 export async function exportTree(options: { data: string; path: string; out?: string }): Promise<void> {
 	const path = checkedPath(options.path);
 	const directory = resolve(options.data);
 	if (!existsSync(directory)) throw new CliError(`there is no data directory at ${directory}`);
-	const store = openStore(directory);
+	let read: { total: number; node: Node | null };
+	try {
+		read = await readTree(directory, path);
+	} catch (error) {
+		// An import is landing (or stopped while landing): finish it, then read the imported data.
+		if ((error as { code?: unknown }).code !== 'IMPORT_UNFINISHED') throw error;
+		await finishImport(directory);
+		read = await readTree(directory, path);
+	}
+	const { total, node } = read;
+	if (node === null) throw new CliError(`there is no data at "${path}" in ${directory}`);
+	const file: ExportFile = { socketdb: EXPORT_FORMAT, path, node };
+	const text = `${JSON.stringify(file)}\n`;
+	if (options.out === undefined) process.stdout.write(text);
+	else writeFileSync(options.out, text);
+	process.stderr.write(`exported ${total} nodes from ${directory}${path === '' ? '' : ` at "${path}"`}${options.out === undefined ? '' : ` to ${options.out}`}\n`);
+}
+
+/** The node at `path` and its count, read in one snapshot of a read-only store. */
+async function readTree(directory: string, path: string): Promise<{ total: number; node: Node | null }> {
+	const store = openForReading(directory);
 	try {
 		const total = store.count(path);
 		const progress = new ProgressBar('reading', total);
-		const node = store.get(path, (nodes) => progress.update(nodes));
-		progress.finish();
-		if (node === null) throw new CliError(`there is no data at "${path}" in ${directory}`);
-		const file: ExportFile = { socketdb: EXPORT_FORMAT, path, node };
-		const text = `${JSON.stringify(file)}\n`;
-		if (options.out === undefined) process.stdout.write(text);
-		else writeFileSync(options.out, text);
-		process.stderr.write(`exported ${total} nodes from ${directory}${path === '' ? '' : ` at "${path}"`}${options.out === undefined ? '' : ` to ${options.out}`}\n`);
+		try {
+			return { total, node: store.get(path, (nodes) => progress.update(nodes)) };
+		} finally {
+			progress.finish();
+		}
 	} finally {
 		await store.close();
 	}
@@ -125,4 +146,28 @@ function openStore(directory: string): LmdbStore {
 	} catch (error) {
 		throw new CliError(`cannot open the data directory ${directory}: ${(error as Error).message}`);
 	}
+}
+
+/** Opens a data directory read-only; `IMPORT_UNFINISHED` passes through. */
+function openForReading(directory: string): LmdbStore {
+	try {
+		return createLmdbStore({ path: directory, readOnly: true });
+	} catch (error) {
+		const code = (error as { code?: unknown }).code;
+		// Opened read-only, LMDB does not make a missing database file.
+		if (code === constants.errno.ENOENT) throw new CliError(`there is no SocketDB data in ${directory}`);
+		if (code === 'IMPORT_UNFINISHED') throw error;
+		throw new CliError(`cannot open the data directory ${directory}: ${(error as Error).message}`);
+	}
+}
+
+/** Opening a data directory for writing carries an import that is landing to its end. */
+async function finishImport(directory: string): Promise<void> {
+	let store: LmdbStore;
+	try {
+		store = createLmdbStore({ path: directory });
+	} catch (error) {
+		throw new CliError(`an import into ${directory} has not finished landing, and finishing it needs write access: ${(error as Error).message}`);
+	}
+	await store.close();
 }
