@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
+import { SocketDBClient } from '@socketdb/client';
 import { afterEach, describe, expect, test } from 'vitest';
-import { runCli, startServe, temporaryDirectory, type ServeProcess } from './helpers/cli';
+import { CLI, runCli, startServe, temporaryDirectory, type CliResult, type ServeProcess } from './helpers/cli';
 import { cleanup, startServer } from './helpers/server';
 
 const cleanups: (() => void | Promise<unknown>)[] = [];
@@ -31,6 +33,21 @@ async function serve(args: string[]): Promise<ServeProcess> {
 async function stop(server: ServeProcess): Promise<number | null> {
 	server.child.kill('SIGTERM');
 	return server.exited;
+}
+
+/** Runs `socketdb ...args` with a reader that takes the first chunk of its output and closes the pipe, as `| head` does. */
+function runIntoClosingPipe(args: string[]): Promise<CliResult> {
+	return new Promise((resolve) => {
+		const child = spawn(process.execPath, [join(process.cwd(), CLI), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+		let stdout = '';
+		let stderr = '';
+		child.stdout.once('data', (chunk: Buffer) => {
+			stdout = chunk.toString();
+			child.stdout.destroy();
+		});
+		child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+		child.on('close', (code) => resolve({ code, stdout, stderr }));
+	});
 }
 
 describe('socketdb serve, get, set and delete', () => {
@@ -266,5 +283,35 @@ describe('socketdb export and import', () => {
 		const exported = await runCli(['export', '--data', data], user);
 		expect(exported.stderr).toMatch(/^exported 3 nodes from /);
 		expect(exported).toMatchObject({ code: 0, stdout: expected });
+	});
+});
+
+describe('output into a pipe the reader closes early (| head)', () => {
+	test('get and export end quietly with code 0', async () => {
+		const data = directory();
+		const server = await serve(['--data', data]);
+		const db = SocketDBClient();
+		db.connect(server.url);
+		cleanups.push(() => db.disconnect());
+		const big = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`key${i}`, `value ${i}`]));
+		await db.get('big').set(big);
+
+		const got = await runIntoClosingPipe(['get', 'big', '--url', server.url]);
+		expect(got.stdout.length).toBeGreaterThan(0);
+		expect(got).toMatchObject({ code: 0, stderr: '' });
+		const exported = await runIntoClosingPipe(['export', '--data', data]);
+		expect(exported.stdout).toMatch(/^\{"socketdb":1/);
+		expect(exported.code).toBe(0);
+		expect(exported.stderr).toMatch(/^exported 20001 nodes from [^\n]*\n$/);
+	});
+
+	test('serve keeps serving after the reader of its output is gone, and stops cleanly', async () => {
+		const server = await serve(['--memory']);
+		server.child.stdout!.destroy();
+		expect((await runCli(['set', 'a', '1', '--url', server.url])).code).toBe(0);
+		expect(JSON.parse((await runCli(['get', 'a', '--url', server.url])).stdout)).toBe(1);
+		// Stopping prints a line into the closed pipe.
+		expect(await stop(server)).toBe(0);
+		expect(server.output()).not.toMatch(/EPIPE|Error/);
 	});
 });

@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CliError } from './cli-error';
 import { loadConfig } from './config';
+import { endQuietlyWhenReaderCloses } from './output';
 import { runDelete, runGet, runSet, type RemoteOptions } from './remote';
 import { serve } from './serve';
 import { readToken, TOKEN_VARIABLE } from './token';
@@ -122,6 +123,7 @@ export function createProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+	endQuietlyWhenReaderCloses();
 	const program = createProgram().exitOverride();
 	try {
 		await program.parseAsync(argv);

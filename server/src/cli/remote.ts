@@ -2,6 +2,7 @@ import { SocketDBClient, type SocketDBClientAPI } from '@socketdb/client';
 import { invalidPathReason, type Meta } from '@socketdb/core';
 import WebSocket from 'ws';
 import { CliError } from './cli-error';
+import { writeOut } from './output';
 import { readToken, TOKEN_VARIABLE } from './token';
 
 export type RemoteOptions = { url: string; timeout: number; tokenFile?: string };
@@ -10,7 +11,7 @@ export type RemoteOptions = { url: string; timeout: number; tokenFile?: string }
 export async function runGet(path: string, options: RemoteOptions): Promise<void> {
 	checkPathArgument(path);
 	const value = await withClient(options, (db, refused) => Promise.race([new Promise<unknown>((resolve) => db.get(path).once((data) => resolve(data))), refused]));
-	process.stdout.write(`${JSON.stringify(value ?? null)}\n`);
+	writeOut(`${JSON.stringify(value ?? null)}\n`);
 }
 
 /** `socketdb set <path> <json>`: resolves once the server acknowledged the write. */
@@ -26,14 +27,14 @@ export async function runSet(path: string, json: string, options: RemoteOptions 
 		throw new CliError('--meta must be a JSON object');
 	}
 	await withClient(options, (db) => refusal('write', db.get(path).set(value as never, options.meta as Meta | undefined)));
-	process.stdout.write(`${JSON.stringify({ set: path })}\n`);
+	writeOut(`${JSON.stringify({ set: path })}\n`);
 }
 
 /** `socketdb delete <path>`. */
 export async function runDelete(path: string, options: RemoteOptions): Promise<void> {
 	checkPathArgument(path);
 	await withClient(options, (db) => refusal('delete', db.get(path).delete()));
-	process.stdout.write(`${JSON.stringify({ deleted: path })}\n`);
+	writeOut(`${JSON.stringify({ deleted: path })}\n`);
 }
 
 /** Refuses a malformed path before connecting: `team/` would otherwise be a path with an empty segment. */

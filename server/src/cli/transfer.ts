@@ -5,6 +5,7 @@ import { invalidKeyReason, invalidPathReason, isObject, normalizePath, type Node
 import type { ImportProgress } from '../lmdb-import';
 import { createLmdbStore, type LmdbStore } from '../lmdb-store';
 import { CliError } from './cli-error';
+import { writeOut } from './output';
 import { ProgressBar } from './progress';
 
 /** The version of the export file's layout. */
@@ -38,7 +39,7 @@ export async function exportTree(options: { data: string; path: string; out?: st
 	if (node === null) throw new CliError(`there is no data at "${path}" in ${directory}`);
 	const file: ExportFile = { socketdb: EXPORT_FORMAT, path, node };
 	const text = `${JSON.stringify(file)}\n`;
-	if (options.out === undefined) process.stdout.write(text);
+	if (options.out === undefined) writeOut(text);
 	else writeFileSync(options.out, text);
 	process.stderr.write(`exported ${total} nodes from ${directory}${path === '' ? '' : ` at "${path}"`}${options.out === undefined ? '' : ` to ${options.out}`}\n`);
 }
