@@ -3,7 +3,7 @@
 // min–max and the project/baseline ratio of each repetition, and writes bench/results/latest.json.
 // BENCH_ONLY=W1,W3 runs some workloads, BENCH_SCENARIO=text only scenarios whose name contains
 // it; BENCH_QUICK=1 shrinks every workload for a smoke run.
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import { gzipSync } from 'node:zlib';
 import type { System } from './lib/drivers';
 import { requester } from './lib/ipc';
 import type { ServerSample } from './lib/server-metrics';
-import { summary } from './lib/stats';
+import { percentile, sleep, summary } from './lib/stats';
 
 const quick = process.env['BENCH_QUICK'] === '1';
 const only = process.env['BENCH_ONLY']?.split(',');
@@ -286,6 +286,120 @@ async function timeStartup(directory: string, leaf: string, expected: unknown): 
 }
 
 if (only === undefined || only.includes('W9')) results.push(await startupScenario());
+
+/**
+ * W11: the acknowledgement waits of a client writing 200 acknowledged writes per second to a
+ * running `socketdb serve` while `socketdb import` writes 1,200,000 nodes into the same data
+ * directory ("project"), against the same writer with no import, for as long as the last import
+ * took ("baseline").
+ */
+async function importBesideServerScenario(): Promise<ScenarioResult> {
+	const MAKE_EXPORT = `
+		const [file, groups] = process.argv.slice(1);
+		const bulk = {};
+		for (let g = 0; g < Number(groups); g++) {
+			const fields = {};
+			for (let f = 0; f < 1000; f++) fields['f' + f] = { value: g * 1000 + f };
+			bulk['g' + g] = { value: fields };
+		}
+		require('node:fs').writeFileSync(file, JSON.stringify({ socketdb: 1, path: 'bulk', node: { value: bulk } }));`;
+	const groups = q(1200, 120);
+	const leaves = groups * 1000;
+	const name = `acknowledged writes at 200/s while a ${(leaves + groups + 1).toLocaleString('en')}-node import runs beside the server (baseline no import)`;
+	console.log(`\nW11 ${name}`);
+	const folder = mkdtempSync(join(tmpdir(), 'socketdb-bench-'));
+	try {
+		// Made in a process of its own: a heap of a million objects here would put collector pauses
+		// into the writer's measurements.
+		const file = join(folder, 'bulk.json');
+		const made = spawnSync(process.execPath, ['-e', MAKE_EXPORT, file, String(groups)], { stdio: 'inherit' });
+		if (made.status !== 0) throw new Error('could not write the export file');
+		const metrics = ['acknowledgement p50', 'acknowledgement p99', 'acknowledgement max'];
+		const runs: Record<System, Record<string, number>[]> = { project: [], baseline: [] };
+		let importMs = q(10_000, 2_000);
+		for (let rep = 0; rep < REPETITIONS; rep++) {
+			const order: System[] = rep % 2 === 0 ? ['project', 'baseline'] : ['baseline', 'project'];
+			for (const system of order) {
+				// Every run starts with the disk idle: the last import's dirty pages would slow this run's syncs.
+				spawnSync('sync');
+				await sleep(1000);
+				const data = join(folder, `data-${rep}-${system}`);
+				const run = await acknowledgementsBeside(data, system === 'project' ? file : undefined, importMs);
+				if (system === 'project') importMs = run['import time']! * 1000;
+				runs[system][rep] = run;
+			}
+		}
+		const result: ScenarioResult = { workload: 'W11', name, params: { nodes: leaves + groups + 1, rate: 200 }, updateInterval: 50, metrics: {} };
+		for (const metric of metrics) record(result, { name: metric, unit: 'ms', better: 'lower', value: () => 0 }, runs, metric);
+		record(result, { name: 'import time', unit: 's', better: 'lower', value: () => 0 }, runs, 'import time');
+		return result;
+	} finally {
+		rmSync(folder, { recursive: true, force: true });
+	}
+}
+
+/**
+ * Starts `socketdb serve` on `data`, writes 200 acknowledged values per second to it, and runs
+ * `socketdb import file` beside it (or, without a file, waits `durationMs`); then the waits from
+ * each `set()` to its acknowledgement.
+ */
+async function acknowledgementsBeside(data: string, file: string | undefined, durationMs: number): Promise<Record<string, number>> {
+	const { SocketDBClient } = await import('@socketdb/client');
+	const server = spawn(process.execPath, ['server/bin/socketdb.js', 'serve', '--port', '0', '--data', data, '--no-inspector'], { stdio: ['ignore', 'pipe', 'inherit'] });
+	const limit = setTimeout(() => server.kill('SIGKILL'), RUN_LIMIT_MS);
+	const db = SocketDBClient();
+	try {
+		const url = await new Promise<string>((resolve, reject) => {
+			let output = '';
+			server.stdout.on('data', (chunk: Buffer) => {
+				output += chunk.toString();
+				const match = /listening on (ws:\/\/\S+)/.exec(output);
+				if (match !== null) resolve(match[1]!);
+			});
+			server.once('exit', (code) => reject(new Error(`socketdb serve exited with ${code}`)));
+		});
+		db.connect(url);
+		await db.get('live/ready').set(true);
+
+		let running = true;
+		let importSeconds = Number.NaN;
+		const done =
+			file === undefined
+				? sleep(durationMs)
+				: new Promise<void>((resolve, reject) => {
+						const startedAt = performance.now();
+						const child = spawn(process.execPath, ['server/bin/socketdb.js', 'import', file, '--data', data], { stdio: ['ignore', 'ignore', 'pipe'] });
+						let stderr = '';
+						child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+						child.once('exit', (code) => {
+							importSeconds = (performance.now() - startedAt) / 1000;
+							if (code === 0) resolve();
+							else reject(new Error(`socketdb import exited with ${code}: ${stderr}`));
+						});
+					});
+		void done.finally(() => (running = false)).catch(() => undefined);
+		const waits: number[] = [];
+		const pending: Promise<void>[] = [];
+		const start = performance.now();
+		for (let i = 0; running; i++) {
+			const wait = start + i * 5 - performance.now();
+			if (wait > 1) await sleep(wait);
+			const sentAt = performance.now();
+			pending.push(Promise.resolve(db.get(`live/w${i % 1000}`).set({ i, sentAt })).then(() => void waits.push(performance.now() - sentAt)));
+		}
+		await done;
+		await Promise.all(pending);
+		console.log(`  ${file === undefined ? 'no import' : `import ${importSeconds.toFixed(1)} s`}: ${waits.length} writes acknowledged, longest wait ${Math.max(...waits).toFixed(1)} ms`);
+		return { 'acknowledgement p50': percentile(waits, 50), 'acknowledgement p99': percentile(waits, 99), 'acknowledgement max': Math.max(...waits), 'import time': importSeconds };
+	} finally {
+		clearTimeout(limit);
+		db.disconnect();
+		server.kill('SIGTERM');
+		await exited(server);
+	}
+}
+
+if (only === undefined || only.includes('W11')) results.push(await importBesideServerScenario());
 
 let bundle: { minifiedBytes: number; gzipBytes: number } | undefined;
 if (only === undefined || only.includes('W6')) {
