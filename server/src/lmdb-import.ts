@@ -1,17 +1,10 @@
 import { resolve } from 'node:path';
 import type { Database, DatabaseOptions, RootDatabase } from 'lmdb';
 import { descendantsPrefix, parentKey, rangeEnd } from './lmdb-keys';
-import type { Entry } from './lmdb-store';
+import type { Entry, ImportProgress } from './lmdb-store';
 
 /** Where an import lands: the node's key, and its ancestors' keys (root excluded), top first. */
 export type ImportTarget = { key: string; ancestors: string[] };
-
-export type ImportProgress = {
-	/** `staging`: entries written aside; `landing`: old entries removed and staged ones moved into place. */
-	phase: 'staging' | 'landing';
-	done: number;
-	total: number;
-};
 
 /** Why an import cannot go ahead, or why a read-only store cannot open a directory. */
 export class LmdbImportError extends Error {

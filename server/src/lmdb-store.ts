@@ -1,6 +1,6 @@
 import { cloneJson, createRecord, isEmptyObject, isObject, leafEquals, mergeObject, parsePath, SocketDBError, type Meta, type Node, type NodeDiff, type Store } from '@socketdb/core';
 import { open, type RootDatabase } from 'lmdb';
-import { createImporter, LmdbImportError, type ImportProgress, type ImportTarget } from './lmdb-import';
+import { createImporter, LmdbImportError, type ImportTarget } from './lmdb-import';
 import { descendantsPrefix, keyOf, rangeEnd } from './lmdb-keys';
 
 /**
@@ -27,6 +27,14 @@ export type LmdbStoreOptions = {
 	 * @default false
 	 */
 	readOnly?: boolean;
+};
+
+/** How far `replace` is, reported after each of its transactions. */
+export type ImportProgress = {
+	/** `staging`: entries written aside; `landing`: old entries removed and staged ones moved into place. */
+	phase: 'staging' | 'landing';
+	done: number;
+	total: number;
 };
 
 export type LmdbStore = Store & {
