@@ -66,6 +66,11 @@ const serverMessages: ServerMessage[] = [
 	{ type: MessageType.REJECT, seq: 9, code: 'VETOED', message: 'schema', details: [{ instancePath: '/a', message: 'must be number' }] },
 	{ type: MessageType.SNAPSHOT, path: 'users', node, id: 1 },
 	{ type: MessageType.SNAPSHOT, path: 'missing', node: null, id: 70000 },
+	{ type: MessageType.SNAPSHOT, path: 'big', node, id: 3, more: true },
+	{ type: MessageType.SNAPSHOT_PART, id: 3, node },
+	{ type: MessageType.SNAPSHOT_PART, id: 3, node: { value: { a: { value: { b: { value: 1 } } }, empty: { value: {} } } } },
+	{ type: MessageType.SNAPSHOT_END, id: 3 },
+	{ type: MessageType.SNAPSHOT_ABORT, path: '', code: 'PAYLOAD_TOO_LARGE', message: 'the value at "" is too large' },
 	{ type: MessageType.DATA, id: 1, ops: [{ value: { a: { value: 1 } } }, 'a', '', { meta: { x: 1 } }, { value: [1, 2] }] },
 	{ type: MessageType.DATA, id: 70000, ops: [] },
 	{ type: MessageType.KEYS, path: 'users', reset: false, added: ['1', '2'], removed: ['3'] },
@@ -395,6 +400,15 @@ describe('parseServerMessage refuses with INVALID_MESSAGE', () => {
 		['SNAPSHOT without id', [MessageType.SNAPSHOT, 'p', null]],
 		['SNAPSHOT without node', [MessageType.SNAPSHOT, 'p']],
 		['SNAPSHOT without path', [MessageType.SNAPSHOT, undefined, null, 1]],
+		['SNAPSHOT_PART without node', [MessageType.SNAPSHOT_PART, 1]],
+		['SNAPSHOT_PART with nil', [MessageType.SNAPSHOT_PART, 1, null]],
+		['SNAPSHOT_PART with a leaf node', [MessageType.SNAPSHOT_PART, 1, 5]],
+		['SNAPSHOT_PART without id', [MessageType.SNAPSHOT_PART, undefined, { value: 1 }]],
+		['SNAPSHOT_END without id', [MessageType.SNAPSHOT_END]],
+		['SNAPSHOT_END with a path', [MessageType.SNAPSHOT_END, 'p']],
+		['SNAPSHOT_ABORT without path', [MessageType.SNAPSHOT_ABORT, undefined, 'PAYLOAD_TOO_LARGE', 'm']],
+		['SNAPSHOT_ABORT without code', [MessageType.SNAPSHOT_ABORT, 'p', undefined, 'm']],
+		['SNAPSHOT_ABORT without message', [MessageType.SNAPSHOT_ABORT, 'p', 'PAYLOAD_TOO_LARGE']],
 		['DATA without ops', [MessageType.DATA, 1]],
 		['DATA with a map of ops', [MessageType.DATA, 1, { 0: 'a' }]],
 		['DATA without id', [MessageType.DATA, undefined, []]],
@@ -416,6 +430,12 @@ describe('parseServerMessage refuses with INVALID_MESSAGE', () => {
 
 	test('KEYS treats anything but true as no reset', () => {
 		expect(parseServerMessage([MessageType.KEYS, 'p', 1, [], []])).toMatchObject({ reset: false });
+	});
+
+	test('SNAPSHOT says more follows only with true', () => {
+		expect('more' in parseServerMessage([MessageType.SNAPSHOT, 'p', null, 1, 1])).toBe(false);
+		expect('more' in parseServerMessage([MessageType.SNAPSHOT, 'p', null, 1])).toBe(false);
+		expect(parseServerMessage([MessageType.SNAPSHOT, 'p', null, 1, true])).toMatchObject({ more: true });
 	});
 });
 
@@ -459,6 +479,13 @@ describe('nodes sent to clients without meta travel as plain data', () => {
 		const node = { value: { a: { value: 1, meta: { by: 'x' } } } };
 		const raw = decodeFrame(encodeMessage({ type: MessageType.SNAPSHOT, path: 'p', node, id: 2 }))[0];
 		expect(raw).toEqual([MessageType.SNAPSHOT, 'p', node, 2]);
+	});
+
+	test('a whole snapshot stays one four-element message; a streamed one adds the flag', () => {
+		const node = { value: { a: { value: 1 } } };
+		expect(decodeFrame(encodeMessage({ type: MessageType.SNAPSHOT, path: 'p', node, id: 2 }))[0]).toEqual([MessageType.SNAPSHOT, 'p', [{ a: 1 }], 2]);
+		expect(decodeFrame(encodeMessage({ type: MessageType.SNAPSHOT, path: 'p', node, id: 2, more: true }))[0]).toEqual([MessageType.SNAPSHOT, 'p', [{ a: 1 }], 2, true]);
+		expect(decodeFrame(encodeMessage({ type: MessageType.SNAPSHOT_PART, id: 2, node }))[0]).toEqual([MessageType.SNAPSHOT_PART, 2, [{ a: 1 }]]);
 	});
 
 	test('the plain form is smaller', () => {

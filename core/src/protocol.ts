@@ -9,7 +9,7 @@ import { nodeify, type NodeDiff } from './node';
  * each value is one message, an array whose first element is its type.
  * Nothing outside this module knows the byte layout. See docs/protocol.md.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Message type numbers. Client-to-server types are below 20, server-to-client types from 20. */
 export const MessageType = {
@@ -37,6 +37,9 @@ export const MessageType = {
 	KEYS_SNAPSHOT: 29,
 	MESSAGE: 30,
 	STATS: 31,
+	SNAPSHOT_PART: 32,
+	SNAPSHOT_END: 33,
+	SNAPSHOT_ABORT: 34,
 } as const;
 
 /** What a client says about itself in its first message: the app's build version and its current route. */
@@ -53,6 +56,14 @@ export type ConnectionStats = { total: number; versions: Record<string, number>;
  * or a string naming a path (relative to the subscribed path, `''` for itself) that was deleted.
  */
 export type DataOp = NodeDiff | string;
+
+/*
+ * A value too large for one message is streamed: a SNAPSHOT with `more` carries its first
+ * slice, SNAPSHOT_PARTs carry further slices (diffs anchored at the subscribed path, each
+ * adding nodes the earlier ones did not hold), and SNAPSHOT_END says the value is complete.
+ * SNAPSHOT_ABORT says the server stopped sending the value at a path and dropped that
+ * subscription (for instance because it is larger than the server allows).
+ */
 
 export type ClientMessage =
 	| { type: typeof MessageType.HELLO; protocol: number; session: string; acked: number; info: ClientInfo }
@@ -71,7 +82,10 @@ export type ServerMessage =
 	| { type: typeof MessageType.WELCOME; protocol: number; id: string; maxFrameBytes?: number }
 	| { type: typeof MessageType.ACK; seq: number }
 	| { type: typeof MessageType.REJECT; seq: number; code: string; message: string; details?: unknown }
-	| { type: typeof MessageType.SNAPSHOT; path: string; node: NodeDiff | null; id: number }
+	| { type: typeof MessageType.SNAPSHOT; path: string; node: NodeDiff | null; id: number; more?: true }
+	| { type: typeof MessageType.SNAPSHOT_PART; id: number; node: NodeDiff }
+	| { type: typeof MessageType.SNAPSHOT_END; id: number }
+	| { type: typeof MessageType.SNAPSHOT_ABORT; path: string; code: string; message: string }
 	| { type: typeof MessageType.DATA; id: number; ops: DataOp[] }
 	| { type: typeof MessageType.KEYS; path: string; reset: boolean; added: string[]; removed: string[] }
 	| { type: typeof MessageType.KEYS_SNAPSHOT; path: string; keys: string[] }
@@ -139,8 +153,17 @@ function toTuple(message: ClientMessage | ServerMessage): unknown[] {
 			return message.details === undefined
 				? [message.type, message.seq, message.code, message.message]
 				: [message.type, message.seq, message.code, message.message, message.details];
-		case MessageType.SNAPSHOT:
-			return [message.type, message.path, message.node === null ? null : compactNode(message.node), message.id];
+		case MessageType.SNAPSHOT: {
+			const tuple: unknown[] = [message.type, message.path, message.node === null ? null : compactNode(message.node), message.id];
+			if (message.more === true) tuple.push(true);
+			return tuple;
+		}
+		case MessageType.SNAPSHOT_PART:
+			return [message.type, message.id, compactNode(message.node)];
+		case MessageType.SNAPSHOT_END:
+			return [message.type, message.id];
+		case MessageType.SNAPSHOT_ABORT:
+			return [message.type, message.path, message.code, message.message];
 		case MessageType.DATA:
 			return [message.type, message.id, message.ops.map((op) => (typeof op === 'string' ? op : compactNode(op)))];
 		case MessageType.KEYS:
@@ -302,8 +325,17 @@ export function parseServerMessage(raw: unknown): ServerMessage {
 		case MessageType.SNAPSHOT: {
 			const node = tuple[2];
 			if (node !== null && !isObject(node) && !isPlainForm(node)) invalid('snapshot must carry a node or nil');
-			return { type, path: expectString(tuple[1], 'path'), node: node === null ? null : expandNode(node), id: expectSeq(tuple[3]) };
+			const snapshot: ServerMessage = { type, path: expectString(tuple[1], 'path'), node: node === null ? null : expandNode(node), id: expectSeq(tuple[3]) };
+			if (tuple[4] === true) snapshot.more = true;
+			return snapshot;
 		}
+		case MessageType.SNAPSHOT_PART:
+			if (!isObject(tuple[2]) && !isPlainForm(tuple[2])) invalid('a snapshot part must carry a node');
+			return { type, id: expectSeq(tuple[1]), node: expandNode(tuple[2]) };
+		case MessageType.SNAPSHOT_END:
+			return { type, id: expectSeq(tuple[1]) };
+		case MessageType.SNAPSHOT_ABORT:
+			return { type, path: expectString(tuple[1], 'path'), code: expectString(tuple[2], 'error code'), message: expectString(tuple[3], 'error message') };
 		case MessageType.DATA: {
 			const ops = tuple[2];
 			if (!Array.isArray(ops)) invalid('data must carry a list of changes');
