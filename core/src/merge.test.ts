@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { anchorAtPath, cloneJson, cloneNode, diffAt, leafEquals, mergeNode, mergeObject } from './merge';
+import { anchorAtPath, cloneJson, cloneNode, diffAt, leafEquals, mergeNode, mergeObject, mergeSlice } from './merge';
 import { nodeify } from './node';
 import type { Node, NodeDiff } from './node';
 import { randomNumbers as random } from '../../test/helpers/random';
@@ -345,6 +345,36 @@ describe('mergeNode: meta', () => {
 		const target: Node = { value: {}, meta: { a: { b: 1 } } };
 		const applied = mergeNode(target, { meta: { a: { c: { d: 1 } }, e: { f: 1 } } });
 		expect(sharedObjects(applied, target)).toEqual([]);
+	});
+});
+
+describe('mergeSlice', () => {
+	test('slices build a tree, empty objects included', () => {
+		const target: Node = { value: {} };
+		mergeSlice(target, { value: { a: { value: { x: { value: 1 } } }, empty: { value: {} } }, meta: { m: 1 } });
+		mergeSlice(target, { value: { a: { value: { y: { value: [1, 2] } } }, b: { value: { deep: { value: {} } } } } });
+		expect(target).toEqual({ meta: { m: 1 }, value: { a: nodeify({ x: 1, y: [1, 2] }), empty: { value: {} }, b: { value: { deep: { value: {} } } } } });
+	});
+
+	test('an object replaces a leaf, even an empty one; a leaf replaces an object', () => {
+		const target: Node = nodeify({ a: 1, b: { c: 2 } });
+		mergeSlice(target, { value: { a: { value: {} }, b: { value: 'leaf' } } });
+		expect(target).toEqual({ value: { a: { value: {} }, b: { value: 'leaf' } } });
+	});
+
+	test('meta merges; a container without meta keeps what is there', () => {
+		const target: Node = { value: { a: { value: {}, meta: { by: 'ada', n: 1 } } } };
+		mergeSlice(target, { value: { a: { value: { x: { value: 1 } } } } });
+		mergeSlice(target, { value: { a: { value: {}, meta: { n: 2 } } } });
+		expect(target).toEqual({ value: { a: { value: { x: { value: 1 } }, meta: { by: 'ada', n: 2 } } } });
+	});
+
+	test('the tree keeps its own copies of leaves', () => {
+		const slice = { value: { list: { value: [1, { x: 2 }] } } };
+		const target: Node = { value: {} };
+		mergeSlice(target, slice);
+		(slice.value.list.value[1] as { x: number }).x = 3;
+		expect(target).toEqual(nodeify({ list: [1, { x: 2 }] }));
 	});
 });
 

@@ -58,6 +58,34 @@ export function mergeNode(target: Node, diff: NodeDiff, createMap: <T>() => Reco
 }
 
 /**
+ * Merges one slice of a streamed subtree (see `Slice`) into `target` in place. Unlike
+ * `mergeNode`, an object in the slice always makes an object, even an empty one: slices
+ * describe nodes as they are, and an empty object is a node too.
+ */
+export function mergeSlice(target: Node, slice: NodeDiff): void {
+	if (isObject(slice.meta)) {
+		const meta = (target.meta ??= createRecord() as unknown as Meta) as Record<string, unknown>;
+		mergeObject(meta, slice.meta);
+		if (isEmptyObject(meta)) delete target.meta;
+	}
+	const value = slice.value;
+	if (value === undefined) return;
+	if (!isObject(value)) {
+		target.value = cloneJson(value);
+		return;
+	}
+	if (!isObject(target.value)) target.value = createRecord<Node>();
+	const children = target.value as Record<string, Node>;
+	for (const key of Object.keys(value)) {
+		const childSlice = value[key];
+		if (!isObject(childSlice)) continue;
+		let child = children[key];
+		if (child === undefined) children[key] = child = { value: createRecord<Node>() };
+		mergeSlice(child, childSlice as NodeDiff);
+	}
+}
+
+/**
  * Deep-merges plain objects (used for meta): objects merge, everything else replaces.
  * Returns what changed, or `undefined`.
  */

@@ -2,6 +2,7 @@ import { createRecord, isObject } from './json';
 import { mergeNode } from './merge';
 import type { Node, NodeDiff } from './node';
 import { parsePath } from './path';
+import type { SliceReader } from './slice-reader';
 
 /**
  * Where the tree lives. The in-memory store keeps SocketDB's exact shape;
@@ -18,6 +19,12 @@ export type Store = {
 	has?: (path: string) => boolean;
 	/** The keys of the node at `path` (none for a leaf or a missing node), without reading the values below them. */
 	keys?: (path: string) => string[];
+	/**
+	 * Reads the subtree at `path` a slice at a time (see `SliceReader`), so that a large value is
+	 * sent without being held whole. Stores whose `get` builds a copy of the subtree add it; the
+	 * server falls back to one `get` without it.
+	 */
+	readSlices?: (path: string) => SliceReader;
 	/** Resolves once every write made so far is durable. In-memory stores omit it. */
 	flush?: () => Promise<void>;
 	/** Releases the store's resources. */
@@ -69,7 +76,17 @@ export function createStore(): Store {
 		if (isObject(parent.value)) delete (parent.value as Record<string, Node>)[last];
 	}
 
-	return { get, put, del };
+	const store: Store = { get, put, del };
+	liveStores.add(store);
+	return store;
+}
+
+/** Stores made by `createStore`: their `get` hands out the live tree, which can be walked a slice at a time. */
+const liveStores = new WeakSet<Store>();
+
+/** True for a store made by `createStore` (whose exact shape has no room for a marker of its own). */
+export function isLiveStore(store: Store): boolean {
+	return liveStores.has(store);
 }
 
 /**
