@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nodeify } from '@socketdb/core';
 import { afterAll, describe, expect, test } from 'vitest';
-import { createStore, type Node } from '@socketdb/core';
+import { cloneNode, createStore, mergeSlice, nodeify, type Node, type SliceBudget, type SliceReader } from '@socketdb/core';
 import { describeStoreContract } from '../../core/src/store-contract';
 import { createLmdbStore } from './lmdb-store';
 
@@ -93,6 +92,62 @@ describe('lmdb store', () => {
 		const long = 'x'.repeat(3000);
 		expect(() => store.put(nodeify({ ok: 1, [long]: 1 }))).toThrow(/longer than/);
 		expect(store.get()).toEqual({ value: {} });
+		await store.close();
+	});
+
+	test('reads a subtree in slices that merge into what get returns, pending writes and odd keys included', async () => {
+		const store = createLmdbStore({ path: freshDirectory() });
+		const users: Record<string, unknown> = {};
+		for (let u = 0; u < 40; u++) users[`u${u}`] = { name: `user ${u}`, tags: [u, 'x'], nested: { deep: { n: u } } };
+		store.put(nodeify({ users: users as never, 'users-x': 1, users0: 2, odd: { '\uE000': 1, '\u{10000}': 2, 'é': 3, 'a-b': { c: 4 } } }));
+		store.put({ value: { users: { value: { u7: { value: {}, meta: { by: 'ada' } } }, meta: { n: 1 } }, empty: { value: {} } }, meta: { root: true } });
+		store.del('users/u3/nested');
+		await store.flush();
+		store.put(nodeify({ users: { u5: 'pending leaf', u50: { late: true } } }));
+		store.del('users/u9');
+		for (const path of ['', 'users', 'odd', 'users/u7']) {
+			const { merged, slices } = readAll(store.readSlices(path), { nodes: 12, bytes: 400 });
+			expect(merged, path).toEqual(store.get(path));
+			if (path === '' || path === 'users') expect(slices.length, path).toBeGreaterThan(5);
+		}
+		await store.close();
+	});
+
+	test('a small value is one slice; a leaf, null or missing node too', async () => {
+		const store = createLmdbStore({ path: freshDirectory() });
+		store.put(nodeify({ a: { b: 1, c: [1, 2] }, leaf: 'x', nothing: null }));
+		expect(store.readSlices('a').next({ nodes: 100, bytes: 10_000 })).toEqual({ node: nodeify({ b: 1, c: [1, 2] }), done: true });
+		expect(store.readSlices('leaf').next({ nodes: 100, bytes: 10_000 })).toEqual({ node: { value: 'x' }, done: true });
+		expect(store.readSlices('nothing').next({ nodes: 100, bytes: 10_000 })).toEqual({ node: null, done: true });
+		expect(store.readSlices('missing').next({ nodes: 100, bytes: 10_000 })).toEqual({ node: null, done: true });
+		expect(store.readSlices('').next({ nodes: 100, bytes: 10_000 })).toEqual({ node: store.get(''), done: true });
+		await store.close();
+	});
+
+	test('each slice reads the store as it is then: behind the scan nothing, ahead of it everything, committed or pending', async () => {
+		const store = createLmdbStore({ path: freshDirectory() });
+		const big: Record<string, number> = {};
+		for (let i = 100; i < 400; i++) big[`k${i}`] = i;
+		store.put(nodeify({ big }));
+		await store.flush();
+		const reader = store.readSlices('big');
+		const slices = [cloneNode(reader.next({ nodes: 20, bytes: 10_000 }).node!)];
+		store.put(nodeify({ big: { k000: 'behind', k390: 'ahead', zzz: 'new' } }));
+		store.del('big/k250');
+		slices.push(cloneNode(reader.next({ nodes: 20, bytes: 10_000 }).node!));
+		await store.flush();
+		store.del('big/k300');
+		const rest = readAll(reader, { nodes: 20, bytes: 10_000 });
+		const merged: Node = { value: {} };
+		for (const slice of [...slices, ...rest.slices]) mergeSlice(merged, slice);
+		const keys = merged.value as Record<string, Node>;
+		expect(keys['k000']).toBeUndefined();
+		expect(keys['k390']).toEqual({ value: 'ahead' });
+		expect(keys['zzz']).toEqual({ value: 'new' });
+		expect(keys['k250']).toBeUndefined();
+		expect(keys['k300']).toBeUndefined();
+		expect(keys['k101']).toEqual({ value: 101 });
+		expect(Object.keys(keys)).toHaveLength(300 - 2 + 1);
 		await store.close();
 	});
 
@@ -247,6 +302,22 @@ describe('lmdb store: replace (imports)', () => {
 	});
 });
 
+/** Reads every slice, copying each as encoding would, and merges them as a client does. */
+function readAll(reader: SliceReader, budget: SliceBudget): { merged: Node | null; slices: Node[] } {
+	const slices: Node[] = [];
+	let merged: Node | null = null;
+	for (;;) {
+		const slice = reader.next(budget);
+		if (slice.node !== null) {
+			const copy = cloneNode(slice.node) as Node;
+			slices.push(copy);
+			if (merged === null) merged = { value: {} } as Node;
+			mergeSlice(merged, copy);
+		}
+		if (slice.done) return { merged, slices };
+	}
+}
+
 /** A small seeded generator (mulberry32). */
 function random(seed: number): () => number {
 	let state = seed >>> 0;
@@ -296,6 +367,7 @@ describe('lmdb store against the in-memory store', () => {
 				}
 				for (const probe of paths) {
 					expect(lmdb.get(probe), `step ${step}: get ${probe}`).toEqual(memory.get(probe));
+					expect(readAll(lmdb.readSlices(probe), { nodes: 3, bytes: 40 }).merged, `step ${step}: slices of ${probe}`).toEqual(memory.get(probe));
 					const value = memory.get(probe)?.value;
 					const expectedKeys = value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.keys(value).sort() : [];
 					expect(lmdb.keys(probe).sort(), `step ${step}: keys ${probe}`).toEqual(expectedKeys);

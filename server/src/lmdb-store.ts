@@ -1,4 +1,20 @@
-import { cloneJson, createRecord, isEmptyObject, isObject, leafEquals, mergeObject, parsePath, SocketDBError, type Meta, type Node, type NodeDiff, type Store } from '@socketdb/core';
+import {
+	cloneJson,
+	createRecord,
+	estimateBytes,
+	isEmptyObject,
+	isObject,
+	leafEquals,
+	mergeObject,
+	parsePath,
+	SliceMeter,
+	SocketDBError,
+	type Meta,
+	type Node,
+	type NodeDiff,
+	type SliceReader,
+	type Store,
+} from '@socketdb/core';
 import { open, type RootDatabase } from 'lmdb';
 import { createImporter, LmdbImportError, type ImportTarget } from './lmdb-import';
 import { descendantsPrefix, keyOf, rangeEnd } from './lmdb-keys';
@@ -43,6 +59,7 @@ export type LmdbStore = Store & {
 	has: (path: string) => boolean;
 	keys: (path: string) => string[];
 	get: (path?: string, onProgress?: (nodes: number) => void) => Node | null;
+	readSlices: (path: string) => SliceReader;
 	/** The number of nodes at and below `path` (objects included). */
 	count: (path?: string) => number;
 	/**
@@ -178,6 +195,76 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 			else if (child.m !== undefined) existing.meta = child.m;
 		}
 		return root;
+	}
+
+	/**
+	 * Reads the subtree at `path` a slice at a time: a range scan that resumes after the last key
+	 * it read, with the pending writes in the range it covered laid over it. Keys come in order,
+	 * a node's key before its descendants', so a slice holds whole entries and the objects above
+	 * them as containers.
+	 */
+	function readSlices(path: string): SliceReader {
+		const segments = parsePath(path);
+		const key = keyOf(segments);
+		const prefix = descendantsPrefix(key);
+		const end = rangeEnd(prefix);
+		let after: string | undefined;
+		let started = false;
+		let finished = false;
+
+		function next(budget: { nodes: number; bytes: number }): { node: NodeDiff | null; done: boolean } {
+			if (finished) return { node: null, done: true };
+			const meter = new SliceMeter(budget);
+			const first = !started;
+			let root: Node;
+			if (first) {
+				started = true;
+				const entry = key === '/' ? (read('/') ?? {}) : read(key);
+				if (entry === undefined || entry.v === null || 'v' in entry) {
+					finished = true;
+					return { node: entry === undefined || entry.v === null ? null : nodeOf(entry), done: true };
+				}
+				root = nodeOf(entry);
+				meter.take(entryBytes(0, entry));
+			} else root = { value: createRecord<Node>() };
+
+			const found = new Map<string, Entry>();
+			let last: string | undefined;
+			let exhausted = true;
+			for (const { key: foundKey, value } of db.getRange(after === undefined ? { start: prefix, end } : { start: after, end, exclusiveStart: true })) {
+				if (foundKey === '/') continue;
+				if (last !== undefined && meter.full) {
+					exhausted = false;
+					break;
+				}
+				found.set(foundKey, value as Entry);
+				meter.take(entryBytes(foundKey.length - prefix.length, value as Entry));
+				last = foundKey;
+			}
+			for (const [pendingKey, slot] of pending) {
+				if (!pendingKey.startsWith(prefix) || pendingKey === '/') continue;
+				if (after !== undefined && compareKeys(pendingKey, after) <= 0) continue;
+				if (!exhausted && compareKeys(pendingKey, last!) > 0) continue;
+				if (slot.entry === null) found.delete(pendingKey);
+				else found.set(pendingKey, slot.entry);
+			}
+			if (last !== undefined) after = last;
+			finished = exhausted;
+
+			const depth = segments.length;
+			for (const [below, entry] of found) {
+				const relative = below.slice(1).split('/').slice(depth);
+				let node = root;
+				for (let i = 0; i < relative.length - 1; i++) node = childNode(node, relative[i]!);
+				const children = node.value as Record<string, Node>;
+				const lastKey = relative[relative.length - 1]!;
+				const existing = children[lastKey];
+				if ('v' in entry || existing === undefined) children[lastKey] = nodeOf(entry);
+				else if (entry.m !== undefined) existing.meta = entry.m;
+			}
+			return { node: first || found.size > 0 ? root : null, done: finished };
+		}
+		return { next };
 	}
 
 	function keys(path: string): string[] {
@@ -334,7 +421,28 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 		return node;
 	}
 
-	return { get: readOnly ? getUnlessLanding : get, put, del, flush, close, has, keys, count, replace };
+	return { get: readOnly ? getUnlessLanding : get, put, del, flush, close, has, keys, count, replace, readSlices };
+}
+
+/** The estimated size of an entry in a slice, its key being `keyLength` characters. */
+function entryBytes(keyLength: number, entry: Entry): number {
+	return keyLength + 3 + ('v' in entry ? estimateBytes(entry.v) : 3) + (entry.m === undefined ? 0 : estimateBytes(entry.m) + 8);
+}
+
+/**
+ * Orders keys as LMDB does: by UTF-8 bytes, that is by code point. UTF-16 code units (`<`) differ
+ * from that only between a surrogate (a character beyond U+FFFF) and U+E000–U+FFFF.
+ */
+function compareKeys(a: string, b: string): number {
+	const length = Math.min(a.length, b.length);
+	for (let i = 0; i < length; i++) {
+		const x = a.charCodeAt(i);
+		const y = b.charCodeAt(i);
+		if (x === y) continue;
+		if (x >= 0xd800 && y >= 0xd800 && x <= 0xdfff !== y <= 0xdfff) return x <= 0xdfff ? 1 : -1;
+		return x - y;
+	}
+	return a.length - b.length;
 }
 
 /** The entries of `node` and everything below it, parents first. */
