@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createWebsocketClient, SocketDBClient } from '@socketdb/client';
-import { decodeFrame, encodeFrame, MessageType, parseClientMessage, type GoodbyeMessage } from '@socketdb/core';
+import { decodeFrame, encodeFrame, MessageType, parseClientMessage, PROTOCOL_VERSION, type GoodbyeMessage } from '@socketdb/core';
 import { afterEach, expect, test } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { sleep, waitFor } from './helpers/server';
@@ -46,8 +46,8 @@ test('a server that does not speak the client protocol: the client is told, stop
 	});
 	const write = db.get('a').set(1);
 	db.connect(server.url);
-	await expect(write).rejects.toMatchObject({ code: 'UNSUPPORTED_PROTOCOL', message: 'this server speaks 99, the client speaks 1' });
-	expect(goodbyes).toEqual([{ reason: 'unsupported-protocol', message: 'this server speaks 99, the client speaks 1' }]);
+	await expect(write).rejects.toMatchObject({ code: 'UNSUPPORTED_PROTOCOL', message: `this server speaks 99, the client speaks ${PROTOCOL_VERSION}` });
+	expect(goodbyes).toEqual([{ reason: 'unsupported-protocol', message: `this server speaks 99, the client speaks ${PROTOCOL_VERSION}` }]);
 	await sleep(300);
 	expect(server.connections()).toBe(1);
 	db.disconnect();

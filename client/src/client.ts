@@ -27,6 +27,7 @@ import { Outbox } from './outbox';
 import { createReference, type ReferenceRuntime } from './reference';
 import { browserRoute, followBrowserRoute } from './route-tracking';
 import { ClientSession } from './session';
+import { SnapshotAssembly } from './snapshot-assembly';
 import { StatsSubscription } from './stats-subscription';
 import { ServerSubscriptions } from './subscriptions';
 import { createWebsocketClient } from './transport/websocket-client';
@@ -49,6 +50,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 	const hooks = new HookPipeline<ClientHooks>();
 	hooks.registerPlugins(plugins);
 	const mirror = new Mirror();
+	const assembly = new SnapshotAssembly();
 	const consoleReport = new ConsoleReport();
 	const outbox = new Outbox();
 
@@ -103,7 +105,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		session.send({ type: MessageType.ROUTE, route: next });
 	}
 	if (routeTracking) followBrowserRoute(trackRoute);
-	const subscriptions = new ServerSubscriptions(listeners, mirror, (message) => session.send(message));
+	const subscriptions = new ServerSubscriptions(listeners, mirror, assembly, (message) => session.send(message));
 
 	function flushOutbox(): void {
 		if (session.state !== 'ready') return;
@@ -138,13 +140,31 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 				return;
 			}
 			case MessageType.SNAPSHOT:
-				if (!subscriptions.valueLoaded(message.path, message.id)) return;
-				mirror.replace(message.path, message.node);
-				writeThrough(message.path, message.node, true);
-				return listeners.refresh(message.path);
+				if (!subscriptions.valueStarted(message.path, message.id)) return;
+				if (message.more === true) return assembly.start(message.path, message.node);
+				assembly.drop(message.path);
+				return loadValue(message.path, message.node);
+			case MessageType.SNAPSHOT_PART: {
+				const path = subscriptions.pathOf(message.id);
+				if (path !== undefined) assembly.addSlice(path, message.node);
+				return;
+			}
+			case MessageType.SNAPSHOT_END: {
+				const path = subscriptions.pathOf(message.id);
+				const complete = path === undefined ? undefined : assembly.finish(path);
+				if (complete !== undefined) loadValue(path!, complete.node);
+				return;
+			}
+			case MessageType.SNAPSHOT_ABORT:
+				if (subscriptions.valueRefused(message.path)) reportError({ code: message.code, message: message.message });
+				return;
 			case MessageType.DATA: {
 				const path = subscriptions.pathOf(message.id);
 				if (path === undefined) return;
+				if (assembly.has(path)) {
+					for (const op of message.ops) assembly.apply(path, op);
+					return;
+				}
 				for (const op of message.ops) {
 					if (typeof op === 'string') {
 						const deleted = joinPath(path, op);
@@ -191,6 +211,14 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 			case MessageType.WELCOME:
 				return;
 		}
+	}
+
+	/** The server's full copy of a subscribed path arrived: it replaces what the mirror holds there. */
+	function loadValue(path: string, node: NodeDiff | null): void {
+		subscriptions.valueLoaded(path);
+		mirror.replace(path, node);
+		writeThrough(path, node, true);
+		listeners.refresh(path);
 	}
 
 	function heartbeat(payload: Record<string, unknown>): void {

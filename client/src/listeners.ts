@@ -75,19 +75,22 @@ export class Listeners {
 		return false;
 	}
 
-	/** The highest paths at or below `path` holding a listener of `kind` (not nested in one another). */
-	highestBelow(path: string, kind: Listener['kind']): string[] {
+	/**
+	 * The highest paths at or below `path` (strictly below with `strictly`) holding a listener of
+	 * `kind` (not nested in one another).
+	 */
+	highestBelow(path: string, kind: Listener['kind'], strictly = false): string[] {
 		const start = this.trie.find(path);
 		if (start === undefined) return [];
 		const found: string[] = [];
-		const visit = (node: TrieNode<Listener>) => {
-			if (node.items !== undefined && [...node.items].some((listener) => listener.kind === kind)) {
+		const visit = (node: TrieNode<Listener>, self: boolean) => {
+			if (!self && node.items !== undefined && [...node.items].some((listener) => listener.kind === kind)) {
 				found.push(node.path);
 				return;
 			}
-			if (node.children !== undefined) for (const child of node.children.values()) visit(child);
+			if (node.children !== undefined) for (const child of node.children.values()) visit(child, false);
 		};
-		visit(start);
+		visit(start, strictly);
 		return found;
 	}
 

@@ -1,6 +1,7 @@
 import { forEachTrieNode, MessageType, normalizePath, PathTrie, type ClientMessage } from '@socketdb/core';
 import type { Listeners } from './listeners';
 import type { Mirror } from './mirror';
+import type { SnapshotAssembly } from './snapshot-assembly';
 
 type Subscription = { loaded: boolean; id?: number };
 
@@ -21,6 +22,7 @@ export class ServerSubscriptions {
 	constructor(
 		private readonly listeners: Listeners,
 		private readonly mirror: Mirror,
+		private readonly assembly: SnapshotAssembly,
 		private readonly send: (message: ClientMessage) => void,
 	) {}
 
@@ -51,7 +53,22 @@ export class ServerSubscriptions {
 	valueListenerRemoved(path: string): void {
 		if (!this.valueByPath.has(path)) return;
 		this.removeValue(path);
-		const replacements = this.listeners.highestBelow(path, 'value');
+		this.coverBelow(path, this.listeners.highestBelow(path, 'value'));
+	}
+
+	/**
+	 * The server refused the value at `path` and dropped that subscription. Its listeners get
+	 * nothing; listeners below it are served by subscriptions of their own, as if it had never
+	 * been there. False when the client no longer holds it.
+	 */
+	valueRefused(path: string): boolean {
+		if (!this.forgetValue(path)) return false;
+		this.coverBelow(path, this.listeners.highestBelow(path, 'value', true));
+		return true;
+	}
+
+	/** Subscribes the highest listened paths below `path` that lost their covering subscription. */
+	private coverBelow(path: string, replacements: string[]): void {
 		for (const replacement of replacements) this.addValue(replacement);
 		this.mirror.retain(path, replacements);
 		for (const eachPath of this.listeners.pathsBelow(path, 'each')) this.eachListenerAdded(eachPath);
@@ -70,15 +87,23 @@ export class ServerSubscriptions {
 		if (this.keys.has(path)) this.removeKeys(path);
 	}
 
-	/** The server's full copy of a value subscription arrived, with the number its changes will carry. */
-	valueLoaded(path: string, id: number): boolean {
+	/**
+	 * The server's copy of a value subscription started to arrive, with the number its changes
+	 * will carry. False when the client no longer holds the subscription.
+	 */
+	valueStarted(path: string, id: number): boolean {
 		const subscription = this.valueByPath.get(path);
 		if (subscription === undefined) return false;
-		subscription.loaded = true;
 		if (subscription.id !== undefined) this.pathById.delete(subscription.id);
 		subscription.id = id;
 		this.pathById.set(id, path);
 		return true;
+	}
+
+	/** The server's full copy of a value subscription has arrived: listeners may read it. */
+	valueLoaded(path: string): void {
+		const subscription = this.valueByPath.get(path);
+		if (subscription !== undefined) subscription.loaded = true;
 	}
 
 	/** The value subscription the server's number stands for, if the client still holds it. */
@@ -107,6 +132,7 @@ export class ServerSubscriptions {
 	/** After a reconnect: asks for everything again. Loaded data stays usable until the fresh copies arrive. */
 	resubscribeAll(): void {
 		this.pathById.clear();
+		this.assembly.clear();
 		for (const [path, subscription] of this.valueByPath) {
 			subscription.id = undefined;
 			this.send({ type: MessageType.SUBSCRIBE, path });
@@ -122,12 +148,18 @@ export class ServerSubscriptions {
 	}
 
 	private removeValue(path: string): void {
+		if (this.forgetValue(path)) this.send({ type: MessageType.UNSUBSCRIBE, path });
+	}
+
+	/** Drops a value subscription on the client's side only. */
+	private forgetValue(path: string): boolean {
 		const subscription = this.valueByPath.get(path);
-		if (subscription === undefined) return;
+		if (subscription === undefined) return false;
 		this.values.remove(path, subscription);
 		this.valueByPath.delete(path);
 		if (subscription.id !== undefined) this.pathById.delete(subscription.id);
-		this.send({ type: MessageType.UNSUBSCRIBE, path });
+		this.assembly.drop(path);
+		return true;
 	}
 
 	private removeKeys(path: string): void {

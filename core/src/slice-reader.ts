@@ -1,6 +1,6 @@
 import { createRecord, isObject } from './json';
 import type { Node, NodeDiff } from './node';
-import { parsePath } from './path';
+import { joinPath } from './path';
 import { isLiveStore, type Store } from './store';
 
 /** How much one slice may hold: nodes, and bytes as estimated by `estimateBytes`. A slice holds at least one node. */
@@ -31,8 +31,7 @@ export interface SliceReader {
  */
 export function openSliceReader(store: Store, path: string): SliceReader {
 	if (store.readSlices !== undefined) return store.readSlices(path);
-	const base = parsePath(path);
-	if (isLiveStore(store)) return new TreeWalker((segments) => store.get(segments.length === 0 ? path : [...base, ...segments].join('/')), false);
+	if (isLiveStore(store)) return new TreeWalker((segments) => store.get(segments.length === 0 ? path : joinPath(path, segments.join('/'))), false);
 	const node = store.get(path);
 	return new TreeWalker((segments) => nodeBelow(node, segments), true);
 }

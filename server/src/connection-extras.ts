@@ -1,5 +1,6 @@
 import type { SubscriptionKind } from './fanout';
 import type { RateLimiter } from './limits';
+import type { SnapshotStreams } from './connection-snapshots';
 
 /**
  * The part of a connection's state that most connections never need, made on first use so an
@@ -19,4 +20,6 @@ export class ConnectionExtras {
 	ip: string | undefined;
 	/** True from a stats request until the client gives it up. */
 	wantsStats = false;
+	/** Values too large for one message that are still being sent. */
+	streams: SnapshotStreams | undefined;
 }

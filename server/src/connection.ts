@@ -25,8 +25,9 @@ import { RateLimiter } from './limits';
 import { checkPath, checkWrite } from './request-checks';
 import type { ServerRuntime } from './runtime';
 import { smallSetAdd, smallSetDelete, smallSetHas, smallSetMembers, smallSetSize, type SmallSet } from './small-set';
+import { startSnapshot, type SnapshotHost, type SnapshotStreams } from './connection-snapshots';
 import type { Client, SessionContext } from './types';
-import { toError } from './write-path';
+import { jsonDetails, toError } from './write-path';
 import type { WriteSession } from './write-sessions';
 
 /** How long a new connection may take to say hello. */
@@ -40,7 +41,7 @@ type State = 'handshake' | 'open' | 'closing' | 'closed';
  * One client connection on the server: the handshake, decoding and checking what the
  * client sends, its subscriptions, and batching what goes back into frames.
  */
-export class ClientConnection implements Subscriber {
+export class ClientConnection implements Subscriber, SnapshotHost {
 	/** The `Client` handed to hooks and `getClient`, made on first use (most connections never need it). */
 	private clientHandle: Client | undefined;
 	state: State = 'handshake';
@@ -136,6 +137,7 @@ export class ClientConnection implements Subscriber {
 
 	pushUpdate(kind: SubscriptionKind, path: string, message: Uint8Array): void {
 		if (this.congested) (this.extras.stale ??= { value: new Set(), keys: new Set() })[kind].add(path);
+		else if (kind === 'value' && this.occasional?.streams?.hold(path, message) === true) return;
 		else (this.outgoing ??= []).push(message);
 	}
 
@@ -169,7 +171,7 @@ export class ClientConnection implements Subscriber {
 		if (stale !== undefined) this.extras.stale = undefined;
 		for (const path of stale?.value ?? []) {
 			const id = fanout.idOf(path);
-			if (id !== undefined && smallSetHas(this.valuePaths, path)) (this.outgoing ??= []).push(encodeMessage({ type: MessageType.SNAPSHOT, path, node: store.get(path) ?? null, id }));
+			if (id !== undefined && smallSetHas(this.valuePaths, path)) startSnapshot(this, this.runtime, path, id);
 		}
 		for (const path of stale?.keys ?? []) {
 			if (smallSetHas(this.keysPaths, path)) (this.outgoing ??= []).push(encodeMessage({ type: MessageType.KEYS_SNAPSHOT, path, keys: storeKeys(store, path) }));
@@ -259,7 +261,7 @@ export class ClientConnection implements Subscriber {
 	 * Counts a request refused for bad input and logs it once; a connection that keeps
 	 * sending them is told goodbye.
 	 */
-	private badRequest(error: SocketDBError): void {
+	badRequest(error: SocketDBError): void {
 		if (this.finished) return;
 		this.runtime.report(error, { client: this.client });
 		const { badRequestsPerMinute } = this.runtime.limits;
@@ -404,15 +406,13 @@ export class ClientConnection implements Subscriber {
 			const { fanout, store } = this.runtime;
 			switch (message.type) {
 				case MessageType.SUBSCRIBE: {
+					// Registered first: every change after this reaches the client, whenever its slice is read.
 					const id = fanout.subscribeValue(this, path);
 					this.valuePaths = smallSetAdd(this.valuePaths, path);
-					const node = store.get(path);
-					return this.send({ type: MessageType.SNAPSHOT, path, node: node ?? null, id });
+					return startSnapshot(this, this.runtime, path, id);
 				}
 				case MessageType.UNSUBSCRIBE:
-					fanout.unsubscribeValue(this, path);
-					this.valuePaths = smallSetDelete(this.valuePaths, path);
-					return;
+					return this.dropValue(path);
 				case MessageType.SUBSCRIBE_KEYS: {
 					fanout.subscribeKeys(this, path);
 					this.keysPaths = smallSetAdd(this.keysPaths, path);
@@ -439,6 +439,17 @@ export class ClientConnection implements Subscriber {
 		else this.inOrder(apply);
 	}
 
+	/** This connection's running snapshot streams, if any. */
+	get streams(): SnapshotStreams | undefined {
+		return this.occasional?.streams;
+	}
+
+	dropValue(path: string): void {
+		this.occasional?.streams?.stop(path);
+		this.runtime.fanout.unsubscribeValue(this, path);
+		this.valuePaths = smallSetDelete(this.valuePaths, path);
+	}
+
 	/** Runs subscription steps one after the other while a `server:subscribe` hook is deciding one. */
 	private inOrder(step: () => unknown): void {
 		const more = this.extras;
@@ -462,6 +473,7 @@ export class ClientConnection implements Subscriber {
 		clearTimeout(this.handshakeTimer);
 		clearTimeout(this.ackTimer);
 		this.outgoing = undefined;
+		this.occasional?.streams?.stopAll();
 		const { fanout, sessions, hooks, api } = this.runtime;
 		for (const path of smallSetMembers(this.valuePaths)) fanout.unsubscribeValue(this, path);
 		for (const path of smallSetMembers(this.keysPaths)) fanout.unsubscribeKeys(this, path);
@@ -475,15 +487,5 @@ export class ClientConnection implements Subscriber {
 				this.runtime.report(toError(thrown), { hook: 'server:clientDisconnect', client: this.client });
 			});
 		}
-	}
-}
-
-/** Error details go to the client only when they are plain JSON. */
-function jsonDetails(details: unknown): unknown {
-	if (details === undefined) return undefined;
-	try {
-		return JSON.parse(JSON.stringify(details)) as unknown;
-	} catch {
-		return undefined;
 	}
 }

@@ -40,6 +40,14 @@ export type Limits = {
 	slowConsumerBytes: number;
 	/** How long a connection may stay a slow consumer before it is told goodbye (`slow-consumer`) and closed. @default 10000 */
 	slowConsumerCloseMs: number;
+	/**
+	 * Largest value one subscription may receive, in encoded bytes (`PAYLOAD_TOO_LARGE`). Large
+	 * values are read and sent in bounded slices, so they stall nobody, but one subscription to
+	 * the root of a big tree still makes the server read and send all of it; this bounds that
+	 * work. The size is counted while the value is sent: past the limit the server stops and
+	 * drops the subscription. @default 64 MiB
+	 */
+	maxSnapshotBytes: number;
 };
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -54,6 +62,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 	badRequestsPerMinute: 300,
 	slowConsumerBytes: 4 * 1024 * 1024,
 	slowConsumerCloseMs: 10_000,
+	maxSnapshotBytes: 64 * 1024 * 1024,
 });
 
 /** Fills in defaults and checks that every limit is a positive number. */

@@ -139,3 +139,13 @@ export function toClient(writer: Writer): Client | null {
 export function toError(thrown: unknown): Error {
 	return thrown instanceof Error ? thrown : toSocketDBError(thrown);
 }
+
+/** Error details go to the client only when they are plain JSON. */
+export function jsonDetails(details: unknown): unknown {
+	if (details === undefined) return undefined;
+	try {
+		return JSON.parse(JSON.stringify(details)) as unknown;
+	} catch {
+		return undefined;
+	}
+}

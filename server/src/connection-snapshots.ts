@@ -1,0 +1,102 @@
+import { MessageType, type GoodbyeMessage, type ServerMessage, type SocketDBError } from '@socketdb/core';
+import type { ServerRuntime } from './runtime';
+import { sendSnapshot, SnapshotStream, type SnapshotOutlet, type StreamTarget } from './snapshot-stream';
+import type { Client } from './types';
+
+/** A connection as its snapshots see it. */
+export interface SnapshotHost extends SnapshotOutlet {
+	readonly state: string;
+	readonly client: Client;
+	/** Its running streams, if any, read without making the connection's rarely used state. */
+	readonly streams: SnapshotStreams | undefined;
+	readonly extras: { streams: SnapshotStreams | undefined };
+	send(message: ServerMessage): void;
+	goodbye(goodbye: GoodbyeMessage): void;
+	/** Counts and logs a refused request. */
+	badRequest(error: SocketDBError): void;
+	/** Drops the value subscription at `path` on the server's side. */
+	dropValue(path: string): void;
+}
+
+/**
+ * Sends the value at a subscribed path: at once when it is small, otherwise as a stream that
+ * replaces one still running for the path. A value that cannot be sent drops the subscription.
+ */
+export function startSnapshot(host: SnapshotHost, runtime: ServerRuntime, path: string, id: number): void {
+	host.streams?.stop(path);
+	const sent = sendSnapshot(host, runtime.store, runtime.limits, path, id);
+	if (sent instanceof SnapshotStream) (host.extras.streams ??= new SnapshotStreams(host, runtime)).add(sent);
+	else if (sent !== undefined) refuseValue(host, runtime, path, sent);
+}
+
+/** Drops the subscription whose value cannot be sent, and tells the client why. */
+function refuseValue(host: SnapshotHost, runtime: ServerRuntime, path: string, error: SocketDBError): void {
+	if (host.state !== 'open') return;
+	host.dropValue(path);
+	host.send({ type: MessageType.SNAPSHOT_ABORT, path, code: error.code, message: error.message });
+	if (error.code === 'PAYLOAD_TOO_LARGE') host.badRequest(error);
+	else runtime.report(error, { client: host.client });
+}
+
+/** The streams of one connection, at most one per subscribed path, made when the first starts. */
+export class SnapshotStreams implements StreamTarget {
+	private readonly running = new Map<string, SnapshotStream>();
+
+	constructor(
+		private readonly host: SnapshotHost,
+		private readonly runtime: ServerRuntime,
+	) {}
+
+	get socket(): SnapshotOutlet['socket'] {
+		return this.host.socket;
+	}
+
+	enqueue(message: Uint8Array): void {
+		this.host.enqueue(message);
+	}
+
+	add(stream: SnapshotStream): void {
+		this.running.set(stream.path, stream);
+		stream.start(this);
+	}
+
+	stop(path: string): void {
+		this.running.get(path)?.cancel();
+		this.running.delete(path);
+	}
+
+	stopAll(): void {
+		for (const stream of this.running.values()) stream.cancel();
+		this.running.clear();
+	}
+
+	/** Holds a change of `path` back when the path's stream shows the value as it was at its start. */
+	hold(path: string, message: Uint8Array): boolean {
+		return this.running.get(path)?.hold(message) === true;
+	}
+
+	snapshotSent(stream: SnapshotStream): void {
+		this.forget(stream);
+	}
+
+	snapshotFailed(stream: SnapshotStream, error: SocketDBError): void {
+		if (this.forget(stream)) refuseValue(this.host, this.runtime, stream.path, error);
+	}
+
+	/** The changes held back outgrew their bound: the value is read and sent again, from now. */
+	snapshotFellBehind(stream: SnapshotStream): void {
+		if (this.forget(stream)) startSnapshot(this.host, this.runtime, stream.path, stream.id);
+	}
+
+	readTooSlowly(stream: SnapshotStream): void {
+		if (!this.forget(stream)) return;
+		const wait = this.runtime.limits.slowConsumerCloseMs;
+		this.host.goodbye({ reason: 'slow-consumer', message: `the client read too slowly: the value at "${stream.path}" waited ${wait} ms to be sent` });
+	}
+
+	private forget(stream: SnapshotStream): boolean {
+		if (this.running.get(stream.path) !== stream) return false;
+		this.running.delete(stream.path);
+		return true;
+	}
+}
