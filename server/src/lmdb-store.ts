@@ -228,7 +228,8 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 				meter.take(entryBytes(0, entry));
 			} else root = { value: createRecord<Node>() };
 
-			const found = new Map<string, Entry>();
+			let keys: string[] = [];
+			let entries: Entry[] = [];
 			let last: string | undefined;
 			let exhausted = true;
 			for (const { key: foundKey, value } of db.getRange(after === undefined ? { start: prefix, end } : { start: after, end, exclusiveStart: true })) {
@@ -237,32 +238,51 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 					exhausted = false;
 					break;
 				}
-				found.set(foundKey, value as Entry);
+				keys.push(foundKey);
+				entries.push(value as Entry);
 				meter.take(entryBytes(foundKey.length - prefix.length, value as Entry));
 				last = foundKey;
 			}
+			// Pending writes in the range just read override what LMDB holds; usually there are none.
+			let overlay: Map<string, Entry> | undefined;
 			for (const [pendingKey, slot] of pending) {
 				if (!pendingKey.startsWith(prefix) || pendingKey === '/') continue;
 				if (after !== undefined && compareKeys(pendingKey, after) <= 0) continue;
 				if (!exhausted && compareKeys(pendingKey, last!) > 0) continue;
-				if (slot.entry === null) found.delete(pendingKey);
-				else found.set(pendingKey, slot.entry);
+				if (overlay === undefined) {
+					overlay = new Map();
+					for (let i = 0; i < keys.length; i++) overlay.set(keys[i]!, entries[i]!);
+				}
+				if (slot.entry === null) overlay.delete(pendingKey);
+				else overlay.set(pendingKey, slot.entry);
+			}
+			if (overlay !== undefined) {
+				keys = [...overlay.keys()];
+				entries = [...overlay.values()];
 			}
 			if (last !== undefined) after = last;
 			finished = exhausted;
 
-			const depth = segments.length;
-			for (const [below, entry] of found) {
-				const relative = below.slice(1).split('/').slice(depth);
-				let node = root;
-				for (let i = 0; i < relative.length - 1; i++) node = childNode(node, relative[i]!);
-				const children = node.value as Record<string, Node>;
-				const lastKey = relative[relative.length - 1]!;
-				const existing = children[lastKey];
-				if ('v' in entry || existing === undefined) children[lastKey] = nodeOf(entry);
+			// Keys come in order, so consecutive entries mostly share their parent.
+			let parentPath: string | undefined;
+			let parent = root;
+			for (let i = 0; i < keys.length; i++) {
+				const relative = keys[i]!.slice(prefix.length);
+				const entry = entries[i]!;
+				const slash = relative.lastIndexOf('/');
+				const parentKey = slash === -1 ? '' : relative.slice(0, slash);
+				if (parentKey !== parentPath) {
+					parent = root;
+					if (slash !== -1) for (const segment of parentKey.split('/')) parent = childNode(parent, segment);
+					parentPath = parentKey;
+				}
+				const name = relative.slice(slash + 1);
+				const children = parent.value as Record<string, Node>;
+				const existing = children[name];
+				if ('v' in entry || existing === undefined) children[name] = nodeOf(entry);
 				else if (entry.m !== undefined) existing.meta = entry.m;
 			}
-			return { node: first || found.size > 0 ? root : null, done: finished };
+			return { node: first || keys.length > 0 ? root : null, done: finished };
 		}
 		return { next };
 	}
