@@ -2,13 +2,15 @@ import { encodeMessage, MessageType, openSliceReader, SocketDBError, toSocketDBE
 import type { Limits } from './limits';
 
 /** Most nodes one slice holds. */
-const SLICE_NODES = 2048;
+const SLICE_NODES = 1024;
 /** About the most bytes one slice holds (estimated before encoding). */
 const SLICE_BYTES = 64 * 1024;
 /** The next slice is read only while less than this waits in the socket (and at most a quarter of `slowConsumerBytes`). */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 /** How often a stream looks again while the socket drains. */
 const DRAIN_POLL_MS = 2;
+/** The shortest pause between two slices. */
+const MIN_PAUSE_MS = 1;
 
 /** Where a snapshot's messages go: the subscriber's connection. */
 export interface SnapshotOutlet {
@@ -55,13 +57,13 @@ export function sendSnapshot(outlet: SnapshotOutlet, store: Store, limits: Limit
 }
 
 /**
- * The rest of a large value, one slice per event-loop turn: each slice is read and queued in
- * the same synchronous step, so it sits in order with the changes around it, and the next one
- * is read only once the socket has drained below a bound. The encoded bytes are counted
- * against `limits.maxSnapshotBytes`.
+ * The rest of a large value, one slice at a time: each slice is read and queued in the same
+ * synchronous step, so it sits in order with the changes around it. The next one is read after
+ * a pause as long as the slice took, and only once the socket has drained below a bound. The
+ * encoded bytes are counted against `limits.maxSnapshotBytes`.
  */
 export class SnapshotStream {
-	private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | undefined;
+	private timer: ReturnType<typeof setTimeout> | undefined;
 	private cancelled = false;
 	/** Changes held for after the last slice, when the slices show the value as it was at the start. */
 	private held: Uint8Array[] | undefined;
@@ -87,7 +89,7 @@ export class SnapshotStream {
 	/** Starts sending the rest from the next event-loop turn on. */
 	start(target: StreamTarget): void {
 		this.target = target;
-		this.timer = setImmediate(this.step);
+		this.timer = setTimeout(this.step, MIN_PAUSE_MS);
 	}
 
 	/**
@@ -109,11 +111,8 @@ export class SnapshotStream {
 	cancel(): void {
 		this.cancelled = true;
 		this.held = undefined;
-		if (this.timer !== undefined) {
-			clearTimeout(this.timer as ReturnType<typeof setTimeout>);
-			clearImmediate(this.timer as ReturnType<typeof setImmediate>);
-			this.timer = undefined;
-		}
+		clearTimeout(this.timer);
+		this.timer = undefined;
 	}
 
 	private readonly step = (): void => {
@@ -122,6 +121,7 @@ export class SnapshotStream {
 		if (this.cancelled || target === undefined) return;
 		if (target.socket.bufferedAmount >= this.maxBuffered) return this.waitForDrain(target);
 		this.waitingSince = 0;
+		const startedAt = performance.now();
 		let done: boolean;
 		try {
 			const slice = this.reader.next(this.budget);
@@ -136,7 +136,9 @@ export class SnapshotStream {
 			return this.fail(target, readFailure(this.path, error));
 		}
 		if (!done) {
-			this.timer = setImmediate(this.step);
+			// As long a pause as the slice took: a stream uses at most about half of the event loop,
+			// so the writes and acknowledgements of other clients are never queued behind it for long.
+			this.timer = setTimeout(this.step, Math.max(MIN_PAUSE_MS, performance.now() - startedAt));
 			return;
 		}
 		target.enqueue(encodeMessage({ type: MessageType.SNAPSHOT_END, id: this.id }));
