@@ -13,7 +13,7 @@ export type { Hook, Plugin } from './plugin';
 export { concatBytes, decodeFrame, encodeFrame, encodeMessage, MessageType, parseClientMessage, parseServerMessage, PROTOCOL_VERSION } from './protocol';
 export type { ClientInfo, ClientMessage, ConnectionStats, DataOp, ServerMessage } from './protocol';
 export { WriteOutcome } from './outcome';
-export { estimateBytes, nodeBytes, openSliceReader, SliceMeter } from './slice-reader';
+export { estimateBytes, nodeBytes, openSliceReader, readFirstSlice, SliceMeter } from './slice-reader';
 export type { Slice, SliceBudget, SliceReader } from './slice-reader';
 export { createStore, isLiveStore, storeChildren, storeKeys } from './store';
 export type { Store } from './store';

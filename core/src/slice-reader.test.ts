@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { cloneNode, mergeSlice } from './merge';
 import { nodeify, type Node, type NodeDiff } from './node';
-import { estimateBytes, openSliceReader, type SliceBudget, type SliceReader } from './slice-reader';
+import { estimateBytes, openSliceReader, readFirstSlice, type SliceBudget, type SliceReader } from './slice-reader';
 import { createStore, type Store } from './store';
 
 const BUDGET: SliceBudget = { nodes: 50, bytes: 2_000 };
@@ -74,6 +74,20 @@ describe('reading the in-memory store in slices', () => {
 		const slice = reader.next(BUDGET);
 		expect(slice.done).toBe(true);
 		expect(slice.node).toBe(store.get('users/u1'));
+	});
+
+	test('readFirstSlice: a small value is the live node, with no reader; a large one comes with the reader for the rest', () => {
+		const store = filledStore(bigTree(30, 30));
+		const small = readFirstSlice(store, 'users/u1', BUDGET);
+		expect(small).toEqual({ node: store.get('users/u1'), done: true });
+		expect(small.node).toBe(store.get('users/u1'));
+		expect(readFirstSlice(store, 'users/u99', BUDGET)).toEqual({ node: null, done: true });
+		const large = readFirstSlice(store, 'users', BUDGET);
+		expect(large.done).toBe(false);
+		const merged: Node = { value: {} };
+		mergeSlice(merged, cloneNode(large.node!));
+		mergeSlice(merged, readAll(large.rest!).merged!);
+		expect(merged).toEqual(JSON.parse(JSON.stringify(store.get('users'))));
 	});
 
 	test('a leaf, a missing path and a null are one slice', () => {

@@ -26,6 +26,21 @@ export interface SliceReader {
 }
 
 /**
+ * The first slice of the subtree at `path` and, when more follow, the reader for the rest. A
+ * value of the in-memory store that fits in one slice (most do) costs one `get` and a bounded
+ * walk, and no reader is made.
+ */
+export function readFirstSlice(store: Store, path: string, budget: SliceBudget): Slice & { rest?: SliceReader } {
+	if (store.readSlices === undefined && isLiveStore(store)) {
+		const node = store.get(path);
+		if (node === null || !isObject(node.value) || fits('', node, { ...budget })) return { node, done: true };
+	}
+	const reader = openSliceReader(store, path);
+	const first = reader.next(budget);
+	return first.done ? first : { node: first.node, done: false, rest: reader };
+}
+
+/**
  * A reader for the subtree at `path`: the store's own (`readSlices`), a walk of the live tree
  * for the in-memory store, or, for other stores, one `get` whose result is then cut into slices.
  */

@@ -1,4 +1,4 @@
-import { encodeMessage, MessageType, openSliceReader, SocketDBError, toSocketDBError, type SliceBudget, type SliceReader, type Store } from '@socketdb/core';
+import { encodeMessage, MessageType, readFirstSlice, SocketDBError, toSocketDBError, type SliceBudget, type SliceReader, type Store } from '@socketdb/core';
 import type { Limits } from './limits';
 
 /** Most nodes one slice holds. */
@@ -40,20 +40,18 @@ export interface StreamTarget extends SnapshotOutlet {
  * reaches it.
  */
 export function sendSnapshot(outlet: SnapshotOutlet, store: Store, limits: Limits, path: string, id: number): SnapshotStream | SocketDBError | undefined {
-	let reader: SliceReader;
+	let rest: SliceReader | undefined;
 	let bytes: Uint8Array;
-	let done: boolean;
 	try {
-		reader = openSliceReader(store, path);
-		const first = reader.next(sliceBudget(limits));
-		done = first.done;
-		bytes = encodeMessage(done ? { type: MessageType.SNAPSHOT, path, node: first.node, id } : { type: MessageType.SNAPSHOT, path, node: first.node, id, more: true });
+		const first = readFirstSlice(store, path, sliceBudget(limits));
+		rest = first.rest;
+		bytes = encodeMessage(rest === undefined ? { type: MessageType.SNAPSHOT, path, node: first.node, id } : { type: MessageType.SNAPSHOT, path, node: first.node, id, more: true });
 	} catch (error) {
 		return readFailure(path, error);
 	}
 	if (bytes.byteLength > limits.maxSnapshotBytes) return tooLarge(path, limits);
 	outlet.enqueue(bytes);
-	return done ? undefined : new SnapshotStream(reader, limits, path, id, bytes.byteLength);
+	return rest === undefined ? undefined : new SnapshotStream(rest, limits, path, id, bytes.byteLength);
 }
 
 /**
