@@ -6,14 +6,20 @@ import { serveRequests } from './lib/ipc';
 import { nextTurn, percentile, sleep } from './lib/stats';
 
 type Setup = { workload: string; system: System; url: string; params: Record<string, number> };
-type Workload = { go(): Promise<Record<string, number>>; connections: Connection[] };
+type Workload = {
+	go(): Promise<Record<string, number>>;
+	connections: Connection[];
+	/** Ends a workload that runs until told (and marks in it, for those that take them). */
+	stop?(): void;
+	mark?(name: string): void;
+};
 
 let current: Workload | undefined;
 
 serveRequests({
 	setup: async (payload) => {
 		const { workload, system, url, params } = payload as Setup;
-		const setups: Record<string, typeof fanout> = { fanout, latency, manyPaths, idle, acknowledged, acknowledgementLatency };
+		const setups: Record<string, typeof fanout> = { fanout, latency, manyPaths, idle, acknowledged, acknowledgementLatency, acknowledgementsUntilStopped, readOnce };
 		current = await setups[workload]!(system, url, params);
 		return true;
 	},
@@ -22,6 +28,14 @@ serveRequests({
 		const result = await current!.go();
 		const cpu = process.cpuUsage(before);
 		return { ...result, clientCpuMicros: cpu.user + cpu.system };
+	},
+	stop: () => {
+		current?.stop?.();
+		return true;
+	},
+	mark: (name) => {
+		current?.mark?.(name as string);
+		return true;
 	},
 	exit: () => {
 		setImmediate(() => process.exit(0));
@@ -244,4 +258,65 @@ async function acknowledgementLatency(system: System, url: string, { rate, durat
 			return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: percentile(latencies, 100), acknowledged: latencies.length };
 		},
 	};
+}
+
+/**
+ * W10 writer: one socket writing at a steady `rate` per second until stopped; the time from each
+ * write to its acknowledgement, for the writes sent between the marks `from` and `to` (all
+ * writes when there are no marks). `go` may run again after a stop.
+ */
+async function acknowledgementsUntilStopped(system: System, url: string, { rate }: Record<string, number>): Promise<Workload> {
+	const [connection] = await connectMany(system, url, 1);
+	let stopped = false;
+	const marks = new Map<string, number>();
+	let sent = 0;
+	return {
+		connections: [connection!],
+		stop: () => void (stopped = true),
+		mark: (name) => void marks.set(name, sent),
+		async go() {
+			stopped = false;
+			marks.clear();
+			const latencies: number[] = [];
+			const pending: Promise<void>[] = [];
+			const start = performance.now();
+			for (let i = 0; !stopped; i++) {
+				const wait = start + (i * 1000) / rate! - performance.now();
+				if (wait > 1) await sleep(wait);
+				else await nextTurn();
+				const sentAt = performance.now();
+				sent = i + 1;
+				pending.push(connection!.write(`steady/${i % 1000}`, { i, sentAt }).then(() => void (latencies[i] = performance.now() - sentAt)));
+			}
+			await Promise.all(pending);
+			const measured = latencies.slice(marks.get('from') ?? 0, marks.get('to') ?? latencies.length);
+			if (process.env['BENCH_DEBUG'] === '1') {
+				const per = Math.max(1, Math.round(rate! / 4));
+				const trend = Array.from({ length: Math.ceil(measured.length / per) }, (_, b) => Math.max(...measured.slice(b * per, (b + 1) * per)).toFixed(0));
+				console.error(`writer: max acknowledgement per quarter second: ${trend.join(' ')}`);
+			}
+			return { p50: percentile(measured, 50), p99: percentile(measured, 99), max: percentile(measured, 100), acknowledged: measured.length };
+		},
+	};
+}
+
+/** W10 reader: `db.get(path).once(...)`; the time until the value arrived, and how many nodes it holds. */
+async function readOnce(system: System, url: string): Promise<Workload> {
+	const [connection] = await connectMany(system, url, 1);
+	return {
+		connections: [connection!],
+		async go() {
+			const start = performance.now();
+			const value = await connection!.once('');
+			const readMs = performance.now() - start;
+			return { readMs, nodes: countNodes(value) };
+		},
+	};
+}
+
+function countNodes(value: unknown): number {
+	if (value === null || typeof value !== 'object' || Array.isArray(value)) return 1;
+	let nodes = 1;
+	for (const child of Object.values(value)) nodes += countNodes(child);
+	return nodes;
 }

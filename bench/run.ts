@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { System } from './lib/drivers';
 import { requester } from './lib/ipc';
-import type { ServerSample } from './lib/server-metrics';
+import type { MemorySample, ServerSample } from './lib/server-metrics';
 import { percentile, sleep, summary } from './lib/stats';
 
 const quick = process.env['BENCH_QUICK'] === '1';
@@ -286,6 +286,124 @@ async function timeStartup(directory: string, leaf: string, expected: unknown): 
 }
 
 if (only === undefined || only.includes('W9')) results.push(await startupScenario());
+
+/**
+ * W10: one client reads the root of a 2,000,000-node tree (`db.get('').once(...)`) from the
+ * server on LMDB, as `npm start` runs it, while another writes 200 values per second and awaits
+ * each acknowledgement. Baseline: the same writer in the same run, with no reader. Also the
+ * server's memory growth during the read, against the bytes it sent (the encoded snapshot).
+ */
+async function snapshotScenario(): Promise<ScenarioResult> {
+	const users = q(20_000, 2_000);
+	const fields = 99;
+	const nodes = users * (fields + 1);
+	const rate = 200;
+	const name = `acknowledgements at ${rate} writes/s while another client reads the root of ${nodes.toLocaleString('en')} nodes (baseline: no reader)`;
+	console.log(`\nW10 ${name}`);
+	const directory = mkdtempSync(join(tmpdir(), 'socketdb-bench-'));
+	try {
+		const { createLmdbStore } = await import('@socketdb/server');
+		const store = createLmdbStore({ path: directory });
+		const children: Record<string, unknown> = {};
+		for (let u = 0; u < users; u++) {
+			const leaves: Record<string, unknown> = {};
+			for (let f = 0; f < fields; f++) leaves[`f${f}`] = { value: f % 3 === 0 ? `user ${u}, field ${f}` : u * 100 + f };
+			children[`u${u}`] = { value: leaves };
+		}
+		const filledAt = performance.now();
+		await store.replace('users', { value: children } as never);
+		await store.close();
+		console.log(`  (wrote ${nodes.toLocaleString('en')} nodes in ${((performance.now() - filledAt) / 1000).toFixed(1)} s)`);
+		const ms = (unit: string): Omit<Metric, 'name'> => ({ unit, better: 'lower', value: () => 0 });
+		const metrics: Metric[] = [
+			{ name: 'acknowledgement p50', ...ms('ms') },
+			{ name: 'acknowledgement p99', ...ms('ms') },
+			{ name: 'acknowledgement max', ...ms('ms') },
+			{ name: 'time to read the root', ...ms('s') },
+			{ name: 'bytes sent during the read (the encoded snapshot)', ...ms('MB') },
+			{ name: 'server RSS growth per byte sent', ...ms('×') },
+			{ name: 'server RSS growth without file pages (LMDB map) per byte sent', ...ms('×') },
+			{ name: 'server heap growth per byte sent', ...ms('×') },
+		];
+		const runs: Record<System, Record<string, number>[]> = { project: [], baseline: [] };
+		for (let rep = 0; rep < REPETITIONS; rep++) {
+			const { reading, alone } = await readWhileWriting(directory, rate, nodes);
+			runs.project[rep] = reading;
+			runs.baseline[rep] = alone;
+		}
+		const result: ScenarioResult = { workload: 'W10', name, params: { nodes, rate }, updateInterval: 50, metrics: {} };
+		for (const metric of metrics) record(result, metric, runs, metric.name);
+		return result;
+	} finally {
+		rmSync(directory, { recursive: true, force: true });
+	}
+}
+
+/** One repetition of W10: the writer alone, then the writer while the reader reads the root. */
+async function readWhileWriting(directory: string, rate: number, nodes: number): Promise<{ reading: Record<string, number>; alone: Record<string, number> }> {
+	const server = await start('bench/servers/project.ts', { UPDATE_INTERVAL: '50', DATA_DIR: directory });
+	const writer = await start('bench/clients.ts', {});
+	const reader = await start('bench/clients.ts', {});
+	const children = [server, writer, reader];
+	const limit = setTimeout(() => {
+		console.error(`  run exceeded ${RUN_LIMIT_MS} ms; killed`);
+		for (const child of children) child.child.kill('SIGKILL');
+	}, RUN_LIMIT_MS);
+	const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+	try {
+		const url = await server.request<string>('address');
+		await writer.request('setup', { workload: 'acknowledgementsUntilStopped', system: 'project', url, params: { rate } });
+		await reader.request('setup', { workload: 'readOnce', system: 'project', url, params: {} });
+
+		const aloneRun = writer.request<Measured>('go', undefined, RUN_LIMIT_MS);
+		await pause(q(5_000, 2_000));
+		await writer.request('stop');
+		const alone = await aloneRun;
+
+		const readingRun = writer.request<Measured>('go', undefined, RUN_LIMIT_MS);
+		await pause(1_000);
+		await server.request('startPeak');
+		const before = await server.request<ServerSample>('sample');
+		await writer.request('mark', 'from');
+		const read = await reader.request<Measured>('go', undefined, RUN_LIMIT_MS);
+		await writer.request('mark', 'to');
+		const after = await server.request<ServerSample>('sample');
+		const memory = await server.request<{ before: MemorySample; peak: MemorySample }>('stopPeak');
+		await writer.request('stop');
+		const reading = await readingRun;
+		if (read['nodes']! < nodes) throw new Error(`the reader got ${read['nodes']} nodes, expected at least ${nodes}`);
+		const sent = after.bytesWritten - before.bytesWritten;
+		const growth = (key: keyof MemorySample) => (memory.peak[key] - memory.before[key]) / sent;
+		console.log(`  read ${read['nodes']} nodes in ${(read['readMs']! / 1000).toFixed(1)} s; ${(sent / 1e6).toFixed(1)} MB sent; server peak RSS +${((memory.peak.rss - memory.before.rss) / 1e6).toFixed(0)} MB (anonymous +${((memory.peak.rssAnon - memory.before.rssAnon) / 1e6).toFixed(0)} MB), heap +${((memory.peak.heapUsed - memory.before.heapUsed) / 1e6).toFixed(0)} MB`);
+		const acknowledgements = (run: Measured) => ({ 'acknowledgement p50': run['p50']!, 'acknowledgement p99': run['p99']!, 'acknowledgement max': run['max']! });
+		const none = Number.NaN;
+		return {
+			reading: {
+				...acknowledgements(reading),
+				'time to read the root': read['readMs']! / 1000,
+				'bytes sent during the read (the encoded snapshot)': sent / 1e6,
+				'server RSS growth per byte sent': growth('rss'),
+				'server RSS growth without file pages (LMDB map) per byte sent': growth('rssAnon'),
+				'server heap growth per byte sent': growth('heapUsed'),
+			},
+			alone: {
+				...acknowledgements(alone),
+				'time to read the root': none,
+				'bytes sent during the read (the encoded snapshot)': none,
+				'server RSS growth per byte sent': none,
+				'server RSS growth without file pages (LMDB map) per byte sent': none,
+				'server heap growth per byte sent': none,
+			},
+		};
+	} finally {
+		clearTimeout(limit);
+		await server.request('stop', undefined, 10_000).catch(() => undefined);
+		for (const client of [writer, reader]) await client.request('exit', undefined, 10_000).catch(() => undefined);
+		await Promise.all(children.map((child) => exited(child.child)));
+	}
+}
+
+if (only === undefined || only.includes('W10')) results.push(await snapshotScenario());
 
 /**
  * W11: the acknowledgement waits of a client writing 200 acknowledged writes per second to a

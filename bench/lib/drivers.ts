@@ -12,6 +12,8 @@ export interface Connection {
 	set(path: string, value: unknown): void;
 	/** Writes `value` at `path`; resolves once the server acknowledged it (the project only). */
 	write(path: string, value: unknown): Promise<void>;
+	/** Reads the value at `path` once, as `ref.once` does (the project only). */
+	once(path: string): Promise<unknown>;
 	close(): void;
 }
 
@@ -42,6 +44,9 @@ async function connectProject(url: string): Promise<Connection> {
 		},
 		async write(path, value) {
 			await db.get(path).set(value as never);
+		},
+		once(path) {
+			return new Promise((resolve) => db.get(path).once(resolve));
 		},
 		close() {
 			db.disconnect();
@@ -75,6 +80,9 @@ async function connectBaseline(url: string): Promise<Connection> {
 		},
 		write() {
 			return Promise.reject(new Error('the baseline does not acknowledge writes'));
+		},
+		once() {
+			return Promise.reject(new Error('the baseline does not read once'));
 		},
 		close() {
 			ws.terminate();

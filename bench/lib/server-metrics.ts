@@ -1,4 +1,5 @@
 /** What a bench server process reports: CPU time, bytes written to clients, memory. */
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 
@@ -39,4 +40,43 @@ export async function settledSample(sample: () => ServerSample): Promise<ServerS
 		await new Promise((resolve) => setTimeout(resolve, 50));
 	}
 	return sample();
+}
+
+/** Memory at one moment: RSS, the anonymous part of RSS (not file pages such as LMDB's memory map; NaN off Linux) and the used heap. */
+export type MemorySample = { rss: number; rssAnon: number; heapUsed: number };
+
+function memorySample(): MemorySample {
+	const { rss, heapUsed } = process.memoryUsage();
+	let rssAnon = Number.NaN;
+	try {
+		const match = /RssAnon:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+		if (match !== null) rssAnon = Number(match[1]) * 1024;
+	} catch {
+		// Not Linux: only RSS and heap.
+	}
+	return { rss, rssAnon, heapUsed };
+}
+
+/**
+ * The highest memory use over a stretch of time, sampled every `intervalMs`, against a settled
+ * sample (after garbage collection) taken at the start.
+ */
+export async function startPeakTracking(intervalMs = 20): Promise<() => { before: MemorySample; peak: MemorySample }> {
+	const gc = (globalThis as { gc?: () => void }).gc;
+	for (let i = 0; i < 3; i++) {
+		gc?.();
+		await new Promise((resolve) => setTimeout(resolve, 50));
+	}
+	const before = memorySample();
+	const peak = { ...before };
+	const timer = setInterval(() => {
+		const now = memorySample();
+		peak.rss = Math.max(peak.rss, now.rss);
+		peak.rssAnon = Math.max(peak.rssAnon, now.rssAnon);
+		peak.heapUsed = Math.max(peak.heapUsed, now.heapUsed);
+	}, intervalMs);
+	return () => {
+		clearInterval(timer);
+		return { before, peak };
+	};
 }

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLmdbStore, createWebsocketServer, SocketDBServer } from '@socketdb/server';
 import { serveRequests } from '../lib/ipc';
-import { settledSample, trackServer } from '../lib/server-metrics';
+import { settledSample, startPeakTracking, trackServer } from '../lib/server-metrics';
 
 const updateInterval = Number(process.env['UPDATE_INTERVAL'] ?? 50);
 // DATA_DIR=path runs the server on the durable LMDB store, as `socketdb serve` does.
@@ -11,6 +11,7 @@ const dataDirectory = process.env['DATA_DIR'];
 const store = dataDirectory === undefined ? undefined : createLmdbStore({ path: dataDirectory });
 const http = createServer();
 const sample = trackServer(http);
+let stopPeak: Awaited<ReturnType<typeof startPeakTracking>> | undefined;
 const server = SocketDBServer({
 	...(store === undefined ? {} : { store }),
 	updateInterval,
@@ -24,6 +25,11 @@ http.listen(0, '127.0.0.1', () => {
 		address: () => `ws://127.0.0.1:${(http.address() as AddressInfo).port}`,
 		sample: () => sample(),
 		settledSample: () => settledSample(sample),
+		startPeak: async () => {
+			stopPeak = await startPeakTracking();
+			return true;
+		},
+		stopPeak: () => stopPeak?.(),
 		stop: async () => {
 			await server.close();
 			await store?.close();
