@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createStore, MessageType, nodeify, unwrap, type Node, type ServerMessage, type Store } from '@socketdb/core';
+import { createStore, MessageType, nodeify, openSliceReader, unwrap, type Node, type ServerMessage, type Store } from '@socketdb/core';
 import { createLmdbStore } from '@socketdb/server';
 import { afterEach, describe, expect, test } from 'vitest';
 import { closeRawSockets, handshake } from './helpers/raw';
@@ -153,6 +153,42 @@ describe.each(Object.entries(stores))('streamed snapshots, %s', (_, makeStore) =
 			expect(sameJson(seen.last(), unwrap(server.get('users'))), `seed ${seed}: the client's value equals the server's`).toBe(true);
 		});
 	}
+});
+
+test('a connection lost mid-stream: the client subscribes again and its listeners get the value once, whole', async () => {
+	const inner = createStore();
+	let streams = 0;
+	let cut = false;
+	const store: Store = {
+		get: (path) => inner.get(path),
+		put: (diff) => inner.put(diff),
+		del: (path) => inner.del(path),
+		readSlices(path) {
+			const reader = openSliceReader(inner, path);
+			const stream = ++streams;
+			let slices = 0;
+			return {
+				next(budget) {
+					// The first stream loses its connection after its third slice.
+					if (stream === 1 && ++slices === 3) {
+						cut = true;
+						setImmediate(() => server.getClients()[0]?.close());
+					}
+					return reader.next(budget);
+				},
+			};
+		},
+	};
+	const { url, server } = await startServer({ store });
+	await server.update(tree({ users: users(300, 30) }));
+	const db = connectClient(url);
+	const seen = record(db.get('users'));
+	await waitFor(() => seen.values.length > 0, 'the value after the reconnect', 10_000);
+	await sleep(50);
+	expect(cut).toBe(true);
+	expect(streams).toBeGreaterThanOrEqual(2);
+	expect(seen.values).toHaveLength(1);
+	expect(sameJson(seen.values[0], unwrap(server.get('users')))).toBe(true);
 });
 
 test('a store with neither slices nor a live tree: one get, sent in slices, with changes after them', async () => {
