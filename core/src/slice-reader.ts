@@ -74,7 +74,7 @@ export function estimateBytes(value: unknown): number {
 }
 
 /** The estimated size of one node under `key`, without its children. */
-export function nodeBytes(key: string, node: NodeDiff): number {
+function nodeBytes(key: string, node: NodeDiff): number {
 	const meta = node.meta === undefined ? 0 : estimateBytes(node.meta) + 8;
 	return key.length + 3 + meta + (isObject(node.value) ? 3 : estimateBytes(node.value));
 }
