@@ -8,6 +8,7 @@ import { createLmdbStore } from '@socketdb/server';
 import { afterEach, describe, expect, test } from 'vitest';
 import { CLI, runCli, startServe, temporaryDirectory } from './helpers/cli';
 import { seededRandom } from './helpers/random';
+import { grid } from './helpers/data';
 
 // IMPORT_CRASH_RUNS=n kills more imports at random points; each run prints its seed.
 const CRASH_RUNS = Number(process.env['IMPORT_CRASH_RUNS'] ?? 4);
@@ -21,17 +22,6 @@ function directory(): string {
 	const made = temporaryDirectory('socketdb-import-');
 	cleanups.push(made.remove);
 	return made.path;
-}
-
-/** `{ k0: { f0: <offset>, ... }, ... }`: `groups` objects of `size` leaves. */
-function grid(groups: number, size: number, offset = 0): Record<string, Record<string, number>> {
-	const data: Record<string, Record<string, number>> = {};
-	for (let g = 0; g < groups; g++) {
-		const group: Record<string, number> = {};
-		for (let f = 0; f < size; f++) group[`f${f}`] = offset + g * size + f;
-		data[`k${g}`] = group;
-	}
-	return data;
 }
 
 function exportFile(folder: string, name: string, path: string, node: Node): string {

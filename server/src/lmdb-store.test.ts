@@ -5,6 +5,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { cloneNode, createStore, mergeSlice, nodeify, type Node, type SliceBudget, type SliceReader } from '@socketdb/core';
 import { describeStoreContract } from '../../core/src/store-contract';
 import { createLmdbStore } from './lmdb-store';
+import { grid } from '../../test/helpers/data';
 
 const directories: string[] = [];
 function freshDirectory(): string {
@@ -160,17 +161,6 @@ describe('lmdb store', () => {
 		expect(() => createLmdbStore({ path })).toThrow(/format 99/);
 	});
 });
-
-/** `{ k0: { f0: 0, ... }, ... }`: `groups` objects of `size` leaves each. */
-function grid(groups: number, size: number, offset = 0): Record<string, Record<string, number>> {
-	const data: Record<string, Record<string, number>> = {};
-	for (let g = 0; g < groups; g++) {
-		const group: Record<string, number> = {};
-		for (let f = 0; f < size; f++) group[`f${f}`] = offset + g * size + f;
-		data[`k${g}`] = group;
-	}
-	return data;
-}
 
 describe('lmdb store: replace (imports)', () => {
 	test('puts the node in place of the old one, with meta, over several transactions, and leaves the rest', async () => {
