@@ -271,7 +271,7 @@ describe('socketdb export and import', () => {
 		const file = join(folder, 'a.json');
 		writeFileSync(file, expected);
 		// Root may write anywhere, whatever the modes say: then the commands run as nobody.
-		const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+		const user = process.getuid?.() === 0 ? { as: { uid: 65534, gid: 65534 } } : {};
 		chmodSync(folder, 0o755);
 		for (const name of readdirSync(data)) chmodSync(join(data, name), 0o444);
 		chmodSync(data, 0o555);

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export const CLI = 'server/bin/socketdb.js';
 
@@ -17,16 +18,27 @@ function environment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 	return env;
 }
 
-/** Runs `socketdb ...args` (the built CLI) to its end; `uid`/`gid` run it as another user. */
-export function runCli(args: string[], options: { cwd?: string; timeoutMs?: number; env?: Record<string, string>; uid?: number; gid?: number } = {}): Promise<CliResult> {
+/**
+ * Loads the CLI as the starting user, then becomes `uid`/`gid` and runs it: the command works
+ * under another user's rights wherever the checkout lies, even where that user could not read it.
+ */
+const RUN_AS = `
+	const [main, uid, gid, ...args] = process.argv.slice(1);
+	const { main: run } = await import(main);
+	process.setgroups([Number(gid)]);
+	process.setgid(Number(gid));
+	process.setuid(Number(uid));
+	await run(['node', 'socketdb', ...args]);`;
+
+/** Runs `socketdb ...args` (the built CLI) to its end; `as` runs it as another user (the test must be root). */
+export function runCli(args: string[], options: { cwd?: string; timeoutMs?: number; env?: Record<string, string>; as?: { uid: number; gid: number } } = {}): Promise<CliResult> {
 	return new Promise((resolve, reject) => {
-		const child = spawn(process.execPath, [join(process.cwd(), CLI), ...args], {
-			cwd: options.cwd ?? process.cwd(),
-			env: environment(options.env),
-			stdio: ['ignore', 'pipe', 'pipe'],
-			...(options.uid === undefined ? {} : { uid: options.uid }),
-			...(options.gid === undefined ? {} : { gid: options.gid }),
-		});
+		const { as } = options;
+		const command =
+			as === undefined
+				? [join(process.cwd(), CLI), ...args]
+				: ['--input-type=module', '-e', RUN_AS, pathToFileURL(join(process.cwd(), 'server/dist/cli/main.js')).href, String(as.uid), String(as.gid), ...args];
+		const child = spawn(process.execPath, command, { cwd: options.cwd ?? process.cwd(), env: environment(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
 		let stdout = '';
 		let stderr = '';
 		child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
