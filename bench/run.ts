@@ -228,7 +228,7 @@ async function startupScenario(): Promise<ScenarioResult> {
 	const full = mkdtempSync(join(tmpdir(), 'socketdb-bench-'));
 	const empty = mkdtempSync(join(tmpdir(), 'socketdb-bench-'));
 	try {
-		const { createLmdbStore } = await import('@socketdb/server');
+		const { createLmdbStore } = await import('@socketdb/store-lmdb');
 		const store = createLmdbStore({ path: full });
 		const users: Record<string, unknown> = {};
 		for (let u = 0; u < leaves / 1000; u++) {
@@ -258,7 +258,7 @@ async function startupScenario(): Promise<ScenarioResult> {
 async function timeStartup(directory: string, leaf: string, expected: unknown): Promise<Record<string, number>> {
 	const { SocketDBClient } = await import('@socketdb/client');
 	const startedAt = performance.now();
-	const child = spawn(process.execPath, ['server/bin/socketdb.js', 'serve', '--port', '0', '--data', directory], { stdio: ['ignore', 'pipe', 'inherit'] });
+	const child = spawn(process.execPath, ['cli/bin/socketdb.js', 'serve', '--port', '0', '--data', directory], { stdio: ['ignore', 'pipe', 'inherit'] });
 	const limit = setTimeout(() => child.kill('SIGKILL'), 60_000);
 	try {
 		const url = await new Promise<string>((resolve, reject) => {
@@ -302,7 +302,7 @@ async function snapshotScenario(): Promise<ScenarioResult> {
 	console.log(`\nW10 ${name}`);
 	const directory = mkdtempSync(join(tmpdir(), 'socketdb-bench-'));
 	try {
-		const { createLmdbStore } = await import('@socketdb/server');
+		const { createLmdbStore } = await import('@socketdb/store-lmdb');
 		const store = createLmdbStore({ path: directory });
 		const children: Record<string, unknown> = {};
 		for (let u = 0; u < users; u++) {
@@ -463,7 +463,7 @@ async function importBesideServerScenario(): Promise<ScenarioResult> {
  */
 async function acknowledgementsBeside(data: string, file: string | undefined, durationMs: number): Promise<Record<string, number>> {
 	const { SocketDBClient } = await import('@socketdb/client');
-	const server = spawn(process.execPath, ['server/bin/socketdb.js', 'serve', '--port', '0', '--data', data, '--no-inspector'], { stdio: ['ignore', 'pipe', 'inherit'] });
+	const server = spawn(process.execPath, ['cli/bin/socketdb.js', 'serve', '--port', '0', '--data', data, '--no-inspector'], { stdio: ['ignore', 'pipe', 'inherit'] });
 	const limit = setTimeout(() => server.kill('SIGKILL'), RUN_LIMIT_MS);
 	const db = SocketDBClient();
 	try {
@@ -486,7 +486,7 @@ async function acknowledgementsBeside(data: string, file: string | undefined, du
 				? sleep(durationMs)
 				: new Promise<void>((resolve, reject) => {
 						const startedAt = performance.now();
-						const child = spawn(process.execPath, ['server/bin/socketdb.js', 'import', file, '--data', data], { stdio: ['ignore', 'ignore', 'pipe'] });
+						const child = spawn(process.execPath, ['cli/bin/socketdb.js', 'import', file, '--data', data], { stdio: ['ignore', 'ignore', 'pipe'] });
 						let stderr = '';
 						child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
 						child.once('exit', (code) => {

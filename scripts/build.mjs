@@ -24,9 +24,11 @@ const shared = {
 
 // In dependency order: each package's declarations are built against the ones before it.
 const packages = [
-	{ dir: 'core', entries: ['src/index.ts'], platform: 'neutral', external: ['krog', 'msgpackr'] },
-	{ dir: 'server', entries: ['src/index.ts', 'src/crossws.ts', 'src/cli/main.ts'], platform: 'node', external: ['@socketdb/core', '@socketdb/client', 'commander', 'crossws', 'lmdb', 'ws'] },
+	{ dir: 'core', entries: ['src/index.ts', 'src/testing.ts'], platform: 'neutral', external: ['krog', 'msgpackr', 'vitest'] },
+	{ dir: 'server', entries: ['src/index.ts', 'src/crossws.ts'], platform: 'node', external: ['@socketdb/core', 'crossws', 'ws'] },
 	{ dir: 'client', entries: ['src/index.ts'], platform: 'node', external: ['@socketdb/core', 'immer', 'ws'] },
+	{ dir: 'store-lmdb', entries: ['src/index.ts'], platform: 'node', external: ['@socketdb/core', 'lmdb'] },
+	{ dir: 'cli', entries: ['src/index.ts', 'src/main.ts'], platform: 'node', external: ['@socketdb/core', '@socketdb/client', '@socketdb/server', '@socketdb/store-lmdb', 'commander', 'ws'] },
 	{ dir: 'plugins/validate', entries: ['src/index.ts'], platform: 'node', external: ['@socketdb/core', '@socketdb/server', 'ajv', 'immer'] },
 ];
 
@@ -53,8 +55,8 @@ if (!browserOnly) {
 // The inspector page's script, served by `socketdb serve`.
 await build({
 	...shared,
-	entryPoints: ['server/src/inspector/page/main.ts'],
-	outfile: 'server/dist/inspector/inspector.js',
+	entryPoints: ['cli/src/inspector/page/main.ts'],
+	outfile: 'cli/dist/inspector/inspector.js',
 	platform: 'browser',
 	minify: true,
 	sourcemap: false,

@@ -1,6 +1,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
+
+// What each package may import, checked on its sources: static imports and re-exports,
+// side-effect imports (`import 'x'`) and dynamic `import('x')` alike.
 
 function sources(dir: string): string[] {
 	return readdirSync(dir).flatMap((name) => {
@@ -10,37 +13,91 @@ function sources(dir: string): string[] {
 	});
 }
 
-function imports(file: string): string[] {
-	return [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)[^'"]*from\s+['"]([^'"]+)['"]/gm)].map((match) => match[1]!);
+type Import = { specifier: string; typeOnly: boolean };
+
+/** Every module specifier a file names, with whether the import is for types only. */
+function importsOf(text: string): Import[] {
+	const found: Import[] = [];
+	for (const match of text.matchAll(/^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]/gm)) found.push({ specifier: match[3]!, typeOnly: match[2] !== undefined });
+	for (const match of text.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm)) found.push({ specifier: match[1]!, typeOnly: false });
+	for (const match of text.matchAll(/\bimport\s*\(\s*['"`]([^'"`]+)['"`]\s*\)/g)) found.push({ specifier: match[1]!, typeOnly: false });
+	return found;
+}
+
+/** Dynamic imports whose module is computed: each must be one the project means to have. */
+function computedImports(text: string): number {
+	return [...text.matchAll(/\bimport\s*\(\s*[^'"`\s)]/g)].length;
 }
 
 const external = (specifier: string) => !specifier.startsWith('.') && !specifier.startsWith('#');
 
-test('core imports nothing but krog and msgpackr (no Node, no DOM, no ws)', () => {
-	for (const file of sources('core/src').filter((file) => !file.endsWith('store-contract.ts'))) {
-		for (const specifier of imports(file).filter(external)) expect([file, specifier]).toEqual([file, expect.stringMatching(/^(krog|msgpackr)$/)]);
+/**
+ * Package folder -> what its sources may import at run time; `types` may be imported for types
+ * only, `extra` names what single files may import besides.
+ */
+type Rule = { dir: string; allowed: RegExp; types?: RegExp; extra?: (file: string) => RegExp | undefined };
+const rules: Rule[] = [
+	{ dir: 'core/src', allowed: /^(krog|msgpackr)$/, extra: (file) => (/(store-contract|testing)\.ts$/.test(file) ? /^vitest$/ : undefined) },
+	{ dir: 'client/src', allowed: /^(@socketdb\/core|immer)$/, extra: (file) => (/websocket-impl\.node\.ts$/.test(file) ? /^ws$/ : undefined) },
+	{ dir: 'server/src', allowed: /^(@socketdb\/core|ws|node:.+)$/, types: /^crossws$/ },
+	{ dir: 'store-lmdb/src', allowed: /^(@socketdb\/core|lmdb|node:.+)$/ },
+	{ dir: 'cli/src', allowed: /^(@socketdb\/(core|client|server|store-lmdb)|commander|ws|node:.+)$/ },
+	{ dir: 'plugins', allowed: /^(@socketdb\/(core|server|client)|ajv|immer)$/ },
+];
+
+/** The inspector's page runs in the browser: it may use the client and core only. */
+const BROWSER_PAGE = /^@socketdb\/(core|client)$/;
+
+function allowedFor(rule: Rule, file: string): RegExp[] {
+	if (file.includes('inspector/page/')) return [BROWSER_PAGE];
+	const extra = rule.extra?.(file);
+	return extra === undefined ? [rule.allowed] : [rule.allowed, extra];
+}
+
+describe('each package imports only what it may', () => {
+	for (const rule of rules) {
+		test(rule.dir, () => {
+			for (const file of sources(rule.dir)) {
+				const allowed = allowedFor(rule, file);
+				for (const { specifier, typeOnly } of importsOf(readFileSync(file, 'utf8')).filter(({ specifier }) => external(specifier))) {
+					const ok = allowed.some((pattern) => pattern.test(specifier)) || (typeOnly && rule.types?.test(specifier) === true);
+					expect([file, specifier, ok]).toEqual([file, specifier, true]);
+				}
+			}
+		});
 	}
 });
 
-test('the client imports only core, immer, krog types and ws (through its transport adapter)', () => {
-	for (const file of sources('client/src')) {
-		for (const specifier of imports(file).filter(external)) {
-			if (specifier === 'ws') expect(file).toMatch(/websocket-impl\.node\.ts$/);
-			else expect([file, specifier]).toEqual([file, expect.stringMatching(/^(@socketdb\/core|immer)$/)]);
+test('packages reach each other only through their public entries', () => {
+	for (const rule of rules) {
+		for (const file of sources(rule.dir)) {
+			for (const { specifier } of importsOf(readFileSync(file, 'utf8'))) {
+				expect([file, specifier]).toEqual([file, expect.not.stringMatching(/^@socketdb\/[^/]+\/(?!crossws$|testing$).+|^\.\.\/\.\.\/(core|client|server|store-lmdb|cli)\//)]);
+			}
 		}
 	}
 });
 
-test('plugins import only public package entry points', () => {
-	for (const file of sources('plugins')) {
-		for (const specifier of imports(file).filter(external)) {
-			expect([file, specifier]).toEqual([file, expect.not.stringMatching(/^@socketdb\/[^/]+\/.+/)]);
-		}
-	}
+test('the only computed dynamic import is the CLI loading a config file', () => {
+	const computed = rules.flatMap((rule) => sources(rule.dir)).filter((file) => computedImports(readFileSync(file, 'utf8')) > 0);
+	expect(computed).toEqual(['cli/src/config.ts']);
+});
+
+test('the import scanner sees static, type-only, side-effect and dynamic imports', () => {
+	const text = `import a from 'a';\nimport type { B } from 'b';\nexport { c } from 'c';\nimport 'd';\nconst e = await import('e');\nconst f = () => import(\`f\`);`;
+	expect(importsOf(text)).toEqual([
+		{ specifier: 'a', typeOnly: false },
+		{ specifier: 'b', typeOnly: true },
+		{ specifier: 'c', typeOnly: false },
+		{ specifier: 'd', typeOnly: false },
+		{ specifier: 'e', typeOnly: false },
+		{ specifier: 'f', typeOnly: false },
+	]);
+	expect(computedImports('await import(pathToFileURL(x).href)')).toBe(1);
 });
 
 test('no module grows into an engine file (500 lines at most)', () => {
-	for (const file of [...sources('core/src'), ...sources('client/src'), ...sources('server/src'), ...sources('plugins')]) {
+	for (const file of rules.flatMap((rule) => sources(rule.dir))) {
 		const lines = readFileSync(file, 'utf8').split('\n').length;
 		expect([file, lines <= 500]).toEqual([file, true]);
 	}

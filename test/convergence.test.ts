@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { unwrap, type Store } from '@socketdb/core';
 import { afterEach, describe, expect, test } from 'vitest';
-import { createLmdbStore } from '@socketdb/server';
+import { createLmdbStore } from '@socketdb/store-lmdb';
 import { temporaryDirectory } from './helpers/cli';
 import { cleanup, connectClient, startServer, waitFor } from './helpers/server';
 import { randomPath, randomValue, seededRandom } from './helpers/random';

@@ -1,5 +1,5 @@
 import { SocketDBClient } from '@socketdb/client';
-import { createLmdbStore } from '@socketdb/server';
+import { createLmdbStore } from '@socketdb/store-lmdb';
 import { afterEach, expect, test } from 'vitest';
 import { startServe, temporaryDirectory } from './helpers/cli';
 import { seededRandom } from './helpers/random';

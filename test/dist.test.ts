@@ -1,15 +1,25 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, test } from 'vitest';
 
-// The other tests run against the TypeScript sources; this one runs the built packages
-// in plain Node 20 (no loader, no global WebSocket), as an application would.
-const script = `
+// The other tests run against the TypeScript sources; these run the built packages in plain
+// Node 20 (no loader, no global WebSocket), as an application would.
+
+function runModule(script: string, args: string[] = []) {
+	return spawnSync(process.execPath, ['--input-type=module', '-e', script, ...args], { encoding: 'utf8', timeout: 20_000 });
+}
+
+const serverAndClient = `
 import { SocketDBServer } from '@socketdb/server';
 import { SocketDBClient } from '@socketdb/client';
 import { pluginValidate } from '@socketdb/plugin-validate';
+import { createLmdbStore } from '@socketdb/store-lmdb';
+import { createInspector } from '@socketdb/cli';
 if (typeof globalThis.WebSocket !== 'undefined') delete globalThis.WebSocket;
-const server = SocketDBServer({ updateInterval: 0, plugins: [pluginValidate({ type: 'object' })] });
+const inspector = createInspector();
+const server = SocketDBServer({ updateInterval: 0, store: createLmdbStore({ path: process.argv[1] }), plugins: [pluginValidate({ type: 'object' }), inspector.plugin] });
 server.listen(0, async () => {
 	const { port } = server.address();
 	const db = SocketDBClient();
@@ -23,8 +33,36 @@ server.listen(0, async () => {
 `;
 
 test('the built packages run in plain Node without a global WebSocket', () => {
-	expect(existsSync('server/dist/index.js'), 'run `npm run build` first').toBe(true);
-	const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+	expect(existsSync('cli/dist/index.js'), 'run `npm run build` first').toBe(true);
+	const directory = mkdtempSync(join(tmpdir(), 'socketdb-dist-'));
+	try {
+		const result = runModule(serverAndClient, [directory]);
+		expect(result.stderr).toBe('');
+		expect(result.stdout.trim()).toBe('"hello"');
+	} finally {
+		rmSync(directory, { recursive: true, force: true });
+	}
+}, 30_000);
+
+// Every module the import resolves is reported by a resolve hook, native add-ons' packages included.
+const serverImports = `
+import { register } from 'node:module';
+const resolved = [];
+const { port1, port2 } = new MessageChannel();
+port1.on('message', (url) => resolved.push(url));
+const hooks = 'let port; export function initialize(data) { port = data.port; } export async function resolve(specifier, context, next) { const result = await next(specifier, context); port.postMessage(result.url); return result; }';
+register('data:text/javascript,' + encodeURIComponent(hooks), { data: { port: port2 }, transferList: [port2] });
+await import('@socketdb/server');
+await import('@socketdb/server/crossws');
+await new Promise((done) => setTimeout(done, 50));
+port1.close();
+console.log(JSON.stringify(resolved));
+`;
+
+test('importing @socketdb/server loads no lmdb, commander, crossws or client module', () => {
+	const result = runModule(serverImports);
 	expect(result.stderr).toBe('');
-	expect(result.stdout.trim()).toBe('"hello"');
+	const resolved = JSON.parse(result.stdout) as string[];
+	expect(resolved.some((url) => url.includes('/server/dist/index.js'))).toBe(true);
+	expect(resolved.filter((url) => /node_modules\/(lmdb|commander|crossws)\/|\/client\/(dist|src)\//.test(url))).toEqual([]);
 }, 30_000);

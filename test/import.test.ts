@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { SocketDBClient } from '@socketdb/client';
 import { nodeify, type Node } from '@socketdb/core';
-import { createLmdbStore } from '@socketdb/server';
+import { createLmdbStore } from '@socketdb/store-lmdb';
 import { afterEach, describe, expect, test } from 'vitest';
 import { CLI, runCli, startServe, temporaryDirectory } from './helpers/cli';
 import { seededRandom } from './helpers/random';
@@ -44,7 +44,7 @@ async function treeOf(data: string): Promise<Node | null> {
 function replaceAndDie(data: string, file: string, phase: 'staging' | 'landing', step: number): Promise<number | null> {
 	const script = `
 		import { readFileSync } from 'node:fs';
-		import { createLmdbStore } from '@socketdb/server';
+		import { createLmdbStore } from '@socketdb/store-lmdb';
 		const [data, file, phase, step] = process.argv.slice(1);
 		const { path, node } = JSON.parse(readFileSync(file, 'utf8'));
 		const store = createLmdbStore({ path: data });

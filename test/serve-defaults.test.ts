@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createInspector } from '@socketdb/server';
+import { createInspector } from '@socketdb/cli';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { runCli, startServe, temporaryDirectory, type ServeProcess } from './helpers/cli';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createStore, MessageType, nodeify, openSliceReader, unwrap, type Node, type ServerMessage, type Store } from '@socketdb/core';
-import { createLmdbStore } from '@socketdb/server';
+import { createLmdbStore } from '@socketdb/store-lmdb';
 import { afterEach, describe, expect, test } from 'vitest';
 import { closeRawSockets, handshake } from './helpers/raw';
 import { seededRandom } from './helpers/random';

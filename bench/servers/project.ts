@@ -1,7 +1,8 @@
 // The database under test: SocketDBServer on 127.0.0.1, driven by the bench runner over IPC.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLmdbStore, createWebsocketServer, SocketDBServer } from '@socketdb/server';
+import { createWebsocketServer, SocketDBServer } from '@socketdb/server';
+import { createLmdbStore } from '@socketdb/store-lmdb';
 import { serveRequests } from '../lib/ipc';
 import { settledSample, startPeakTracking, trackServer } from '../lib/server-metrics';
 

@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { createStore } from './store';
-import { describeStoreContract } from './store-contract';
+import { describeStoreContract } from './testing';
 
 describeStoreContract('in-memory', createStore);
 

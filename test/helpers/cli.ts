@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-export const CLI = 'server/bin/socketdb.js';
+export const CLI = 'cli/bin/socketdb.js';
 
 export type CliResult = { code: number | null; stdout: string; stderr: string };
 
@@ -37,7 +37,7 @@ export function runCli(args: string[], options: { cwd?: string; timeoutMs?: numb
 		const command =
 			as === undefined
 				? [join(process.cwd(), CLI), ...args]
-				: ['--input-type=module', '-e', RUN_AS, pathToFileURL(join(process.cwd(), 'server/dist/cli/main.js')).href, String(as.uid), String(as.gid), ...args];
+				: ['--input-type=module', '-e', RUN_AS, pathToFileURL(join(process.cwd(), 'cli/dist/main.js')).href, String(as.uid), String(as.gid), ...args];
 		const child = spawn(process.execPath, command, { cwd: options.cwd ?? process.cwd(), env: environment(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
 		let stdout = '';
 		let stderr = '';

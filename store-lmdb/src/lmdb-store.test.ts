@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { cloneNode, createStore, mergeSlice, nodeify, type Node, type SliceBudget, type SliceReader } from '@socketdb/core';
-import { describeStoreContract } from '../../core/src/store-contract';
+import { describeStoreContract } from '@socketdb/core/testing';
 import { createLmdbStore } from './lmdb-store';
 import { grid } from '../../test/helpers/data';
 

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import { invalidKeyReason, invalidPathReason, isObject, normalizePath, type Node } from '@socketdb/core';
-import { createLmdbStore, type ImportProgress, type LmdbStore } from '../lmdb-store';
+import { createLmdbStore, type ImportProgress, type LmdbStore } from '@socketdb/store-lmdb';
 import { CliError } from './cli-error';
 import { writeOut } from './output';
 import { ProgressBar } from './progress';

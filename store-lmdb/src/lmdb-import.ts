@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import type { Database, DatabaseOptions, RootDatabase } from 'lmdb';
 import { descendantsPrefix, parentKey, rangeEnd } from './lmdb-keys';
-import type { Entry, ImportProgress } from './lmdb-store';
+import type { Entry } from './lmdb-entries';
+import type { ImportProgress } from './lmdb-store';
 
 /** Where an import lands: the node's key, and its ancestors' keys (root excluded), top first. */
 export type ImportTarget = { key: string; ancestors: string[] };

@@ -3,9 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Client, ServerPlugin, SessionContext } from '@socketdb/server';
 import { FailedAttempts } from '../failed-attempts';
 import { requestAddress, sameSecret } from '../secret';
-import type { Client, ServerPlugin, SessionContext } from '../types';
 import { INSPECTOR_PAGE, LOGIN_PAGE } from './pages';
 
 export type InspectorOptions = {

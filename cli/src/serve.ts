@@ -1,11 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { createStore, type Store } from '@socketdb/core';
-import { resolveLimits } from '../limits';
-import { createLmdbStore } from '../lmdb-store';
-import { SocketDBServer } from '../server';
-import { createInspector } from '../inspector/inspector';
-import { createWebsocketServer } from '../transport/websocket-server';
+import { createWebsocketServer, resolveLimits, SocketDBServer } from '@socketdb/server';
+import { createLmdbStore } from '@socketdb/store-lmdb';
+import { createInspector } from './inspector/inspector';
 import { createAccess, hostRefusal } from './access';
 import { CliError } from './cli-error';
 import type { ServeConfig } from './config';

@@ -1,10 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
-import { FailedAttempts } from '../failed-attempts';
-import { presentedToken, requestAddress, sameSecret } from '../secret';
-import { originCheck, type AllowedOrigins } from '../transport/allowed-origins';
-import { WebsocketServerError } from '../transport/upgrade-error';
+import { originCheck, WebsocketServerError, type AllowedOrigins } from '@socketdb/server';
+import { FailedAttempts } from './failed-attempts';
+import { presentedToken, requestAddress, sameSecret } from './secret';
 
 export type AccessOptions = {
 	/** The address the server listens on. */

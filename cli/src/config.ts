@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { resolveLimits, type Limits } from '../limits';
-import type { AllowedOrigins } from '../transport/allowed-origins';
-import type { ServerPlugin } from '../types';
+import { resolveLimits, type AllowedOrigins, type Limits, type ServerPlugin } from '@socketdb/server';
 import { CliError } from './cli-error';
 
 /**
