@@ -86,3 +86,24 @@ export function blocksDirectory(): string {
 	mkdirSync(parent, { recursive: true });
 	return resolve(mkdtempSync(join(parent, 'run-')));
 }
+
+/**
+ * The members of a union of string literal types: `typeName`, as exported by the module `source`
+ * (written to `directory` and compiled with the workspace's options, without Node or DOM types: for
+ * types of @socketdb/core).
+ */
+export function stringLiterals(source: string, typeName: string, directory: string): string[] {
+	const file = join(directory, 'literals.ts');
+	writeFileSync(file, source);
+	const program = ts.createProgram({ rootNames: [file], options: { ...compilerOptions(), lib: ['lib.es2022.d.ts'], types: [] } });
+	const problems = ts.getPreEmitDiagnostics(program, program.getSourceFile(file));
+	if (problems.length > 0) throw new Error(problems.map((problem) => describe(problem, new Map())).join('\n'));
+	const checker = program.getTypeChecker();
+	const symbol = checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(file)!)!).find((candidate) => candidate.name === typeName);
+	if (symbol === undefined) throw new Error(`the module exports no ${typeName}`);
+	const type = checker.getDeclaredTypeOfSymbol(symbol);
+	return (type.isUnion() ? type.types : [type]).map((member) => {
+		if (!member.isStringLiteral()) throw new Error(`${typeName} has a member that is not a string literal: ${checker.typeToString(member)}`);
+		return member.value;
+	});
+}
