@@ -19,7 +19,7 @@ export async function launchChromium(): Promise<Browser> {
 }
 
 /** Builds the browser bundle exactly as `npm run build` does and returns its text. */
-function buildBrowserBundle(): string {
+export function buildBrowserBundle(): string {
 	execFileSync(process.execPath, ['scripts/build.mjs', '--quiet', '--browser-only'], { stdio: 'inherit' });
 	return readFileSync(BUNDLE, 'utf8');
 }
