@@ -134,6 +134,30 @@ describe('socketdb serve, get, set and delete', () => {
 		expect(badPort.stderr).toMatch(/^socketdb: .*port/);
 	});
 
+	test('PORT and HOST are read by serve alone; a bad one is one line naming it', async () => {
+		const server = await serve(['--memory']);
+		const got = await runCli(['get', 'x', '--url', server.url], { env: { PORT: 'abc', HOST: '' } });
+		expect(got).toMatchObject({ code: 0, stdout: 'null\n', stderr: '' });
+
+		const badPort = await runCli(['serve', '--memory'], { env: { PORT: 'abc' } });
+		expect(badPort.code).toBe(1);
+		expect(badPort.stderr).toBe('socketdb: the environment variable PORT is "abc": a port is a whole number from 0 to 65535 (fix or unset it, or give --port)\n');
+		// A good PORT is used; --port (here 0, given by startServe) wins over a bad one.
+		const portTaken = await runCli(['serve', '--memory'], { env: { PORT: String(server.port) } });
+		expect(portTaken.stderr).toBe(`socketdb: cannot listen on 127.0.0.1:${server.port}: the port is in use\n`);
+		const flagged = await startServe(['--memory'], { env: { PORT: 'abc' } });
+		cleanups.push(() => stop(flagged));
+		expect(flagged.port).toBeGreaterThan(0);
+
+		// An empty HOST counts as unset; an empty --host is refused.
+		const emptyHost = await startServe(['--memory'], { env: { HOST: '' } });
+		cleanups.push(() => stop(emptyHost));
+		expect(emptyHost.output()).toContain(`listening on ws://127.0.0.1:${emptyHost.port} `);
+		const blankFlag = await runCli(['serve', '--memory', '--port', '0', '--host', '']);
+		expect(blankFlag.code).not.toBe(0);
+		expect(blankFlag.stderr).toMatch(/^socketdb: .*'--host <host>'.*the host is an address or name/);
+	});
+
 	test('one server per data directory: a second is refused, and a dead one\'s lock is taken over', async () => {
 		const data = directory();
 		const first = await serve(['--data', data]);

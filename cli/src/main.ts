@@ -8,9 +8,28 @@ import { readToken, TOKEN_VARIABLE } from './token';
 import { exportTree, importTree } from './transfer';
 
 function port(value: string): number {
-	const number = Number(value);
+	const number = value.trim() === '' ? NaN : Number(value);
 	if (!Number.isInteger(number) || number < 0 || number > 65535) throw new InvalidArgumentError('a port is a whole number from 0 to 65535');
 	return number;
+}
+
+function host(value: string): string {
+	if (value.trim() === '') throw new InvalidArgumentError('the host is an address or name to listen on, such as 127.0.0.1');
+	return value;
+}
+
+/**
+ * A default taken from an environment variable, read only by the command that uses it (so a bad
+ * `PORT` does not break `socketdb get`). Unset or empty, it is `fallback`.
+ */
+function fromEnvironment<T>(name: string, parse: (value: string) => T, fallback: T, flag: string): T {
+	const value = process.env[name];
+	if (value === undefined || value === '') return fallback;
+	try {
+		return parse(value);
+	} catch (error) {
+		throw new CliError(`the environment variable ${name} is ${JSON.stringify(value)}: ${(error as Error).message} (fix or unset it, or give ${flag})`);
+	}
 }
 
 function interval(value: string): number {
@@ -42,8 +61,8 @@ export function createProgram(): Command {
 	program
 		.command('serve')
 		.description('run the database server (data kept in --data, or in memory with --memory)')
-		.option('--port <port>', 'port to listen on (0 picks a free one)', port, process.env['PORT'] === undefined ? 8080 : port(process.env['PORT']))
-		.option('--host <host>', 'address to listen on; beyond loopback (e.g. 0.0.0.0) a token is required', process.env['HOST'] ?? '127.0.0.1')
+		.option('--port <port>', 'port to listen on, 0 picks a free one (default: $PORT, else 8080)', port)
+		.option('--host <host>', 'address to listen on; beyond loopback (e.g. 0.0.0.0) a token is required (default: $HOST, else 127.0.0.1)', host)
 		.option('--data <dir>', 'data directory (created if missing)', './data')
 		.option('--memory', 'keep the data in memory only: nothing survives a restart')
 		.option('--update-interval <ms>', 'how long changes are batched before they go to subscribers', interval, 50)
@@ -56,8 +75,8 @@ export function createProgram(): Command {
 		.addOption(new Option('--inspector-token <secret>').hideHelp())
 		.action(
 			async (options: {
-				port: number;
-				host: string;
+				port?: number;
+				host?: string;
 				data: string;
 				memory?: boolean;
 				updateInterval: number;
@@ -73,8 +92,8 @@ export function createProgram(): Command {
 					throw new CliError(`--inspector-token is no longer taken: a secret on the command line shows in ps. Put the token in ${TOKEN_VARIABLE} or in a file given with --token-file`);
 				}
 				await serve({
-					port: options.port,
-					host: options.host,
+					port: options.port ?? fromEnvironment('PORT', port, 8080, '--port'),
+					host: options.host ?? fromEnvironment('HOST', host, '127.0.0.1', '--host'),
 					data: options.memory === true ? null : options.data,
 					updateInterval: options.updateInterval,
 					inspector: options.inspector,
