@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInspector } from '@socketdb/cli';
@@ -24,8 +24,8 @@ function directory(): string {
 	return made.path;
 }
 
-async function serve(args: string[], env: Record<string, string> = {}): Promise<ServeProcess> {
-	const server = await startServe(args, { env });
+async function serve(args: string[], env: Record<string, string> = {}, bin?: string): Promise<ServeProcess> {
+	const server = await startServe(args, { env, bin });
 	cleanups.push(async () => {
 		if (server.child.exitCode === null) {
 			server.child.kill('SIGKILL');
@@ -141,6 +141,37 @@ test('an inspector login stops counting once it expired', async () => {
 	expect((await httpGet(port, '/check', { Cookie: cookie })).status).toBe(204);
 	await sleep(400);
 	expect((await httpGet(port, '/check', { Cookie: cookie })).status).toBe(401);
+});
+
+/** A copy of the built CLI package (its dependencies linked), whose files a test may take away. */
+function copyOfCli(): { bin: string; script: string } {
+	const root = directory();
+	for (const part of ['package.json', 'bin', 'dist']) cpSync(join('cli', part), join(root, 'cli', part), { recursive: true });
+	symlinkSync(join(process.cwd(), 'node_modules'), join(root, 'node_modules'), 'dir');
+	return { bin: join(root, 'cli', 'bin', 'socketdb.js'), script: join(root, 'cli', 'dist', 'inspector', 'inspector.js') };
+}
+
+describe("the inspector page's script", () => {
+	test('a missing build stops serve at start with one line; --no-inspector serves without it', async () => {
+		const cli = copyOfCli();
+		rmSync(cli.script);
+		const result = await runCli(['serve', '--memory', '--port', '0'], { bin: cli.bin, timeoutMs: 10_000 });
+		expect(result).toMatchObject({ code: 1, stdout: '' });
+		expect(result.stderr).toBe(`socketdb: the inspector page is not built (${cli.script} is missing); run npm run build, or serve with --no-inspector\n`);
+		const server = await serve(['--memory', '--no-inspector'], {}, cli.bin);
+		expect((await httpGet(server.port, '/')).status).toBe(426);
+		expect(await runCli(['set', 'a', '1', '--url', server.url])).toMatchObject({ code: 0 });
+	});
+
+	test('is read once at start: served even after the file is gone, and a request never ends the server', async () => {
+		const cli = copyOfCli();
+		const built = readFileSync(cli.script, 'latin1');
+		const server = await serve(['--memory'], {}, cli.bin);
+		rmSync(cli.script);
+		expect(await httpGet(server.port, '/inspector.js')).toMatchObject({ status: 200, body: built });
+		expect((await httpGet(server.port, '/')).status).toBe(200);
+		expect(server.child.exitCode).toBeNull();
+	});
 });
 
 describe('origins and hosts', () => {

@@ -3,11 +3,12 @@ import { resolve } from 'node:path';
 import { createStore, type Store } from '@socketdb/core';
 import { createWebsocketServer, resolveLimits, SocketDBServer } from '@socketdb/server';
 import { createLmdbStore } from '@socketdb/store-lmdb';
-import { createInspector } from './inspector/inspector';
+import { createInspector, type Inspector } from './inspector/inspector';
 import { createAccess, hostRefusal } from './access';
 import { CliError } from './cli-error';
 import type { ServeConfig } from './config';
 import { lockDataDirectory } from './directory-lock';
+import type { FailedAttempts } from './failed-attempts';
 import { FAVICON } from './favicon';
 import { TOKEN_VARIABLE } from './token';
 
@@ -60,7 +61,7 @@ export async function serve(options: ServeOptions): Promise<void> {
 		configOrigins: config.allowedOrigins,
 	});
 	const inspectorOff = inspectorRefusal(options);
-	const inspector = inspectorOff === undefined ? createInspector({ token, failedAttempts: access.failedAttempts }) : undefined;
+	const inspector = inspectorOff === undefined ? startInspector(token, access.failedAttempts) : undefined;
 	// The CLI owns the HTTP server, so that a port in use is a clear error rather than a crash.
 	httpServer = createServer((req, res) => answerHttp(req, res));
 	function answerHttp(req: IncomingMessage, res: ServerResponse): void {
@@ -174,6 +175,14 @@ function closeHttp(httpServer: Server): Promise<void> {
 		httpServer.close(() => done());
 		httpServer.closeAllConnections();
 	});
+}
+
+function startInspector(token: string | undefined, failedAttempts: FailedAttempts): Inspector {
+	try {
+		return createInspector({ token, failedAttempts });
+	} catch (error) {
+		throw new CliError(`${(error as Error).message}, or serve with --no-inspector`);
+	}
 }
 
 /** Why the inspector stays off, or undefined when it is served. */

@@ -30,13 +30,16 @@ const RUN_AS = `
 	process.setuid(Number(uid));
 	await run(['node', 'socketdb', ...args]);`;
 
-/** Runs `socketdb ...args` (the built CLI) to its end; `as` runs it as another user (the test must be root). */
-export function runCli(args: string[], options: { cwd?: string; timeoutMs?: number; env?: Record<string, string>; as?: { uid: number; gid: number } } = {}): Promise<CliResult> {
+/**
+ * Runs `socketdb ...args` (the built CLI, or the one at `bin`) to its end; `as` runs it as another
+ * user (the test must be root).
+ */
+export function runCli(args: string[], options: { cwd?: string; timeoutMs?: number; env?: Record<string, string>; as?: { uid: number; gid: number }; bin?: string } = {}): Promise<CliResult> {
 	return new Promise((resolve, reject) => {
 		const { as } = options;
 		const command =
 			as === undefined
-				? [join(process.cwd(), CLI), ...args]
+				? [options.bin ?? join(process.cwd(), CLI), ...args]
 				: ['--input-type=module', '-e', RUN_AS, pathToFileURL(join(process.cwd(), 'cli/dist/main.js')).href, String(as.uid), String(as.gid), ...args];
 		const child = spawn(process.execPath, command, { cwd: options.cwd ?? process.cwd(), env: environment(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
 		let stdout = '';
@@ -56,10 +59,10 @@ export function runCli(args: string[], options: { cwd?: string; timeoutMs?: numb
 
 export type ServeProcess = { child: ChildProcess; port: number; url: string; output: () => string; exited: Promise<number | null> };
 
-/** Starts `socketdb serve --port 0 ...args` and resolves once it listens. */
-export function startServe(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<ServeProcess> {
+/** Starts `socketdb serve --port 0 ...args` (the built CLI, or the one at `bin`) and resolves once it listens. */
+export function startServe(args: string[], options: { cwd?: string; env?: Record<string, string>; bin?: string } = {}): Promise<ServeProcess> {
 	return new Promise((resolve, reject) => {
-		const child = spawn(process.execPath, [join(process.cwd(), CLI), 'serve', '--port', '0', ...args], {
+		const child = spawn(process.execPath, [options.bin ?? join(process.cwd(), CLI), 'serve', '--port', '0', ...args], {
 			cwd: options.cwd ?? process.cwd(),
 			env: environment(options.env),
 			stdio: ['ignore', 'pipe', 'pipe'],

@@ -45,12 +45,15 @@ const MAX_SESSIONS = 1_000;
  * loopback); with one, a browser first logs in with it (the token travels in a POST body, never in a
  * URL) and gets an HttpOnly session cookie that its WebSocket upgrade then carries. Logins expire,
  * and wrong tokens are counted per address: after a few, that address has to wait.
+ *
+ * The page's script is read here, once: without a build (`npm run build`) this throws.
  */
 export function createInspector(options: InspectorOptions = {}): Inspector {
 	const { token, failedAttempts = new FailedAttempts(), sessionMs = SESSION_MS } = options;
 	/** Session id -> when it expires; in login order. */
 	const sessions = new Map<string, number>();
-	let bundle: Buffer | undefined;
+	// Read now, so a missing build is an error at start and never one inside a request.
+	const bundle = readBundle();
 	let writes = 0;
 	let timer: ReturnType<typeof setInterval> | undefined;
 
@@ -81,7 +84,6 @@ export function createInspector(options: InspectorOptions = {}): Inspector {
 			return true;
 		}
 		if (path === '/inspector.js') {
-			bundle ??= readFileSync(bundlePath());
 			res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-cache' });
 			res.end(bundle);
 			return true;
@@ -172,7 +174,7 @@ function cookie(header: string | undefined, name: string): string | undefined {
 }
 
 /** The page's script, built into the package's dist/inspector (from sources and from dist alike). */
-function bundlePath(): string {
+function readBundle(): Buffer {
 	let directory = dirname(fileURLToPath(import.meta.url));
 	while (!existsSync(join(directory, 'package.json'))) {
 		const parent = dirname(directory);
@@ -180,6 +182,10 @@ function bundlePath(): string {
 		directory = parent;
 	}
 	const path = join(directory, 'dist', 'inspector', 'inspector.js');
-	if (!existsSync(path)) throw new Error(`the inspector page is not built (${path}); run npm run build`);
-	return path;
+	try {
+		return readFileSync(path);
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`the inspector page is not built (${path} is missing); run npm run build`);
+		throw new Error(`cannot read the inspector page's script ${path}: ${(error as Error).message}`);
+	}
 }
