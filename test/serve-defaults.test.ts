@@ -1,7 +1,7 @@
 import { cpSync, existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createInspector } from '@socketdb/cli';
+import { createInspector, type InspectorOptions } from '@socketdb/cli';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { runCli, startServe, temporaryDirectory, type ServeProcess } from './helpers/cli';
@@ -128,19 +128,47 @@ describe('a token', () => {
 	});
 });
 
-test('an inspector login stops counting once it expired', async () => {
-	const inspector = createInspector({ token: TOKEN, sessionMs: 300 });
+/** An HTTP server with the inspector's handler; other paths answer 204 to a request that is logged in, 401 to others. */
+async function inspectorServer(options: InspectorOptions): Promise<{ logIn: () => Promise<string>; check: (cookie: string) => Promise<number> }> {
+	const inspector = createInspector(options);
 	const http = createServer((req, res) => {
 		if (!inspector.handle(req, res)) res.writeHead(inspector.loggedIn(req) ? 204 : 401).end();
 	});
 	await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
 	cleanups.push(() => new Promise((resolve) => http.close(resolve)));
 	const port = (http.address() as AddressInfo).port;
-	const login = await httpGet(port, '/inspector/session', { 'Content-Type': 'application/x-www-form-urlencoded' }, 'POST', `token=${TOKEN}`);
-	const cookie = String(login.headers['set-cookie']).split(';')[0]!;
-	expect((await httpGet(port, '/check', { Cookie: cookie })).status).toBe(204);
+	return {
+		async logIn() {
+			const login = await httpGet(port, '/inspector/session', { 'Content-Type': 'application/x-www-form-urlencoded' }, 'POST', `token=${TOKEN}`);
+			return String(login.headers['set-cookie']).split(';')[0]!;
+		},
+		check: async (cookie) => (await httpGet(port, '/check', { Cookie: cookie })).status,
+	};
+}
+
+test('an inspector login stops counting once it expired', async () => {
+	const { logIn, check } = await inspectorServer({ token: TOKEN, sessionMs: 300 });
+	const cookie = await logIn();
+	expect(await check(cookie)).toBe(204);
 	await sleep(400);
-	expect((await httpGet(port, '/check', { Cookie: cookie })).status).toBe(401);
+	expect(await check(cookie)).toBe(401);
+});
+
+test('inspector logins are capped (1,000 by default): past the cap the oldest is logged out', async () => {
+	const small = await inspectorServer({ token: TOKEN, maxSessions: 2 });
+	const cookies = [await small.logIn(), await small.logIn()];
+	expect(await Promise.all(cookies.map(small.check))).toEqual([204, 204]);
+	cookies.push(await small.logIn());
+	expect(await Promise.all(cookies.map(small.check))).toEqual([401, 204, 204]);
+
+	const byDefault = await inspectorServer({ token: TOKEN });
+	const first = await byDefault.logIn();
+	for (let i = 1; i < 1000; i += 50) await Promise.all(Array.from({ length: Math.min(50, 1000 - i) }, byDefault.logIn));
+	expect(await byDefault.check(first)).toBe(204);
+	const last = await byDefault.logIn();
+	expect([await byDefault.check(first), await byDefault.check(last)]).toEqual([401, 204]);
+
+	expect(() => createInspector({ token: TOKEN, maxSessions: 0 })).toThrow(RangeError);
 });
 
 /** A copy of the built CLI package (its dependencies linked), whose files a test may take away. */

@@ -15,6 +15,8 @@ export type InspectorOptions = {
 	failedAttempts?: FailedAttempts;
 	/** How long a login lasts. @default 12 hours */
 	sessionMs?: number;
+	/** Logins kept at once, so that logging in again and again cannot grow memory; past it the oldest is logged out. @default 1000 */
+	maxSessions?: number;
 };
 
 /** What the inspector needs of a server to report write rates to its pages. */
@@ -36,7 +38,6 @@ export type Inspector = {
 
 const COOKIE = 'socketdb-inspector';
 const SESSION_MS = 12 * 60 * 60 * 1000;
-/** Logins kept at once; the oldest go first. */
 const MAX_SESSIONS = 1_000;
 
 /**
@@ -49,7 +50,8 @@ const MAX_SESSIONS = 1_000;
  * The page's script is read here, once: without a build (`npm run build`) this throws.
  */
 export function createInspector(options: InspectorOptions = {}): Inspector {
-	const { token, failedAttempts = new FailedAttempts(), sessionMs = SESSION_MS } = options;
+	const { token, failedAttempts = new FailedAttempts(), sessionMs = SESSION_MS, maxSessions = MAX_SESSIONS } = options;
+	if (!(maxSessions >= 1)) throw new RangeError(`maxSessions must be 1 or more, not ${maxSessions}`);
 	/** Session id -> when it expires; in login order. */
 	const sessions = new Map<string, number>();
 	// Read now, so a missing build is an error at start and never one inside a request.
@@ -115,7 +117,7 @@ export function createInspector(options: InspectorOptions = {}): Inspector {
 			}
 			const session = randomBytes(24).toString('base64url');
 			sessions.set(session, Date.now() + sessionMs);
-			if (sessions.size > MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
+			if (sessions.size > maxSessions) sessions.delete(sessions.keys().next().value!);
 			const maxAge = Math.floor(sessionMs / 1000);
 			res.writeHead(303, { Location: '/', 'Set-Cookie': `${COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAge}` });
 			res.end();
