@@ -88,6 +88,22 @@ describe('lmdb store', () => {
 		await store.close();
 	});
 
+	test('count includes writes not yet committed, as get, keys and has do', async () => {
+		const store = createLmdbStore({ path: freshDirectory() });
+		store.put(nodeify({ a: { b: 1, c: { d: 2 } }, e: 3 }));
+		await store.flush();
+		store.del('a/c');
+		store.put(nodeify({ a: { f: { g: 4 } }, h: 5 }));
+		// A committed leaf turned into an object: its key is both on disk and pending.
+		store.put(nodeify({ e: { now: 'an object' } }));
+		const paths = ['', 'a', 'a/c', 'a/f', 'e', 'h', 'missing'];
+		const pending = paths.map((path) => store.count(path));
+		expect(pending).toEqual([7, 4, 0, 2, 2, 1, 0]);
+		await store.flush();
+		expect(paths.map((path) => store.count(path))).toEqual(pending);
+		await store.close();
+	});
+
 	test('a path longer than LMDB keys allow is refused and nothing is written', async () => {
 		const store = createLmdbStore({ path: freshDirectory() });
 		const long = 'x'.repeat(3000);

@@ -51,7 +51,7 @@ export type LmdbStore = Store & {
 	keys: (path: string) => string[];
 	get: (path?: string, onProgress?: (nodes: number) => void) => Node | null;
 	readSlices: (path: string) => SliceReader;
-	/** The number of nodes at and below `path` (objects included). */
+	/** The number of nodes at and below `path` (objects included), pending writes included. */
 	count: (path?: string) => number;
 	/**
 	 * Replaces the node at `path` and everything below it with `node`, and resolves with the number
@@ -317,8 +317,16 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 	function count(path = ''): number {
 		const key = keyOf(parsePath(path));
 		const prefix = descendantsPrefix(key);
-		const below = db.getKeysCount({ start: prefix, end: rangeEnd(prefix) });
-		return key === '/' ? below : below + (db.get(key) === undefined ? 0 : 1);
+		let total = db.getKeysCount({ start: prefix, end: rangeEnd(prefix) });
+		if (key !== '/' && db.doesExist(key)) total++;
+		// Pending writes the count of committed keys does not show yet: added keys and removed ones.
+		for (const [pendingKey, slot] of pending) {
+			if (pendingKey !== key && !pendingKey.startsWith(prefix)) continue;
+			const onDisk = db.doesExist(pendingKey);
+			if (slot.entry !== null && !onDisk) total++;
+			else if (slot.entry === null && onDisk) total--;
+		}
+		return total;
 	}
 
 	async function replace(path: string, node: Node, onProgress?: (progress: ImportProgress) => void): Promise<number> {
