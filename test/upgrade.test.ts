@@ -58,6 +58,13 @@ test('WebsocketServerError UNAUTHORIZED refuses the upgrade with 401 and its hea
 	expect(await tryUpgrade(url, { authorization: 'Bearer good' })).toBe('accepted');
 });
 
+test('a WebsocketServerError is an Error named by its class, with its code, status and message', () => {
+	const error = new WebsocketServerError({ code: 'FORBIDDEN', message: 'not you' });
+	expect(error).toBeInstanceOf(Error);
+	expect(error).toMatchObject({ name: 'WebsocketServerError', code: 'FORBIDDEN', status: 403, message: 'not you' });
+	expect(String(error)).toBe('WebsocketServerError: not you');
+});
+
 test('each WebsocketServerError code maps to its HTTP status', async () => {
 	const { url } = await startServer(
 		{},

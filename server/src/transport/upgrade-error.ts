@@ -32,7 +32,7 @@ export class WebsocketServerError extends Error {
 	constructor(options: { code: UpgradeErrorCode; headers?: Record<string, string>; message?: string }) {
 		const status = UPGRADE_ERROR_STATUS[options.code] ?? 500;
 		super(options.message ?? STATUS_CODES[status] ?? 'Error');
-		this.name = 'SocketDBServerError';
+		this.name = 'WebsocketServerError';
 		this.code = options.code in UPGRADE_ERROR_STATUS ? options.code : 'INTERNAL_SERVER_ERROR';
 		this.status = status;
 		this.headers = { ...options.headers };
