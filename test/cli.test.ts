@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { SocketDBClient } from '@socketdb/client';
@@ -241,6 +241,22 @@ describe('socketdb export and import', () => {
 		expect((await runCli(['import', file, '--data', data])).code).toBe(0);
 		const tree = JSON.parse((await runCli(['export', '--data', data])).stdout).node;
 		expect(tree).toEqual({ value: { keep: { value: 1 }, swap: { value: { new: { value: 2 } } } } });
+	});
+
+	test("a data directory whose name has a dot (mktemp's tmp.XXXXXX, data.v1) works for serve, export and import", async () => {
+		const parent = directory();
+		const made = mkdtempSync(join(parent, 'tmp.'));
+		const server = await serve(['--data', made]);
+		expect((await runCli(['set', 'a', '{"b":1}', '--url', server.url])).code).toBe(0);
+		expect(await stop(server)).toBe(0);
+		const out = join(parent, 'backup.json');
+		expect((await runCli(['export', '--data', made, '--out', out])).code).toBe(0);
+		const copy = join(parent, 'data.v1');
+		expect((await runCli(['import', out, '--data', copy])).code).toBe(0);
+		for (const data of [made, copy]) expect(readdirSync(data), data).toContain('data.mdb');
+		const exported = await runCli(['export', '--data', copy]);
+		expect(exported.stdout).toBe(readFileSync(out, 'utf8'));
+		expect(JSON.parse(exported.stdout).node).toEqual({ value: { a: { value: { b: { value: 1 } } } } });
 	});
 
 	test('a malformed file fails with a clear message and leaves the directory untouched', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -102,6 +102,19 @@ describe('lmdb store', () => {
 		await store.flush();
 		expect(paths.map((path) => store.count(path))).toEqual(pending);
 		await store.close();
+	});
+
+	test('a directory whose name has a dot is a data directory like any other', async () => {
+		const parent = freshDirectory();
+		for (const path of [join(parent, 'data.v1'), mkdtempSync(join(parent, 'tmp.'))]) {
+			const store = createLmdbStore({ path });
+			store.put(nodeify({ a: 1 }));
+			await store.close();
+			expect(readdirSync(path), path).toContain('data.mdb');
+			const reopened = createLmdbStore({ path, readOnly: true });
+			expect(reopened.get('a'), path).toEqual({ value: 1 });
+			await reopened.close();
+		}
 	});
 
 	test('a path longer than LMDB keys allow is refused and nothing is written', async () => {

@@ -23,7 +23,7 @@ import { createSliceReader } from './lmdb-slices';
 type Batch = { slots: [string, Slot][]; committed: Promise<unknown> | undefined };
 
 export type LmdbStoreOptions = {
-	/** The data directory; created if missing. */
+	/** The data directory (any name, dots included); created if missing. */
 	path: string;
 	/** Largest key LMDB accepts, in bytes (its compile-time limit). */
 	maxKeyBytes?: number;
@@ -93,7 +93,8 @@ const ENCODER = { useRecords: false, moreTypes: false, structuredClone: false, m
 export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 	const maxKeyBytes = Math.min(options.maxKeyBytes ?? LMDB_MAX_KEY_BYTES, LMDB_MAX_KEY_BYTES);
 	const readOnly = options.readOnly === true;
-	const db: RootDatabase<Entry | number, string> = open({ path: options.path, encoding: 'msgpack', encoder: ENCODER, readOnly });
+	// lmdb-js takes a path with an extension (`data.v1`, mktemp's `tmp.AbC123`) for a file unless told otherwise.
+	const db: RootDatabase<Entry | number, string> = open({ path: options.path, noSubdir: false, encoding: 'msgpack', encoder: ENCODER, readOnly });
 	const format = db.get(FORMAT_KEY);
 	if (format === undefined && !readOnly) db.putSync(FORMAT_KEY, FORMAT);
 	else if (format !== undefined && format !== FORMAT) {
