@@ -1,4 +1,4 @@
-// `npm test`: builds, type-checks, runs every test, and ends with one line "N passed, M failed".
+// `npm test`: builds, type-checks, lints, runs every test, and ends with one line "N passed, M failed".
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 
@@ -19,6 +19,7 @@ function step(name, command, args) {
 step('build', process.execPath, ['scripts/build.mjs']);
 step('type check', 'npx', ['tsc', '-p', 'tsconfig.json']);
 step('type check (core without DOM or Node types)', 'npx', ['tsc', '-p', 'core/tsconfig.json']);
+step('lint', 'npx', ['eslint', '.', '--max-warnings', '0']);
 
 rmSync(report, { force: true });
 const vitest = spawnSync('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${report}`, ...process.argv.slice(2)], { stdio: 'inherit' });

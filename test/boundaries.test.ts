@@ -102,3 +102,24 @@ test('no module grows into an engine file (500 lines at most)', () => {
 		expect([file, lines <= 500]).toEqual([file, true]);
 	}
 });
+
+test('every eslint-disable comment names its reason (`-- why`)', () => {
+	const folders = [...rules.map((rule) => rule.dir), 'test', 'bench', 'scripts', 'examples'];
+	const files = folders.flatMap((dir) => allFiles(dir)).filter((file) => /\.(ts|js|mjs)$/.test(file));
+	for (const file of files) {
+		readFileSync(file, 'utf8')
+			.split('\n')
+			.forEach((line, index) => {
+				if (/\/[/*]\s*eslint-disable/.test(line) && !/eslint-disable[\w-]*\s+\S.*\s--\s+\S/.test(line)) expect(`${file}:${index + 1}: ${line.trim()}`).toBe('a reason after --');
+			});
+	}
+});
+
+/** Every file below `dir`, tests included, outside build output, dependencies and generated folders. */
+function allFiles(dir: string): string[] {
+	return readdirSync(dir).flatMap((name) => {
+		const path = join(dir, name);
+		if (['dist', 'node_modules', 'results', '.recipes', '.docs', '.doc-blocks'].includes(name)) return [];
+		return statSync(path).isDirectory() ? allFiles(path) : [path];
+	});
+}

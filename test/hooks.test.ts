@@ -11,6 +11,7 @@ afterEach(async () => {
 	await cleanup();
 });
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a log of any hook's arguments and context, read back as each test's hook defines them
 type Recorded<A = any, C = any> = { args: A; context: C };
 
 /** A deep copy of a hook's arguments as they were when the hook ran. */
@@ -19,8 +20,8 @@ const snapshot = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 /** Returns a copy of `data` (a root-anchored node) with `meta` merged at `path`. */
 function withMetaAt(data: Node, path: string[], meta: Record<string, unknown>): Node {
 	const copy = snapshot(data);
-	let node: any = copy;
-	for (const key of path) node = node.value[key];
+	let node: Node = copy;
+	for (const key of path) node = (node.value as Record<string, Node>)[key]!;
 	node.meta = { ...node.meta, ...meta };
 	return copy;
 }
@@ -196,7 +197,7 @@ describe('server hooks', () => {
 	});
 
 	test("'server:change' runs after the commit with {revision, data} or {revision, deleted}", async () => {
-		const changes: { args: any; client: any; valueAtCall: unknown }[] = [];
+		const changes: { args: { revision: number }; client: { id: string | null }; valueAtCall: unknown }[] = [];
 		const { server, url } = await startServer({
 			plugins: [
 				{

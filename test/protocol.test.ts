@@ -148,7 +148,6 @@ test('a SET with a bad path gets REJECT INVALID_PATH', async () => {
 	const from = raw.messages.length;
 	raw.send({ type: MessageType.DELETE, seq, path: '__proto__' });
 	expect(await raw.next(MessageType.REJECT, from)).toMatchObject({ seq, code: 'INVALID_PATH' });
-	seq++;
 
 	// Subscriptions to bad paths are refused too.
 	const subFrom = raw.messages.length;

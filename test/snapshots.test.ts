@@ -198,11 +198,11 @@ describe('what callbacks and hooks receive is made of plain objects', () => {
 		const { url } = await startServer();
 		const db = connectClient(url);
 		await db.get('doc').set({ title: 'x' }, { by: { name: 'ada' } });
-		const meta = await new Promise<any>((resolve) => db.get('doc').once((_value, meta) => resolve(meta)));
+		const meta = await new Promise<{ by: { name: string } }>((resolve) => db.get('doc').once((_value, meta) => resolve(meta as { by: { name: string } })));
 		expect(Object.getPrototypeOf(meta)).toBe(Object.prototype);
 		expect(Object.getPrototypeOf(meta.by)).toBe(Object.prototype);
 		expect(Object.isFrozen(meta) && Object.isFrozen(meta.by)).toBe(true);
-		expect(meta.hasOwnProperty('by')).toBe(true);
+		expect(Object.prototype.hasOwnProperty.call(meta, 'by')).toBe(true);
 	});
 
 	test('server:update and server:change payloads are plain objects', async () => {

@@ -68,7 +68,7 @@ async function connectBaseline(url: string): Promise<Connection> {
 	return {
 		subscribe(path, onValue) {
 			return new Promise<void>((resolve) => {
-				handlers.set(path, (value) => {
+				handlers.set(path, () => {
 					handlers.set(path, onValue);
 					resolve();
 				});

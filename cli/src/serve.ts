@@ -51,10 +51,11 @@ export async function serve(options: ServeOptions): Promise<void> {
 	const limits = resolveLimits(config.limits);
 	const directory = options.data === null ? null : resolve(options.data);
 	const allowHosts = [...options.allowHosts, ...(config.allowedHosts ?? [])];
-	let httpServer: Server | undefined;
+	// The CLI owns the HTTP server, so that a port in use is a clear error rather than a crash.
+	const httpServer = createServer((req, res) => answerHttp(req, res));
 	const access = createAccess({
 		host: options.host,
-		port: () => (httpServer?.address() as { port: number } | null)?.port ?? options.port,
+		port: () => (httpServer.address() as { port: number } | null)?.port ?? options.port,
 		token,
 		allowHosts,
 		allowOrigins: options.allowOrigins,
@@ -62,8 +63,6 @@ export async function serve(options: ServeOptions): Promise<void> {
 	});
 	const inspectorOff = inspectorRefusal(options);
 	const inspector = inspectorOff === undefined ? startInspector(token, access.failedAttempts) : undefined;
-	// The CLI owns the HTTP server, so that a port in use is a clear error rather than a crash.
-	httpServer = createServer((req, res) => answerHttp(req, res));
 	function answerHttp(req: IncomingMessage, res: ServerResponse): void {
 		if (!access.servesHost(req)) {
 			const refusal = hostRefusal(req.headers.host);

@@ -42,6 +42,7 @@ import type { ClientErrorEvent, ClientHooks, SocketDBClientAPI, SocketDBClientOp
  * db.get('users').get('42').on((user) => console.log(user));
  * await db.get('users').get('42').set({ name: 'Ada' });
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- SocketDB's contract: an untyped client takes any schema
 export function SocketDBClient<Schema extends Json = any>(options: SocketDBClientOptions = {}): SocketDBClientAPI<Schema> {
 	const { store: externalStore, socketClient = createWebsocketClient(), plugins = [], version, url: defaultUrl, routeTracking = false } = options;
 	/** The route reported to the server: in a browser with `routeTracking`, or set by `trackRoute`. */

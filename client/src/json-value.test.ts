@@ -59,7 +59,7 @@ describe('toJsonValue mirrors JSON.stringify', () => {
 	});
 
 	test('holes in arrays become null', () => {
-		// eslint-disable-next-line no-sparse-arrays
+		// eslint-disable-next-line no-sparse-arrays -- a hole in an array is what this test is about
 		const sparse = [, 1, , 2];
 		const result = toJsonValue(sparse) as unknown[];
 		expect(result).toHaveLength(4);
@@ -81,7 +81,6 @@ describe('toJsonValue mirrors JSON.stringify', () => {
 	});
 
 	test('boxed primitives unwrap like JSON.stringify does', () => {
-		// eslint-disable-next-line no-new-wrappers
 		const boxed = { n: new Number(1), s: new String('s'), b: new Boolean(false) };
 		expect(toJsonValue(boxed)).toEqual(viaJson(boxed));
 		expect(toJsonValue(boxed)).toEqual({ n: 1, s: 's', b: false });

@@ -13,6 +13,7 @@ type ChildSchema<Schema, Key> = Schema extends Json ? (Key extends keyof Schema 
  * A reference to one path. Typed by the schema: `get` accepts only known keys,
  * `set` only values of the path's type.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- SocketDB's contract: an untyped reference takes any schema
 export type ChainReference<Schema extends SchemaDefinition = any> = {
 	/**
 	 * A reference to a child path. A key may contain `/` to go several levels down.
@@ -67,6 +68,7 @@ export type ChainReference<Schema extends SchemaDefinition = any> = {
 };
 
 /** What `set` and `delete` return: the same reference, awaitable for the write's outcome. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as ChainReference
 export type WriteReference<Schema extends SchemaDefinition = any> = ChainReference<Schema> & {
 	then: PromiseLike<void>['then'];
 	catch: Promise<void>['catch'];
@@ -128,6 +130,7 @@ export type SocketDBClientOptions = {
 	url?: string;
 };
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as SocketDBClient
 export type SocketDBClientAPI<Schema extends Json = any> = ChainReference<Schema> & {
 	/**
 	 * Connects (and keeps reconnecting) to `url`. Defaults to the page's host in a browser

@@ -9,8 +9,8 @@ import { createRecord, isObject, type Json, type LeafValue } from './json';
  *   interface Meta { updated: number }
  * }
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- SocketDB's contract: namespaces hold anything until augmented
 export interface Meta {
+	// eslint-disable-next-line @typescript-eslint/no-explicit-any -- SocketDB's contract: namespaces hold anything until augmented
 	[namespace: string]: any;
 }
 

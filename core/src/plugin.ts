@@ -27,8 +27,8 @@ export function definePlugin<Hooks>(plugin: Plugin<Hooks>): Plugin<Hooks> {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- hook maps are heterogeneous by design
 type AnyHook = Hook<any, any>;
-type HookArgs<H> = H extends Hook<infer Args, any> ? Args : never; // eslint-disable-line @typescript-eslint/no-explicit-any
-type HookContext<H> = H extends Hook<any, infer Context> ? Context : never; // eslint-disable-line @typescript-eslint/no-explicit-any
+type HookArgs<H> = H extends Hook<infer Args, any> ? Args : never; // eslint-disable-line @typescript-eslint/no-explicit-any -- matches a hook of any context
+type HookContext<H> = H extends Hook<any, infer Context> ? Context : never; // eslint-disable-line @typescript-eslint/no-explicit-any -- matches a hook of any arguments
 
 /**
  * The hooks of one side, run as krog middleware: each hook gets the previous one's

@@ -11,7 +11,6 @@ import type { AllowedOrigins } from './transport/allowed-origins';
  *   interface SessionContext { user: { id: string } }
  * }
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface -- meant to be augmented
 export interface SessionContext extends Record<string, unknown> {}
 
 export type RecursivePartial<T> = T extends Json ? { [K in keyof T]?: RecursivePartial<T[K]> } : T;

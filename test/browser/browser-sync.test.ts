@@ -1,10 +1,11 @@
+import type { SocketDBClientAPI } from '@socketdb/client';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startBrowserRig, type BrowserRig } from '../helpers/browser';
 
 declare global {
 	interface Window {
-		db: any;
+		db: SocketDBClientAPI;
 		socketdbReady: boolean;
 		seen: unknown[];
 	}
@@ -56,15 +57,15 @@ test('in the browser, writes are awaitable and snapshots are frozen', async () =
 	const page = await openPage();
 	const result = await page.evaluate(async () => {
 		await window.db.get('frozen').set({ list: [1, 2], nested: { a: 1 } });
-		const snapshot = await new Promise<any>((resolve) => window.db.get('frozen').once(resolve));
+		const snapshot = await new Promise<{ list: number[]; nested: { a: number } }>((resolve) => window.db.get('frozen').once(resolve));
 		return { frozen: Object.isFrozen(snapshot) && Object.isFrozen(snapshot.list) && Object.isFrozen(snapshot.nested), value: snapshot };
 	});
 	expect(result).toEqual({ frozen: true, value: { list: [1, 2], nested: { a: 1 } } });
 
 	server.intercept('server:update', ({ data }) => {
-		if ((data.value as any).refused !== undefined) throw new Error('not in this test');
+		if ((data.value as Record<string, unknown>)['refused'] !== undefined) throw new Error('not in this test');
 	});
-	const rejection = await page.evaluate(() =>
+	const rejection = await page.evaluate(async () =>
 		window.db
 			.get('refused')
 			.set(1)

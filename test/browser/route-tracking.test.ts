@@ -1,3 +1,4 @@
+import type { SocketDBClientAPI } from '@socketdb/client';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startBrowserRig, type BrowserRig } from '../helpers/browser';
@@ -5,7 +6,7 @@ import { waitFor } from '../helpers/server';
 
 declare global {
 	interface Window {
-		db: any;
+		db: SocketDBClientAPI;
 		socketdbReady: boolean;
 		messages: unknown[];
 	}

@@ -62,7 +62,7 @@ export type BrowserRig = { browser: Browser; server: ReturnType<typeof SocketDBS
  * The test page's server with a SocketDB server on it (keep-alive off, errors kept quiet, plus
  * `options`), and a Chromium to open the page in. `close()` stops all three.
  */
-export async function startBrowserRig(options: SocketDBServerOptions<any> = {}): Promise<BrowserRig> {
+export async function startBrowserRig(options: SocketDBServerOptions = {}): Promise<BrowserRig> {
 	const { http, url: pageUrl } = await startPageServer(buildBrowserBundle());
 	const server = SocketDBServer({ keepAliveInterval: 0, onError: () => undefined, ...options, socketServer: createWebsocketServer({ server: http }) });
 	server.listen();

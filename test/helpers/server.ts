@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { isDeepStrictEqual } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { SocketDBClient, createWebsocketClient, type SocketDBClientAPI, type SocketDBClientOptions } from '@socketdb/client';
-import type { SocketServer } from '@socketdb/core';
+import type { Json, Meta, SocketServer } from '@socketdb/core';
 import { SocketDBServer, createWebsocketServer, type SessionContext, type SocketDBServerOptions, type WebsocketServerOptions } from '@socketdb/server';
 import { createCrosswsServer } from '@socketdb/server/crossws';
 import crosswsNode from 'crossws/adapters/node';
@@ -46,7 +46,7 @@ function crosswsTransport(http: Server, { initializeSession, generateId, maxPayl
  * Starts a SocketDB server on 127.0.0.1 with a random port.
  * Errors reported to onError are collected in `errors` instead of being logged.
  */
-export async function startServer(options: SocketDBServerOptions<any> = {}, transport: WebsocketServerOptions = {}, port = 0): Promise<TestServer> {
+export async function startServer(options: SocketDBServerOptions = {}, transport: WebsocketServerOptions = {}, port = 0): Promise<TestServer> {
 	const http = createServer();
 	await new Promise<void>((resolve) => http.listen(port, '127.0.0.1', resolve));
 	const errors: Error[] = [];
@@ -71,7 +71,8 @@ export async function startServer(options: SocketDBServerOptions<any> = {}, tran
 }
 
 /** A connected client (disconnected again at cleanup). */
-export function connectClient<Schema extends Record<string, any> = any>(url: string, options: SocketDBClientOptions = {}) {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as SocketDBClient: tests of untyped clients write anything
+export function connectClient<Schema extends Json = any>(url: string, options: SocketDBClientOptions = {}) {
 	const client = SocketDBClient<Schema>({ socketClient: createWebsocketClient({ reconnectTimeout: 200 }), ...options });
 	client.connect(url);
 	cleanups.push(() => client.disconnect());
@@ -88,7 +89,7 @@ export async function waitFor(predicate: () => boolean, message = 'condition', t
 }
 
 /** Collects every value a reference's `on` delivers. */
-export function record<T = unknown>(ref: { on: (cb: (data: T | null, meta?: any) => void) => () => void }) {
+export function record<T = unknown>(ref: { on: (cb: (data: T | null, meta?: Meta) => void) => () => void }) {
 	const values: (T | null)[] = [];
 	const metas: unknown[] = [];
 	const stop = ref.on((value, meta) => {

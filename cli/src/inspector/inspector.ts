@@ -187,7 +187,7 @@ function readBundle(): Buffer {
 	try {
 		return readFileSync(path);
 	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`the inspector page is not built (${path} is missing); run npm run build`);
-		throw new Error(`cannot read the inspector page's script ${path}: ${(error as Error).message}`);
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`the inspector page is not built (${path} is missing); run npm run build`, { cause: error });
+		throw new Error(`cannot read the inspector page's script ${path}: ${(error as Error).message}`, { cause: error });
 	}
 }
