@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { isErrorCode, SocketDBError, toSocketDBError } from './errors';
+import { isErrorCode, SocketDBError, toError, toSocketDBError } from './errors';
 
 describe('SocketDBError', () => {
 	test('carries a code, a message and optional details', () => {
@@ -98,5 +98,18 @@ describe('toSocketDBError', () => {
 		expect(error.message.length).toBeGreaterThan(0);
 		const empty = toSocketDBError(new Error(''));
 		expect(empty.message.length).toBeGreaterThan(0);
+	});
+});
+
+describe('toError', () => {
+	test('keeps an Error as it is', () => {
+		const error = new TypeError('broken');
+		expect(toError(error)).toBe(error);
+	});
+
+	test('turns anything else into a SocketDBError with its message', () => {
+		expect(toError('no way')).toMatchObject({ name: 'SocketDBError', code: 'VETOED', message: 'no way' });
+		expect(toError({ message: 'from an object', code: 'FORBIDDEN' })).toMatchObject({ code: 'FORBIDDEN', message: 'from an object' });
+		expect(toError(undefined)).toBeInstanceOf(SocketDBError);
 	});
 });

@@ -74,3 +74,11 @@ export function toSocketDBError(thrown: unknown, fallback: ErrorCode = 'VETOED')
 	}
 	return new SocketDBError(fallback, thrown === undefined ? 'refused' : String(thrown));
 }
+
+/**
+ * Whatever was thrown, as an `Error` to report: an `Error` stays as it is, anything else
+ * becomes a `SocketDBError` as `toSocketDBError` makes it.
+ */
+export function toError(thrown: unknown): Error {
+	return thrown instanceof Error ? thrown : toSocketDBError(thrown);
+}

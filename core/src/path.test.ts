@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { invalidKeyReason, invalidPathReason, isChildPath, isWellFormed, joinPath, lastSegment, normalizePath, parentPath, parsePath, RESERVED_KEYS } from './path';
+import { SocketDBError } from './errors';
+import { assertPath, invalidKeyReason, invalidPathReason, isChildPath, isWellFormed, joinPath, lastSegment, normalizePath, parentPath, parsePath, RESERVED_KEYS } from './path';
 
 describe('normalizePath', () => {
 	test.each([
@@ -191,5 +192,38 @@ describe('invalidPathReason', () => {
 
 	test('has no length limit by default', () => {
 		expect(invalidPathReason('a/'.repeat(50_000) + 'a')).toBeNull();
+	});
+});
+
+describe('assertPath', () => {
+	const refusal = (path: unknown, maxLength?: number) => {
+		try {
+			assertPath(path, maxLength);
+			return undefined;
+		} catch (error) {
+			return { code: (error as SocketDBError).code, message: (error as Error).message, isSocketDBError: error instanceof SocketDBError };
+		}
+	};
+
+	test('passes well-formed paths, the root included', () => {
+		for (const path of ['', 'a', 'users/42/name']) expect(refusal(path), path).toBeUndefined();
+	});
+
+	test('throws INVALID_PATH with the reason invalidPathReason gives', () => {
+		for (const path of ['a//b', '/a', 'a/__proto__', 'k\uDC00']) {
+			expect(refusal(path), path).toEqual({ code: 'INVALID_PATH', message: invalidPathReason(path), isSocketDBError: true });
+		}
+	});
+
+	test('applies the maximum length when given one', () => {
+		expect(refusal('abc/def', 7)).toBeUndefined();
+		expect(refusal('abc/defg', 7)).toEqual({ code: 'INVALID_PATH', message: invalidPathReason('abc/defg', 7), isSocketDBError: true });
+		expect(refusal('a/'.repeat(5_000) + 'a')).toBeUndefined();
+	});
+
+	test('refuses what is not a string', () => {
+		for (const path of [undefined, null, 42, ['a'], { path: 'a' }]) {
+			expect(refusal(path), String(path)).toEqual({ code: 'INVALID_PATH', message: 'the path must be a string', isSocketDBError: true });
+		}
 	});
 });

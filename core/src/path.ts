@@ -1,4 +1,5 @@
 import { BoundedCache } from './bounded-cache';
+import { SocketDBError } from './errors';
 
 /** Keys that would reach an object's prototype chain; refused everywhere. */
 export const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
@@ -132,6 +133,18 @@ export function invalidPathReason(path: string, maxLength = Infinity): string | 
 }
 
 const validPaths = new BoundedCache<string, true>(PATH_CACHE_SIZE);
+
+/**
+ * Throws `INVALID_PATH` unless `path` is a string `invalidPathReason` accepts (at most
+ * `maxLength` characters).
+ *
+ * @example assertPath('users/42') // passes
+ * @example assertPath('users//42') // throws: an empty segment
+ */
+export function assertPath(path: unknown, maxLength?: number): asserts path is string {
+	const reason = typeof path === 'string' ? invalidPathReason(path, maxLength) : 'the path must be a string';
+	if (reason !== null) throw new SocketDBError('INVALID_PATH', reason);
+}
 
 function segmentsReason(path: string): string | null {
 	if (path === '') return null;

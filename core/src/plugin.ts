@@ -27,8 +27,10 @@ export function definePlugin<Hooks>(plugin: Plugin<Hooks>): Plugin<Hooks> {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- hook maps are heterogeneous by design
 type AnyHook = Hook<any, any>;
-type HookArgs<H> = H extends Hook<infer Args, any> ? Args : never; // eslint-disable-line @typescript-eslint/no-explicit-any -- matches a hook of any context
-type HookContext<H> = H extends Hook<any, infer Context> ? Context : never; // eslint-disable-line @typescript-eslint/no-explicit-any -- matches a hook of any arguments
+/** The arguments a hook receives. */
+export type HookArgs<H> = H extends Hook<infer Args, any> ? Args : never; // eslint-disable-line @typescript-eslint/no-explicit-any -- matches a hook of any context
+/** The context a hook receives. */
+export type HookContext<H> = H extends Hook<any, infer Context> ? Context : never; // eslint-disable-line @typescript-eslint/no-explicit-any -- matches a hook of any arguments
 
 /**
  * The hooks of one side, run as krog middleware: each hook gets the previous one's
@@ -52,7 +54,7 @@ export class HookPipeline<Hooks extends { [name: string]: AnyHook | undefined }>
 
 	/** Adds a hook; returns the function that removes it again. */
 	register<K extends keyof Hooks>(name: K, hook: NonNullable<Hooks[K]>): () => void {
-		const unregister = this.hooks.register(name, hook as never);
+		const unregister = this.hooks.register(name, hook);
 		this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
 		let registered = true;
 		return () => {

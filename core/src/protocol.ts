@@ -11,6 +11,9 @@ import { nodeify, type NodeDiff } from './node';
  */
 export const PROTOCOL_VERSION = 2;
 
+/** The largest frame a server accepts unless configured otherwise (16 MiB); clients assume it until a server says. */
+export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
 /** Message type numbers. Client-to-server types are below 20, server-to-client types from 20. */
 export const MessageType = {
 	HELLO: 1,

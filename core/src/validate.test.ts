@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { SocketDBError } from './errors';
 import { nodeify } from './node';
-import { validateJson, validateNodeDiff } from './validate';
+import { assertRootObject, validateJson, validateNodeDiff } from './validate';
 import type { ValueLimits } from './validate';
 
 const limits: ValueLimits = { maxDepth: 32, maxKeys: 10_000 };
@@ -314,5 +314,18 @@ describe('validateJson', () => {
 	test('applies the limits', () => {
 		expect(codeOf(() => validateJson({ a: { b: {} } }, { maxDepth: 1, maxKeys: 100 }))).toBe('TOO_DEEP');
 		expect(codeOf(() => validateJson([1, 2, 3], { maxDepth: 10, maxKeys: 2 }))).toBe('TOO_MANY_KEYS');
+	});
+});
+
+describe('assertRootObject', () => {
+	test('passes objects', () => {
+		for (const value of [{}, { a: { value: 1 } }, Object.create(null) as object]) expect(codeOf(() => assertRootObject(value))).toBeUndefined();
+	});
+
+	test('throws INVALID_VALUE for anything else', () => {
+		for (const value of [undefined, null, 1, 'x', true, [], [{}]]) {
+			expect(() => assertRootObject(value)).toThrow(new SocketDBError('INVALID_VALUE', 'the root of the tree must stay an object'));
+			expect(codeOf(() => assertRootObject(value))).toBe('INVALID_VALUE');
+		}
 	});
 });

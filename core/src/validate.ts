@@ -1,4 +1,5 @@
 import { SocketDBError } from './errors';
+import { isObject } from './json';
 import { invalidKeyReason, malformedTextReason, RESERVED_KEYS } from './path';
 
 /** Bounds applied while checking a value. */
@@ -116,4 +117,12 @@ export function validateNodeDiff(node: unknown, limits: ValueLimits, path = ''):
  */
 export function validateJson(value: unknown, limits: ValueLimits): void {
 	checkJson(value, '', 0, { keys: limits.maxKeys, limits });
+}
+
+/**
+ * Throws `INVALID_VALUE` unless `value` is an object: what is written at the root replaces or
+ * merges into the root, and the root of the tree must stay an object.
+ */
+export function assertRootObject(value: unknown): asserts value is Record<string, unknown> {
+	if (!isObject(value)) throw new SocketDBError('INVALID_VALUE', 'the root of the tree must stay an object');
 }
