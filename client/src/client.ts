@@ -1,8 +1,9 @@
 import {
 	anchorAtPath,
+	assertPath,
+	assertRootObject,
 	encodeMessage,
 	HookPipeline,
-	invalidPathReason,
 	isObject,
 	joinPath,
 	MessageType,
@@ -318,7 +319,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		disconnect() {
 			session.disconnect();
 		},
-		intercept: (hook, callback) => hooks.register(hook, callback as never),
+		intercept: (hook, callback) => hooks.register(hook, callback),
 		trackRoute,
 		subscribeStats: (callback) => stats.add(callback),
 	};
@@ -349,25 +350,23 @@ class ConsoleReport {
 	}
 }
 
+/**
+ * The message of a write. Paths come from references, which check them, but a
+ * `client:set`/`client:delete` hook may return another, so the path is checked again.
+ */
 function setMessage({ path, value, meta }: { path: string; value: unknown; meta?: Meta | undefined }) {
-	checkPath(path);
+	assertPath(path);
 	if (value === undefined) throw new SocketDBError('INVALID_VALUE', 'undefined cannot be stored; use delete() to remove a value');
 	if (meta !== undefined && !isObject(meta)) throw new SocketDBError('INVALID_VALUE', 'meta must be an object');
-	if (path === '' && !isObject(value)) throw new SocketDBError('INVALID_VALUE', 'the root of the tree must stay an object');
+	if (path === '') assertRootObject(value);
 	const node: NodeDiff = nodeify(value as Json | LeafValue);
 	if (meta !== undefined) node.meta = meta;
 	return { type: MessageType.SET, path, node } as const;
 }
 
 function deleteMessage(path: string) {
-	checkPath(path);
+	assertPath(path);
 	return { type: MessageType.DELETE, path } as const;
-}
-
-/** Paths come from references, which check them, but a `client:set`/`client:delete` hook may return another. */
-function checkPath(path: unknown): asserts path is string {
-	const reason = typeof path === 'string' ? invalidPathReason(path) : 'the path must be a string';
-	if (reason !== null) throw new SocketDBError('INVALID_PATH', reason);
 }
 
 function toCode(code: string): SocketDBError['code'] {

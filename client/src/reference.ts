@@ -1,4 +1,4 @@
-import { invalidPathReason, joinPath, SocketDBError, type Meta, type WriteOutcome } from '@socketdb/core';
+import { assertPath, joinPath, SocketDBError, type Meta, type WriteOutcome } from '@socketdb/core';
 import type { ChainReference, Unsubscriber, WriteReference } from './types';
 
 /** What references need from the client they belong to. */
@@ -40,8 +40,7 @@ export function createReference(runtime: ReferenceRuntime, path: string, group?:
 			if (segment === '*' || segment.endsWith('/*')) throw new SocketDBError('INVALID_PATH', 'You cannot use * (wildcard) as a pathname.');
 			// `db.get('')` is the root itself; anywhere else an empty key would be an empty segment.
 			const child = path === '' ? segment : `${path}/${segment}`;
-			const reason = invalidPathReason(child);
-			if (reason !== null) throw new SocketDBError('INVALID_PATH', reason);
+			assertPath(child);
 			return createReference(runtime, child, group);
 		},
 		set(value, meta) {

@@ -1,6 +1,7 @@
 import {
 	concatBytes,
 	decodeFrame,
+	DEFAULT_MAX_FRAME_BYTES,
 	encodeFrame,
 	encodeMessage,
 	MessageType,
@@ -15,9 +16,6 @@ import {
 /** Frames sent at once within one window before further messages wait for the window's end. */
 export const FRAMES_PER_WINDOW = 2;
 export const PACE_WINDOW_MS = 0.25;
-
-/** The frame size limit assumed until a server says otherwise: the server's default. */
-const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
 export type SessionState = 'idle' | 'connecting' | 'handshake' | 'ready' | 'closed';
 

@@ -1,4 +1,5 @@
 import {
+	assertRootObject,
 	cloneJson,
 	createRecord,
 	isEmptyObject,
@@ -333,7 +334,7 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 	async function replace(path: string, node: Node, onProgress?: (progress: ImportProgress) => void): Promise<number> {
 		if (readOnly) throw new Error('the store is read-only');
 		const segments = parsePath(path);
-		if (segments.length === 0 && !isObject(node.value)) throw new SocketDBError('INVALID_VALUE', 'the root of the tree must stay an object');
+		if (segments.length === 0) assertRootObject(node.value);
 		const entries: [string, Entry][] = [];
 		flatten(segments, node, entries);
 		checkKeyLengths(entries.map(([entryKey]) => entryKey));
