@@ -1,5 +1,6 @@
+import { createServer } from 'node:http';
 import { afterEach, expect, test } from 'vitest';
-import { SocketDBServer, WebsocketServerError, type Client, type SessionContext, type UpgradeErrorCode } from '@socketdb/server';
+import { answerUpgradeRequired, createWebsocketServer, SocketDBServer, WebsocketServerError, type Client, type SessionContext, type UpgradeErrorCode } from '@socketdb/server';
 import { cleanup, connectClient, startServer, waitFor } from './helpers/server';
 import { tryUpgrade } from './helpers/upgrade';
 
@@ -147,5 +148,27 @@ test('a plain HTTP GET to the default transport gets 426 Upgrade Required', asyn
 		db.disconnect();
 	} finally {
 		await server.close();
+	}
+});
+
+test("answerUpgradeRequired gives an own HTTP server's requests the default transport's answer", async () => {
+	const answer = async (url: string) => {
+		const response = await fetch(url);
+		return { status: response.status, upgrade: response.headers.get('upgrade'), type: response.headers.get('content-type'), body: await response.text() };
+	};
+	const own = createServer((req, res) => (req.url === '/health' ? res.end('ok') : answerUpgradeRequired(res)));
+	const withOwn = SocketDBServer({ keepAliveInterval: 0, onError: () => undefined, socketServer: createWebsocketServer({ server: own }) });
+	const withDefault = SocketDBServer({ keepAliveInterval: 0, onError: () => undefined });
+	await new Promise<void>((resolve) => withOwn.listen(0, resolve, '127.0.0.1'));
+	await new Promise<void>((resolve) => withDefault.listen(0, resolve, '127.0.0.1'));
+	try {
+		const ownUrl = `http://127.0.0.1:${withOwn.address()!.port}`;
+		const expected = await answer(`http://127.0.0.1:${withDefault.address()!.port}/`);
+		expect(expected).toEqual({ status: 426, upgrade: 'websocket', type: 'text/plain; charset=utf-8', body: 'This is a SocketDB server: connect with a WebSocket client.\n' });
+		expect(await answer(`${ownUrl}/anything`)).toEqual(expected);
+		expect(await (await fetch(`${ownUrl}/health`)).text()).toBe('ok');
+	} finally {
+		await withOwn.close();
+		await withDefault.close();
 	}
 });

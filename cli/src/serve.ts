@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { createStore, type Store } from '@socketdb/core';
-import { createWebsocketServer, resolveLimits, SocketDBServer } from '@socketdb/server';
+import { answerUpgradeRequired, createWebsocketServer, resolveLimits, SocketDBServer } from '@socketdb/server';
 import { createLmdbStore } from '@socketdb/store-lmdb';
 import { createInspector, type Inspector } from './inspector/inspector';
 import { createAccess, hostRefusal } from './access';
@@ -76,8 +76,7 @@ export async function serve(options: ServeOptions): Promise<void> {
 			res.end(FAVICON);
 			return;
 		}
-		res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' });
-		res.end('This is a SocketDB server: connect with a WebSocket client.\n');
+		answerUpgradeRequired(res);
 	}
 	await listen(httpServer, options);
 

@@ -5,6 +5,7 @@ export type { Limits } from './limits';
 export { createIncrementalIdGenerator, createWebsocketServer } from './transport/websocket-server';
 export type { WebsocketServer, WebsocketServerOptions } from './transport/websocket-server';
 export { WebsocketServerError } from './transport/upgrade-error';
+export { answerUpgradeRequired } from './transport/upgrade-required';
 export { originCheck } from './transport/allowed-origins';
 export type { AllowedOrigins } from './transport/allowed-origins';
 export type { UpgradeErrorCode } from './transport/upgrade-error';

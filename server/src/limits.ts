@@ -1,3 +1,5 @@
+import { DEFAULT_MAX_FRAME_BYTES } from '@socketdb/core';
+
 /**
  * Bounds on what one client may send. Exceeding one refuses that request with the
  * named error code; none of them limits what the server itself writes.
@@ -51,7 +53,7 @@ export type Limits = {
 };
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
-	maxFrameBytes: 16 * 1024 * 1024,
+	maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
 	maxDepth: 64,
 	maxKeysPerWrite: 100_000,
 	maxPathLength: 1024,

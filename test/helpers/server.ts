@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { SocketDBClient, createWebsocketClient, type SocketDBClientAPI, type SocketDBClientOptions } from '@socketdb/client';
 import type { Json, Meta, SocketServer } from '@socketdb/core';
-import { SocketDBServer, createWebsocketServer, type SessionContext, type SocketDBServerOptions, type WebsocketServerOptions } from '@socketdb/server';
+import { DEFAULT_LIMITS, SocketDBServer, createWebsocketServer, type SessionContext, type SocketDBServerOptions, type WebsocketServerOptions } from '@socketdb/server';
 import { createCrosswsServer } from '@socketdb/server/crossws';
 import crosswsNode from 'crossws/adapters/node';
 
@@ -37,7 +37,7 @@ function crosswsTransport(http: Server, { initializeSession, generateId, maxPayl
 		...(generateId === undefined ? {} : { generateId }),
 		...(allowedOrigins === undefined ? {} : { allowedOrigins }),
 	});
-	const adapter = crosswsNode({ hooks: transport.hooks, serverOptions: { maxPayload: maxPayload ?? 16 * 1024 * 1024 } });
+	const adapter = crosswsNode({ hooks: transport.hooks, serverOptions: { maxPayload: maxPayload ?? DEFAULT_LIMITS.maxFrameBytes } });
 	http.on('upgrade', (req, socket, head) => void adapter.handleUpgrade(req, socket, head));
 	return transport;
 }

@@ -1,11 +1,12 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { SocketConnection, SocketServer } from '@socketdb/core';
+import { DEFAULT_MAX_FRAME_BYTES, type SocketConnection, type SocketServer } from '@socketdb/core';
 import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import type { SessionContext } from '../types';
 import { OriginChecks, type AllowedOrigins } from './allowed-origins';
 import { formatRefusal, toRefusal } from './upgrade-error';
+import { answerUpgradeRequired } from './upgrade-required';
 
 /** Options passed through to `ws`'s server, minus those the adapter controls. */
 type PassThroughOptions = Omit<ServerOptions, 'noServer' | 'port' | 'server' | 'host'>;
@@ -49,12 +50,9 @@ export function createIncrementalIdGenerator(): () => string {
  * const server = SocketDBServer({ socketServer: createWebsocketServer({ server: httpServer }) });
  */
 export function createWebsocketServer(options: WebsocketServerOptions = {}): WebsocketServer {
-	const { initializeSession, generateId = createIncrementalIdGenerator(), server, maxPayload = 16 * 1024 * 1024, allowedOrigins, ...wsOptions } = options;
+	const { initializeSession, generateId = createIncrementalIdGenerator(), server, maxPayload = DEFAULT_MAX_FRAME_BYTES, allowedOrigins, ...wsOptions } = options;
 	const origins = new OriginChecks(allowedOrigins);
-	const httpServer = server ?? createServer((_req, res) => {
-		res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' });
-		res.end('This is a SocketDB server: connect with a WebSocket client.\n');
-	});
+	const httpServer = server ?? createServer((_req, res) => answerUpgradeRequired(res));
 	const wss = new WebSocketServer({ ...wsOptions, noServer: true, maxPayload });
 	const listeners: ((connection: SocketConnection, id: string, context?: SessionContext) => void)[] = [];
 	let startedListening = false;
