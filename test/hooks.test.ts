@@ -420,6 +420,33 @@ describe('server hooks', () => {
 		);
 	});
 
+	test('a hook that throws something other than an Error is reported the same way from every hook, server:init included', async () => {
+		const reports: { hook: string | undefined; message: string; code: unknown; isError: boolean }[] = [];
+		const refusal = { message: 'not an Error', code: 'FORBIDDEN' };
+		const { url } = await startServer({
+			onError: (error, source) => reports.push({ hook: source.hook, message: error.message, code: (error as SocketDBError).code, isError: error instanceof Error }),
+			plugins: [
+				{
+					name: 'throws objects',
+					hooks: {
+						'server:init': () => {
+							throw refusal;
+						},
+						'server:clientConnect': () => {
+							throw refusal;
+						},
+					},
+				},
+			],
+		});
+		connectClient(url);
+		await waitFor(() => reports.length === 2, 'both reports');
+		expect(reports).toEqual([
+			{ hook: 'server:init', message: 'not an Error', code: 'FORBIDDEN', isError: true },
+			{ hook: 'server:clientConnect', message: 'not an Error', code: 'FORBIDDEN', isError: true },
+		]);
+	});
+
 	test('hooks from plugins and intercept run in registration order; intercept returns an unregister function', async () => {
 		const order: string[] = [];
 		const step =

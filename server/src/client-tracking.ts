@@ -1,8 +1,8 @@
 import { MessageType, SocketDBError, toSocketDBError, type ServerMessage } from '@socketdb/core';
+import { callHook } from './call-hook';
 import type { Counted } from './connection-stats';
 import type { ServerRuntime } from './runtime';
 import type { Client } from './types';
-import { toError } from './write-path';
 
 /** A connection as route tracking and stats requests see it. */
 export interface Tracked extends Counted {
@@ -16,16 +16,13 @@ export interface Tracked extends Counted {
 
 /** A client reported its route: counted under the new one, then `'server:routeUpdate'`. */
 export function updateRoute(connection: Tracked, route: string, runtime: ServerRuntime): void {
-	const { tracking, limits, counts, hooks, api } = runtime;
+	const { tracking, limits, counts } = runtime;
 	if (!tracking.routes) return;
 	if (route.length > limits.maxPathLength) return connection.refuse(new SocketDBError('INVALID_MESSAGE', `a route may be at most ${limits.maxPathLength} characters`));
 	if (route === connection.route) return;
 	counts.moveRoute(connection.route, route);
 	connection.extras.route = route;
-	if (!hooks.has('server:routeUpdate')) return;
-	hooks.call('server:routeUpdate', { id: connection.id, route }, { client: connection.client, api }).catch((thrown: unknown) => {
-		runtime.report(toError(thrown), { hook: 'server:routeUpdate', client: connection.client });
-	});
+	callHook(runtime, 'server:routeUpdate', { id: connection.id, route }, connection);
 }
 
 /**

@@ -1,5 +1,6 @@
 import {
 	anchorAtPath,
+	assertPath,
 	concatBytes,
 	decodeFrame,
 	encodeMessage,
@@ -16,18 +17,19 @@ import {
 	type ServerMessage,
 	type SocketConnection,
 } from '@socketdb/core';
+import { callHook } from './call-hook';
 import { clientIp, createClientHandle } from './client-handle';
 import { requestStats, updateRoute } from './client-tracking';
 import type { Subscriber, SubscriptionKind } from './fanout';
 import { answeredPing, keepAliveRound } from './keep-alive';
 import { ConnectionExtras } from './connection-extras';
 import { RateLimiter } from './limits';
-import { checkPath, checkWrite } from './request-checks';
+import { checkWrite } from './request-checks';
 import type { ServerRuntime } from './runtime';
 import { smallSetAdd, smallSetDelete, smallSetHas, smallSetMembers, smallSetSize, type SmallSet } from './small-set';
 import { startSnapshot, type SnapshotHost, type SnapshotStreams } from './connection-snapshots';
 import type { Client, SessionContext } from './types';
-import { jsonDetails, toError } from './write-path';
+import { jsonDetails } from './write-path';
 import type { WriteSession } from './write-sessions';
 
 /** How long a new connection may take to say hello. */
@@ -294,12 +296,7 @@ export class ClientConnection implements Subscriber, SnapshotHost {
 		this.state = 'open';
 		this.runtime.connectionOpened(this);
 		this.send({ type: MessageType.WELCOME, protocol: PROTOCOL_VERSION, id: this.id, maxFrameBytes: this.runtime.limits.maxFrameBytes });
-		const { hooks, api } = this.runtime;
-		if (hooks.has('server:clientConnect')) {
-			hooks.call('server:clientConnect', { id: this.id }, { client: this.client, api }).catch((thrown: unknown) => {
-				this.runtime.report(toError(thrown), { hook: 'server:clientConnect', client: this.client });
-			});
-		}
+		callHook(this.runtime, 'server:clientConnect', { id: this.id }, this);
 	}
 
 	private handle(message: ClientMessage): void {
@@ -345,14 +342,13 @@ export class ClientConnection implements Subscriber, SnapshotHost {
 		}
 		session.lastSeq = seq;
 		session.started(seq);
-		const client = this.client;
 		session.queue.run(() => {
 			const settle = (error?: SocketDBError) => this.settleWrite(session, seq, error);
 			try {
 				const applied =
 					message.type === MessageType.SET
-						? writePath.update(anchorAtPath(parsePath(message.path), message.node), client)
-						: writePath.delete(message.path, client);
+						? writePath.update(anchorAtPath(parsePath(message.path), message.node), this)
+						: writePath.delete(message.path, this);
 				if (applied === undefined) return writePath.afterDurable(settle);
 				return applied.then(
 					() => writePath.afterDurable(settle),
@@ -388,7 +384,7 @@ export class ClientConnection implements Subscriber, SnapshotHost {
 	private subscription(message: Extract<ClientMessage, { path: string }>): void {
 		const { limits } = this.runtime;
 		try {
-			checkPath(message.path, limits.maxPathLength);
+			assertPath(message.path, limits.maxPathLength);
 		} catch (error) {
 			return this.protocolError(toSocketDBError(error, 'INVALID_PATH'));
 		}
@@ -468,13 +464,12 @@ export class ClientConnection implements Subscriber, SnapshotHost {
 
 	private closed(): void {
 		if (this.state === 'closed') return;
-		const wasOpen = this.state === 'open' || (this.state === 'closing' && this.sessionId !== undefined);
 		this.state = 'closed';
 		clearTimeout(this.handshakeTimer);
 		clearTimeout(this.ackTimer);
 		this.outgoing = undefined;
 		this.occasional?.streams?.stopAll();
-		const { fanout, sessions, hooks, api } = this.runtime;
+		const { fanout, sessions } = this.runtime;
 		for (const path of smallSetMembers(this.valuePaths)) fanout.unsubscribeValue(this, path);
 		for (const path of smallSetMembers(this.keysPaths)) fanout.unsubscribeKeys(this, path);
 		this.valuePaths = undefined;
@@ -482,10 +477,6 @@ export class ClientConnection implements Subscriber, SnapshotHost {
 		if (this.occasional !== undefined) this.occasional.stale = undefined;
 		if (this.session !== undefined) sessions.release(this.session, this);
 		this.runtime.connectionClosed(this);
-		if (wasOpen && hooks.has('server:clientDisconnect')) {
-			hooks.call('server:clientDisconnect', { id: this.id }, { client: this.client, api }).catch((thrown: unknown) => {
-				this.runtime.report(toError(thrown), { hook: 'server:clientDisconnect', client: this.client });
-			});
-		}
+		if (this.opened) callHook(this.runtime, 'server:clientDisconnect', { id: this.id }, this);
 	}
 }

@@ -1,7 +1,7 @@
 import { MessageType, toSocketDBError, validateJson, type ServerMessage, type SocketConnection, type SocketDBError } from '@socketdb/core';
+import { callHook } from './call-hook';
 import type { ServerRuntime } from './runtime';
 import type { Client } from './types';
-import { toError } from './write-path';
 
 /**
  * One timer for every connection's keep-alive (not one per client): each tick
@@ -44,30 +44,18 @@ export function keepAliveRound(connection: KeptAlive, runtime: ServerRuntime): v
 	}
 	connection.alive = false;
 	const ping = (payload: Record<string, unknown> | undefined) => connection.send({ type: MessageType.PING, payload: payload ?? {} });
-	const { hooks, api } = runtime;
-	if (!hooks.has('server:keepAliveCheck')) return ping({});
-	hooks.call('server:keepAliveCheck', {}, { client: connection.client, api }).then(ping, (thrown: unknown) => {
-		runtime.report(toError(thrown), { hook: 'server:keepAliveCheck', client: connection.client });
-		connection.goodbye({ reason: 'keep-alive-check-failed' });
-	});
+	callHook(runtime, 'server:keepAliveCheck', {}, connection, ping, () => connection.goodbye({ reason: 'keep-alive-check-failed' }));
 }
 
 /** The client answered a ping: alive again, unless a `'server:heartbeat'` hook throws. */
 export function answeredPing(connection: KeptAlive, payload: Record<string, unknown>, runtime: ServerRuntime): void {
-	const { hooks, api, limits } = runtime;
+	const { limits } = runtime;
 	try {
 		validateJson(payload, { maxDepth: limits.maxDepth, maxKeys: limits.maxKeysPerWrite });
 	} catch (error) {
 		return connection.refuse(toSocketDBError(error, 'INVALID_VALUE'));
 	}
-	if (!hooks.has('server:heartbeat')) {
+	callHook(runtime, 'server:heartbeat', payload, connection, () => {
 		connection.alive = true;
-		return;
-	}
-	hooks.call('server:heartbeat', payload, { client: connection.client, api }).then(
-		() => {
-			connection.alive = true;
-		},
-		(thrown: unknown) => runtime.report(toError(thrown), { hook: 'server:heartbeat', client: connection.client }),
-	);
+	});
 }

@@ -1,15 +1,15 @@
-import type { HookPipeline, Store } from '@socketdb/core';
+import type { Store } from '@socketdb/core';
+import type { HookHost } from './call-hook';
 import type { ConnectionCounts } from './connection-stats';
 import type { FanOut } from './fanout';
 import type { Limits } from './limits';
-import type { ErrorSource, ServerHooks, SocketDBServerDataAPI } from './types';
+import type { SocketDBServerDataAPI } from './types';
 import type { WritePath } from './write-path';
 import type { WriteSessions } from './write-sessions';
 
 /** What a connection needs from the server it belongs to. */
-export interface ServerRuntime {
+export interface ServerRuntime extends HookHost {
 	readonly store: Store;
-	readonly hooks: HookPipeline<ServerHooks>;
 	readonly api: SocketDBServerDataAPI;
 	readonly fanout: FanOut;
 	readonly writePath: WritePath;
@@ -18,7 +18,6 @@ export interface ServerRuntime {
 	/** Connections counted by version and route, and who watches the counts. */
 	readonly counts: ConnectionCounts;
 	readonly tracking: { readonly routes: boolean; readonly ips: boolean; readonly trustProxy: boolean };
-	report(error: Error, source: ErrorSource): void;
 	/** Number of connections past their handshake. */
 	openConnections(): number;
 	/** Called when a connection finished its handshake or closed. */

@@ -1,21 +1,22 @@
 import {
+	assertPath,
 	cloneNode,
 	createStore,
 	encodeMessage,
 	HookPipeline,
-	invalidPathReason,
 	MessageType,
 	nodeify,
 	normalizePath,
 	SocketDBError,
+	toError,
 	validateJson,
 	validateNodeDiff,
 	WriteOutcome,
 	type ConnectionStats,
 	type Json,
-	type Node,
 	type NodeDiff,
 } from '@socketdb/core';
+import { callHook, type HookHost } from './call-hook';
 import { ClientConnection } from './connection';
 import { ConnectionCounts } from './connection-stats';
 import { FanOut } from './fanout';
@@ -25,7 +26,7 @@ import type { ServerRuntime } from './runtime';
 import { originCheck } from './transport/allowed-origins';
 import { createWebsocketServer } from './transport/websocket-server';
 import type { Client, ErrorSource, ServerHooks, SessionContext, SocketDBServerDataAPI, SocketDBServerOptions } from './types';
-import { SERVER_WRITER, WritePath } from './write-path';
+import { SERVER, WritePath } from './write-path';
 import { WriteSessions } from './write-sessions';
 
 /** How long `close()` waits for clients to finish the closing handshake before cutting them off. */
@@ -81,13 +82,13 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 	}
 	if (!(updateInterval >= 0)) throw new TypeError(`updateInterval must be 0 or more, got ${String(updateInterval)}`);
 
-	const hooks = new HookPipeline<ServerHooks>();
-	hooks.registerPlugins(plugins as never);
+	const hooks = new HookPipeline<ServerHooks<Schema>>();
+	hooks.registerPlugins(plugins);
 	const report = (error: Error, source: ErrorSource) => {
 		try {
 			onError(error, source);
 		} catch (failure) {
-			defaultOnError(failure instanceof Error ? failure : new Error(String(failure)), {});
+			defaultOnError(toError(failure), {});
 		}
 	};
 
@@ -98,18 +99,18 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 		},
 		update: (data) => serverWrite(() => {
 			validateNodeDiff(data, { maxDepth: Infinity, maxKeys: Infinity });
-			return writePath.update(cloneNode(data as NodeDiff), SERVER_WRITER);
+			return writePath.update(cloneNode(data as NodeDiff), SERVER);
 		}),
 		delete: (path) => serverWrite(() => {
-			const reason = typeof path === 'string' ? invalidPathReason(path) : 'the path must be a string';
-			if (reason !== null) throw new SocketDBError('INVALID_PATH', reason);
-			return writePath.delete(path, SERVER_WRITER);
+			assertPath(path);
+			return writePath.delete(path, SERVER);
 		}),
 	};
 
 	const fanout = new FanOut(updateInterval);
 	const counts = new ConnectionCounts(updateInterval);
-	const writePath = new WritePath(store, hooks, fanout, api, report);
+	const hookHost: HookHost = { hooks, api, report };
+	const writePath = new WritePath(store, fanout, hookHost);
 	const sessions = new WriteSessions({ ttlMs: 5 * 60_000, maxSessions: 100_000, maxRefusals: 10_000 });
 	const sessionSweep = setInterval(() => sessions.sweep(), 60_000);
 	sessionSweep.unref?.();
@@ -223,16 +224,12 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 				port,
 				() => {
 					const done = () => callback?.();
-					if (!hooks.has('server:init')) return done();
-					hooks
-						.call('server:init', {}, { api })
-						.catch((thrown: unknown) => report(thrown instanceof Error ? thrown : new Error(String(thrown)), { hook: 'server:init' }))
-						.finally(done);
+					callHook(hookHost, 'server:init', {}, null, done, done);
 				},
 				host,
 			);
 		},
-		intercept: (hook, callback) => hooks.register(hook, callback as never),
+		intercept: (hook, callback) => hooks.register(hook, callback),
 		getClient(id) {
 			if (typeof id === 'string') {
 				const connection = clients.get(id);
@@ -275,5 +272,3 @@ function defaultOnError(error: Error, source: ErrorSource): void {
 	const where = [source.hook && `hook ${source.hook}`, source.client && `client ${source.client.id}`].filter(Boolean).join(', ');
 	console.error(`[socketdb] ${where ? `${where}: ` : ''}${error.message}`);
 }
-
-export type { Node };

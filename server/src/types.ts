@@ -1,4 +1,4 @@
-import type { GoodbyeMessage, Hook, Json, LeafValue, Node, Plugin, SocketServer, Store } from '@socketdb/core';
+import type { GoodbyeMessage, Hook, Json, Node, Plugin, SocketServer, Store } from '@socketdb/core';
 import type { Limits } from './limits';
 import type { AllowedOrigins } from './transport/allowed-origins';
 
@@ -171,5 +171,3 @@ export type SocketDBServerOptions<Schema extends Json = Json> = {
 	 */
 	onError?: (error: Error, source: ErrorSource) => void;
 };
-
-export type { LeafValue };

@@ -1,11 +1,10 @@
-import { isObject, invalidPathReason, SocketDBError, toSocketDBError, type HookPipeline, type Node, type NodeDiff, type Store } from '@socketdb/core';
+import { assertPath, assertRootObject, isObject, SocketDBError, toError, toSocketDBError, type Node, type NodeDiff, type Store } from '@socketdb/core';
+import { callHook, reportedClient, type HookHost, type HookSubject } from './call-hook';
 import type { FanOut } from './fanout';
-import type { Client, ErrorSource, ServerHooks, ServerWriter, SocketDBServerDataAPI } from './types';
+import type { ServerHooks } from './types';
 
-export type Writer = Client | ServerWriter;
-
-/** The writer of changes the server makes itself. */
-export const SERVER_WRITER: ServerWriter = Object.freeze({ id: null, context: null, close: null });
+/** The writer of changes the server makes itself: hooks see a `client` whose every field is `null`. */
+export const SERVER: HookSubject = Object.freeze({ client: Object.freeze({ id: null, context: null, close: null }) });
 
 /**
  * One write, end to end on the server: the hooks, the store, then the change
@@ -21,15 +20,14 @@ export class WritePath {
 
 	constructor(
 		private readonly store: Store,
-		private readonly hooks: HookPipeline<ServerHooks>,
 		private readonly fanout: FanOut,
-		private readonly api: SocketDBServerDataAPI,
-		private readonly report: (error: Error, source: ErrorSource) => void,
+		private readonly host: HookHost,
 	) {}
 
-	update(data: NodeDiff, writer: Writer): void | Promise<void> {
-		if (!this.hooks.has('server:update')) return this.commitUpdate(data, writer);
-		return this.hooks.call('server:update', { data: data as Node }, { client: writer, api: this.api }).then(
+	update(data: NodeDiff, writer: HookSubject): void | Promise<void> {
+		const { hooks } = this.host;
+		if (!hooks.has('server:update')) return this.commitUpdate(data, writer);
+		return hooks.call('server:update', { data: data as Node }, { client: writer.client, api: this.host.api }).then(
 			(result) => this.commitUpdate(result?.data ?? data, writer),
 			(thrown: unknown) => {
 				throw this.refusal(thrown, 'server:update', writer);
@@ -37,9 +35,10 @@ export class WritePath {
 		);
 	}
 
-	delete(path: string, writer: Writer): void | Promise<void> {
-		if (!this.hooks.has('server:delete')) return this.commitDelete(path, writer);
-		return this.hooks.call('server:delete', { path }, { client: writer, api: this.api }).then(
+	delete(path: string, writer: HookSubject): void | Promise<void> {
+		const { hooks } = this.host;
+		if (!hooks.has('server:delete')) return this.commitDelete(path, writer);
+		return hooks.call('server:delete', { path }, { client: writer.client, api: this.host.api }).then(
 			(result) => this.commitDelete(result?.path ?? path, writer),
 			(thrown: unknown) => {
 				throw this.refusal(thrown, 'server:delete', writer);
@@ -65,7 +64,7 @@ export class WritePath {
 					for (const waiter of waiters) waiter();
 				},
 				(error: unknown) => {
-					this.report(toError(error), {});
+					this.host.report(toError(error), {});
 					const failure = new SocketDBError('INTERNAL_ERROR', 'the store could not make the write durable');
 					for (const waiter of waiters) waiter(failure);
 				},
@@ -73,10 +72,10 @@ export class WritePath {
 		});
 	}
 
-	private commitUpdate(data: NodeDiff, writer: Writer): void {
-		if (!isObject(data) || (data.value !== undefined && !isObject(data.value))) {
-			throw new SocketDBError('INVALID_VALUE', 'the root of the tree must stay an object');
-		}
+	private commitUpdate(data: NodeDiff, writer: HookSubject): void {
+		// A `server:update` hook may have returned anything.
+		assertRootObject(data);
+		if (data.value !== undefined) assertRootObject(data.value);
 		let applied: NodeDiff;
 		const probe = this.fanout.probeKeys(data, this.store);
 		try {
@@ -90,10 +89,9 @@ export class WritePath {
 		this.emitChange({ revision, data: applied as Node }, writer);
 	}
 
-	private commitDelete(path: string, writer: Writer): void {
+	private commitDelete(path: string, writer: HookSubject): void {
 		// Checked again: a `server:delete` hook may have returned another path.
-		const reason = typeof path === 'string' ? invalidPathReason(path) : 'the path must be a string';
-		if (reason !== null) throw new SocketDBError('INVALID_PATH', reason);
+		assertPath(path);
 		try {
 			this.store.del(path);
 		} catch (error) {
@@ -104,22 +102,19 @@ export class WritePath {
 		this.emitChange({ revision, deleted: path }, writer);
 	}
 
-	private emitChange(change: { revision: number; data?: Node; deleted?: string }, writer: Writer): void {
-		if (!this.hooks.has('server:change')) return;
-		this.hooks.call('server:change', change, { client: writer, api: this.api }).catch((thrown: unknown) => {
-			this.report(toError(thrown), { hook: 'server:change', client: toClient(writer) });
-		});
+	private emitChange(change: { revision: number; data?: Node; deleted?: string }, writer: HookSubject): void {
+		callHook(this.host, 'server:change', change, writer);
 	}
 
 	/** A store's own refusal (a `SocketDBError`) reaches the writer as it is; anything else is an internal error. */
-	private storeFailure(error: unknown, writer: Writer, message: string): SocketDBError {
-		this.report(toError(error), { client: toClient(writer) });
+	private storeFailure(error: unknown, writer: HookSubject, message: string): SocketDBError {
+		this.host.report(toError(error), { client: reportedClient(writer.client) });
 		return error instanceof SocketDBError ? error : new SocketDBError('INTERNAL_ERROR', message);
 	}
 
-	private refusal(thrown: unknown, hook: keyof ServerHooks, writer: Writer): SocketDBError {
+	private refusal(thrown: unknown, hook: keyof ServerHooks, writer: HookSubject): SocketDBError {
 		const error = toSocketDBError(thrown);
-		this.report(error, { hook, client: toClient(writer) });
+		this.host.report(error, { hook, client: reportedClient(writer.client) });
 		return error;
 	}
 }
@@ -132,13 +127,6 @@ function hasChange(diff: NodeDiff): boolean {
 	return false;
 }
 
-export function toClient(writer: Writer): Client | null {
-	return writer.id === null ? null : (writer as Client);
-}
-
-export function toError(thrown: unknown): Error {
-	return thrown instanceof Error ? thrown : toSocketDBError(thrown);
-}
 
 /** Error details go to the client only when they are plain JSON. */
 export function jsonDetails(details: unknown): unknown {
