@@ -1,4 +1,3 @@
-import type { SubscriptionKind } from './fanout';
 import type { RateLimiter } from './limits';
 import type { SnapshotStreams } from './connection-snapshots';
 
@@ -7,9 +6,6 @@ import type { SnapshotStreams } from './connection-snapshots';
  * idle connection stays small.
  */
 export class ConnectionExtras {
-	/** Paths whose updates were dropped while congested; their latest state is sent once the client catches up. */
-	stale: Record<SubscriptionKind, Set<string>> | undefined;
-	congestedSince = 0;
 	rateLimiter: RateLimiter | undefined;
 	badRequests: RateLimiter | undefined;
 	/** Set while a `server:subscribe` hook decides: later subscription requests wait behind it. */

@@ -12,8 +12,8 @@ export interface SnapshotHost extends SnapshotOutlet {
 	readonly extras: { streams: SnapshotStreams | undefined };
 	send(message: ServerMessage): void;
 	goodbye(goodbye: GoodbyeMessage): void;
-	/** Counts and logs a refused request. */
-	badRequest(error: SocketDBError): void;
+	/** Refuses a request for bad input with `answer`, and counts and logs it. */
+	refuse(error: SocketDBError, answer: ServerMessage): void;
 	/** Drops the value subscription at `path` on the server's side. */
 	dropValue(path: string): void;
 }
@@ -33,9 +33,11 @@ export function startSnapshot(host: SnapshotHost, runtime: ServerRuntime, path: 
 function refuseValue(host: SnapshotHost, runtime: ServerRuntime, path: string, error: SocketDBError): void {
 	if (host.state !== 'open') return;
 	host.dropValue(path);
-	host.send({ type: MessageType.SNAPSHOT_ABORT, path, code: error.code, message: error.message });
-	if (error.code === 'PAYLOAD_TOO_LARGE') host.badRequest(error);
-	else runtime.report(error, { client: host.client });
+	const abort: ServerMessage = { type: MessageType.SNAPSHOT_ABORT, path, code: error.code, message: error.message };
+	// Too large a value is the client's request over a limit; a store failure is the server's.
+	if (error.code === 'PAYLOAD_TOO_LARGE') return host.refuse(error, abort);
+	host.send(abort);
+	runtime.report(error, { client: host.client });
 }
 
 /** The streams of one connection, at most one per subscribed path, made when the first starts. */

@@ -127,13 +127,3 @@ function hasChange(diff: NodeDiff): boolean {
 	return false;
 }
 
-
-/** Error details go to the client only when they are plain JSON. */
-export function jsonDetails(details: unknown): unknown {
-	if (details === undefined) return undefined;
-	try {
-		return JSON.parse(JSON.stringify(details)) as unknown;
-	} catch {
-		return undefined;
-	}
-}

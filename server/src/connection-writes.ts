@@ -1,0 +1,80 @@
+import { anchorAtPath, MessageType, parsePath, SocketDBError, toSocketDBError, type ClientMessage, type ServerMessage } from '@socketdb/core';
+import type { HookSubject } from './call-hook';
+import { rejection } from './connection-sender';
+import { RateLimiter } from './limits';
+import { checkWrite } from './request-checks';
+import type { ServerRuntime } from './runtime';
+import type { WriteSession } from './write-sessions';
+
+type WriteMessage = Extract<ClientMessage, { type: typeof MessageType.SET | typeof MessageType.DELETE }>;
+
+/** A connection as its writes see it. */
+export interface Writing extends HookSubject {
+	readonly state: string;
+	/** Its write session, attached at its first write (or at the handshake when it resumes one). */
+	session: WriteSession | undefined;
+	/** The session id it said hello with. */
+	readonly sessionId: string | undefined;
+	readonly extras: { rateLimiter: RateLimiter | undefined };
+	send(message: ServerMessage): void;
+	acknowledge(seq: number): void;
+	reject(seq: number, error: SocketDBError): void;
+	refuse(error: SocketDBError, answer?: ServerMessage): void;
+}
+
+/**
+ * A client's write: checked, then applied once in the client's order and answered (ACK or
+ * REJECT). A write the session already received gets that write's answer instead.
+ */
+export function handleWrite(connection: Writing, message: WriteMessage, runtime: ServerRuntime): void {
+	const session = (connection.session ??= runtime.sessions.attach(connection.sessionId!, connection, 0));
+	const { seq } = message;
+	if (seq <= session.lastSeq) return answerResend(connection, session, seq);
+	const { limits, writePath } = runtime;
+	try {
+		checkWrite(message, limits);
+		if (!(connection.extras.rateLimiter ??= new RateLimiter(limits.writesPerSecond, limits.writeBurst)).take()) throw new SocketDBError('RATE_LIMITED', `writes are limited to ${limits.writesPerSecond} per second`);
+	} catch (thrown) {
+		// Remembered like any refusal, so a resend after a lost answer is refused again, not acknowledged.
+		const error = toSocketDBError(thrown, 'INVALID_MESSAGE');
+		session.lastSeq = seq;
+		session.rememberRefusal(seq, error, runtime.sessions.options.maxRefusals);
+		return connection.refuse(error, rejection(seq, error));
+	}
+	session.lastSeq = seq;
+	session.started(seq);
+	session.queue.run(() => {
+		const settle = (error?: SocketDBError) => settleWrite(session, seq, error, runtime);
+		try {
+			const applied =
+				message.type === MessageType.SET
+					? writePath.update(anchorAtPath(parsePath(message.path), message.node), connection)
+					: writePath.delete(message.path, connection);
+			if (applied === undefined) return writePath.afterDurable(settle);
+			return applied.then(
+				() => writePath.afterDurable(settle),
+				(error: unknown) => settle(toSocketDBError(error, 'INTERNAL_ERROR')),
+			);
+		} catch (error) {
+			settle(toSocketDBError(error, 'INTERNAL_ERROR'));
+		}
+	});
+}
+
+/** A write is done: its answer goes to whichever connection holds the session now. */
+function settleWrite(session: WriteSession, seq: number, error: SocketDBError | undefined, runtime: ServerRuntime): void {
+	session.settled(seq);
+	if (error !== undefined) session.rememberRefusal(seq, error, runtime.sessions.options.maxRefusals);
+	const owner = session.owner as Writing | undefined;
+	if (owner === undefined || owner.state !== 'open') return;
+	if (error === undefined) owner.acknowledge(seq);
+	else owner.reject(seq, error);
+}
+
+/** A write the session already received: answer with its outcome, or wait for it if still running. */
+function answerResend(connection: Writing, session: WriteSession, seq: number): void {
+	if (session.isInFlight(seq)) return;
+	const refusal = session.refusalOf(seq);
+	if (refusal !== undefined) connection.reject(seq, refusal);
+	else connection.send({ type: MessageType.ACK, seq });
+}
