@@ -73,20 +73,20 @@ export class WriteSessions {
 
 	constructor(readonly options: WriteSessionOptions) {}
 
-	/** Takes over (or starts) the session `id` for `owner`. */
 	has(id: string): boolean {
 		return this.sessions.has(id);
 	}
 
+	/** Takes over (or starts) the session `id` for `owner`. */
 	attach(id: string, owner: object, confirmedThrough: number): WriteSession {
-		let session = this.sessions.get(id);
-		if (session === undefined) {
-			session = new WriteSession(id);
-			session.owner = owner;
+		const existing = this.sessions.get(id);
+		const session = existing ?? new WriteSession(id);
+		// Owned before any eviction, so that a new session never makes room by evicting itself.
+		session.owner = owner;
+		if (existing === undefined) {
 			this.sessions.set(id, session);
 			this.evictOverflow();
 		}
-		session.owner = owner;
 		session.confirmThrough(confirmedThrough);
 		return session;
 	}
