@@ -255,21 +255,26 @@ async function startupScenario(): Promise<ScenarioResult> {
 	}
 }
 
+/** The URL a `socketdb serve` child prints once it listens. */
+function listeningUrl(serve: ChildProcess & { stdout: NodeJS.ReadableStream }): Promise<string> {
+	return new Promise<string>((resolve, reject) => {
+		let output = '';
+		serve.stdout.on('data', (chunk: Buffer) => {
+			output += chunk.toString();
+			const match = /listening on (ws:\/\/\S+)/.exec(output);
+			if (match !== null) resolve(match[1]!);
+		});
+		serve.once('exit', (code) => reject(new Error(`socketdb serve exited with ${code}`)));
+	});
+}
+
 async function timeStartup(directory: string, leaf: string, expected: unknown): Promise<Record<string, number>> {
 	const { SocketDBClient } = await import('@socketdb/client');
 	const startedAt = performance.now();
 	const child = spawn(process.execPath, ['cli/bin/socketdb.js', 'serve', '--port', '0', '--data', directory], { stdio: ['ignore', 'pipe', 'inherit'] });
 	const limit = setTimeout(() => child.kill('SIGKILL'), 60_000);
 	try {
-		const url = await new Promise<string>((resolve, reject) => {
-			let output = '';
-			child.stdout.on('data', (chunk: Buffer) => {
-				output += chunk.toString();
-				const match = /listening on (ws:\/\/\S+)/.exec(output);
-				if (match !== null) resolve(match[1]!);
-			});
-			child.once('exit', (code) => reject(new Error(`socketdb serve exited with ${code}`)));
-		});
+		const url = await listeningUrl(child);
 		const listeningAt = performance.now();
 		const db = SocketDBClient();
 		db.connect(url);
@@ -467,15 +472,7 @@ async function acknowledgementsBeside(data: string, file: string | undefined, du
 	const limit = setTimeout(() => server.kill('SIGKILL'), RUN_LIMIT_MS);
 	const db = SocketDBClient();
 	try {
-		const url = await new Promise<string>((resolve, reject) => {
-			let output = '';
-			server.stdout.on('data', (chunk: Buffer) => {
-				output += chunk.toString();
-				const match = /listening on (ws:\/\/\S+)/.exec(output);
-				if (match !== null) resolve(match[1]!);
-			});
-			server.once('exit', (code) => reject(new Error(`socketdb serve exited with ${code}`)));
-		});
+		const url = await listeningUrl(server);
 		db.connect(url);
 		await db.get('live/ready').set(true);
 
