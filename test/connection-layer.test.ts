@@ -36,7 +36,7 @@ describe('client identity: version, route and ip', () => {
 		await db.get('x').set(1);
 		const [client] = server.getClients();
 		expect([client!.version, client!.route, client!.ip]).toEqual(['2.0.0', undefined, undefined]);
-		expect(server.stats()).toEqual({ total: 1, versions: { '2.0.0': 1 }, routes: {} });
+		expect(server.stats()).toEqual({ total: 1, versions: { '2.0.0': 1 }, routes: {}, revision: expect.any(Number) });
 	});
 
 	test('the ip is the socket peer, or the first X-Forwarded-For hop with trustProxy', async () => {
@@ -125,20 +125,20 @@ describe('send and broadcast', () => {
 describe('stats', () => {
 	test('server.stats() counts connects, disconnects and route changes; no version counts as unknown', async () => {
 		const { url, server } = await startServer({ routeTracking: true });
-		expect(server.stats()).toEqual({ total: 0, versions: {}, routes: {} });
+		expect(server.stats()).toEqual({ total: 0, versions: {}, routes: {}, revision: expect.any(Number) });
 		const a = connectClient(url, { version: '1.0.0' });
 		a.trackRoute('/home');
 		const b = connectClient(url, { version: '1.0.0' });
 		b.trackRoute('/home');
 		const c = connectClient(url);
 		await Promise.all([a, b, c].map((db) => db.get('x').set(1)));
-		expect(server.stats()).toEqual({ total: 3, versions: { '1.0.0': 2, unknown: 1 }, routes: { '/home': 2 } });
+		expect(server.stats()).toEqual({ total: 3, versions: { '1.0.0': 2, unknown: 1 }, routes: { '/home': 2 }, revision: expect.any(Number) });
 		b.trackRoute('/settings');
 		await waitFor(() => server.stats().routes['/settings'] === 1, 'the route change');
-		expect(server.stats()).toEqual({ total: 3, versions: { '1.0.0': 2, unknown: 1 }, routes: { '/home': 1, '/settings': 1 } });
+		expect(server.stats()).toEqual({ total: 3, versions: { '1.0.0': 2, unknown: 1 }, routes: { '/home': 1, '/settings': 1 }, revision: expect.any(Number) });
 		a.disconnect();
 		await waitFor(() => server.stats().total === 2, 'the disconnect');
-		expect(server.stats()).toEqual({ total: 2, versions: { '1.0.0': 1, unknown: 1 }, routes: { '/settings': 1 } });
+		expect(server.stats()).toEqual({ total: 2, versions: { '1.0.0': 1, unknown: 1 }, routes: { '/settings': 1 }, revision: expect.any(Number) });
 	});
 
 	test('stats are denied by default: FORBIDDEN, and the callback is never called', async () => {

@@ -31,13 +31,13 @@ await new Promise((resolve) => setTimeout(resolve, 10));
 const welcome = encodeFrame([{ type: MessageType.WELCOME, protocol: PROTOCOL_VERSION, id: 'x' }]);
 for (const fake of fakes) fake.deliver(welcome);
 await new Promise((resolve) => setTimeout(resolve, 10));
-const snapshot = encodeFrame([{ type: MessageType.SNAPSHOT, path: 'room/state', node: null, id: 1 }]);
+const snapshot = encodeFrame([{ type: MessageType.SNAPSHOT, path: 'room/state', node: null, id: 1, rev: 5 }]);
 for (const fake of fakes) fake.deliver(snapshot);
 await new Promise((resolve) => setTimeout(resolve, 10));
 
 const filler = 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(3);
 const encoded = Array.from({ length: frames }, (_, i) =>
-	encodeFrame([{ type: MessageType.DATA, id: 1, ops: [nodeify({ counter: i, payload: `${i}:${filler}`.slice(0, 100) }) as NodeDiff] }]),
+	encodeFrame([{ type: MessageType.DATA, id: 1, ops: [nodeify({ counter: i, payload: `${i}:${filler}`.slice(0, 100) }) as NodeDiff], rev: 7 }]),
 );
 received = 0;
 const start = performance.now();

@@ -15,7 +15,7 @@ function measure(subscriptions: number, writes = 200_000): number {
 		seed = (seed * 1103515245 + 12345) & 0x7fffffff;
 		const diff = anchorAtPath(parsePath(`users/${seed % subscriptions}`), nodeify({ n: i }));
 		const probe = fanout.probeKeys(diff, store);
-		fanout.publishChange(store.put(diff as Node), probe);
+		fanout.publishChange(store.put(diff as Node), probe, i + 1);
 		if (i % 50 === 49) fanout.flush();
 	}
 	fanout.flush();

@@ -16,7 +16,7 @@ export { WriteOutcome } from './outcome';
 export { estimateBytes, openSliceReader, readFirstSlice, SliceMeter } from './slice-reader';
 export type { Slice, SliceBudget, SliceReader } from './slice-reader';
 export { createStore, storeChildren, storeKeys } from './store';
-export type { Store } from './store';
+export type { LogPosition, Store } from './store';
 export type { CloseInfo, SocketClient, SocketConnection, SocketServer } from './transport';
 export { assertRootObject, validateJson, validateNodeDiff } from './validate';
 export type { ValueLimits } from './validate';

@@ -64,15 +64,15 @@ const serverMessages: ServerMessage[] = [
 	{ type: MessageType.ACK, seq: 7 },
 	{ type: MessageType.REJECT, seq: 8, code: 'VETOED', message: 'no' },
 	{ type: MessageType.REJECT, seq: 9, code: 'VETOED', message: 'schema', details: [{ instancePath: '/a', message: 'must be number' }] },
-	{ type: MessageType.SNAPSHOT, path: 'users', node, id: 1 },
-	{ type: MessageType.SNAPSHOT, path: 'missing', node: null, id: 70000 },
-	{ type: MessageType.SNAPSHOT, path: 'big', node, id: 3, more: true },
+	{ type: MessageType.SNAPSHOT, path: 'users', node, id: 1, rev: 5 },
+	{ type: MessageType.SNAPSHOT, path: 'missing', node: null, id: 70000, rev: 5 },
+	{ type: MessageType.SNAPSHOT, path: 'big', node, id: 3, rev: 5, more: true },
 	{ type: MessageType.SNAPSHOT_PART, id: 3, node },
 	{ type: MessageType.SNAPSHOT_PART, id: 3, node: { value: { a: { value: { b: { value: 1 } } }, empty: { value: {} } } } },
 	{ type: MessageType.SNAPSHOT_END, id: 3 },
 	{ type: MessageType.SNAPSHOT_ABORT, path: '', code: 'PAYLOAD_TOO_LARGE', message: 'the value at "" is too large' },
-	{ type: MessageType.DATA, id: 1, ops: [{ value: { a: { value: 1 } } }, 'a', '', { meta: { x: 1 } }, { value: [1, 2] }] },
-	{ type: MessageType.DATA, id: 70000, ops: [] },
+	{ type: MessageType.DATA, id: 1, ops: [{ value: { a: { value: 1 } } }, 'a', '', { meta: { x: 1 } }, { value: [1, 2] }], rev: 7 },
+	{ type: MessageType.DATA, id: 70000, ops: [], rev: 7 },
 	{ type: MessageType.KEYS, path: 'users', reset: false, added: ['1', '2'], removed: ['3'] },
 	{ type: MessageType.KEYS, path: 'users', reset: true, added: [], removed: [] },
 	{ type: MessageType.KEYS_SNAPSHOT, path: 'users', keys: ['1', '2', 'ключ'] },
@@ -136,8 +136,8 @@ describe('round trips', () => {
 	test('nodes built from null-prototype records encode like plain objects', () => {
 		const children = createRecord<unknown>();
 		children['a'] = { value: 1 };
-		const message: ServerMessage = { type: MessageType.DATA, id: 3, ops: [{ value: children }] };
-		expect(parseServerMessage(decodeFrame(encodeMessage(message))[0])).toEqual({ type: MessageType.DATA, id: 3, ops: [{ value: { a: { value: 1 } } }] });
+		const message: ServerMessage = { type: MessageType.DATA, id: 3, ops: [{ value: children }], rev: 7 };
+		expect(parseServerMessage(decodeFrame(encodeMessage(message))[0])).toEqual({ type: MessageType.DATA, id: 3, ops: [{ value: { a: { value: 1 } } }], rev: 7 });
 	});
 
 	test('large messages round-trip', () => {
@@ -189,13 +189,13 @@ describe('hostile keys', () => {
 
 describe('encoded buffers', () => {
 	test('a buffer returned by encodeMessage stays intact after many later encodeMessage calls', () => {
-		const message: ServerMessage = { type: MessageType.DATA, id: 1, ops: [{ value: { name: { value: 'Ada' } } }] };
+		const message: ServerMessage = { type: MessageType.DATA, id: 1, ops: [{ value: { name: { value: 'Ada' } } }], rev: 7 };
 		const first = encodeMessage(message);
 		const copy = Uint8Array.from(first);
 		const frame = encodeFrame([message, message]);
 		const frameCopy = Uint8Array.from(frame);
 		for (let i = 0; i < 5000; i++) {
-			encodeMessage({ type: MessageType.DATA, id: i, ops: [{ value: { n: { value: i }, s: { value: 'y'.repeat(i % 300) } } }] });
+			encodeMessage({ type: MessageType.DATA, id: i, ops: [{ value: { n: { value: i }, s: { value: 'y'.repeat(i % 300) } } }], rev: 7 });
 			if (i % 500 === 0) encodeMessage({ type: MessageType.PING, payload: { big: 'z'.repeat(100_000 + i) } });
 		}
 		expect(Array.from(first)).toEqual(Array.from(copy));
@@ -214,10 +214,10 @@ describe('encoded buffers', () => {
 	});
 
 	test('decoding does not depend on the bytes staying the same', () => {
-		const bytes = encodeMessage({ type: MessageType.SNAPSHOT, path: 'a', node: { value: { b: { value: 'c' } } }, id: 2 });
+		const bytes = encodeMessage({ type: MessageType.SNAPSHOT, path: 'a', node: { value: { b: { value: 'c' } } }, id: 2, rev: 5 });
 		const decoded = decodeFrame(bytes);
 		bytes.fill(0);
-		expect(parseServerMessage(decoded[0])).toEqual({ type: MessageType.SNAPSHOT, path: 'a', node: { value: { b: { value: 'c' } } }, id: 2 });
+		expect(parseServerMessage(decoded[0])).toEqual({ type: MessageType.SNAPSHOT, path: 'a', node: { value: { b: { value: 'c' } } }, id: 2, rev: 5 });
 	});
 });
 
@@ -400,6 +400,8 @@ describe('parseServerMessage refuses with INVALID_MESSAGE', () => {
 		['SNAPSHOT without id', [MessageType.SNAPSHOT, 'p', null]],
 		['SNAPSHOT without node', [MessageType.SNAPSHOT, 'p']],
 		['SNAPSHOT without path', [MessageType.SNAPSHOT, undefined, null, 1]],
+		['SNAPSHOT without a revision', [MessageType.SNAPSHOT, 'p', null, 1]],
+		['SNAPSHOT with a fractional revision', [MessageType.SNAPSHOT, 'p', null, 1, 1.5]],
 		['SNAPSHOT_PART without node', [MessageType.SNAPSHOT_PART, 1]],
 		['SNAPSHOT_PART with nil', [MessageType.SNAPSHOT_PART, 1, null]],
 		['SNAPSHOT_PART with a leaf node', [MessageType.SNAPSHOT_PART, 1, 5]],
@@ -413,6 +415,8 @@ describe('parseServerMessage refuses with INVALID_MESSAGE', () => {
 		['DATA with a map of ops', [MessageType.DATA, 1, { 0: 'a' }]],
 		['DATA without id', [MessageType.DATA, undefined, []]],
 		['DATA with a path instead of an id', [MessageType.DATA, 'p', []]],
+		['DATA without a revision', [MessageType.DATA, 1, []]],
+		['DATA with a negative revision', [MessageType.DATA, 1, [], -1]],
 		['KEYS without added', [MessageType.KEYS, 'p', false, undefined, []]],
 		['KEYS without removed', [MessageType.KEYS, 'p', false, []]],
 		['KEYS with a string of added keys', [MessageType.KEYS, 'p', false, 'a', []]],
@@ -433,9 +437,9 @@ describe('parseServerMessage refuses with INVALID_MESSAGE', () => {
 	});
 
 	test('SNAPSHOT says more follows only with true', () => {
-		expect('more' in parseServerMessage([MessageType.SNAPSHOT, 'p', null, 1, 1])).toBe(false);
-		expect('more' in parseServerMessage([MessageType.SNAPSHOT, 'p', null, 1])).toBe(false);
-		expect(parseServerMessage([MessageType.SNAPSHOT, 'p', null, 1, true])).toMatchObject({ more: true });
+		expect('more' in parseServerMessage([MessageType.SNAPSHOT, 'p', null, 1, 0, 1])).toBe(false);
+		expect('more' in parseServerMessage([MessageType.SNAPSHOT, 'p', null, 1, 0])).toBe(false);
+		expect(parseServerMessage([MessageType.SNAPSHOT, 'p', null, 1, 0, true])).toMatchObject({ more: true });
 	});
 });
 
@@ -470,28 +474,28 @@ describe('random values never make the parsers throw anything but INVALID_MESSAG
 describe('nodes sent to clients without meta travel as plain data', () => {
 	test('a meta-less diff is encoded as [data] and decodes to the same node', () => {
 		const node = { value: { counter: { value: 1 }, tags: { value: ['a'] }, nested: { value: { deep: { value: null } } } } };
-		const bytes = encodeMessage({ type: MessageType.DATA, id: 1, ops: [node] });
-		expect(decodeFrame(bytes)[0]).toEqual([MessageType.DATA, 1, [[{ counter: 1, tags: ['a'], nested: { deep: null } }]]]);
-		expect(parseServerMessage(decodeFrame(bytes)[0])).toEqual({ type: MessageType.DATA, id: 1, ops: [node] });
+		const bytes = encodeMessage({ type: MessageType.DATA, id: 1, ops: [node], rev: 7 });
+		expect(decodeFrame(bytes)[0]).toEqual([MessageType.DATA, 1, [[{ counter: 1, tags: ['a'], nested: { deep: null } }]], 7]);
+		expect(parseServerMessage(decodeFrame(bytes)[0])).toEqual({ type: MessageType.DATA, id: 1, ops: [node], rev: 7 });
 	});
 
 	test('a diff with meta anywhere keeps the node form', () => {
 		const node = { value: { a: { value: 1, meta: { by: 'x' } } } };
-		const raw = decodeFrame(encodeMessage({ type: MessageType.SNAPSHOT, path: 'p', node, id: 2 }))[0];
-		expect(raw).toEqual([MessageType.SNAPSHOT, 'p', node, 2]);
+		const raw = decodeFrame(encodeMessage({ type: MessageType.SNAPSHOT, path: 'p', node, id: 2, rev: 5 }))[0];
+		expect(raw).toEqual([MessageType.SNAPSHOT, 'p', node, 2, 5]);
 	});
 
 	test('a whole snapshot stays one four-element message; a streamed one adds the flag', () => {
 		const node = { value: { a: { value: 1 } } };
-		expect(decodeFrame(encodeMessage({ type: MessageType.SNAPSHOT, path: 'p', node, id: 2 }))[0]).toEqual([MessageType.SNAPSHOT, 'p', [{ a: 1 }], 2]);
-		expect(decodeFrame(encodeMessage({ type: MessageType.SNAPSHOT, path: 'p', node, id: 2, more: true }))[0]).toEqual([MessageType.SNAPSHOT, 'p', [{ a: 1 }], 2, true]);
+		expect(decodeFrame(encodeMessage({ type: MessageType.SNAPSHOT, path: 'p', node, id: 2, rev: 5 }))[0]).toEqual([MessageType.SNAPSHOT, 'p', [{ a: 1 }], 2, 5]);
+		expect(decodeFrame(encodeMessage({ type: MessageType.SNAPSHOT, path: 'p', node, id: 2, rev: 5, more: true }))[0]).toEqual([MessageType.SNAPSHOT, 'p', [{ a: 1 }], 2, 5, true]);
 		expect(decodeFrame(encodeMessage({ type: MessageType.SNAPSHOT_PART, id: 2, node }))[0]).toEqual([MessageType.SNAPSHOT_PART, 2, [{ a: 1 }]]);
 	});
 
 	test('the plain form is smaller', () => {
 		const node = { value: { counter: { value: 1 }, payload: { value: 'x'.repeat(100) } } };
-		const compact = encodeMessage({ type: MessageType.DATA, id: 1, ops: [node] }).byteLength;
-		const withMeta = encodeMessage({ type: MessageType.DATA, id: 1, ops: [{ ...node, meta: {} }] }).byteLength;
+		const compact = encodeMessage({ type: MessageType.DATA, id: 1, ops: [node], rev: 7 }).byteLength;
+		const withMeta = encodeMessage({ type: MessageType.DATA, id: 1, ops: [{ ...node, meta: {} }], rev: 7 }).byteLength;
 		expect(compact).toBeLessThan(withMeta - 15);
 	});
 });

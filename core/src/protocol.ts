@@ -85,11 +85,11 @@ export type ServerMessage =
 	| { type: typeof MessageType.WELCOME; protocol: number; id: string; maxFrameBytes?: number }
 	| { type: typeof MessageType.ACK; seq: number }
 	| { type: typeof MessageType.REJECT; seq: number; code: string; message: string; details?: unknown }
-	| { type: typeof MessageType.SNAPSHOT; path: string; node: NodeDiff | null; id: number; more?: true }
+	| { type: typeof MessageType.SNAPSHOT; path: string; node: NodeDiff | null; id: number; rev: number; more?: true }
 	| { type: typeof MessageType.SNAPSHOT_PART; id: number; node: NodeDiff }
 	| { type: typeof MessageType.SNAPSHOT_END; id: number }
 	| { type: typeof MessageType.SNAPSHOT_ABORT; path: string; code: string; message: string }
-	| { type: typeof MessageType.DATA; id: number; ops: DataOp[] }
+	| { type: typeof MessageType.DATA; id: number; ops: DataOp[]; rev: number }
 	| { type: typeof MessageType.KEYS; path: string; reset: boolean; added: string[]; removed: string[] }
 	| { type: typeof MessageType.KEYS_SNAPSHOT; path: string; keys: string[] }
 	| { type: typeof MessageType.PING; payload: Record<string, unknown> }
@@ -157,7 +157,7 @@ function toTuple(message: ClientMessage | ServerMessage): unknown[] {
 				? [message.type, message.seq, message.code, message.message]
 				: [message.type, message.seq, message.code, message.message, message.details];
 		case MessageType.SNAPSHOT: {
-			const tuple: unknown[] = [message.type, message.path, message.node === null ? null : compactNode(message.node), message.id];
+			const tuple: unknown[] = [message.type, message.path, message.node === null ? null : compactNode(message.node), message.id, message.rev];
 			if (message.more === true) tuple.push(true);
 			return tuple;
 		}
@@ -168,7 +168,7 @@ function toTuple(message: ClientMessage | ServerMessage): unknown[] {
 		case MessageType.SNAPSHOT_ABORT:
 			return [message.type, message.path, message.code, message.message];
 		case MessageType.DATA:
-			return [message.type, message.id, message.ops.map((op) => (typeof op === 'string' ? op : compactNode(op)))];
+			return [message.type, message.id, message.ops.map((op) => (typeof op === 'string' ? op : compactNode(op))), message.rev];
 		case MessageType.KEYS:
 			return [message.type, message.path, message.reset, message.added, message.removed];
 		case MessageType.KEYS_SNAPSHOT:
@@ -235,8 +235,8 @@ function expectString(value: unknown, what: string): string {
 	return value;
 }
 
-function expectSeq(value: unknown): number {
-	if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) invalid('sequence number must be a non-negative integer');
+function expectSeq(value: unknown, what = 'sequence number'): number {
+	if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) invalid(`${what} must be a non-negative integer`);
 	return value;
 }
 
@@ -328,8 +328,8 @@ export function parseServerMessage(raw: unknown): ServerMessage {
 		case MessageType.SNAPSHOT: {
 			const node = tuple[2];
 			if (node !== null && !isObject(node) && !isPlainForm(node)) invalid('snapshot must carry a node or nil');
-			const snapshot: ServerMessage = { type, path: expectString(tuple[1], 'path'), node: node === null ? null : expandNode(node), id: expectSeq(tuple[3]) };
-			if (tuple[4] === true) snapshot.more = true;
+			const snapshot: ServerMessage = { type, path: expectString(tuple[1], 'path'), node: node === null ? null : expandNode(node), id: expectSeq(tuple[3]), rev: expectSeq(tuple[4], 'revision') };
+			if (tuple[5] === true) snapshot.more = true;
 			return snapshot;
 		}
 		case MessageType.SNAPSHOT_PART:
@@ -342,7 +342,7 @@ export function parseServerMessage(raw: unknown): ServerMessage {
 		case MessageType.DATA: {
 			const ops = tuple[2];
 			if (!Array.isArray(ops)) invalid('data must carry a list of changes');
-			return { type, id: expectSeq(tuple[1]), ops: ops.map((op: unknown) => (typeof op === 'string' ? op : expandNode(op))) };
+			return { type, id: expectSeq(tuple[1]), ops: ops.map((op: unknown) => (typeof op === 'string' ? op : expandNode(op))), rev: expectSeq(tuple[3], 'revision') };
 		}
 		case MessageType.KEYS: {
 			const added = tuple[3];

@@ -5,6 +5,13 @@ import { parsePath } from './path';
 import type { SliceReader } from './slice-reader';
 
 /**
+ * How far a store's data has come in the database's order of changes: the revision of the last
+ * change applied and, when the changes come from a shared log (several processes), that
+ * change's position in the log.
+ */
+export type LogPosition = { revision: number; log?: string };
+
+/**
  * Where the tree lives. The in-memory store keeps SocketDB's exact shape;
  * durable stores may add the optional members.
  */
@@ -25,6 +32,10 @@ export type Store = {
 	 * server falls back to one `get` without it.
 	 */
 	readSlices?: (path: string) => SliceReader;
+	/** The position saved with the data: where it resumes after a restart. Durable stores add it (with `setPosition`). */
+	position?: () => LogPosition | undefined;
+	/** Records the position of the last change applied; it becomes durable together with that change's writes. */
+	setPosition?: (position: LogPosition) => void;
 	/** Resolves once every write made so far is durable. In-memory stores omit it. */
 	flush?: () => Promise<void>;
 	/** Releases the store's resources. */

@@ -24,7 +24,8 @@ export interface SnapshotHost extends SnapshotOutlet {
  */
 export function startSnapshot(host: SnapshotHost, runtime: ServerRuntime, path: string, id: number): void {
 	host.streams?.stop(path);
-	const sent = sendSnapshot(host, runtime.store, runtime.limits, path, id);
+	// Changes after this revision reach the subscriber as DATA, whenever its slices are read.
+	const sent = sendSnapshot(host, runtime.store, runtime.limits, path, id, runtime.writePath.revision);
 	if (sent instanceof SnapshotStream) (host.extras.streams ??= new SnapshotStreams(host, runtime)).add(sent);
 	else if (sent !== undefined) refuseValue(host, runtime, path, sent);
 }

@@ -51,6 +51,9 @@ function emptyTrieNodes(trie: PathTrie<Subscriber>): string[] {
 	return found;
 }
 
+/** The revision of the last write the tests made. */
+let revision = 0;
+
 /** Writes like the server does: probe the keys, apply to the store, publish what was applied. */
 function write(fanout: FanOut, store: Store, path: string, data: unknown, meta?: Record<string, unknown>): NodeDiff {
 	const node: NodeDiff = nodeify(data as never);
@@ -58,13 +61,13 @@ function write(fanout: FanOut, store: Store, path: string, data: unknown, meta?:
 	const diff = anchorAtPath(parsePath(path), node);
 	const probe = fanout.probeKeys(diff, store);
 	const applied = store.put(diff as never);
-	fanout.publishChange(applied, probe);
+	fanout.publishChange(applied, probe, ++revision);
 	return applied;
 }
 
 function remove(fanout: FanOut, store: Store, path: string): void {
 	store.del(path);
-	fanout.publishDelete(path);
+	fanout.publishDelete(path, ++revision);
 }
 
 /** The path behind each DATA message's number, as the fan-outs of a test handed them out. */

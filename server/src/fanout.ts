@@ -48,6 +48,8 @@ export class FanOut {
 	private lastFlushMs = 0;
 	/** When the scheduled flush is due (`performance.now()` time); see `flushIfOverdue`. */
 	private dueAt = Infinity;
+	/** The revision of the last change published: every DATA message says its state is that recent. */
+	private revision = 0;
 
 	constructor(private readonly updateInterval: number) {}
 
@@ -121,15 +123,17 @@ export class FanOut {
 		return probe;
 	}
 
-	/** Queues an applied, root-anchored diff for everyone it affects. */
-	publishChange(diff: NodeDiff, probe: KeysProbe | undefined): void {
+	/** Queues an applied, root-anchored diff, the change of `revision`, for everyone it affects. */
+	publishChange(diff: NodeDiff, probe: KeysProbe | undefined, revision: number): void {
+		this.revision = revision;
 		this.walkValues(this.values.root, diff);
 		if (this.keys.size > 0) this.walkKeys(this.keys.root, diff, probe);
 		this.schedule();
 	}
 
-	/** Queues the deletion of `path` for everyone it affects. */
-	publishDelete(path: string): void {
+	/** Queues the deletion of `path`, the change of `revision`, for everyone it affects. */
+	publishDelete(path: string, revision: number): void {
+		this.revision = revision;
 		const segments = parsePath(path);
 		let values: TrieNode<Subscriber> | undefined = this.values.root;
 		let keys: TrieNode<Subscriber> | undefined = this.keys.root;
@@ -173,7 +177,7 @@ export class FanOut {
 	}
 
 	private dataMessage(path: string, pending: PendingOps): ServerMessage {
-		return { type: MessageType.DATA, id: this.ids.get(path)!, ops: pending.ops };
+		return { type: MessageType.DATA, id: this.ids.get(path)!, ops: pending.ops, rev: this.revision };
 	}
 
 	/** Sends what is queued for one path right away. */

@@ -1,5 +1,5 @@
 export { SocketDBServer } from './server';
-export type { SocketDBServerAPI } from './server';
+export type { ServerStats, SocketDBServerAPI } from './server';
 export { DEFAULT_LIMITS, resolveLimits } from './limits';
 export type { Limits } from './limits';
 export { createIncrementalIdGenerator, createWebsocketServer } from './transport/websocket-server';

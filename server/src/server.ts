@@ -34,6 +34,9 @@ const CLOSE_GRACE_MS = 2_000;
 /** How often congested connections are checked for having caught up. */
 const CONGESTION_CHECK_MS = 25;
 
+/** Open connections (see `ConnectionStats`) and `revision`: the last change this process applied. */
+export type ServerStats = ConnectionStats & { revision: number };
+
 export type SocketDBServerAPI<Schema extends Json = Json> = SocketDBServerDataAPI<Schema> & {
 	/**
 	 * Starts accepting connections on `port` (and `host`, all interfaces by default).
@@ -53,8 +56,8 @@ export type SocketDBServerAPI<Schema extends Json = Json> = SocketDBServerDataAP
 	 * arrives at each client's `'client:message'` hook. Encoded once for all.
 	 */
 	broadcast: (data: unknown, filter?: (client: Client) => boolean) => void;
-	/** Open connections: in all, by the version their clients reported (`'unknown'` without one), and by route (with `routeTracking`). */
-	stats: () => ConnectionStats;
+	/** Open connections: in all, by the version their clients reported (`'unknown'` without one), and by route (with `routeTracking`); and `revision`, the last change this process applied. */
+	stats: () => ServerStats;
 	/** The bound port and host once listening (useful after `listen(0)`). */
 	address: () => { port: number; host: string } | null;
 };
@@ -246,7 +249,7 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 				if (connection.state === 'open' && (filter === undefined || filter(connection.client))) connection.enqueue(message);
 			}
 		},
-		stats: () => counts.snapshot(),
+		stats: () => ({ ...counts.snapshot(), revision: writePath.revision }),
 		address: () => socketServer.address?.() ?? null,
 	};
 }

@@ -39,13 +39,13 @@ export interface StreamTarget extends SnapshotOutlet {
  * registered for the path's changes, so that every change made after the first slice is read
  * reaches it.
  */
-export function sendSnapshot(outlet: SnapshotOutlet, store: Store, limits: Limits, path: string, id: number): SnapshotStream | SocketDBError | undefined {
+export function sendSnapshot(outlet: SnapshotOutlet, store: Store, limits: Limits, path: string, id: number, rev: number): SnapshotStream | SocketDBError | undefined {
 	let rest: SliceReader | undefined;
 	let bytes: Uint8Array;
 	try {
 		const first = readFirstSlice(store, path, sliceBudget(limits));
 		rest = first.rest;
-		bytes = encodeMessage(rest === undefined ? { type: MessageType.SNAPSHOT, path, node: first.node, id } : { type: MessageType.SNAPSHOT, path, node: first.node, id, more: true });
+		bytes = encodeMessage(rest === undefined ? { type: MessageType.SNAPSHOT, path, node: first.node, id, rev } : { type: MessageType.SNAPSHOT, path, node: first.node, id, rev, more: true });
 	} catch (error) {
 		return readFailure(path, error);
 	}

@@ -15,14 +15,17 @@ export const SERVER: HookSubject = Object.freeze({ client: Object.freeze({ id: n
  * refused write throws (or rejects with) a `SocketDBError`.
  */
 export class WritePath {
-	revision = 0;
+	/** The revision of the last change applied: one sequence for the database, kept with the store's data where the store keeps it. */
+	revision: number;
 	private durableWaiters: ((error?: SocketDBError) => void)[] | undefined;
 
 	constructor(
 		private readonly store: Store,
 		private readonly fanout: FanOut,
 		private readonly host: HookHost,
-	) {}
+	) {
+		this.revision = store.position?.()?.revision ?? 0;
+	}
 
 	update(data: NodeDiff, writer: HookSubject): void | Promise<void> {
 		const { hooks } = this.host;
@@ -84,8 +87,8 @@ export class WritePath {
 			throw this.storeFailure(error, writer, 'the store failed to apply the write');
 		}
 		if (!hasChange(applied)) return;
-		const revision = ++this.revision;
-		this.fanout.publishChange(applied, probe);
+		const revision = this.advance();
+		this.fanout.publishChange(applied, probe, revision);
 		this.emitChange({ revision, data: applied as Node }, writer);
 	}
 
@@ -97,9 +100,16 @@ export class WritePath {
 		} catch (error) {
 			throw this.storeFailure(error, writer, 'the store failed to apply the delete');
 		}
-		const revision = ++this.revision;
-		this.fanout.publishDelete(path);
+		const revision = this.advance();
+		this.fanout.publishDelete(path, revision);
 		this.emitChange({ revision, deleted: path }, writer);
+	}
+
+	/** The next revision, recorded with the store's data. */
+	private advance(): number {
+		const revision = ++this.revision;
+		this.store.setPosition?.({ revision });
+		return revision;
 	}
 
 	private emitChange(change: { revision: number; data?: Node; deleted?: string }, writer: HookSubject): void {

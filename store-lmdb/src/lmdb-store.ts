@@ -12,6 +12,7 @@ import {
 	type Node,
 	type NodeDiff,
 	type SliceReader,
+	type LogPosition,
 	type Store,
 } from '@socketdb/core';
 import { open, type RootDatabase } from 'lmdb';
@@ -52,6 +53,8 @@ export type LmdbStore = Store & {
 	keys: (path: string) => string[];
 	get: (path?: string, onProgress?: (nodes: number) => void) => Node | null;
 	readSlices: (path: string) => SliceReader;
+	position: () => LogPosition | undefined;
+	setPosition: (position: LogPosition) => void;
 	/** The number of nodes at and below `path` (objects included), pending writes included. */
 	count: (path?: string) => number;
 	/**
@@ -67,6 +70,8 @@ export type LmdbStore = Store & {
 
 /** Marks the layout on disk, so a directory written by an incompatible version is refused. */
 const FORMAT_KEY = '#format';
+/** Where the data stands in the database's order of changes; outside every node's key range (`#` sorts before `/`). */
+const POSITION_KEY = '#position';
 const FORMAT = 1;
 const LMDB_MAX_KEY_BYTES = 1978;
 const PROGRESS_EVERY = 10_000;
@@ -228,6 +233,16 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 		return [...found];
 	}
 
+	function position(): LogPosition | undefined {
+		const slot = pending.get(POSITION_KEY);
+		return (slot === undefined ? db.get(POSITION_KEY) : slot.entry) as LogPosition | undefined;
+	}
+
+	/** Queued with the writes of this turn, so it commits in their transaction. */
+	function setPosition(next: LogPosition): void {
+		write(new Map([[POSITION_KEY, { ...next } as Entry]]));
+	}
+
 	function has(path: string): boolean {
 		return read(keyOf(parsePath(path))) !== undefined;
 	}
@@ -356,7 +371,7 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 		return node;
 	}
 
-	return { get: readOnly ? getUnlessLanding : get, put, del, flush, close, has, keys, count, replace, readSlices };
+	return { get: readOnly ? getUnlessLanding : get, put, del, flush, close, has, keys, count, replace, readSlices, position, setPosition };
 }
 
 /** The entries of `node` and everything below it, parents first. */

@@ -59,7 +59,7 @@ test('a browser client with routeTracking reports its route at connect and on ev
 		{ id, route: '/app/start' },
 	]);
 	expect(server.getClient(id)?.route).toBe('/app/start');
-	expect(server.stats()).toEqual({ total: 1, versions: { '1.4.2': 1 }, routes: { '/app/start': 1 } });
+	expect(server.stats()).toEqual({ total: 1, versions: { '1.4.2': 1 }, routes: { '/app/start': 1 }, revision: expect.any(Number) });
 
 	// And a message from the server reaches the page's 'client:message' hook.
 	await page.evaluate(() => {
