@@ -261,7 +261,7 @@ async function acknowledgementLatency(system: System, url: string, { rate, durat
 }
 
 /**
- * W10 writer: one socket writing at a steady `rate` per second until stopped; the time from each
+ * W12 writer: one socket writing at a steady `rate` per second until stopped; the time from each
  * write to its acknowledgement, for the writes sent between the marks `from` and `to` (all
  * writes when there are no marks). `go` may run again after a stop.
  */
@@ -300,7 +300,7 @@ async function acknowledgementsUntilStopped(system: System, url: string, { rate 
 	};
 }
 
-/** W10 reader: `db.get(path).once(...)`; the time until the value arrived, and how many nodes it holds. */
+/** W12 reader: `db.get(path).once(...)`; the time until the value arrived, and how many nodes it holds. */
 async function readOnce(system: System, url: string): Promise<Workload> {
 	const [connection] = await connectMany(system, url, 1);
 	return {

@@ -293,7 +293,7 @@ async function timeStartup(directory: string, leaf: string, expected: unknown): 
 if (only === undefined || only.includes('W9')) results.push(await startupScenario());
 
 /**
- * W10: one client reads the root of a 2,000,000-node tree (`db.get('').once(...)`) from the
+ * W12: one client reads the root of a 2,000,000-node tree (`db.get('').once(...)`) from the
  * server on LMDB, as `npm start` runs it, while another writes 200 values per second and awaits
  * each acknowledgement. Baseline: the same writer in the same run, with no reader. Also the
  * server's memory growth during the read, against the bytes it sent (the encoded snapshot).
@@ -336,7 +336,7 @@ async function snapshotScenario(): Promise<ScenarioResult> {
 			runs.project[rep] = reading;
 			runs.baseline[rep] = alone;
 		}
-		const result: ScenarioResult = { workload: 'W10', name, params: { nodes, rate }, updateInterval: 50, metrics: {} };
+		const result: ScenarioResult = { workload: 'W12', name, params: { nodes, rate }, updateInterval: 50, metrics: {} };
 		for (const metric of metrics) record(result, metric, runs, metric.name);
 		return result;
 	} finally {
@@ -344,7 +344,7 @@ async function snapshotScenario(): Promise<ScenarioResult> {
 	}
 }
 
-/** One repetition of W10: the writer alone, then the writer while the reader reads the root. */
+/** One repetition of W12: the writer alone, then the writer while the reader reads the root. */
 async function readWhileWriting(directory: string, rate: number, nodes: number): Promise<{ reading: Record<string, number>; alone: Record<string, number> }> {
 	const server = await start('bench/servers/project.ts', { UPDATE_INTERVAL: '50', DATA_DIR: directory });
 	const writer = await start('bench/clients.ts', {});
@@ -408,7 +408,7 @@ async function readWhileWriting(directory: string, rate: number, nodes: number):
 	}
 }
 
-if (only === undefined || only.includes('W10')) results.push(await snapshotScenario());
+if (only === undefined || only.includes('W12')) results.push(await snapshotScenario());
 
 /**
  * W11: the acknowledgement waits of a client writing 200 acknowledged writes per second to a
