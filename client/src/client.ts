@@ -34,6 +34,9 @@ import { ServerSubscriptions } from './subscriptions';
 import { createWebsocketClient } from './transport/websocket-client';
 import type { ClientErrorEvent, ClientHooks, SocketDBClientAPI, SocketDBClientOptions, Unsubscriber } from './types';
 
+/** How long a write the servers answered `UNAVAILABLE` waits before it is sent again. */
+const UNAVAILABLE_RETRY_MS = 1_000;
+
 /**
  * A SocketDB client, in the browser or in Node.
  *
@@ -123,6 +126,17 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		});
 	}
 
+	let retryTimer: ReturnType<typeof setTimeout> | undefined;
+	/** Sends writes the servers could not take again, a second later (once per second at most). */
+	function retryLater(): void {
+		if (retryTimer !== undefined) return;
+		retryTimer = setTimeout(() => {
+			retryTimer = undefined;
+			flushOutbox();
+		}, UNAVAILABLE_RETRY_MS);
+		(retryTimer as { unref?: () => void }).unref?.();
+	}
+
 	function reportError(event: ClientErrorEvent): void {
 		if (hooks.has('client:error')) void hooks.call('client:error', event, undefined).catch(reportHookFailure);
 		else consoleReport.report(event);
@@ -137,6 +151,8 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 			case MessageType.ACK:
 				return outbox.acknowledge(message.seq);
 			case MessageType.REJECT: {
+				// The servers could not log it in time: kept, and sent again a little later.
+				if (message.code === 'UNAVAILABLE' && outbox.retry(message.seq)) return retryLater();
 				const error = new SocketDBError(toCode(message.code), message.message, message.details);
 				if (outbox.fail(message.seq, error) !== undefined) reportError({ code: error.code, message: error.message, details: error.details });
 				return;

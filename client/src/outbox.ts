@@ -74,6 +74,18 @@ export class Outbox {
 		this.take(seq)?.outcome.resolve();
 	}
 
+	/**
+	 * The server could not take the write now (`UNAVAILABLE`): it is kept, and sent again with the
+	 * next flush. False when the write is no longer waiting.
+	 */
+	retry(seq: number): boolean {
+		const entry = this.entries.get(seq);
+		if (entry === undefined) return false;
+		entry.state = 'ready';
+		this.unsent.push(entry);
+		return true;
+	}
+
 	/** The write failed; returns the entry so the caller can report an unobserved failure. */
 	fail(seq: number, error: SocketDBError): OutboxEntry | undefined {
 		const entry = this.take(seq);

@@ -28,6 +28,8 @@ export const ERROR_CODES = [
 	'FORBIDDEN',
 	/** The server failed in a way the request did not cause (a store error, for instance). */
 	'INTERNAL_ERROR',
+	/** The write could not be logged in time (the shared log of several servers is unreachable); the client keeps it and sends it again. */
+	'UNAVAILABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -7,9 +7,10 @@ import type { SliceReader } from './slice-reader';
 /**
  * How far a store's data has come in the database's order of changes: the revision of the last
  * change applied and, when the changes come from a shared log (several processes), that
- * change's position in the log.
+ * change's position in the log. `database` names the database the revisions count in: they compare
+ * only within one.
  */
-export type LogPosition = { revision: number; log?: string };
+export type LogPosition = { revision: number; log?: string; database?: string };
 
 /**
  * Where the tree lives. The in-memory store keeps SocketDB's exact shape;

@@ -11,7 +11,9 @@ export interface Counted {
 /**
  * Open connections counted by the version and route their clients reported, and the
  * connections watching those counts. Watchers get the counts when they start watching, then
- * after every change, at most once per interval.
+ * after every change, at most once per interval. With several server processes as one
+ * database, the counts are the cluster's: this process's plus the others' (`setOthers`), and
+ * `onLocalChange` hands this process's own on to the others.
  */
 export class ConnectionCounts {
 	private total = 0;
@@ -20,8 +22,24 @@ export class ConnectionCounts {
 	private readonly watchers = new Set<Counted>();
 	private timer: ReturnType<typeof setTimeout> | undefined;
 	private lastSentAt = -Infinity;
+	private others: ConnectionStats | undefined;
+	/** Called (at most once per interval) with this process's own counts after they changed. */
+	onLocalChange: ((local: ConnectionStats) => void) | undefined;
+	private localTimer: ReturnType<typeof setTimeout> | undefined;
 
 	constructor(private readonly interval: number) {}
+
+	/** The other processes' counts, summed. */
+	setOthers(stats: ConnectionStats): void {
+		this.others = stats;
+		this.changed(false);
+	}
+
+	/** This process's own counts. */
+	local(): ConnectionStats {
+		// Versions and routes are the clients' words: the maps have no prototype.
+		return { total: this.total, versions: toRecord(this.versions), routes: toRecord(this.routes) };
+	}
 
 	/** Counts a connection that finished its handshake. */
 	add(connection: Counted): void {
@@ -48,9 +66,15 @@ export class ConnectionCounts {
 		this.changed();
 	}
 
+	/** The counts: this process's, and the other processes' too when there are others. */
 	snapshot(): ConnectionStats {
-		// Versions and routes are the clients' words: the maps have no prototype.
-		return { total: this.total, versions: toRecord(this.versions), routes: toRecord(this.routes) };
+		const local = this.local();
+		const others = this.others;
+		if (others === undefined) return local;
+		local.total += others.total;
+		for (const [key, count] of Object.entries(others.versions)) local.versions[key] = (local.versions[key] ?? 0) + count;
+		for (const [key, count] of Object.entries(others.routes)) local.routes[key] = (local.routes[key] ?? 0) + count;
+		return local;
 	}
 
 	watch(connection: Counted): void {
@@ -64,11 +88,20 @@ export class ConnectionCounts {
 
 	stop(): void {
 		clearTimeout(this.timer);
+		clearTimeout(this.localTimer);
 		this.timer = undefined;
+		this.localTimer = undefined;
 		this.watchers.clear();
 	}
 
-	private changed(): void {
+	private changed(local = true): void {
+		if (local && this.onLocalChange !== undefined && this.localTimer === undefined) {
+			this.localTimer = setTimeout(() => {
+				this.localTimer = undefined;
+				this.onLocalChange?.(this.local());
+			}, this.interval);
+			this.localTimer.unref?.();
+		}
 		if (this.watchers.size === 0 || this.timer !== undefined) return;
 		const wait = Math.max(0, this.lastSentAt + this.interval - performance.now());
 		this.timer = setTimeout(() => this.send(), wait);

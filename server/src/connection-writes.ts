@@ -29,7 +29,7 @@ export interface Writing extends HookSubject {
 export function handleWrite(connection: Writing, message: WriteMessage, runtime: ServerRuntime): void {
 	const session = (connection.session ??= runtime.sessions.attach(connection.sessionId!, connection, 0));
 	const { seq } = message;
-	if (seq <= session.lastSeq) return answerResend(connection, session, seq);
+	if (seq <= session.lastSeq && !session.takeRetry(seq)) return answerResend(connection, session, seq);
 	const { limits, writePath } = runtime;
 	try {
 		checkWrite(message, limits);
@@ -37,19 +37,23 @@ export function handleWrite(connection: Writing, message: WriteMessage, runtime:
 	} catch (thrown) {
 		// Remembered like any refusal, so a resend after a lost answer is refused again, not acknowledged.
 		const error = toSocketDBError(thrown, 'INVALID_MESSAGE');
-		session.lastSeq = seq;
+		session.lastSeq = Math.max(session.lastSeq, seq);
 		session.rememberRefusal(seq, error, runtime.sessions.options.maxRefusals);
 		return connection.refuse(error, rejection(seq, error));
 	}
-	session.lastSeq = seq;
+	session.lastSeq = Math.max(session.lastSeq, seq);
 	session.started(seq);
 	session.queue.run(() => {
 		const settle = (error?: SocketDBError) => settleWrite(session, seq, error, runtime);
+		// With a shared log, the write has an origin, and another process may have decided it already.
+		const origin = runtime.log === undefined ? undefined : { session: session.id, seq };
+		const decision = origin === undefined ? undefined : runtime.log!.decisionOf(origin);
+		if (decision !== undefined) return settle(decision === 'applied' ? undefined : decision);
 		try {
 			const applied =
 				message.type === MessageType.SET
-					? writePath.update(anchorAtPath(parsePath(message.path), message.node), connection)
-					: writePath.delete(message.path, connection);
+					? writePath.update(anchorAtPath(parsePath(message.path), message.node), connection, origin)
+					: writePath.delete(message.path, connection, origin);
 			if (applied === undefined) return writePath.afterDurable(settle);
 			return applied.then(
 				() => writePath.afterDurable(settle),
@@ -64,7 +68,8 @@ export function handleWrite(connection: Writing, message: WriteMessage, runtime:
 /** A write is done: its answer goes to whichever connection holds the session now. */
 function settleWrite(session: WriteSession, seq: number, error: SocketDBError | undefined, runtime: ServerRuntime): void {
 	session.settled(seq);
-	if (error !== undefined) session.rememberRefusal(seq, error, runtime.sessions.options.maxRefusals);
+	if (error?.code === 'UNAVAILABLE') session.allowRetry(seq);
+	else if (error !== undefined) session.rememberRefusal(seq, error, runtime.sessions.options.maxRefusals);
 	const owner = session.owner as Writing | undefined;
 	if (owner === undefined || owner.state !== 'open') return;
 	if (error === undefined) owner.acknowledge(seq);

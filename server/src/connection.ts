@@ -193,6 +193,15 @@ export class ClientConnection extends ConnectionSender implements Subscribing, W
 		if (message.type !== MessageType.HELLO) return this.goodbye({ reason: 'protocol-error', message: 'the first message must be hello' });
 		clearTimeout(this.handshakeTimer);
 		this.handshakeTimer = undefined;
+		// One of several processes, still catching up with the shared log: the client is welcomed once it has.
+		const starting = this.runtime.starting;
+		if (starting !== undefined) {
+			starting.then(
+				() => this.finished || this.handshake(message),
+				() => this.goodbye({ reason: 'server-shutdown' }),
+			);
+			return;
+		}
 		if (message.protocol !== PROTOCOL_VERSION) {
 			return this.goodbye({
 				reason: 'unsupported-protocol',

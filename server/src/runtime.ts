@@ -3,6 +3,7 @@ import type { HookHost } from './call-hook';
 import type { ConnectionCounts } from './connection-stats';
 import type { FanOut } from './fanout';
 import type { Limits } from './limits';
+import type { ReplicatedLog } from './replicated-log';
 import type { SocketDBServerDataAPI } from './types';
 import type { WritePath } from './write-path';
 import type { WriteSessions } from './write-sessions';
@@ -17,6 +18,10 @@ export interface ServerRuntime extends HookHost {
 	readonly limits: Limits;
 	/** Connections counted by version and route, and who watches the counts. */
 	readonly counts: ConnectionCounts;
+	/** The shared log, when this process is one of several that are one database. */
+	readonly log: ReplicatedLog | undefined;
+	/** Settles once the process has caught up with the shared log; undefined when it has (or there is none). */
+	readonly starting: Promise<void> | undefined;
 	readonly tracking: { readonly routes: boolean; readonly ips: boolean; readonly trustProxy: boolean };
 	/** Number of connections past their handshake. */
 	openConnections(): number;

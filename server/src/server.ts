@@ -23,6 +23,7 @@ import { FanOut } from './fanout';
 import { KeepAliveTimer } from './keep-alive';
 import { resolveLimits } from './limits';
 import type { ServerRuntime } from './runtime';
+import { ReplicatedLog } from './replicated-log';
 import { originCheck } from './transport/allowed-origins';
 import { createWebsocketServer } from './transport/websocket-server';
 import type { Client, ErrorSource, ServerHooks, SessionContext, SocketDBServerDataAPI, SocketDBServerOptions } from './types';
@@ -115,6 +116,27 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 	const hookHost: HookHost = { hooks, api, report };
 	const writePath = new WritePath(store, fanout, hookHost);
 	const sessions = new WriteSessions({ ttlMs: 5 * 60_000, maxSessions: 100_000, maxRefusals: 10_000 });
+	const { replication } = options;
+	/** While the process catches up with the shared log, handshakes wait for it. */
+	let starting: Promise<void> | undefined;
+	const log =
+		replication === undefined
+			? undefined
+			: new ReplicatedLog(replication, {
+					position: () => writePath.position,
+					setDatabase: (id) => writePath.setDatabase(id),
+					applyLogged: (entry, writer) => writePath.applyLogged(entry, writer),
+					skip: (entry) => writePath.skip(entry),
+					load: (root, position) => writePath.load(root, position),
+					snapshot: () => ({ root: store.get('') ?? { value: {} }, position: writePath.position }),
+					othersChanged: (stats) => counts.setOthers(stats),
+					report: (error) => report(error, {}),
+					fail: (error) => report(error, { fatal: true }),
+				});
+	if (log !== undefined) {
+		writePath.replicate(log);
+		counts.onLocalChange = (local) => replication!.publishStats(local);
+	}
 	const sessionSweep = setInterval(() => sessions.sweep(), 60_000);
 	sessionSweep.unref?.();
 
@@ -145,6 +167,10 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 		counts,
 		tracking: { routes: options.routeTracking === true, ips: options.ipTracking === true, trustProxy: options.trustProxy === true },
 		report,
+		log,
+		get starting() {
+			return starting;
+		},
 		openConnections: () => clients.size,
 		connectionOpened: (opened) => {
 			const connection = opened as ClientConnection;
@@ -209,6 +235,7 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 		fanout.stop();
 		counts.stop();
 		await socketServer.close?.();
+		await replication?.stop();
 		await store.flush?.();
 	}
 
@@ -223,14 +250,28 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 	return {
 		...(api as SocketDBServerDataAPI<Schema>),
 		listen(port = 8080, callback, host) {
-			socketServer.listen(
-				port,
+			const serve = () =>
+				socketServer.listen(
+					port,
+					() => {
+						const done = () => callback?.();
+						callHook(hookHost, 'server:init', {}, null, done, done);
+					},
+					host,
+				);
+			if (log === undefined) return serve();
+			// One of several processes: caught up with the shared log before it serves.
+			starting = replication!.start(log).then(
 				() => {
-					const done = () => callback?.();
-					callHook(hookHost, 'server:init', {}, null, done, done);
+					starting = undefined;
+					serve();
 				},
-				host,
+				(error: unknown) => {
+					report(toError(error), { fatal: true });
+					throw error;
+				},
 			);
+			starting.catch(() => undefined);
 		},
 		intercept: (hook, callback) => hooks.register(hook, callback),
 		getClient(id) {

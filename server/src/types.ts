@@ -1,5 +1,6 @@
 import type { GoodbyeMessage, Hook, Json, Node, Plugin, SocketServer, Store } from '@socketdb/core';
 import type { Limits } from './limits';
+import type { Replication } from './replication';
 import type { AllowedOrigins } from './transport/allowed-origins';
 
 /**
@@ -120,6 +121,12 @@ export type ErrorSource = {
 	hook?: keyof ServerHooks;
 	/** The client involved, if any. */
 	client?: Client | null;
+	/**
+	 * True when the server cannot go on as one database with the others: the shared log could
+	 * not be reached at start, or holds an entry this version cannot read. The server stops
+	 * taking writes; a program should report the error and exit.
+	 */
+	fatal?: true;
 };
 
 export type SocketDBServerOptions<Schema extends Json = Json> = {
@@ -170,4 +177,10 @@ export type SocketDBServerOptions<Schema extends Json = Json> = {
 	 * @default logs one line per error with console.error
 	 */
 	onError?: (error: Error, source: ErrorSource) => void;
+	/**
+	 * Makes this process one of several that are one database: changes go through a shared,
+	 * ordered log (see `Replication`), e.g. `redisReplication({ url })` from `@socketdb/redis`.
+	 * Every process needs a store of its own. @default none: the process is the database
+	 */
+	replication?: Replication;
 };

@@ -1,6 +1,8 @@
-import { assertPath, assertRootObject, isObject, SocketDBError, toError, toSocketDBError, type Node, type NodeDiff, type Store } from '@socketdb/core';
+import { assertPath, assertRootObject, isObject, SocketDBError, toError, toSocketDBError, type LogPosition, type Node, type NodeDiff, type Store } from '@socketdb/core';
 import { callHook, reportedClient, type HookHost, type HookSubject } from './call-hook';
 import type { FanOut } from './fanout';
+import type { ReplicatedLog } from './replicated-log';
+import type { LoggedEntry, Origin } from './replication';
 import type { ServerHooks } from './types';
 
 /** The writer of changes the server makes itself: hooks see a `client` whose every field is `null`. */
@@ -10,13 +12,22 @@ export const SERVER: HookSubject = Object.freeze({ client: Object.freeze({ id: n
  * One write, end to end on the server: the hooks, the store, then the change
  * going out to subscribers and to `server:change`.
  *
- * `update` and `delete` return synchronously when no hook is registered, so the
- * common case costs no promise; otherwise they return a promise. Either way a
- * refused write throws (or rejects with) a `SocketDBError`.
+ * `update` and `delete` return synchronously when no hook is registered and the process is
+ * the database on its own, so the common case costs no promise; otherwise they return a
+ * promise. Either way a refused write throws (or rejects with) a `SocketDBError`.
+ *
+ * With a shared log (several processes, see `Replication`), the change the hooks decided is
+ * logged instead of applied, and applied when the log hands it back, in log order, with the
+ * log's revision; the write settles then.
  */
 export class WritePath {
 	/** The revision of the last change applied: one sequence for the database, kept with the store's data where the store keeps it. */
 	revision: number;
+	/** Where the last change applied stands in the shared log, if there is one. */
+	private logPosition: string | undefined;
+	/** The database the revisions count in. */
+	database: string | undefined;
+	private log: ReplicatedLog | undefined;
 	private durableWaiters: ((error?: SocketDBError) => void)[] | undefined;
 
 	constructor(
@@ -24,29 +35,81 @@ export class WritePath {
 		private readonly fanout: FanOut,
 		private readonly host: HookHost,
 	) {
-		this.revision = store.position?.()?.revision ?? 0;
+		const position = store.position?.();
+		this.revision = position?.revision ?? 0;
+		this.logPosition = position?.log;
+		this.database = position?.database;
 	}
 
-	update(data: NodeDiff, writer: HookSubject): void | Promise<void> {
+	/**
+	 * Takes the id of the database this process is part of. A store that already holds another
+	 * database's data cannot join it: its revisions would mean nothing there.
+	 */
+	setDatabase(id: string): void {
+		if (this.database !== undefined && this.database !== id && this.revision > 0) {
+			throw new Error(`the store holds the data of another database (${this.database}, at revision ${this.revision}), not of this one (${id}); start from an empty store`);
+		}
+		this.database = id;
+		this.store.setPosition?.(this.position);
+	}
+
+	/** From now on changes go through `log`. */
+	replicate(log: ReplicatedLog): void {
+		this.log = log;
+	}
+
+	/** The revision and log position of the data. */
+	get position(): LogPosition {
+		const position: LogPosition = { revision: this.revision };
+		if (this.logPosition !== undefined) position.log = this.logPosition;
+		if (this.database !== undefined) position.database = this.database;
+		return position;
+	}
+
+	/** `origin` names a client's write (session and number); the server's own writes have none. */
+	update(data: NodeDiff, writer: HookSubject, origin?: Origin): void | Promise<void> {
 		const { hooks } = this.host;
-		if (!hooks.has('server:update')) return this.commitUpdate(data, writer);
+		if (!hooks.has('server:update')) return this.commitUpdate(data, writer, origin);
 		return hooks.call('server:update', { data: data as Node }, { client: writer.client, api: this.host.api }).then(
-			(result) => this.commitUpdate(result?.data ?? data, writer),
+			(result) => this.commitUpdate(result?.data ?? data, writer, origin),
 			(thrown: unknown) => {
-				throw this.refusal(thrown, 'server:update', writer);
+				throw this.refusal(thrown, 'server:update', writer, origin);
 			},
 		);
 	}
 
-	delete(path: string, writer: HookSubject): void | Promise<void> {
+	delete(path: string, writer: HookSubject, origin?: Origin): void | Promise<void> {
 		const { hooks } = this.host;
-		if (!hooks.has('server:delete')) return this.commitDelete(path, writer);
+		if (!hooks.has('server:delete')) return this.commitDelete(path, writer, origin);
 		return hooks.call('server:delete', { path }, { client: writer.client, api: this.host.api }).then(
-			(result) => this.commitDelete(result?.path ?? path, writer),
+			(result) => this.commitDelete(result?.path ?? path, writer, origin),
 			(thrown: unknown) => {
-				throw this.refusal(thrown, 'server:delete', writer);
+				throw this.refusal(thrown, 'server:delete', writer, origin);
 			},
 		);
+	}
+
+	/** Applies an entry of the shared log (see `ReplicatedLog`). */
+	applyLogged(entry: LoggedEntry, writer: HookSubject): void {
+		if (entry.kind === 'update') this.applyUpdate(entry.data, writer, entry);
+		else if (entry.kind === 'delete') this.applyDelete(entry.path, writer, entry);
+		else this.skip(entry);
+	}
+
+	/** A logged entry that changes nothing here: the data is as of its revision all the same. */
+	skip(entry: LoggedEntry): void {
+		this.advance(entry);
+	}
+
+	/** Replaces the data with a snapshot of the database at `position`. */
+	load(root: Node, position: LogPosition): void {
+		this.store.del('');
+		if (root.meta !== undefined || (isObject(root.value) && Object.keys(root.value).length > 0)) this.store.put(root);
+		this.revision = position.revision;
+		this.logPosition = position.log;
+		this.store.setPosition?.(this.position);
+		this.fanout.publishDelete('', this.revision);
+		if (isObject(root.value)) this.fanout.publishChange(root, undefined, this.revision);
 	}
 
 	/**
@@ -75,41 +138,60 @@ export class WritePath {
 		});
 	}
 
-	private commitUpdate(data: NodeDiff, writer: HookSubject): void {
+	private commitUpdate(data: NodeDiff, writer: HookSubject, origin: Origin | undefined): void | Promise<void> {
 		// A `server:update` hook may have returned anything.
 		assertRootObject(data);
 		if (data.value !== undefined) assertRootObject(data.value);
+		if (this.log !== undefined) return this.log.submit({ origin: origin ?? this.log.serverOrigin(), kind: 'update', data }, writer);
+		this.applyUpdate(data, writer);
+	}
+
+	private commitDelete(path: string, writer: HookSubject, origin: Origin | undefined): void | Promise<void> {
+		// Checked again: a `server:delete` hook may have returned another path.
+		assertPath(path);
+		if (this.log !== undefined) return this.log.submit({ origin: origin ?? this.log.serverOrigin(), kind: 'delete', path }, writer);
+		this.applyDelete(path, writer);
+	}
+
+	private applyUpdate(data: NodeDiff, writer: HookSubject, logged?: LoggedEntry): void {
 		let applied: NodeDiff;
 		const probe = this.fanout.probeKeys(data, this.store);
 		try {
 			applied = this.store.put(data as Node);
 		} catch (error) {
+			if (logged !== undefined) this.advance(logged);
 			throw this.storeFailure(error, writer, 'the store failed to apply the write');
 		}
-		if (!hasChange(applied)) return;
-		const revision = this.advance();
+		if (!hasChange(applied)) {
+			if (logged !== undefined) this.advance(logged);
+			return;
+		}
+		const revision = this.advance(logged);
 		this.fanout.publishChange(applied, probe, revision);
 		this.emitChange({ revision, data: applied as Node }, writer);
 	}
 
-	private commitDelete(path: string, writer: HookSubject): void {
-		// Checked again: a `server:delete` hook may have returned another path.
-		assertPath(path);
+	private applyDelete(path: string, writer: HookSubject, logged?: LoggedEntry): void {
 		try {
 			this.store.del(path);
 		} catch (error) {
+			if (logged !== undefined) this.advance(logged);
 			throw this.storeFailure(error, writer, 'the store failed to apply the delete');
 		}
-		const revision = this.advance();
+		const revision = this.advance(logged);
 		this.fanout.publishDelete(path, revision);
 		this.emitChange({ revision, deleted: path }, writer);
 	}
 
-	/** The next revision, recorded with the store's data. */
-	private advance(): number {
-		const revision = ++this.revision;
-		this.store.setPosition?.({ revision });
-		return revision;
+	/** The next revision (the logged entry's, with a shared log), recorded with the store's data. */
+	private advance(logged?: LoggedEntry): number {
+		if (logged === undefined) this.revision++;
+		else {
+			this.revision = logged.revision;
+			this.logPosition = logged.log;
+		}
+		this.store.setPosition?.(this.position);
+		return this.revision;
 	}
 
 	private emitChange(change: { revision: number; data?: Node; deleted?: string }, writer: HookSubject): void {
@@ -122,9 +204,11 @@ export class WritePath {
 		return error instanceof SocketDBError ? error : new SocketDBError('INTERNAL_ERROR', message);
 	}
 
-	private refusal(thrown: unknown, hook: keyof ServerHooks, writer: HookSubject): SocketDBError {
+	private refusal(thrown: unknown, hook: keyof ServerHooks, writer: HookSubject, origin: Origin | undefined): SocketDBError {
 		const error = toSocketDBError(thrown);
 		this.host.report(error, { hook, client: reportedClient(writer.client) });
+		// Logged, so that a resend of this write to another process gets the same refusal.
+		if (origin !== undefined) this.log?.refuse(origin, error);
 		return error;
 	}
 }

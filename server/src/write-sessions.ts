@@ -13,6 +13,8 @@ export class WriteSession {
 	private inFlight: Set<number> | undefined;
 	/** Refusals not yet confirmed by the client (a resend must see the same refusal). */
 	private refusals: Map<number, SocketDBError> | undefined;
+	/** Writes answered `UNAVAILABLE`: not decided, so their resend is taken as new. */
+	private retries: Set<number> | undefined;
 	/** Orders this client's writes and reads, so it always reads its own writes. */
 	readonly queue = new SerialQueue();
 	/** The connection that answers for this session now, if any. */
@@ -36,6 +38,16 @@ export class WriteSession {
 	/** True while some write is still running. */
 	get busy(): boolean {
 		return this.inFlight !== undefined && this.inFlight.size > 0;
+	}
+
+	/** The write could not be logged: the client sends it again, and that resend is taken. */
+	allowRetry(seq: number): void {
+		(this.retries ??= new Set()).add(seq);
+	}
+
+	/** True (once) for a resend of a write answered `UNAVAILABLE`. */
+	takeRetry(seq: number): boolean {
+		return this.retries?.delete(seq) === true;
 	}
 
 	refusalOf(seq: number): SocketDBError | undefined {
