@@ -28,7 +28,8 @@ const packages = [
 	{ dir: 'server', entries: ['src/index.ts', 'src/crossws.ts'], platform: 'node', external: ['@socketdb/core', 'crossws', 'ws'] },
 	{ dir: 'client', entries: ['src/index.ts'], platform: 'node', external: ['@socketdb/core', 'immer', 'ws'] },
 	{ dir: 'store-lmdb', entries: ['src/index.ts'], platform: 'node', external: ['@socketdb/core', 'lmdb'] },
-	{ dir: 'cli', entries: ['src/index.ts', 'src/main.ts'], platform: 'node', external: ['@socketdb/core', '@socketdb/client', '@socketdb/server', '@socketdb/store-lmdb', 'commander', 'ws'] },
+	{ dir: 'redis', entries: ['src/index.ts'], platform: 'node', external: ['@socketdb/core', '@socketdb/server', 'ioredis'] },
+	{ dir: 'cli', entries: ['src/index.ts', 'src/main.ts'], platform: 'node', external: ['@socketdb/core', '@socketdb/client', '@socketdb/server', '@socketdb/store-lmdb', '@socketdb/redis', 'commander', 'ws'] },
 	{ dir: 'plugins/validate', entries: ['src/index.ts'], platform: 'node', external: ['@socketdb/core', '@socketdb/server', 'ajv', 'immer'] },
 ];
 

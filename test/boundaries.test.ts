@@ -41,7 +41,8 @@ const rules: Rule[] = [
 	{ dir: 'client/src', allowed: /^(@socketdb\/core|immer)$/, extra: (file) => (/websocket-impl\.node\.ts$/.test(file) ? /^ws$/ : undefined) },
 	{ dir: 'server/src', allowed: /^(@socketdb\/core|ws|node:.+)$/, types: /^crossws$/ },
 	{ dir: 'store-lmdb/src', allowed: /^(@socketdb\/core|lmdb|node:.+)$/ },
-	{ dir: 'cli/src', allowed: /^(@socketdb\/(core|client|server|store-lmdb)|commander|ws|node:.+)$/ },
+	{ dir: 'cli/src', allowed: /^(@socketdb\/(core|client|server|store-lmdb|redis)|commander|ws|node:.+)$/ },
+	{ dir: 'redis/src', allowed: /^(@socketdb\/(core|server)|ioredis|node:.+)$/ },
 	{ dir: 'plugins', allowed: /^(@socketdb\/(core|server|client)|ajv|immer)$/ },
 ];
 
@@ -72,7 +73,7 @@ test('packages reach each other only through their public entries', () => {
 	for (const rule of rules) {
 		for (const file of sources(rule.dir)) {
 			for (const { specifier } of importsOf(readFileSync(file, 'utf8'))) {
-				expect([file, specifier]).toEqual([file, expect.not.stringMatching(/^@socketdb\/[^/]+\/(?!crossws$|testing$).+|^\.\.\/\.\.\/(core|client|server|store-lmdb|cli)\//)]);
+				expect([file, specifier]).toEqual([file, expect.not.stringMatching(/^@socketdb\/[^/]+\/(?!crossws$|testing$).+|^\.\.\/\.\.\/(core|client|server|store-lmdb|redis|cli)\//)]);
 			}
 		}
 	}

@@ -38,6 +38,22 @@ function interval(value: string): number {
 	return number;
 }
 
+/** `--redis`, else `SOCKETDB_REDIS_URL`: checked here, so a typo is one clear line before anything starts. */
+function redisUrl(flag: string | undefined): string | undefined {
+	const value = flag ?? (process.env['SOCKETDB_REDIS_URL'] === '' ? undefined : process.env['SOCKETDB_REDIS_URL']);
+	if (value === undefined) return undefined;
+	let url: URL;
+	try {
+		url = new URL(value);
+	} catch {
+		url = new URL('invalid:');
+	}
+	if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+		throw new CliError(`${flag === undefined ? 'SOCKETDB_REDIS_URL' : '--redis'} must be a Redis URL such as redis://127.0.0.1:6379, got ${JSON.stringify(value)}`);
+	}
+	return value;
+}
+
 function collect(value: string, previous: string[]): string[] {
 	return [...previous, value];
 }
@@ -71,6 +87,8 @@ export function createProgram(): Command {
 		.option('--allow-origin <origin>', 'let pages of this origin connect besides the server\'s own (repeatable; * for any)', collect, [])
 		.option('--allow-host <name>', 'answer requests for this host name besides loopback and the bound address (repeatable; * for any)', collect, [])
 		.option('--config <file>', 'JSON or JS file with further server options: limits, allowedOrigins, allowedHosts, plugins, ...')
+		.option('--redis <url>', 'be one of several processes serving one database, through this Redis (or set SOCKETDB_REDIS_URL); see docs/scale-out.md')
+		.option('--cluster <name>', 'which database on that Redis: processes with the same Redis and cluster name are one database', 'default')
 		.option('--no-inspector', 'do not serve the inspector page at /')
 		.addOption(new Option('--inspector-token <secret>').hideHelp())
 		.action(
@@ -85,6 +103,8 @@ export function createProgram(): Command {
 				allowOrigin: string[];
 				allowHost: string[];
 				config?: string;
+				redis?: string;
+				cluster: string;
 				inspector: boolean;
 				inspectorToken?: string;
 			}) => {
@@ -102,6 +122,8 @@ export function createProgram(): Command {
 					allowOrigins: options.allowOrigin,
 					allowHosts: options.allowHost,
 					config: options.config === undefined ? {} : await loadConfig(options.config),
+					redis: redisUrl(options.redis),
+					cluster: options.cluster,
 				});
 			},
 		);

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { createStore, type Store } from '@socketdb/core';
-import { answerUpgradeRequired, createWebsocketServer, resolveLimits, SocketDBServer } from '@socketdb/server';
+import { answerUpgradeRequired, createWebsocketServer, resolveLimits, SocketDBServer, type ErrorSource } from '@socketdb/server';
+import { redisReplication } from '@socketdb/redis';
 import { createLmdbStore } from '@socketdb/store-lmdb';
 import { createInspector, type Inspector } from './inspector/inspector';
 import { createAccess, hostRefusal } from './access';
@@ -30,6 +31,10 @@ export type ServeOptions = {
 	allowHosts: string[];
 	/** What `--config` set. */
 	config: ServeConfig;
+	/** The Redis whose log this process shares with the others of its cluster (`--redis`). */
+	redis?: string | undefined;
+	/** The cluster's name on that Redis (`--cluster`). */
+	cluster?: string;
 };
 
 /**
@@ -117,13 +122,21 @@ export async function serve(options: ServeOptions): Promise<void> {
 			},
 		}),
 		plugins: [...(config.plugins ?? []), ...(inspector === undefined ? [] : [inspector.plugin])],
+		...(options.redis === undefined ? {} : { replication: redisReplication({ url: options.redis, name: options.cluster ?? 'default' }) }),
+		onError: (error, source) => {
+			if (source.fatal !== true) return reportError(error, source);
+			// The process cannot serve this database (Redis unreachable at start, an unreadable log): one line, exit 1.
+			console.error(`socketdb: ${error.message}`);
+			process.exit(1);
+		},
 	});
 	inspector?.start(server);
 	// Already listening: this only starts the server (its 'server:init' hooks).
 	await new Promise<void>((started) => server.listen(options.port, started, options.host));
 
 	const address = server.address();
-	const where = directory === null ? 'in memory: nothing survives a restart' : `data in ${directory}`;
+	const stored = directory === null ? 'in memory: nothing survives a restart' : `data in ${directory}`;
+	const where = options.redis === undefined ? stored : `${stored}; cluster "${options.cluster ?? 'default'}" on ${redisHost(options.redis)}`;
 	const hostAndPort = `${urlHost(address?.host ?? options.host)}:${address?.port ?? options.port}`;
 	if (token === undefined && options.insecureNoAuth) console.error(`WARNING: --insecure-no-auth: no credentials are asked; anyone who can reach ${hostAndPort} can read and write all data`);
 	console.log(`SocketDB listening on ws://${hostAndPort} (${where})`);
@@ -188,6 +201,18 @@ function inspectorRefusal(options: ServeOptions): string | undefined {
 	if (!options.inspector) return '--no-inspector';
 	if (options.token !== undefined || isLoopback(options.host)) return undefined;
 	return `listening on ${options.host} without a token; set ${TOKEN_VARIABLE} or give --token-file <file> to serve it`;
+}
+
+/** What the server reports that is not fatal (a hook's failure, a lost connection to Redis) goes to stderr. */
+function reportError(error: Error, source: ErrorSource): void {
+	const where = [source.hook && `hook ${source.hook}`, source.client && `client ${source.client.id}`].filter(Boolean).join(', ');
+	console.error(`[socketdb] ${where ? `${where}: ` : ''}${error.message}`);
+}
+
+/** The Redis URL without its password, for the log. */
+function redisHost(url: string): string {
+	const parsed = new URL(url);
+	return `${parsed.protocol}//${parsed.host}`;
 }
 
 function isLoopback(host: string): boolean {

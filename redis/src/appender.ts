@@ -1,0 +1,87 @@
+import { SocketDBError } from '@socketdb/core';
+import type { LogEntry } from '@socketdb/server';
+import type { Redis } from 'ioredis';
+import { ENTRY_FORMAT, encodeEntry } from './entry-codec';
+import type { ClusterKeys } from './keys';
+
+/**
+ * Appends a batch of entries: each takes the next revision (INCR) and goes into the stream
+ * (XADD) with it, atomically, so stream order is revision order. One script call per batch.
+ */
+const APPEND_SCRIPT = `
+local ids = {}
+for i = 2, #ARGV do
+	local revision = redis.call('INCR', KEYS[1])
+	ids[#ids + 1] = redis.call('XADD', KEYS[2], '*', 'r', revision, 'v', ARGV[1], 'e', ARGV[i])
+end
+return ids
+`;
+
+/** How long a failed append waits before it is tried again. */
+const RETRY_MS = 100;
+
+type Batch = { entries: string[]; deadline: number; resolve: () => void; reject: (error: SocketDBError) => void };
+
+type RedisWithAppend = Redis & { socketdbAppend(revision: string, log: string, format: number, ...entries: string[]): Promise<string[]> };
+
+/**
+ * Puts entries into the log in the order they were given: one batch at a time (the entries that
+ * arrive meanwhile form the next batch, so a busy process needs far fewer than one command per
+ * write). A batch that cannot be appended is tried again until `unavailableAfterMs` has passed
+ * since its first entry came, then refused with `UNAVAILABLE`. A batch may have reached the log
+ * although its reply was lost; it is tried again all the same, and the entries' origins make the
+ * processes apply it once.
+ */
+export class LogAppender {
+	private readonly queue: Batch[] = [];
+	private busy = false;
+	private stopped = false;
+	private readonly redis: RedisWithAppend;
+
+	constructor(
+		redis: Redis,
+		private readonly keys: ClusterKeys,
+		private readonly unavailableAfterMs: number,
+	) {
+		redis.defineCommand('socketdbAppend', { numberOfKeys: 2, lua: APPEND_SCRIPT });
+		this.redis = redis as RedisWithAppend;
+	}
+
+	append(entries: readonly LogEntry[]): Promise<void> {
+		if (this.stopped) return Promise.reject(new SocketDBError('UNAVAILABLE', 'the server is shutting down'));
+		return new Promise<void>((resolve, reject) => {
+			this.queue.push({ entries: entries.map(encodeEntry), deadline: Date.now() + this.unavailableAfterMs, resolve, reject });
+			if (!this.busy) void this.drain();
+		});
+	}
+
+	stop(): void {
+		this.stopped = true;
+		for (const batch of this.queue.splice(0)) batch.reject(new SocketDBError('UNAVAILABLE', 'the server is shutting down'));
+	}
+
+	private async drain(): Promise<void> {
+		this.busy = true;
+		while (this.queue.length > 0 && !this.stopped) {
+			// Everything queued goes out in one call.
+			const batches = this.queue.splice(0);
+			const entries = batches.flatMap((batch) => batch.entries);
+			const deadline = Math.min(...batches.map((batch) => batch.deadline));
+			for (;;) {
+				try {
+					await this.redis.socketdbAppend(this.keys.revision, this.keys.log, ENTRY_FORMAT, ...entries);
+					for (const batch of batches) batch.resolve();
+					break;
+				} catch (error) {
+					if (this.stopped || Date.now() + RETRY_MS > deadline) {
+						const failure = new SocketDBError('UNAVAILABLE', `the change could not be logged in time: ${(error as Error).message}`);
+						for (const batch of batches) batch.reject(failure);
+						break;
+					}
+					await new Promise((resume) => setTimeout(resume, RETRY_MS));
+				}
+			}
+		}
+		this.busy = false;
+	}
+}

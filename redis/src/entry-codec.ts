@@ -1,0 +1,60 @@
+import type { NodeDiff } from '@socketdb/core';
+import type { LogEntry, LoggedEntry } from '@socketdb/server';
+
+/** The layout of a log entry's fields; a process stops on an entry of a layout it does not know. */
+export const ENTRY_FORMAT = 1;
+
+/** An entry as its `e` field holds it (JSON). */
+type Encoded =
+	| { o: [string, number]; k: 'u'; d: unknown }
+	| { o: [string, number]; k: 'd'; p: string }
+	| { o: [string, number]; k: 'r'; c: string; m: string };
+
+export function encodeEntry(entry: LogEntry): string {
+	const o: [string, number] = [entry.origin.session, entry.origin.seq];
+	switch (entry.kind) {
+		case 'update':
+			return JSON.stringify({ o, k: 'u', d: entry.data } satisfies Encoded);
+		case 'delete':
+			return JSON.stringify({ o, k: 'd', p: entry.path } satisfies Encoded);
+		case 'refusal':
+			return JSON.stringify({ o, k: 'r', c: entry.code, m: entry.message } satisfies Encoded);
+	}
+}
+
+/** A stream entry's id and fields, as Redis returns them. */
+export type StreamEntry = [id: string, fields: string[]];
+
+/**
+ * Reads a stream entry back.
+ *
+ * @throws Error naming the entry when its layout is unknown or it does not parse: the log cannot
+ * be followed past it, and applying it wrongly would be worse than stopping.
+ */
+export function decodeEntry([id, fields]: StreamEntry): LoggedEntry {
+	const field = (name: string) => {
+		for (let i = 0; i < fields.length - 1; i += 2) if (fields[i] === name) return fields[i + 1];
+		return undefined;
+	};
+	const format = Number(field('v'));
+	if (format !== ENTRY_FORMAT) throw new Error(`log entry ${id} has layout ${field('v') ?? '(none)'}; this version reads layout ${ENTRY_FORMAT}: upgrade this server`);
+	const revision = Number(field('r'));
+	let encoded: Encoded;
+	try {
+		encoded = JSON.parse(field('e') ?? '') as Encoded;
+	} catch (error) {
+		throw new Error(`log entry ${id} does not parse: ${(error as Error).message}`, { cause: error });
+	}
+	if (!Number.isSafeInteger(revision) || revision < 1 || !Array.isArray(encoded?.o)) throw new Error(`log entry ${id} is malformed`);
+	const base = { origin: { session: String(encoded.o[0]), seq: Number(encoded.o[1]) }, revision, log: id, time: Number(id.slice(0, id.indexOf('-'))) };
+	switch (encoded.k) {
+		case 'u':
+			return { ...base, kind: 'update', data: encoded.d as NodeDiff };
+		case 'd':
+			return { ...base, kind: 'delete', path: String(encoded.p) };
+		case 'r':
+			return { ...base, kind: 'refusal', code: String(encoded.c), message: String(encoded.m) };
+		default:
+			throw new Error(`log entry ${id} holds a change of unknown kind`);
+	}
+}

@@ -1,0 +1,2 @@
+export { redisReplication } from './redis-replication';
+export type { RedisReplicationOptions } from './redis-replication';

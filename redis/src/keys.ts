@@ -1,0 +1,33 @@
+/**
+ * The Redis keys of one cluster, all under `socketdb:{name}:`. The braces make them one hash
+ * slot, so a cluster's keys live together on Redis Cluster too, and one script may touch them.
+ */
+export type ClusterKeys = {
+	/** The stream: the log of changes, in the database's order. */
+	log: string;
+	/** The last revision handed out. */
+	revision: string;
+	/** The database's id. */
+	database: string;
+	/** Where the latest snapshot is and what it holds (a hash). */
+	snapshot: string;
+	/** The list of a snapshot's chunks. */
+	snapshotChunks: (revision: number) => string;
+	/** Held by the process writing a snapshot. */
+	snapshotLock: string;
+	/** Each process's connection counts (a hash by process id). */
+	stats: string;
+};
+
+export function clusterKeys(name: string): ClusterKeys {
+	const prefix = `socketdb:{${name}}:`;
+	return {
+		log: `${prefix}log`,
+		revision: `${prefix}revision`,
+		database: `${prefix}database`,
+		snapshot: `${prefix}snapshot`,
+		snapshotChunks: (revision) => `${prefix}snapshot:${revision}`,
+		snapshotLock: `${prefix}snapshot-lock`,
+		stats: `${prefix}stats`,
+	};
+}

@@ -1,0 +1,167 @@
+import type { ConnectionStats } from '@socketdb/core';
+import type { LogEntry, ReplicaNode, Replication } from '@socketdb/server';
+import { Redis } from 'ioredis';
+import { LogAppender } from './appender';
+import { ClusterStats } from './cluster-stats';
+import { LogFollower } from './follower';
+import { clusterKeys, type ClusterKeys } from './keys';
+import { writeSnapshot } from './snapshots';
+
+export type RedisReplicationOptions = {
+	/** The Redis server, e.g. `redis://127.0.0.1:6379` (a password goes in the URL: `redis://:secret@host:6379`). */
+	url: string;
+	/** The cluster: processes with the same Redis and name are one database. @default 'default' */
+	name?: string;
+	/**
+	 * How long a write waits for the log to be reachable before it is refused with `UNAVAILABLE`
+	 * (the client keeps it and sends it again), in ms. @default 10000
+	 */
+	unavailableAfterMs?: number;
+	/** A snapshot of the data is written to Redis every this many log entries. @default 10000 */
+	snapshotEvery?: number;
+	/** How many entries before the latest snapshot the log keeps (for processes a little behind); older ones are trimmed. @default 10000 */
+	retain?: number;
+	/** How long the start waits for Redis, in ms. @default 5000 */
+	connectTimeoutMs?: number;
+};
+
+/**
+ * Makes server processes one database through a Redis Stream: the stream is the log, in the
+ * database's order; every process appends the changes its hooks decided and applies every
+ * entry in stream order. See docs/scale-out.md.
+ *
+ * @example
+ * const server = SocketDBServer({ store: createLmdbStore({ path: './data' }), replication: redisReplication({ url: 'redis://127.0.0.1:6379' }) });
+ */
+export function redisReplication(options: RedisReplicationOptions): Replication {
+	return new RedisReplication(options);
+}
+
+class RedisReplication implements Replication {
+	private readonly keys: ClusterKeys;
+	private readonly processId = globalThis.crypto.randomUUID();
+	private commands: Redis | undefined;
+	private appender: LogAppender | undefined;
+	private follower: LogFollower | undefined;
+	private stats: ClusterStats | undefined;
+	private snapshotRevision = 0;
+	private writingSnapshot = false;
+	private stopped = false;
+
+	constructor(private readonly options: RedisReplicationOptions) {
+		this.keys = clusterKeys(options.name ?? 'default');
+	}
+
+	async start(node: ReplicaNode): Promise<void> {
+		const commands = (this.commands = await connect(this.options));
+		const reader = await connect(this.options).catch(async (error: unknown) => {
+			commands.disconnect();
+			throw error;
+		});
+		try {
+			await this.joinDatabase(commands, node);
+			this.snapshotRevision = Number((await commands.hget(this.keys.snapshot, 'revision')) ?? 0);
+			this.appender = new LogAppender(commands, this.keys, this.options.unavailableAfterMs ?? 10_000);
+			this.follower = new LogFollower(reader, this.keys, node, (revision) => this.applied(node, revision));
+			await this.follower.catchUp();
+			this.follower.follow();
+			this.stats = new ClusterStats(commands, this.keys, this.processId, (stats) => node.othersChanged(stats), (error) => node.report(error));
+			this.stats.start();
+		} catch (error) {
+			commands.disconnect();
+			reader.disconnect();
+			throw error;
+		}
+	}
+
+	append(entries: readonly LogEntry[]): Promise<void> {
+		return this.appender!.append(entries);
+	}
+
+	publishStats(stats: ConnectionStats): void {
+		this.stats?.publish(stats);
+	}
+
+	async stop(): Promise<void> {
+		if (this.stopped) return;
+		this.stopped = true;
+		this.appender?.stop();
+		await this.follower?.stop();
+		await this.stats?.stop();
+		await this.commands?.quit().catch(() => undefined);
+	}
+
+	/**
+	 * Takes the cluster's database id, or makes this process's data the cluster's when the
+	 * cluster is new. A store holding another database's data cannot join.
+	 */
+	private async joinDatabase(redis: Redis, node: ReplicaNode): Promise<void> {
+		const position = node.position;
+		const holdsData = (position?.revision ?? 0) > 0;
+		let database = await redis.get(this.keys.database);
+		if (database === null) {
+			const id = position?.database ?? globalThis.crypto.randomUUID();
+			if ((await redis.set(this.keys.database, id, 'NX')) === 'OK' && holdsData) {
+				// A new cluster on a process that has data: the cluster starts from it.
+				await redis.set(this.keys.revision, position!.revision);
+				node.setDatabase(id);
+				await writeSnapshot(redis, this.keys, node, this.processId, this.options.retain ?? 10_000);
+				return;
+			}
+			database = (await redis.get(this.keys.database))!;
+		}
+		if (holdsData && position?.database !== database) {
+			throw new Error(
+				`the store holds data of ${position?.database === undefined ? 'a server that was not part of this cluster' : `another database (${position.database})`}; cluster "${this.options.name ?? 'default'}" is database ${database}: start this process on an empty store`,
+			);
+		}
+		node.setDatabase(database);
+	}
+
+	/** Every so many entries, one process writes a snapshot and trims the log. */
+	private applied(node: ReplicaNode, revision: number): void {
+		const every = this.options.snapshotEvery ?? 10_000;
+		if (this.writingSnapshot || this.stopped || revision - this.snapshotRevision < every) return;
+		this.writingSnapshot = true;
+		writeSnapshot(this.commands!, this.keys, node, this.processId, this.options.retain ?? 10_000)
+			.then(
+				(written) => {
+					// Written here, or by another process just now: either way none is due for a while.
+					this.snapshotRevision = written ?? revision;
+				},
+				(error: unknown) => node.report(new Error(`writing the cluster's snapshot failed: ${(error as Error).message}`, { cause: error })),
+			)
+			.finally(() => (this.writingSnapshot = false));
+	}
+}
+
+/** A connection that fails fast while Redis is unreachable (the callers retry and time out themselves). */
+async function connect(options: RedisReplicationOptions): Promise<Redis> {
+	const redis = new Redis(options.url, {
+		lazyConnect: true,
+		enableOfflineQueue: false,
+		maxRetriesPerRequest: 0,
+		protocol: 2,
+		connectTimeout: options.connectTimeoutMs ?? 5_000,
+		retryStrategy: (attempt) => Math.min(50 * attempt, 1_000),
+	});
+	// Connection errors show in the commands that fail; ioredis reconnects by itself.
+	redis.on('error', () => undefined);
+	try {
+		await redis.connect();
+	} catch (error) {
+		redis.disconnect();
+		throw new Error(`cannot reach Redis at ${withoutPassword(options.url)}: ${(error as Error).message}`, { cause: error });
+	}
+	return redis;
+}
+
+function withoutPassword(url: string): string {
+	try {
+		const parsed = new URL(url);
+		if (parsed.password !== '') parsed.password = '***';
+		return parsed.href;
+	} catch {
+		return url;
+	}
+}

@@ -1,0 +1,66 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A TCP proxy on 127.0.0.1 in front of one or more backends. A new connection goes to the first
+ * backend, in turn, that accepts it (a load balancer without sticky sessions). `cut()` drops
+ * every connection with a TCP reset and refuses new ones until `heal()`, as a network partition
+ * would.
+ */
+export type TcpProxy = { port: number; cut: () => void; heal: () => void; close: () => Promise<void> };
+
+export async function startTcpProxy(backends: () => number[]): Promise<TcpProxy> {
+	const pairs = new Set<[Socket, Socket]>();
+	let next = 0;
+	let cut = false;
+	const server: Server = createServer((client) => {
+		if (cut) return client.resetAndDestroy();
+		client.pause();
+		const ports = backends();
+		const tryBackend = (attempt: number) => {
+			if (attempt >= ports.length || cut) return client.resetAndDestroy();
+			const port = ports[next++ % ports.length]!;
+			const upstream = connect({ port, host: '127.0.0.1' });
+			upstream.once('error', () => tryBackend(attempt + 1));
+			upstream.once('connect', () => {
+				upstream.removeAllListeners('error');
+				const pair: [Socket, Socket] = [client, upstream];
+				pairs.add(pair);
+				client.pipe(upstream);
+				upstream.pipe(client);
+				client.resume();
+				const drop = () => {
+					pairs.delete(pair);
+					client.destroy();
+					upstream.destroy();
+				};
+				client.on('error', drop).on('close', drop);
+				upstream.on('error', drop).on('close', drop);
+			});
+		};
+		tryBackend(0);
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const reset = () => {
+		for (const [client, upstream] of pairs) {
+			client.resetAndDestroy();
+			upstream.resetAndDestroy();
+		}
+		pairs.clear();
+	};
+	return {
+		port: (server.address() as AddressInfo).port,
+		cut() {
+			cut = true;
+			reset();
+		},
+		heal() {
+			cut = false;
+		},
+		async close() {
+			cut = true;
+			reset();
+			await new Promise((resolve) => server.close(resolve));
+		},
+	};
+}
