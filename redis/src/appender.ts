@@ -7,10 +7,15 @@ import type { ClusterKeys } from './keys';
 /**
  * Appends a batch of entries: each takes the next revision (INCR) and goes into the stream
  * (XADD) with it, atomically, so stream order is revision order. One script call per batch.
+ * Refused while the revision counter is behind the revision the appending process applied
+ * (Redis restarted without the end of the log): the process mends the log first.
  */
 const APPEND_SCRIPT = `
+if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[2]) then
+	return redis.error_reply('SOCKETDB_BEHIND the log is behind this process')
+end
 local ids = {}
-for i = 2, #ARGV do
+for i = 3, #ARGV do
 	local revision = redis.call('INCR', KEYS[1])
 	ids[#ids + 1] = redis.call('XADD', KEYS[2], '*', 'r', revision, 'v', ARGV[1], 'e', ARGV[i])
 end
@@ -22,7 +27,7 @@ const RETRY_MS = 100;
 
 type Batch = { entries: string[]; deadline: number; resolve: () => void; reject: (error: SocketDBError) => void };
 
-type RedisWithAppend = Redis & { socketdbAppend(revision: string, log: string, format: number, ...entries: string[]): Promise<string[]> };
+type RedisWithAppend = Redis & { socketdbAppend(revision: string, log: string, format: number, applied: number, ...entries: string[]): Promise<string[]> };
 
 /**
  * Puts entries into the log in the order they were given: one batch at a time (the entries that
@@ -42,6 +47,10 @@ export class LogAppender {
 		redis: Redis,
 		private readonly keys: ClusterKeys,
 		private readonly unavailableAfterMs: number,
+		/** The revision the process applied. */
+		private readonly applied: () => number,
+		/** Mends the log when it lost entries the process applied. */
+		private readonly mend: () => Promise<void>,
 	) {
 		redis.defineCommand('socketdbAppend', { numberOfKeys: 2, lua: APPEND_SCRIPT });
 		this.redis = redis as RedisWithAppend;
@@ -69,10 +78,14 @@ export class LogAppender {
 			const deadline = Math.min(...batches.map((batch) => batch.deadline));
 			for (;;) {
 				try {
-					await this.redis.socketdbAppend(this.keys.revision, this.keys.log, ENTRY_FORMAT, ...entries);
+					await this.redis.socketdbAppend(this.keys.revision, this.keys.log, ENTRY_FORMAT, this.applied(), ...entries);
 					for (const batch of batches) batch.resolve();
 					break;
 				} catch (error) {
+					if ((error as Error).message.startsWith('SOCKETDB_BEHIND') && !this.stopped) {
+						await this.mend().catch(() => undefined);
+						continue;
+					}
 					if (this.stopped || Date.now() + RETRY_MS > deadline) {
 						const failure = new SocketDBError('UNAVAILABLE', `the change could not be logged in time: ${(error as Error).message}`);
 						for (const batch of batches) batch.reject(failure);

@@ -10,6 +10,8 @@ const BATCH = 1000;
 const BLOCK_MS = 5_000;
 /** How long to wait before reading again after the connection failed (ms). */
 const RETRY_MS = 200;
+/** How long a process behind waits for a snapshot that covers what it needs (ms), before it gives up. */
+const SNAPSHOT_WAIT_MS = 30_000;
 
 type ReadReply = [stream: string, entries: StreamEntry[]][] | null;
 
@@ -32,6 +34,11 @@ export class LogFollower {
 		private readonly keys: ClusterKeys,
 		private readonly node: ReplicaNode,
 		private readonly onApplied: (revision: number) => void,
+		/**
+		 * The log lost entries this process applied (Redis restarted without them): `forked` are
+		 * the entries logged since on top of the shortened log. Resolves once the log is mended.
+		 */
+		private readonly onLostTail: (forked: readonly LoggedEntry[]) => Promise<void>,
 	) {
 		const position = node.position;
 		this.lastId = position?.log ?? '0-0';
@@ -58,16 +65,27 @@ export class LogFollower {
 	}
 
 	private async run(): Promise<void> {
+		let failed = false;
 		while (!this.stopped) {
 			try {
+				// After a lost connection, Redis may have restarted: is the log still where this process stands?
+				if (failed) await this.checkLostTail();
+				failed = false;
 				await this.read(true);
 			} catch (error) {
 				if (this.stopped) return;
 				if (error instanceof UnreadableLog) return this.node.fail(error);
-				this.node.report(new Error(`reading the log failed, trying again: ${(error as Error).message}`, { cause: error }));
+				if (!failed) this.node.report(new Error(`reading the log failed, trying again: ${(error as Error).message}`, { cause: error }));
+				failed = true;
 				await new Promise((resume) => setTimeout(resume, RETRY_MS));
 			}
 		}
+	}
+
+	/** The revision counter is behind this process: Redis lost the end of the log. */
+	private async checkLostTail(): Promise<void> {
+		const latest = Number((await this.redis.get(this.keys.revision)) ?? 0);
+		if (latest < this.revision) await this.onLostTail([]);
 	}
 
 	/** Reads one batch after the last entry applied and applies it; the number of entries read. */
@@ -81,9 +99,12 @@ export class LogFollower {
 			if (!block) await this.checkNotBehind();
 			return 0;
 		}
+		const forked: LoggedEntry[] = [];
 		for (const raw of entries) {
 			const entry = decode(raw);
 			if (entry.revision <= this.revision) {
+				// Numbered at or below what this process applied, yet logged after it: the log lost its end.
+				forked.push(entry);
 				this.lastId = entry.log;
 				continue;
 			}
@@ -96,29 +117,42 @@ export class LogFollower {
 			this.lastId = entry.log;
 			this.revision = entry.revision;
 		}
+		if (forked.length > 0) await this.onLostTail(forked);
 		this.onApplied(this.revision);
 		return entries.length;
 	}
 
 	/**
-	 * An empty read means the process is caught up, unless the log was trimmed past its entry:
-	 * then the first entry left (or, in an empty log, the last revision handed out) is beyond it.
+	 * An empty read means the process is caught up, unless the log was trimmed past its entry
+	 * (then the first entry left, or in an empty log the last revision handed out, is beyond it),
+	 * or Redis lost the end of the log (the last revision handed out is behind this process).
 	 */
 	private async checkNotBehind(): Promise<void> {
+		const latest = Number((await this.redis.get(this.keys.revision)) ?? 0);
+		if (latest < this.revision) return this.onLostTail([]);
 		const first = (await this.redis.xrange(this.keys.log, '-', '+', 'COUNT', 1)) as StreamEntry[];
 		if (first.length > 0) {
 			const next = decode(first[0]!).revision;
 			if (next > this.revision + 1) await this.loadSnapshot(next);
 			return;
 		}
-		const latest = Number((await this.redis.get(this.keys.revision)) ?? 0);
 		if (latest > this.revision) await this.loadSnapshot(latest + 1);
 	}
 
+	/**
+	 * Loads the cluster's snapshot, which must reach at least the revision before `needed`. One that
+	 * does not yet may be on its way (a process mending a lost end of the log writes one): it is
+	 * waited for, for a while.
+	 */
 	private async loadSnapshot(needed: number): Promise<void> {
-		const snapshot = await readSnapshot(this.redis, this.keys);
-		if (snapshot === undefined || snapshot.position.revision < this.revision) {
-			throw new UnreadableLog(`the log no longer holds the changes after revision ${this.revision} (the next is ${needed}), and no snapshot covers them`);
+		const deadline = Date.now() + SNAPSHOT_WAIT_MS;
+		let snapshot = await readSnapshot(this.redis, this.keys);
+		while (snapshot === undefined || snapshot.position.revision < needed - 1) {
+			if (Date.now() > deadline || this.stopped) {
+				throw new UnreadableLog(`the log no longer holds the changes after revision ${this.revision} (the next is ${needed}), and no snapshot covers them`);
+			}
+			await new Promise((resume) => setTimeout(resume, RETRY_MS));
+			snapshot = await readSnapshot(this.redis, this.keys);
 		}
 		this.node.load(snapshot.root, snapshot.position);
 		this.lastId = snapshot.position.log ?? '0-0';

@@ -1,10 +1,11 @@
 import type { ConnectionStats } from '@socketdb/core';
-import type { LogEntry, ReplicaNode, Replication } from '@socketdb/server';
+import type { LogEntry, LoggedEntry, ReplicaNode, Replication } from '@socketdb/server';
 import { Redis } from 'ioredis';
 import { LogAppender } from './appender';
 import { ClusterStats } from './cluster-stats';
 import { LogFollower } from './follower';
 import { clusterKeys, type ClusterKeys } from './keys';
+import { recoverLostTail } from './recovery';
 import { writeSnapshot } from './snapshots';
 
 export type RedisReplicationOptions = {
@@ -47,6 +48,7 @@ class RedisReplication implements Replication {
 	private snapshotRevision = 0;
 	private writingSnapshot = false;
 	private stopped = false;
+	private mending: Promise<void> = Promise.resolve();
 
 	constructor(private readonly options: RedisReplicationOptions) {
 		this.keys = clusterKeys(options.name ?? 'default');
@@ -61,8 +63,8 @@ class RedisReplication implements Replication {
 		try {
 			await this.joinDatabase(commands, node);
 			this.snapshotRevision = Number((await commands.hget(this.keys.snapshot, 'revision')) ?? 0);
-			this.appender = new LogAppender(commands, this.keys, this.options.unavailableAfterMs ?? 10_000);
-			this.follower = new LogFollower(reader, this.keys, node, (revision) => this.applied(node, revision));
+			this.appender = new LogAppender(commands, this.keys, this.options.unavailableAfterMs ?? 10_000, () => node.position?.revision ?? 0, () => this.mend(node, []));
+			this.follower = new LogFollower(reader, this.keys, node, (revision) => this.applied(node, revision), (forked) => this.mend(node, forked));
 			await this.follower.catchUp();
 			this.follower.follow();
 			this.stats = new ClusterStats(commands, this.keys, this.processId, (stats) => node.othersChanged(stats), (error) => node.report(error));
@@ -116,6 +118,16 @@ class RedisReplication implements Replication {
 			);
 		}
 		node.setDatabase(database);
+	}
+
+	/** Redis lost the end of the log (see `recoverLostTail`); one mending at a time. */
+	private mend(node: ReplicaNode, forked: readonly LoggedEntry[]): Promise<void> {
+		const run = () => {
+			node.report(new Error(`Redis lost the end of the log (it restarted without it); putting back revision ${node.position?.revision ?? 0} and a snapshot of this process's data`));
+			return recoverLostTail(this.commands!, this.keys, node, this.processId, this.options.retain ?? 10_000, forked, (entries) => this.append(entries));
+		};
+		this.mending = this.mending.then(run, run);
+		return this.mending;
 	}
 
 	/** Every so many entries, one process writes a snapshot and trims the log. */

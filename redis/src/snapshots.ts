@@ -26,7 +26,8 @@ export async function readSnapshot(redis: Redis, keys: ClusterKeys): Promise<Sna
  * Writes a snapshot of the node's data, unless another process is writing one, and trims the
  * log: entries up to `retain` before the snapshot stay (for processes a little behind), older
  * ones go, since a process that far behind loads the snapshot instead. Returns the snapshot's
- * revision, or undefined when another process held the lock.
+ * revision (or that of the newer snapshot already there), or undefined when another process
+ * held the lock.
  */
 export async function writeSnapshot(redis: Redis, keys: ClusterKeys, node: ReplicaNode, owner: string, retain: number): Promise<number | undefined> {
 	if ((await redis.set(keys.snapshotLock, owner, 'PX', LOCK_MS, 'NX')) !== 'OK') return undefined;
@@ -38,6 +39,8 @@ export async function writeSnapshot(redis: Redis, keys: ClusterKeys, node: Repli
 		for (let start = 0; start < text.length; start += CHUNK) chunks.push(text.slice(start, start + CHUNK));
 		if (chunks.length === 0) chunks.push('');
 		const previous = await redis.hget(keys.snapshot, 'revision');
+		// A newer snapshot stays (a process that was behind never replaces it).
+		if (previous !== null && Number(previous) >= position.revision) return Number(previous);
 		const listKey = keys.snapshotChunks(position.revision);
 		const write = redis.multi().del(listKey).rpush(listKey, ...chunks);
 		const meta: Record<string, string> = { revision: String(position.revision), log: position.log ?? '0-0', chunks: String(chunks.length) };

@@ -51,6 +51,11 @@ export class LoggedSessions {
 		return true;
 	}
 
+	/** Forgets every decision (the data was replaced by a snapshot: the entries after it tell anew). */
+	clear(): void {
+		this.sessions.clear();
+	}
+
 	get size(): number {
 		return this.sessions.size;
 	}

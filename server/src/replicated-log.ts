@@ -112,6 +112,8 @@ export class ReplicatedLog implements ReplicaNode {
 	}
 
 	load(root: Node, position: LogPosition): void {
+		// A process starting from a snapshot knows the decisions from there on, as a new one does.
+		this.decided.clear();
 		this.target.load(root, position);
 	}
 

@@ -1,0 +1,181 @@
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { runCli } from '../helpers/cli';
+import { startNode, stopNodes } from '../helpers/cluster';
+import { freePort, startRedis, type TestRedis } from '../helpers/redis';
+import { cleanup, connectClient } from '../helpers/server';
+
+// Nodes are `socketdb serve --redis` child processes; clients connect to them over real sockets.
+
+let redis: TestRedis;
+let clusters = 0;
+const cluster = () => `t${++clusters}`;
+
+beforeAll(async () => {
+	redis = await startRedis({ appendonly: true });
+});
+afterAll(() => redis.stop());
+afterEach(async () => {
+	await cleanup();
+	await stopNodes();
+});
+
+test('writes taken by any node reach the subscribers of every node', async () => {
+	const name = cluster();
+	const nodes = await Promise.all([startNode(redis.url, name), startNode(redis.url, name), startNode(redis.url, name)]);
+	const clients = nodes.map((node) => connectClient(node.url));
+	const seen = clients.map(() => new Map<string, unknown>());
+	clients.forEach((client, i) => client.get('board').on((value) => seen[i]!.set('board', value)));
+	await Promise.all(clients.map((client, i) => client.get('board').get(`from${i}`).set(i)));
+	for (const view of seen) await expect.poll(() => view.get('board')).toEqual({ from0: 0, from1: 1, from2: 2 });
+	expect(nodes[0]!.output()).toContain(`cluster "${name}" on redis://127.0.0.1:${redis.port}`);
+});
+
+test('concurrent writers on two nodes: every observer ends at the same state and sees each writer in order', async () => {
+	const name = cluster();
+	const [a, b] = await Promise.all([startNode(redis.url, name), startNode(redis.url, name)]);
+	const writers = [connectClient(a!.url), connectClient(b!.url)];
+	const observers = [connectClient(a!.url), connectClient(b!.url), connectClient(a!.url), connectClient(b!.url)];
+	const N = 150;
+	const paths = ['x', 'y', 'z'];
+	const histories = observers.map(() => new Map<string, string[]>(paths.map((path) => [path, []])));
+	const finals = observers.map(() => new Map<string, unknown>());
+	await Promise.all(
+		observers.map(
+			(observer, i) =>
+				new Promise<void>((ready) => {
+					let pending = paths.length;
+					for (const path of paths)
+						observer.get(`race/${path}`).on((value) => {
+							finals[i]!.set(path, value);
+							if (typeof value === 'string') histories[i]!.get(path)!.push(value);
+							if (value === null && --pending === 0) ready();
+						});
+				}),
+		),
+	);
+	const writes: Promise<unknown>[] = [];
+	for (let n = 0; n < N; n++) {
+		writers.forEach((writer, w) => {
+			const path = paths[(n + w) % paths.length]!;
+			writes.push(Promise.resolve(writer.get(`race/${path}`).set(`w${w}:${String(n).padStart(4, '0')}`)));
+		});
+	}
+	await Promise.all(writes);
+	// Both writers' last values are acknowledged; every observer settles on one and the same state.
+	const reference = connectClient(a!.url);
+	const expected = await new Promise<unknown>((resolve) => reference.get('race').once(resolve));
+	for (const final of finals) await expect.poll(() => Object.fromEntries(final)).toEqual(expected);
+	for (const history of histories) {
+		for (const values of history.values()) {
+			for (const w of [0, 1]) {
+				const mine = values.filter((value) => value.startsWith(`w${w}:`));
+				expect(mine).toEqual([...mine].sort());
+			}
+		}
+	}
+});
+
+test('a node that joins late with an empty data directory serves the whole tree', async () => {
+	const name = cluster();
+	const first = await startNode(redis.url, name);
+	const writer = connectClient(first.url);
+	const tree: Record<string, number> = {};
+	for (let i = 0; i < 200; i++) tree[`k${i}`] = i;
+	await writer.get('tree').set(tree);
+	await writer.get('tree/k3').delete();
+	const late = await startNode(redis.url, name);
+	const reader = connectClient(late.url);
+	const { k3: _gone, ...expected } = tree;
+	await expect.poll(() => new Promise((resolve) => reader.get('tree').once(resolve))).toEqual(expected);
+	// It takes part from then on, both ways.
+	await connectClient(late.url).get('tree/k3').set(3);
+	await expect.poll(() => new Promise((resolve) => writer.get('tree/k3').once(resolve))).toBe(3);
+});
+
+test('a restarted node reads the log from its own position and keeps its data', async () => {
+	const name = cluster();
+	const [a, b] = await Promise.all([startNode(redis.url, name), startNode(redis.url, name)]);
+	await connectClient(a!.url).get('doc').set({ v: 1 });
+	await expect.poll(() => new Promise((resolve) => connectClient(b!.url).get('doc/v').once(resolve))).toBe(1);
+	await b!.kill9();
+	await connectClient(a!.url).get('doc').set({ w: 2 });
+	const again = await startNode(redis.url, name, { data: b!.data });
+	await expect.poll(() => new Promise((resolve) => connectClient(again.url).get('doc').once(resolve))).toEqual({ v: 1, w: 2 });
+});
+
+test('Redis restarted (append-only file): acknowledged writes survive and the nodes resume', async () => {
+	const name = cluster();
+	const [a, b] = await Promise.all([startNode(redis.url, name), startNode(redis.url, name)]);
+	const writer = connectClient(a!.url);
+	const reader = connectClient(b!.url);
+	let seen: unknown;
+	reader.get('counter').on((value) => (seen = value));
+	for (let i = 1; i <= 20; i++) await writer.get('counter').set(i);
+	await expect.poll(() => seen).toBe(20);
+	await redis.restart();
+	// Writes made while Redis is back up go through on both; the count is not reset by the restart.
+	await writer.get('counter').set(21);
+	await expect.poll(() => seen, { timeout: 10_000 }).toBe(21);
+	const late = await startNode(redis.url, name);
+	await expect.poll(() => new Promise((resolve) => connectClient(late.url).get('counter').once(resolve))).toBe(21);
+});
+
+test('an unreachable Redis at start: one clear line, exit code 1', async () => {
+	const port = await freePort();
+	const result = await runCli(['serve', '--port', '0', '--memory', '--no-inspector', '--redis', `redis://127.0.0.1:${port}`]);
+	expect(result.code).toBe(1);
+	const lines = result.stderr.trim().split('\n');
+	expect(lines).toHaveLength(1);
+	expect(lines[0]).toMatch(new RegExp(`^socketdb: cannot reach Redis at redis://127\\.0\\.0\\.1:${port}`));
+	// The same from SOCKETDB_REDIS_URL, and a URL that is no Redis URL is refused before anything starts.
+	const fromEnvironment = await runCli(['serve', '--port', '0', '--memory', '--no-inspector'], { env: { SOCKETDB_REDIS_URL: `redis://127.0.0.1:${port}` } });
+	expect(fromEnvironment.code).toBe(1);
+	expect(fromEnvironment.stderr).toMatch(/cannot reach Redis/);
+	const wrong = await runCli(['serve', '--port', '0', '--memory', '--no-inspector', '--redis', 'http://127.0.0.1:6379']);
+	expect(wrong.code).toBe(1);
+	expect(wrong.stderr.trim()).toBe('socketdb: --redis must be a Redis URL such as redis://127.0.0.1:6379, got "http://127.0.0.1:6379"');
+});
+
+test('a log entry this version cannot read stops the node with a clear error instead of applying it', async () => {
+	const name = cluster();
+	const node = await startNode(redis.url, name);
+	const client = connectClient(node.url);
+	await client.get('a').set(1);
+	const raw = new Redis(redis.url);
+	try {
+		const revision = await raw.incr(`socketdb:{${name}}:revision`);
+		await raw.xadd(`socketdb:{${name}}:log`, '*', 'r', String(revision), 'v', '99', 'e', '{"o":["x",1],"k":"u","d":{"value":{"a":2}}}');
+	} finally {
+		raw.disconnect();
+	}
+	expect(await node.exited).toBe(1);
+	expect(node.output()).toMatch(/socketdb: log entry \S+ has layout 99; this version reads layout 1: upgrade this server/);
+	// A new node refuses to start on that log too, and nothing applied the entry.
+	const result = await runCli(['serve', '--port', '0', '--memory', '--no-inspector', '--redis', redis.url, '--cluster', name]);
+	expect(result.code).toBe(1);
+	expect(result.stderr).toMatch(/has layout 99/);
+});
+
+test('Redis restarted without its data (no persistence): the nodes put the log back and lose no acknowledged write', async () => {
+	const bare = await startRedis({ appendonly: false });
+	try {
+		const name = cluster();
+		const [a, b] = await Promise.all([startNode(bare.url, name), startNode(bare.url, name)]);
+		const onA = connectClient(a!.url);
+		const onB = connectClient(b!.url);
+		for (let i = 0; i < 10; i++) await onA.get(`before/${i}`).set(i);
+		await onB.get('before/b').set('b');
+		await bare.restart();
+		// Writes on both nodes after the restart, each awaited: all of them and all before are kept, on every node.
+		for (let i = 0; i < 5; i++) {
+			await onA.get(`after/a${i}`).set(i);
+			await onB.get(`after/b${i}`).set(i);
+		}
+		const expected = { before: { ...Object.fromEntries(Array.from({ length: 10 }, (_, i) => [String(i), i])), b: 'b' }, after: { a0: 0, a1: 1, a2: 2, a3: 3, a4: 4, b0: 0, b1: 1, b2: 2, b3: 3, b4: 4 } };
+		const late = await startNode(bare.url, name);
+		for (const node of [a!, b!, late]) await expect.poll(() => new Promise((resolve) => connectClient(node.url).get('').once(resolve)), { timeout: 10_000 }).toEqual(expected);
+	} finally {
+		await bare.stop();
+	}
+});
