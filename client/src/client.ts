@@ -127,6 +127,8 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 	}
 
 	let retryTimer: ReturnType<typeof setTimeout> | undefined;
+	/** Writes are being answered `UNAVAILABLE` (reported once, until one is acknowledged again). */
+	let unavailable = false;
 	/** Sends writes the servers could not take again, a second later (once per second at most). */
 	function retryLater(): void {
 		if (retryTimer !== undefined) return;
@@ -149,10 +151,16 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 	function receive(message: ServerMessage): void {
 		switch (message.type) {
 			case MessageType.ACK:
+				unavailable = false;
 				return outbox.acknowledge(message.seq);
 			case MessageType.REJECT: {
-				// The servers could not log it in time: kept, and sent again a little later.
-				if (message.code === 'UNAVAILABLE' && outbox.retry(message.seq)) return retryLater();
+				// The servers could not log it in time: kept, and sent again a little later. Reported
+				// once per outage (not once per write), so an application can show it.
+				if (message.code === 'UNAVAILABLE' && outbox.retry(message.seq)) {
+					if (!unavailable) reportError({ code: 'UNAVAILABLE', message: `${message.message}; the write is kept and sent again` });
+					unavailable = true;
+					return retryLater();
+				}
 				const error = new SocketDBError(toCode(message.code), message.message, message.details);
 				if (outbox.fail(message.seq, error) !== undefined) reportError({ code: error.code, message: error.message, details: error.details });
 				return;

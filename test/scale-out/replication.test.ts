@@ -1,38 +1,168 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import { nodeify } from '@socketdb/core';
-import { redisReplication } from '@socketdb/redis';
+import { MessageType, nodeify, PROTOCOL_VERSION, SocketDBError, unwrap, type ClientMessage } from '@socketdb/core';
+import { redisReplication, type RedisReplicationOptions } from '@socketdb/redis';
+import { createLmdbStore } from '@socketdb/store-lmdb';
+import type { SocketDBServerOptions } from '@socketdb/server';
+import { closeRawSockets, openRaw } from '../helpers/raw';
 import { startRedis, type TestRedis } from '../helpers/redis';
 import { cleanup, connectClient, startServer } from '../helpers/server';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
+
+// Processes of one cluster started in this test process, each its own SocketDBServer, for what
+// the command line does not show: hooks, stats, snapshot and trimming settings, the wire.
 
 let redis: TestRedis;
-let cluster = 0;
+let clusters = 0;
+const proxies: TcpProxy[] = [];
+const directories: string[] = [];
 
 beforeAll(async () => {
 	redis = await startRedis();
 });
-afterAll(async () => {
-	await redis.stop();
+afterAll(() => redis.stop());
+afterEach(async () => {
+	closeRawSockets();
+	await cleanup();
+	for (const proxy of proxies.splice(0)) await proxy.close();
+	for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
 });
-afterEach(cleanup);
 
-/** Processes of one new cluster on the test's Redis (in this process, each its own server). */
-function nodes(count: number) {
-	const name = `c${++cluster}`;
-	return Promise.all(Array.from({ length: count }, () => startServer({ replication: redisReplication({ url: redis.url, name }) })));
+function node(name: string, replication: Partial<RedisReplicationOptions> = {}, options: SocketDBServerOptions = {}) {
+	return startServer({ replication: redisReplication({ url: redis.url, name, ...replication }), ...options });
 }
 
+const read = (db: ReturnType<typeof connectClient>, path: string) => new Promise<unknown>((resolve) => db.get(path).once(resolve));
+
 test('a write taken by one process reaches the subscribers of another, with the same revision', async () => {
-	const [a, b] = await nodes(2);
-	const writer = connectClient(a!.url);
-	const reader = connectClient(b!.url);
+	const name = `r${++clusters}`;
+	const [a, b] = await Promise.all([node(name), node(name)]);
+	const writer = connectClient(a.url);
+	const reader = connectClient(b.url);
 	const seen: unknown[] = [];
 	reader.get('chat/1').on((value) => seen.push(value));
 	await writer.get('chat/1').set('hello');
 	await expect.poll(() => seen.at(-1)).toBe('hello');
-	expect(b!.server.get('chat/1').value).toBe('hello');
-	expect(b!.server.stats().revision).toBe(a!.server.stats().revision);
-	await b!.server.update(nodeify({ chat: { 2: 'from b' } }));
-	await expect.poll(() => a!.server.get('chat/2').value).toBe('from b');
-	expect(a!.errors).toEqual([]);
-	expect(b!.errors).toEqual([]);
+	expect(b.server.get('chat/1').value).toBe('hello');
+	expect(b.server.stats().revision).toBe(a.server.stats().revision);
+	await b.server.update(nodeify({ chat: { 2: 'from b' } }));
+	await expect.poll(() => a.server.get('chat/2').value).toBe('from b');
+	expect(a.errors).toEqual([]);
+	expect(b.errors).toEqual([]);
+});
+
+test('stats count the connections of every process of the cluster', async () => {
+	const name = `r${++clusters}`;
+	const [a, b] = await Promise.all([node(name), node(name)]);
+	connectClient(a.url);
+	for (let i = 0; i < 3; i++) connectClient(b.url);
+	await expect.poll(() => a.server.stats().total, { timeout: 5_000 }).toBe(4);
+	await expect.poll(() => b.server.stats().total, { timeout: 5_000 }).toBe(4);
+	await b.close();
+	await expect.poll(() => a.server.stats().total, { timeout: 8_000 }).toBe(1);
+});
+
+test('a refusal is decided once for the cluster: the same write resent to another process gets the same answer', async () => {
+	const name = `r${++clusters}`;
+	const [a, b] = await Promise.all([node(name), node(name)]);
+	a.server.intercept('server:update', ({ data }) => {
+		if (JSON.stringify(data).includes('forbidden')) throw new SocketDBError('FORBIDDEN', 'not here');
+	});
+	const session = `raw-${Math.random()}`;
+	const hello: ClientMessage = { type: MessageType.HELLO, protocol: PROTOCOL_VERSION, session, acked: 0, info: {} };
+	const onA = await openRaw(a.url);
+	onA.send(hello);
+	onA.send({ type: MessageType.SET, seq: 1, path: 'x', node: nodeify('forbidden') }, { type: MessageType.SET, seq: 2, path: 'y', node: nodeify('fine') });
+	expect(await onA.answer(1)).toMatchObject({ type: MessageType.REJECT, code: 'FORBIDDEN' });
+	expect(await onA.answer(2)).toMatchObject({ type: MessageType.ACK });
+	// B has no such hook, and never saw this session: the log tells it how both writes ended.
+	await expect.poll(() => b.server.get('y').value).toBe('fine');
+	const onB = await openRaw(b.url);
+	onB.send(hello);
+	onB.send({ type: MessageType.SET, seq: 1, path: 'x', node: nodeify('forbidden') }, { type: MessageType.SET, seq: 2, path: 'y', node: nodeify('fine') });
+	expect(await onB.answer(1)).toMatchObject({ type: MessageType.REJECT, code: 'FORBIDDEN', message: 'not here' });
+	expect(await onB.answer(2)).toMatchObject({ type: MessageType.ACK });
+	expect(b.server.get('x').value).toBeNull();
+	const revision = b.server.stats().revision;
+	await new Promise((resume) => setTimeout(resume, 100));
+	expect(b.server.stats().revision).toBe(revision);
+});
+
+test('the log is trimmed behind a snapshot; a new process, and one far behind, start from the snapshot', async () => {
+	const name = `r${++clusters}`;
+	const settings = { snapshotEvery: 20, retain: 5 };
+	const directory = mkdtempSync(join(tmpdir(), 'socketdb-replica-'));
+	directories.push(directory);
+	const a = await node(name, settings);
+	let behind = await node(name, settings, { store: createLmdbStore({ path: directory }) });
+	const writer = connectClient(a.url);
+	for (let i = 0; i < 30; i++) await writer.get(`items/${i}`).set(i);
+	await expect.poll(() => behind.server.get('items/29').value).toBe(29);
+	await behind.close();
+	for (let i = 30; i < 100; i++) await writer.get(`items/${i}`).set(i);
+	await writer.get('items/0').delete();
+	const raw = new Redis(redis.url);
+	try {
+		await expect.poll(() => raw.xlen(`socketdb:{${name}}:log`)).toBeLessThan(40);
+	} finally {
+		raw.disconnect();
+	}
+	const expected = Object.fromEntries(Array.from({ length: 99 }, (_, i) => [String(i + 1), i + 1]));
+	const fresh = await node(name, settings);
+	expect(await read(connectClient(fresh.url), 'items')).toEqual(expected);
+	behind = await node(name, settings, { store: createLmdbStore({ path: directory }) });
+	expect(await read(connectClient(behind.url), 'items')).toEqual(expected);
+	expect(behind.server.stats().revision).toBe(a.server.stats().revision);
+	expect([...a.errors, ...fresh.errors, ...behind.errors]).toEqual([]);
+});
+
+test('a store holding another database cannot join: the start fails with a clear error', async () => {
+	const directory = mkdtempSync(join(tmpdir(), 'socketdb-replica-'));
+	directories.push(directory);
+	const alone = await startServer({ store: createLmdbStore({ path: directory }) });
+	await alone.server.update(nodeify({ mine: true }));
+	await alone.close();
+	const name = `r${++clusters}`;
+	const member = await node(name);
+	await member.server.update(nodeify({ theirs: true }));
+	const errors: { error: Error; fatal: boolean }[] = [];
+	const { SocketDBServer } = await import('@socketdb/server');
+	const outsider = SocketDBServer({
+		store: createLmdbStore({ path: directory }),
+		replication: redisReplication({ url: redis.url, name }),
+		onError: (error, source) => errors.push({ error, fatal: source.fatal === true }),
+	});
+	outsider.listen(0, undefined, '127.0.0.1');
+	await expect.poll(() => errors.length).toBe(1);
+	expect(errors[0]!.fatal).toBe(true);
+	expect(errors[0]!.error.message).toMatch(/the store holds data of a server that was not part of this cluster; cluster "r\d+" is database [0-9a-f-]+: start this process on an empty store/);
+	await outsider.close();
+});
+
+test('writes that cannot be logged in time are answered UNAVAILABLE; the client keeps them, reports it once, and they land once Redis is back', { timeout: 20_000 }, async () => {
+	const name = `r${++clusters}`;
+	const toRedis = await startTcpProxy(() => [redis.port]);
+	proxies.push(toRedis);
+	const a = await startServer({ replication: redisReplication({ url: `redis://127.0.0.1:${toRedis.port}`, name, unavailableAfterMs: 300 }) });
+	const b = await node(name);
+	const db = connectClient(a.url);
+	const errors: string[] = [];
+	db.intercept('client:error', ({ code }) => void errors.push(code));
+	await db.get('before').set(1);
+	toRedis.cut();
+	const outcomes: string[] = [];
+	const writes = [1, 2, 3].map((i) => Promise.resolve(db.get(`during/${i}`).set(i)).then(() => outcomes.push(`ok ${i}`), (error: Error) => outcomes.push(error.message)));
+	await expect.poll(() => errors, { timeout: 5_000 }).toEqual(['UNAVAILABLE']);
+	// Reads are served from the last state meanwhile.
+	expect(await read(db, 'before')).toBe(1);
+	await new Promise((resume) => setTimeout(resume, 1_500));
+	expect(outcomes).toEqual([]);
+	toRedis.heal();
+	await Promise.all(writes);
+	expect(outcomes).toEqual(['ok 1', 'ok 2', 'ok 3']);
+	expect(errors).toEqual(['UNAVAILABLE']);
+	await expect.poll(() => unwrap(b.server.get('during'))).toEqual({ 1: 1, 2: 2, 3: 3 });
 });
