@@ -1,8 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopNodes } from './cluster';
+import { cleanup } from './server';
+import { closeTcpProxies } from './tcp-proxy';
 
 /**
  * A `redis-server` of the test's own, on a free loopback port, working in a temp directory.
@@ -89,4 +93,24 @@ function answersPing(port: number): Promise<boolean> {
 		socket.on('error', () => resolve(false));
 		socket.on('close', () => resolve(false));
 	});
+}
+
+/**
+ * One `redis-server` for the test file (started before its tests, stopped after them), and after
+ * each test the clients, cluster nodes, TCP proxies and `extra` cleanups it left are stopped.
+ * Returns a getter.
+ */
+export function redisForTests(options: { appendonly?: boolean } = {}, extra: () => Promise<void> | void = () => undefined): () => TestRedis {
+	let redis: TestRedis | undefined;
+	beforeAll(async () => {
+		redis = await startRedis(options);
+	});
+	afterAll(() => redis?.stop());
+	afterEach(async () => {
+		await cleanup();
+		await stopNodes();
+		await closeTcpProxies();
+		await extra();
+	});
+	return () => redis!;
 }

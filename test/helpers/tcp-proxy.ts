@@ -7,7 +7,21 @@ import type { AddressInfo } from 'node:net';
  * every connection with a TCP reset and refuses new ones until `heal()`, as a network partition
  * would.
  */
-export type TcpProxy = { port: number; cut: () => void; heal: () => void; close: () => Promise<void> };
+export type TcpProxy = {
+	port: number;
+	/** Drops every connection through it with a TCP reset; returns how many. New ones are taken. */
+	reset: () => number;
+	cut: () => void;
+	heal: () => void;
+	close: () => Promise<void>;
+};
+
+const open = new Set<TcpProxy>();
+
+/** Closes every proxy still open; call from afterEach. */
+export async function closeTcpProxies(): Promise<void> {
+	for (const proxy of [...open]) await proxy.close();
+}
 
 export async function startTcpProxy(backends: () => number[]): Promise<TcpProxy> {
 	const pairs = new Set<[Socket, Socket]>();
@@ -42,14 +56,17 @@ export async function startTcpProxy(backends: () => number[]): Promise<TcpProxy>
 	});
 	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 	const reset = () => {
+		const count = pairs.size;
 		for (const [client, upstream] of pairs) {
 			client.resetAndDestroy();
 			upstream.resetAndDestroy();
 		}
 		pairs.clear();
+		return count;
 	};
-	return {
+	const proxy: TcpProxy = {
 		port: (server.address() as AddressInfo).port,
+		reset,
 		cut() {
 			cut = true;
 			reset();
@@ -58,9 +75,12 @@ export async function startTcpProxy(backends: () => number[]): Promise<TcpProxy>
 			cut = false;
 		},
 		async close() {
+			if (!open.delete(proxy)) return;
 			cut = true;
 			reset();
 			await new Promise((resolve) => server.close(resolve));
 		},
 	};
+	open.add(proxy);
+	return proxy;
 }

@@ -1,9 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { startNode, stopNodes, type ClusterNode } from '../helpers/cluster';
+import { describe, expect, test } from 'vitest';
+import { startNode, type ClusterNode } from '../helpers/cluster';
 import { randomPath, seededRandom } from '../helpers/random';
-import { startRedis, type TestRedis } from '../helpers/redis';
-import { cleanup, connectClient, waitFor } from '../helpers/server';
+import { redisForTests } from '../helpers/redis';
+import { connectClient, waitFor } from '../helpers/server';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
 // CLUSTER_CHAOS_SEEDS=n runs seeds 1..n; `npm run test:chaos` runs 100, `npm test` a few. CHAOS_VERBOSE=1 prints what each seed did.
@@ -12,17 +12,7 @@ const NODES = 3;
 const CLIENTS = 5;
 const STEPS = 120;
 
-let redis: TestRedis;
-const proxies: TcpProxy[] = [];
-beforeAll(async () => {
-	redis = await startRedis({ appendonly: true });
-});
-afterAll(() => redis.stop());
-afterEach(async () => {
-	await cleanup();
-	await stopNodes();
-	for (const proxy of proxies.splice(0)) await proxy.close();
-});
+const redis = redisForTests({ appendonly: true });
 
 type Slot = { node: ClusterNode | undefined; data: string | undefined; toRedis: TcpProxy; restarting: Promise<void> | undefined };
 
@@ -39,8 +29,7 @@ async function chaos(seed: number): Promise<void> {
 	const name = `chaos${seed}-${Date.now()}`;
 	const slots: Slot[] = await Promise.all(
 		Array.from({ length: NODES }, async () => {
-			const toRedis = await startTcpProxy(() => [redis.port]);
-			proxies.push(toRedis);
+			const toRedis = await startTcpProxy(() => [redis().port]);
 			return { node: undefined, data: undefined, toRedis, restarting: undefined } as Slot;
 		}),
 	);
@@ -50,7 +39,6 @@ async function chaos(seed: number): Promise<void> {
 	};
 	for (const slot of slots) await start(slot);
 	const balancer = await startTcpProxy(() => slots.flatMap((slot) => (slot.node === undefined || slot.restarting !== undefined ? [] : [slot.node.port])));
-	proxies.push(balancer);
 	const url = `ws://127.0.0.1:${balancer.port}`;
 	const clients = Array.from({ length: CLIENTS }, (_, index) => ({ index, db: connectClient(url), model: {} as Record<string, unknown> }));
 

@@ -1,27 +1,19 @@
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { runCli } from '../helpers/cli';
-import { startNode, stopNodes } from '../helpers/cluster';
-import { freePort, startRedis, type TestRedis } from '../helpers/redis';
-import { cleanup, connectClient } from '../helpers/server';
+import { startNode } from '../helpers/cluster';
+import { freePort, redisForTests, startRedis } from '../helpers/redis';
+import { connectClient } from '../helpers/server';
 
 // Nodes are `socketdb serve --redis` child processes; clients connect to them over real sockets.
 
-let redis: TestRedis;
+const testRedis = redisForTests({ appendonly: true });
 let clusters = 0;
 const cluster = () => `t${++clusters}`;
 
-beforeAll(async () => {
-	redis = await startRedis({ appendonly: true });
-});
-afterAll(() => redis.stop());
-afterEach(async () => {
-	await cleanup();
-	await stopNodes();
-});
-
 test('writes taken by any node reach the subscribers of every node', async () => {
 	const name = cluster();
+	const redis = testRedis();
 	const nodes = await Promise.all([startNode(redis.url, name), startNode(redis.url, name), startNode(redis.url, name)]);
 	const clients = nodes.map((node) => connectClient(node.url));
 	const seen = clients.map(() => new Map<string, unknown>());
@@ -33,6 +25,7 @@ test('writes taken by any node reach the subscribers of every node', async () =>
 
 test('concurrent writers on two nodes: every observer ends at the same state and sees each writer in order', async () => {
 	const name = cluster();
+	const redis = testRedis();
 	const [a, b] = await Promise.all([startNode(redis.url, name), startNode(redis.url, name)]);
 	const writers = [connectClient(a!.url), connectClient(b!.url)];
 	const observers = [connectClient(a!.url), connectClient(b!.url), connectClient(a!.url), connectClient(b!.url)];
@@ -78,6 +71,7 @@ test('concurrent writers on two nodes: every observer ends at the same state and
 
 test('a node that joins late with an empty data directory serves the whole tree', async () => {
 	const name = cluster();
+	const redis = testRedis();
 	const first = await startNode(redis.url, name);
 	const writer = connectClient(first.url);
 	const tree: Record<string, number> = {};
@@ -95,6 +89,7 @@ test('a node that joins late with an empty data directory serves the whole tree'
 
 test('a restarted node reads the log from its own position and keeps its data', async () => {
 	const name = cluster();
+	const redis = testRedis();
 	const [a, b] = await Promise.all([startNode(redis.url, name), startNode(redis.url, name)]);
 	await connectClient(a!.url).get('doc').set({ v: 1 });
 	await expect.poll(() => new Promise((resolve) => connectClient(b!.url).get('doc/v').once(resolve))).toBe(1);
@@ -106,6 +101,7 @@ test('a restarted node reads the log from its own position and keeps its data', 
 
 test('Redis restarted (append-only file): acknowledged writes survive and the nodes resume', async () => {
 	const name = cluster();
+	const redis = testRedis();
 	const [a, b] = await Promise.all([startNode(redis.url, name), startNode(redis.url, name)]);
 	const writer = connectClient(a!.url);
 	const reader = connectClient(b!.url);
@@ -139,6 +135,7 @@ test('an unreachable Redis at start: one clear line, exit code 1', async () => {
 
 test('a log entry this version cannot read stops the node with a clear error instead of applying it', async () => {
 	const name = cluster();
+	const redis = testRedis();
 	const node = await startNode(redis.url, name);
 	const client = connectClient(node.url);
 	await client.get('a').set(1);

@@ -1,35 +1,19 @@
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import { startNode, stopNodes } from '../helpers/cluster';
-import { startRedis, type TestRedis } from '../helpers/redis';
-import { cleanup, connectClient } from '../helpers/server';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
+import { expect, test } from 'vitest';
+import { startNode } from '../helpers/cluster';
+import { redisForTests } from '../helpers/redis';
+import { connectClient } from '../helpers/server';
+import { startTcpProxy } from '../helpers/tcp-proxy';
 
-let redis: TestRedis;
+const testRedis = redisForTests({ appendonly: true });
 let clusters = 0;
 const cluster = () => `f${++clusters}`;
-const proxies: TcpProxy[] = [];
-
-beforeAll(async () => {
-	redis = await startRedis({ appendonly: true });
-});
-afterAll(() => redis.stop());
-afterEach(async () => {
-	await cleanup();
-	await stopNodes();
-	for (const proxy of proxies.splice(0)) await proxy.close();
-});
-
-async function proxy(backends: () => number[]): Promise<TcpProxy> {
-	const started = await startTcpProxy(backends);
-	proxies.push(started);
-	return started;
-}
 
 const read = (db: ReturnType<typeof connectClient>, path: string) => new Promise<unknown>((resolve) => db.get(path).once(resolve));
 
 test('a node cut off from Redis for 5 s catches up with every change, serves reads meanwhile, and its writes wait to be logged', { timeout: 40_000 }, async () => {
 	const name = cluster();
-	const toRedis = await proxy(() => [redis.port]);
+	const redis = testRedis();
+	const toRedis = await startTcpProxy(() => [redis.port]);
 	const a = await startNode(redis.url, name);
 	const cut = await startNode(`redis://127.0.0.1:${toRedis.port}`, name);
 	const writer = connectClient(a.url);
@@ -64,9 +48,10 @@ test('a node cut off from Redis for 5 s catches up with every change, serves rea
 
 test('kill -9 of a node under load: every acknowledged write is on the others, and its clients resend through the balancer exactly once', { timeout: 40_000 }, async () => {
 	const name = cluster();
+	const redis = testRedis();
 	const [a, b] = await Promise.all([startNode(redis.url, name), startNode(redis.url, name)]);
 	let alive = [a!, b!];
-	const balancer = await proxy(() => alive.map((node) => node.port));
+	const balancer = await startTcpProxy(() => alive.map((node) => node.port));
 	const url = `ws://127.0.0.1:${balancer.port}`;
 	// Each writer lands on a node through the balancer; half of them on the node that dies.
 	const writers = Array.from({ length: 4 }, () => connectClient(url));

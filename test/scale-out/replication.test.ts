@@ -2,37 +2,28 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { MessageType, nodeify, PROTOCOL_VERSION, SocketDBError, unwrap, type ClientMessage } from '@socketdb/core';
 import { redisReplication, type RedisReplicationOptions } from '@socketdb/redis';
 import { createLmdbStore } from '@socketdb/store-lmdb';
 import type { SocketDBServerOptions } from '@socketdb/server';
 import { closeRawSockets, openRaw } from '../helpers/raw';
-import { startRedis, type TestRedis } from '../helpers/redis';
-import { cleanup, connectClient, startServer } from '../helpers/server';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
+import { redisForTests } from '../helpers/redis';
+import { connectClient, startServer } from '../helpers/server';
+import { startTcpProxy } from '../helpers/tcp-proxy';
 
 // Processes of one cluster started in this test process, each its own SocketDBServer, for what
 // the command line does not show: hooks, stats, snapshot and trimming settings, the wire.
 
-let redis: TestRedis;
 let clusters = 0;
-const proxies: TcpProxy[] = [];
 const directories: string[] = [];
-
-beforeAll(async () => {
-	redis = await startRedis();
-});
-afterAll(() => redis.stop());
-afterEach(async () => {
+const testRedis = redisForTests({}, () => {
 	closeRawSockets();
-	await cleanup();
-	for (const proxy of proxies.splice(0)) await proxy.close();
 	for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
 });
 
 function node(name: string, replication: Partial<RedisReplicationOptions> = {}, options: SocketDBServerOptions = {}) {
-	return startServer({ replication: redisReplication({ url: redis.url, name, ...replication }), ...options });
+	return startServer({ replication: redisReplication({ url: testRedis().url, name, ...replication }), ...options });
 }
 
 const read = (db: ReturnType<typeof connectClient>, path: string) => new Promise<unknown>((resolve) => db.get(path).once(resolve));
@@ -104,7 +95,7 @@ test('the log is trimmed behind a snapshot; a new process, and one far behind, s
 	await behind.close();
 	for (let i = 30; i < 100; i++) await writer.get(`items/${i}`).set(i);
 	await writer.get('items/0').delete();
-	const raw = new Redis(redis.url);
+	const raw = new Redis(testRedis().url);
 	try {
 		await expect.poll(() => raw.xlen(`socketdb:{${name}}:log`)).toBeLessThan(40);
 	} finally {
@@ -132,7 +123,7 @@ test('a store holding another database cannot join: the start fails with a clear
 	const { SocketDBServer } = await import('@socketdb/server');
 	const outsider = SocketDBServer({
 		store: createLmdbStore({ path: directory }),
-		replication: redisReplication({ url: redis.url, name }),
+		replication: redisReplication({ url: testRedis().url, name }),
 		onError: (error, source) => errors.push({ error, fatal: source.fatal === true }),
 	});
 	outsider.listen(0, undefined, '127.0.0.1');
@@ -144,8 +135,7 @@ test('a store holding another database cannot join: the start fails with a clear
 
 test('writes that cannot be logged in time are answered UNAVAILABLE; the client keeps them, reports it once, and they land once Redis is back', { timeout: 20_000 }, async () => {
 	const name = `r${++clusters}`;
-	const toRedis = await startTcpProxy(() => [redis.port]);
-	proxies.push(toRedis);
+	const toRedis = await startTcpProxy(() => [testRedis().port]);
 	const a = await startServer({ replication: redisReplication({ url: `redis://127.0.0.1:${toRedis.port}`, name, unavailableAfterMs: 300 }) });
 	const b = await node(name);
 	const db = connectClient(a.url);
