@@ -24,9 +24,14 @@ export type ServeConfig = {
 	ipTracking?: boolean;
 	/** Take `client.ip` from `X-Forwarded-For` (behind a proxy that sets it). */
 	trustProxy?: boolean;
+	/** With `--redis`: how long writes wait for Redis, how often a snapshot is written, how much log is kept (see docs/scale-out.md). */
+	replication?: ReplicationSettings;
 };
 
-const KNOWN = ['limits', 'allowedOrigins', 'allowedHosts', 'plugins', 'keepAliveInterval', 'ipTracking', 'trustProxy'] as const;
+export type ReplicationSettings = { unavailableAfterMs?: number; snapshotEvery?: number; retain?: number };
+const REPLICATION_SETTINGS = ['unavailableAfterMs', 'snapshotEvery', 'retain'] as const;
+
+const KNOWN = ['limits', 'allowedOrigins', 'allowedHosts', 'plugins', 'keepAliveInterval', 'ipTracking', 'trustProxy', 'replication'] as const;
 const FLAGS: Record<string, string> = { port: '--port', host: '--host', data: '--data', memory: '--memory', updateInterval: '--update-interval', inspector: '--no-inspector', token: 'SOCKETDB_TOKEN or --token-file' };
 
 /** Reads and checks a config file; every problem is one line naming the file. */
@@ -89,6 +94,14 @@ function checkConfig(loaded: unknown, file: string): ServeConfig {
 	const interval = config['keepAliveInterval'];
 	if (interval !== undefined && !(typeof interval === 'number' && interval >= 0)) fail('"keepAliveInterval" must be 0 or a number of milliseconds');
 	for (const flag of ['ipTracking', 'trustProxy']) if (config[flag] !== undefined && typeof config[flag] !== 'boolean') fail(`"${flag}" must be true or false`);
+	const replication = config['replication'];
+	if (replication !== undefined) {
+		if (typeof replication !== 'object' || replication === null || Array.isArray(replication)) fail('"replication" must be an object');
+		for (const [key, value] of Object.entries(replication as Record<string, unknown>)) {
+			if (!(REPLICATION_SETTINGS as readonly string[]).includes(key)) fail(`unknown option "replication.${key}" (known: ${REPLICATION_SETTINGS.join(', ')})`);
+			if (!(typeof value === 'number' && Number.isInteger(value) && value > 0)) fail(`"replication.${key}" must be a whole number above 0`);
+		}
+	}
 	return config as ServeConfig;
 }
 

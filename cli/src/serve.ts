@@ -122,7 +122,7 @@ export async function serve(options: ServeOptions): Promise<void> {
 			},
 		}),
 		plugins: [...(config.plugins ?? []), ...(inspector === undefined ? [] : [inspector.plugin])],
-		...(options.redis === undefined ? {} : { replication: redisReplication({ url: options.redis, name: options.cluster ?? 'default' }) }),
+		...(options.redis === undefined ? {} : { replication: redisReplication({ ...config.replication, url: options.redis, name: options.cluster ?? 'default' }) }),
 		onError: (error, source) => {
 			if (source.fatal !== true) return reportError(error, source);
 			// The process cannot serve this database (Redis unreachable at start, an unreadable log): one line, exit 1.

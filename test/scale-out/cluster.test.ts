@@ -1,6 +1,8 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { expect, test } from 'vitest';
-import { runCli } from '../helpers/cli';
+import { runCli, temporaryDirectory } from '../helpers/cli';
 import { startNode } from '../helpers/cluster';
 import { freePort, redisForTests, startRedis } from '../helpers/redis';
 import { connectClient } from '../helpers/server';
@@ -174,5 +176,36 @@ test('Redis restarted without its data (no persistence): the nodes put the log b
 		for (const node of [a!, b!, late]) await expect.poll(() => new Promise((resolve) => connectClient(node.url).get('').once(resolve)), { timeout: 10_000 }).toEqual(expected);
 	} finally {
 		await bare.stop();
+	}
+});
+
+test('--config sets how much log is kept and how often a snapshot is written; bad settings are refused by name', async () => {
+	const name = cluster();
+	const redis = testRedis();
+	const directory = temporaryDirectory();
+	try {
+		const config = join(directory.path, 'cluster.json');
+		writeFileSync(config, JSON.stringify({ replication: { snapshotEvery: 10, retain: 3, unavailableAfterMs: 2000 } }));
+		const node = await startNode(redis.url, name, { args: ['--update-interval', '0', '--config', config] });
+		const db = connectClient(node.url);
+		for (let i = 0; i < 40; i++) await db.get(`n/${i}`).set(i);
+		const raw = new Redis(redis.url);
+		try {
+			await expect.poll(() => raw.xlen(`socketdb:{${name}}:log`)).toBeLessThanOrEqual(14);
+		} finally {
+			raw.disconnect();
+		}
+		for (const [settings, message] of [
+			[{ retain: 0 }, '"replication.retain" must be a whole number above 0'],
+			[{ keep: 1 }, 'unknown option "replication.keep" (known: unavailableAfterMs, snapshotEvery, retain)'],
+			['fast', '"replication" must be an object'],
+		] as const) {
+			writeFileSync(config, JSON.stringify({ replication: settings }));
+			const result = await runCli(['serve', '--memory', '--port', '0', '--redis', redis.url, '--config', config]);
+			expect(result.code).toBe(1);
+			expect(result.stderr).toContain(message);
+		}
+	} finally {
+		directory.remove();
 	}
 });
