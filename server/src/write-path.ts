@@ -1,4 +1,4 @@
-import { assertPath, assertRootObject, isObject, SocketDBError, toError, toSocketDBError, type LogPosition, type Node, type NodeDiff, type Store } from '@socketdb/core';
+import { anchorAtPath, assertPath, assertRootObject, isObject, SocketDBError, toError, toSocketDBError, type LogPosition, type Node, type NodeDiff, type Store } from '@socketdb/core';
 import { callHook, reportedClient, type HookHost, type HookSubject } from './call-hook';
 import type { FanOut } from './fanout';
 import type { ReplicatedLog } from './replicated-log';
@@ -104,6 +104,12 @@ export class WritePath {
 	/** Replaces the data with a snapshot of the database at `position`. */
 	load(root: Node, position: LogPosition): void {
 		this.store.del('');
+		// An empty object (left by deleting its last child) is data too, but a diff cannot create one:
+		// it is made as it was made, by adding a child and deleting it. `constructor` is a key no client can write.
+		for (const segments of emptyObjects(root, [])) {
+			this.store.put(anchorAtPath(segments, { value: { constructor: { value: true } } }) as Node);
+			this.store.del([...segments, 'constructor'].join('/'));
+		}
 		if (root.meta !== undefined || (isObject(root.value) && Object.keys(root.value).length > 0)) this.store.put(root);
 		this.revision = position.revision;
 		this.logPosition = position.log;
@@ -211,6 +217,17 @@ export class WritePath {
 		if (origin !== undefined) this.log?.refuse(origin, error);
 		return error;
 	}
+}
+
+/** The paths (as segments) of the empty objects below `node`. */
+function* emptyObjects(node: Node, at: string[]): Generator<string[]> {
+	if (!isObject(node.value)) return;
+	let empty = true;
+	for (const [key, child] of Object.entries(node.value as Record<string, Node>)) {
+		empty = false;
+		yield* emptyObjects(child, [...at, key]);
+	}
+	if (empty && at.length > 0) yield at;
 }
 
 function hasChange(diff: NodeDiff): boolean {
