@@ -8,14 +8,19 @@ import { blocksDirectory } from './doc-types';
 
 export type ProgramResult = { code: number | null; output: string };
 
+/** The Redis the docs' programs name; a program that uses it runs against the test's own. */
+export const DOCS_REDIS_URL = 'redis://127.0.0.1:6379';
+
 /**
  * Runs a whole program of the docs as written, in a fresh Node process, except that it connects to
- * `url` instead of `ws://localhost:8080` and listens on a random port instead of 8080. It runs in an
- * empty temporary working directory (so `./data` is a fresh folder) and must end by itself within
- * `timeoutMs`. The packages resolve to their sources, as in the other tests.
+ * `url` instead of `ws://localhost:8080`, to `redis` (when given) instead of `DOCS_REDIS_URL`, and
+ * listens on a random port instead of 8080. It runs in an empty temporary working directory (so
+ * `./data` is a fresh folder) and must end by itself within `timeoutMs`. The packages resolve to
+ * their sources, as in the other tests.
  */
-export async function runProgram(code: string, url: string, timeoutMs = 15_000): Promise<ProgramResult> {
-	const source = code.replaceAll('ws://localhost:8080', url).replace(/\.listen\(8080\b/g, '.listen(0');
+export async function runProgram(code: string, url: string, timeoutMs = 15_000, redis?: string): Promise<ProgramResult> {
+	let source = code.replaceAll('ws://localhost:8080', url).replace(/\.listen\(8080\b/g, '.listen(0');
+	if (redis !== undefined) source = source.replaceAll(DOCS_REDIS_URL, redis);
 	const directory = blocksDirectory();
 	const script = join(directory, 'program.ts');
 	writeFileSync(script, source);
