@@ -98,15 +98,18 @@ class RedisReplication implements Replication {
 	 * cluster is new. A store holding another database's data cannot join.
 	 */
 	private async joinDatabase(redis: Redis, node: ReplicaNode): Promise<void> {
-		const position = node.position;
-		const holdsData = (position?.revision ?? 0) > 0;
+		let position = node.position;
+		// Data without a revision (a server on its own before revisions, an import) counts too.
+		const holdsData = (position?.revision ?? 0) > 0 || !node.empty;
 		let database = await redis.get(this.keys.database);
 		if (database === null) {
 			const id = position?.database ?? globalThis.crypto.randomUUID();
 			if ((await redis.set(this.keys.database, id, 'NX')) === 'OK' && holdsData) {
-				// A new cluster on a process that has data: the cluster starts from it.
-				await redis.set(this.keys.revision, position!.revision);
+				// A new cluster on a process that has data: the cluster starts from it, at revision 1 at least.
 				node.setDatabase(id);
+				if ((position?.revision ?? 0) === 0) node.load(node.snapshot().root, { revision: 1, database: id });
+				position = node.position!;
+				await redis.set(this.keys.revision, position.revision);
 				await writeSnapshot(redis, this.keys, node, this.processId, this.options.retain ?? 10_000);
 				return;
 			}

@@ -7,6 +7,8 @@ import type { LogEntry, LoggedEntry, Origin, ReplicaNode, Replication } from './
 export interface LogTarget {
 	/** The revision and log position of the store's data. */
 	position(): LogPosition | undefined;
+	/** True when the store holds no data. */
+	empty(): boolean;
 	/** Takes the database's id (throws when the store holds another database). */
 	setDatabase(id: string): void;
 	/** Applies a logged entry's change, as written by `writer`; throws the store's failure. */
@@ -54,6 +56,10 @@ export class ReplicatedLog implements ReplicaNode {
 
 	get position(): LogPosition | undefined {
 		return this.target.position();
+	}
+
+	get empty(): boolean {
+		return this.target.empty();
 	}
 
 	/** An origin for a write the server makes itself. */

@@ -45,8 +45,10 @@ export type LoggedEntry = LogEntry & { revision: number; log: string; time: numb
 
 /** What a replication needs of the server process it serves. */
 export interface ReplicaNode {
-	/** Where the node's store stands (none: an empty store). */
+	/** Where the node's store stands (none: a store that was never part of a database's log). */
 	readonly position: LogPosition | undefined;
+	/** True when the store holds no data at all. */
+	readonly empty: boolean;
 	/** The database's id; set once before any entry is applied. Fails if the store holds another database. */
 	setDatabase(id: string): void;
 	/** Applies a logged entry. Called in log order, each entry once. */

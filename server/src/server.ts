@@ -7,6 +7,7 @@ import {
 	MessageType,
 	nodeify,
 	normalizePath,
+	storeKeys,
 	SocketDBError,
 	toError,
 	validateJson,
@@ -124,6 +125,7 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 			? undefined
 			: new ReplicatedLog(replication, {
 					position: () => writePath.position,
+					empty: () => storeKeys(store, '').length === 0,
 					setDatabase: (id) => writePath.setDatabase(id),
 					applyLogged: (entry, writer) => writePath.applyLogged(entry, writer),
 					skip: (entry) => writePath.skip(entry),

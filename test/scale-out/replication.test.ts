@@ -159,3 +159,25 @@ test('writes that cannot be logged in time are answered UNAVAILABLE; the client 
 	expect(errors).toEqual(['UNAVAILABLE']);
 	await expect.poll(() => unwrap(b.server.get('during'))).toEqual({ 1: 1, 2: 2, 3: 3 });
 });
+
+test('a store with data but no revision (filled by an import) seeds a new cluster, and cannot join an existing one', async () => {
+	const seeded = mkdtempSync(join(tmpdir(), 'socketdb-replica-'));
+	const other = mkdtempSync(join(tmpdir(), 'socketdb-replica-'));
+	directories.push(seeded, other);
+	for (const directory of [seeded, other]) {
+		const store = createLmdbStore({ path: directory });
+		store.put(nodeify({ imported: { from: directory === seeded ? 'seed' : 'other' } }));
+		await store.close?.();
+	}
+	const name = `r${++clusters}`;
+	const first = await node(name, {}, { store: createLmdbStore({ path: seeded }) });
+	expect(first.server.stats().revision).toBe(1);
+	const fresh = await node(name);
+	expect(await read(connectClient(fresh.url), 'imported')).toEqual({ from: 'seed' });
+	const errors: Error[] = [];
+	const { SocketDBServer } = await import('@socketdb/server');
+	const outsider = SocketDBServer({ store: createLmdbStore({ path: other }), replication: redisReplication({ url: testRedis().url, name }), onError: (error) => errors.push(error) });
+	outsider.listen(0, undefined, '127.0.0.1');
+	await expect.poll(() => errors.map((error) => error.message)).toEqual([expect.stringMatching(/the store holds data of a server that was not part of this cluster/)]);
+	await outsider.close();
+});
