@@ -154,7 +154,7 @@ export class LogFollower {
 			await new Promise((resume) => setTimeout(resume, RETRY_MS));
 			snapshot = await readSnapshot(this.redis, this.keys);
 		}
-		this.node.load(snapshot.root, snapshot.position);
+		this.node.load(snapshot);
 		this.lastId = snapshot.position.log ?? '0-0';
 		this.revision = snapshot.position.revision;
 	}

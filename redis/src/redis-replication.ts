@@ -107,7 +107,7 @@ class RedisReplication implements Replication {
 			if ((await redis.set(this.keys.database, id, 'NX')) === 'OK' && holdsData) {
 				// A new cluster on a process that has data: the cluster starts from it, at revision 1 at least.
 				node.setDatabase(id);
-				if ((position?.revision ?? 0) === 0) node.load(node.snapshot().root, { revision: 1, database: id });
+				if ((position?.revision ?? 0) === 0) node.load({ ...node.snapshot(), position: { revision: 1, database: id } });
 				position = node.position!;
 				await redis.set(this.keys.revision, position.revision);
 				await writeSnapshot(redis, this.keys, node, this.processId, this.options.retain ?? 10_000);

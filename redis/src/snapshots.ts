@@ -1,5 +1,5 @@
-import type { LogPosition, Node } from '@socketdb/core';
-import type { ReplicaNode } from '@socketdb/server';
+import type { LogPosition } from '@socketdb/core';
+import type { DecidedSessions, ReplicaNode, ReplicaSnapshot } from '@socketdb/server';
 import type { Redis } from 'ioredis';
 import type { ClusterKeys } from './keys';
 
@@ -8,10 +8,11 @@ const CHUNK = 1024 * 1024;
 /** How long a process may hold the right to write the snapshot (ms); it lets go when done. */
 const LOCK_MS = 60_000;
 
-export type Snapshot = { root: Node; position: LogPosition };
+/** What a snapshot's chunks hold, joined: the tree and the decided write sessions. */
+type Stored = { root: ReplicaSnapshot['root']; sessions: DecidedSessions };
 
 /** The cluster's snapshot, if one was written. */
-export async function readSnapshot(redis: Redis, keys: ClusterKeys): Promise<Snapshot | undefined> {
+export async function readSnapshot(redis: Redis, keys: ClusterKeys): Promise<ReplicaSnapshot | undefined> {
 	const meta = await redis.hgetall(keys.snapshot);
 	if (meta['revision'] === undefined) return undefined;
 	const revision = Number(meta['revision']);
@@ -19,7 +20,8 @@ export async function readSnapshot(redis: Redis, keys: ClusterKeys): Promise<Sna
 	if (chunks.length !== Number(meta['chunks'])) return undefined;
 	const position: LogPosition = { revision, log: meta['log'] ?? '0-0' };
 	if (meta['database'] !== undefined) position.database = meta['database'];
-	return { root: JSON.parse(chunks.join('')) as Node, position };
+	const stored = JSON.parse(chunks.join('')) as Stored;
+	return { root: stored.root, position, sessions: stored.sessions };
 }
 
 /**
@@ -33,8 +35,8 @@ export async function writeSnapshot(redis: Redis, keys: ClusterKeys, node: Repli
 	if ((await redis.set(keys.snapshotLock, owner, 'PX', LOCK_MS, 'NX')) !== 'OK') return undefined;
 	try {
 		// Taken and encoded in one step, so the data and its position agree.
-		const { root, position } = node.snapshot();
-		const text = JSON.stringify(root);
+		const { root, position, sessions = [] } = node.snapshot();
+		const text = JSON.stringify({ root, sessions } satisfies Stored);
 		const chunks: string[] = [];
 		for (let start = 0; start < text.length; start += CHUNK) chunks.push(text.slice(start, start + CHUNK));
 		if (chunks.length === 0) chunks.push('');

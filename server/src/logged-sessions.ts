@@ -6,6 +6,9 @@ export type Decision = 'applied' | SocketDBError;
 
 type Decided = { last: number; refusals: Map<number, SocketDBError> | undefined; at: number };
 
+/** The table as JSON, for the cluster's snapshot: per session, its last decided write, when, and its refusals. */
+export type DecidedSessions = [session: string, last: number, at: number, refusals: [seq: number, code: string, message: string][]][];
+
 /**
  * The write sessions as the log tells them: for each client session, the highest write number
  * the log decided and the refusals among them. Every process builds the same table from the same
@@ -51,9 +54,19 @@ export class LoggedSessions {
 		return true;
 	}
 
-	/** Forgets every decision (the data was replaced by a snapshot: the entries after it tell anew). */
-	clear(): void {
+	/** The table, for a snapshot. */
+	toJSON(): DecidedSessions {
+		return [...this.sessions].map(([id, session]) => [id, session.last, session.at, [...(session.refusals ?? [])].map(([seq, error]) => [seq, error.code, error.message])]);
+	}
+
+	/** Replaces the table with a snapshot's (none: an empty table). */
+	replace(sessions: DecidedSessions | undefined): void {
 		this.sessions.clear();
+		for (const [id, last, at, refusals] of sessions ?? []) {
+			const decided: Decided = { last, at, refusals: undefined };
+			for (const [seq, code, message] of refusals) (decided.refusals ??= new Map()).set(seq, new SocketDBError(isErrorCode(code) ? code : 'VETOED', message));
+			this.sessions.set(id, decided);
+		}
 	}
 
 	get size(): number {

@@ -1,7 +1,7 @@
 import { SocketDBError, toSocketDBError, type ConnectionStats, type LogPosition, type Node } from '@socketdb/core';
 import type { HookSubject } from './call-hook';
 import { LoggedSessions, type Decision } from './logged-sessions';
-import type { LogEntry, LoggedEntry, Origin, ReplicaNode, Replication } from './replication';
+import type { LogEntry, LoggedEntry, Origin, ReplicaNode, ReplicaSnapshot, Replication } from './replication';
 
 /** What the log needs of the server to apply entries. */
 export interface LogTarget {
@@ -24,7 +24,7 @@ export interface LogTarget {
 	fail(error: Error): void;
 }
 
-type Waiter = { resolve: () => void; reject: (error: SocketDBError) => void; writer: HookSubject };
+type Waiter = { origin: Origin; resolve: () => void; reject: (error: SocketDBError) => void; writer: HookSubject };
 
 /** How long sessions are remembered after their last logged write (as the process's own write sessions). */
 const SESSION_TTL_MS = 5 * 60_000;
@@ -76,7 +76,7 @@ export class ReplicatedLog implements ReplicaNode {
 	submit(entry: LogEntry, writer: HookSubject): Promise<void> {
 		if (this.failure !== undefined) return Promise.reject(new SocketDBError('INTERNAL_ERROR', `this server stopped following the log: ${this.failure.message}`));
 		return new Promise<void>((resolve, reject) => {
-			this.waiting.set(keyOf(entry.origin), { resolve, reject, writer });
+			this.waiting.set(keyOf(entry.origin), { origin: entry.origin, resolve, reject, writer });
 			this.enqueue(entry);
 		});
 	}
@@ -117,14 +117,18 @@ export class ReplicatedLog implements ReplicaNode {
 		this.settle(key, waiter, 'applied');
 	}
 
-	load(root: Node, position: LogPosition): void {
-		// A process starting from a snapshot knows the decisions from there on, as a new one does.
-		this.decided.clear();
-		this.target.load(root, position);
+	load(snapshot: ReplicaSnapshot): void {
+		this.decided.replace(snapshot.sessions);
+		this.target.load(snapshot.root, snapshot.position);
+		// Writes of this process whose entries the snapshot covers are answered as it decided them.
+		for (const [key, waiter] of this.waiting) {
+			const decision = this.decided.decisionOf(waiter.origin);
+			if (decision !== undefined) this.settle(key, waiter, decision);
+		}
 	}
 
-	snapshot(): { root: Node; position: LogPosition } {
-		return this.target.snapshot();
+	snapshot(): ReplicaSnapshot {
+		return { ...this.target.snapshot(), sessions: this.decided.toJSON() };
 	}
 
 	othersChanged(stats: ConnectionStats): void {

@@ -1,4 +1,7 @@
 import type { ConnectionStats, LogPosition, Node, NodeDiff } from '@socketdb/core';
+import type { DecidedSessions } from './logged-sessions';
+
+export type { DecidedSessions } from './logged-sessions';
 
 /**
  * Several server processes as one database: they share one ordered log of changes. A process
@@ -43,6 +46,13 @@ export type LogEntry =
 /** An entry as read back from the log: with its revision, its position in the log, and when it was logged (ms since the epoch). */
 export type LoggedEntry = LogEntry & { revision: number; log: string; time: number };
 
+/**
+ * The database at one revision: its data, and which writes of each client session were decided
+ * (so a process starting from it still applies each write at most once, and answers the writers
+ * whose entries it covers).
+ */
+export type ReplicaSnapshot = { root: Node; position: LogPosition; sessions?: DecidedSessions };
+
 /** What a replication needs of the server process it serves. */
 export interface ReplicaNode {
 	/** Where the node's store stands (none: a store that was never part of a database's log). */
@@ -53,10 +63,10 @@ export interface ReplicaNode {
 	setDatabase(id: string): void;
 	/** Applies a logged entry. Called in log order, each entry once. */
 	apply(entry: LoggedEntry): void;
-	/** Replaces all data with a snapshot of the database taken at `position`. */
-	load(root: Node, position: LogPosition): void;
-	/** The whole tree and where it stands, for the cluster's snapshot. */
-	snapshot(): { root: Node; position: LogPosition };
+	/** Replaces all data, and the decided write sessions, with a snapshot of the database. */
+	load(snapshot: ReplicaSnapshot): void;
+	/** The whole tree, where it stands and the decided write sessions, for the cluster's snapshot. */
+	snapshot(): ReplicaSnapshot;
 	/** The connection counts of the other processes changed: their sum. */
 	othersChanged(stats: ConnectionStats): void;
 	/** Reports a failure that is not a request's (the server's `onError`). */
