@@ -48,6 +48,8 @@ const clientMessages: ClientMessage[] = [
 	{ type: MessageType.DELETE, seq: Number.MAX_SAFE_INTEGER, path: '' },
 	{ type: MessageType.SUBSCRIBE, path: 'users' },
 	{ type: MessageType.SUBSCRIBE, path: '' },
+	{ type: MessageType.SUBSCRIBE, path: 'users', since: 41 },
+	{ type: MessageType.SUBSCRIBE, path: '', since: 0 },
 	{ type: MessageType.UNSUBSCRIBE, path: 'users' },
 	{ type: MessageType.SUBSCRIBE_KEYS, path: 'users' },
 	{ type: MessageType.UNSUBSCRIBE_KEYS, path: 'users' },
@@ -61,6 +63,9 @@ const clientMessages: ClientMessage[] = [
 
 const serverMessages: ServerMessage[] = [
 	{ type: MessageType.WELCOME, protocol: PROTOCOL_VERSION, id: 'client-1' },
+	{ type: MessageType.WELCOME, protocol: PROTOCOL_VERSION, id: 'client-1', maxFrameBytes: 1024 },
+	{ type: MessageType.WELCOME, protocol: PROTOCOL_VERSION, id: 'client-1', maxFrameBytes: 1024, db: '0d7c6f1e-7d55-4a3e-9b1f-3c2a5e8f9a10' },
+	{ type: MessageType.WELCOME, protocol: PROTOCOL_VERSION, id: 'client-1', db: 'cluster-a' },
 	{ type: MessageType.ACK, seq: 7 },
 	{ type: MessageType.REJECT, seq: 8, code: 'VETOED', message: 'no' },
 	{ type: MessageType.REJECT, seq: 9, code: 'VETOED', message: 'schema', details: [{ instancePath: '/a', message: 'must be number' }] },
@@ -73,6 +78,8 @@ const serverMessages: ServerMessage[] = [
 	{ type: MessageType.SNAPSHOT_ABORT, path: '', code: 'PAYLOAD_TOO_LARGE', message: 'the value at "" is too large' },
 	{ type: MessageType.DATA, id: 1, ops: [{ value: { a: { value: 1 } } }, 'a', '', { meta: { x: 1 } }, { value: [1, 2] }], rev: 7 },
 	{ type: MessageType.DATA, id: 70000, ops: [], rev: 7 },
+	{ type: MessageType.DELTA, path: 'users', id: 1, ops: [{ value: { a: { value: 1 } } }, 'a/b', '', { meta: { x: 1 } }], rev: 12 },
+	{ type: MessageType.DELTA, path: '', id: 70000, ops: [], rev: 0 },
 	{ type: MessageType.KEYS, path: 'users', reset: false, added: ['1', '2'], removed: ['3'] },
 	{ type: MessageType.KEYS, path: 'users', reset: true, added: [], removed: [] },
 	{ type: MessageType.KEYS_SNAPSHOT, path: 'users', keys: ['1', '2', 'ключ'] },
@@ -349,6 +356,9 @@ describe('parseClientMessage refuses with INVALID_MESSAGE', () => {
 		['DELETE without seq', [MessageType.DELETE, undefined, 'a']],
 		['SUBSCRIBE without path', [MessageType.SUBSCRIBE]],
 		['SUBSCRIBE with a null path', [MessageType.SUBSCRIBE, null]],
+		['SUBSCRIBE with a string revision', [MessageType.SUBSCRIBE, 'p', '3']],
+		['SUBSCRIBE with a negative revision', [MessageType.SUBSCRIBE, 'p', -1]],
+		['SUBSCRIBE with a fractional revision', [MessageType.SUBSCRIBE, 'p', 2.5]],
 		['UNSUBSCRIBE with a numeric path', [MessageType.UNSUBSCRIBE, 1]],
 		['SUBSCRIBE_KEYS with a map path', [MessageType.SUBSCRIBE_KEYS, {}]],
 		['UNSUBSCRIBE_KEYS without path', [MessageType.UNSUBSCRIBE_KEYS]],
@@ -361,6 +371,13 @@ describe('parseClientMessage refuses with INVALID_MESSAGE', () => {
 	test('HELLO tolerates missing acked and info, and ignores a non-string version', () => {
 		expect(parseClientMessage([MessageType.HELLO, 1, 's'])).toEqual({ type: MessageType.HELLO, protocol: 1, session: 's', acked: 0, info: {} });
 		expect(parseClientMessage([MessageType.HELLO, 1, 's', 3, { version: 5, other: 'x' }])).toEqual({ type: MessageType.HELLO, protocol: 1, session: 's', acked: 3, info: {} });
+	});
+
+	test('SUBSCRIBE without a revision, or with nil, asks for the whole value', () => {
+		expect(parseClientMessage([MessageType.SUBSCRIBE, 'p'])).toEqual({ type: MessageType.SUBSCRIBE, path: 'p' });
+		expect(parseClientMessage([MessageType.SUBSCRIBE, 'p', null])).toEqual({ type: MessageType.SUBSCRIBE, path: 'p' });
+		expect(decodeFrame(encodeMessage({ type: MessageType.SUBSCRIBE, path: 'p' }))[0]).toEqual([MessageType.SUBSCRIBE, 'p']);
+		expect(decodeFrame(encodeMessage({ type: MessageType.SUBSCRIBE, path: 'p', since: 9 }))[0]).toEqual([MessageType.SUBSCRIBE, 'p', 9]);
 	});
 
 	test('PONG tolerates a missing payload', () => {
@@ -391,6 +408,8 @@ describe('parseServerMessage refuses with INVALID_MESSAGE', () => {
 		['WELCOME with a numeric id', [MessageType.WELCOME, 1, 2]],
 		['WELCOME without protocol', [MessageType.WELCOME, undefined, 'id']],
 		['WELCOME with a non-numeric protocol', [MessageType.WELCOME, 'one', 'id']],
+		['WELCOME with a numeric database id', [MessageType.WELCOME, 1, 'id', 1024, 7]],
+		['WELCOME with a zero frame size limit', [MessageType.WELCOME, 1, 'id', 0, 'db']],
 		['ACK without seq', [MessageType.ACK]],
 		['ACK with a negative seq', [MessageType.ACK, -2]],
 		['REJECT without code', [MessageType.REJECT, 1, undefined, 'm']],
@@ -417,6 +436,11 @@ describe('parseServerMessage refuses with INVALID_MESSAGE', () => {
 		['DATA with a path instead of an id', [MessageType.DATA, 'p', []]],
 		['DATA without a revision', [MessageType.DATA, 1, []]],
 		['DATA with a negative revision', [MessageType.DATA, 1, [], -1]],
+		['DELTA without path', [MessageType.DELTA, undefined, 1, [], 3]],
+		['DELTA without id', [MessageType.DELTA, 'p', undefined, [], 3]],
+		['DELTA with a map of ops', [MessageType.DELTA, 'p', 1, { 0: 'a' }, 3]],
+		['DELTA with a leaf op', [MessageType.DELTA, 'p', 1, [5], 3]],
+		['DELTA without a revision', [MessageType.DELTA, 'p', 1, []]],
 		['KEYS without added', [MessageType.KEYS, 'p', false, undefined, []]],
 		['KEYS without removed', [MessageType.KEYS, 'p', false, []]],
 		['KEYS with a string of added keys', [MessageType.KEYS, 'p', false, 'a', []]],
@@ -434,6 +458,17 @@ describe('parseServerMessage refuses with INVALID_MESSAGE', () => {
 
 	test('KEYS treats anything but true as no reset', () => {
 		expect(parseServerMessage([MessageType.KEYS, 'p', 1, [], []])).toMatchObject({ reset: false });
+	});
+
+	test('WELCOME with a database id but no frame size limit carries nil in its place', () => {
+		const raw = decodeFrame(encodeMessage({ type: MessageType.WELCOME, protocol: 2, id: 'c', db: 'd' }))[0];
+		expect(raw).toEqual([MessageType.WELCOME, 2, 'c', null, 'd']);
+		expect(parseServerMessage(raw)).toEqual({ type: MessageType.WELCOME, protocol: 2, id: 'c', db: 'd' });
+	});
+
+	test('DELTA ops without meta travel as plain data, like DATA', () => {
+		const raw = decodeFrame(encodeMessage({ type: MessageType.DELTA, path: 'p', id: 2, ops: [{ value: { a: { value: 1 } } }, 'a'], rev: 9 }))[0];
+		expect(raw).toEqual([MessageType.DELTA, 'p', 2, [[{ a: 1 }], 'a'], 9]);
 	});
 
 	test('SNAPSHOT says more follows only with true', () => {

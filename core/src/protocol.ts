@@ -43,6 +43,7 @@ export const MessageType = {
 	SNAPSHOT_PART: 32,
 	SNAPSHOT_END: 33,
 	SNAPSHOT_ABORT: 34,
+	DELTA: 35,
 } as const;
 
 /** What a client says about itself in its first message: the app's build version and its current route. */
@@ -66,13 +67,17 @@ export type DataOp = NodeDiff | string;
  * adding nodes the earlier ones did not hold), and SNAPSHOT_END says the value is complete.
  * SNAPSHOT_ABORT says the server stopped sending the value at a path and dropped that
  * subscription (for instance because it is larger than the server allows).
+ *
+ * Resuming: a client that held a subscription's value at revision `since` of database `db`
+ * (told in WELCOME) subscribes again with `since`; when the server's history reaches back
+ * that far, it answers with DELTA, the changes since then in DATA's form, instead of SNAPSHOT.
  */
 
 export type ClientMessage =
 	| { type: typeof MessageType.HELLO; protocol: number; session: string; acked: number; info: ClientInfo }
 	| { type: typeof MessageType.SET; seq: number; path: string; node: NodeDiff }
 	| { type: typeof MessageType.DELETE; seq: number; path: string }
-	| { type: typeof MessageType.SUBSCRIBE; path: string }
+	| { type: typeof MessageType.SUBSCRIBE; path: string; since?: number }
 	| { type: typeof MessageType.UNSUBSCRIBE; path: string }
 	| { type: typeof MessageType.SUBSCRIBE_KEYS; path: string }
 	| { type: typeof MessageType.UNSUBSCRIBE_KEYS; path: string }
@@ -82,7 +87,7 @@ export type ClientMessage =
 	| { type: typeof MessageType.UNSUBSCRIBE_STATS };
 
 export type ServerMessage =
-	| { type: typeof MessageType.WELCOME; protocol: number; id: string; maxFrameBytes?: number }
+	| { type: typeof MessageType.WELCOME; protocol: number; id: string; maxFrameBytes?: number; db?: string }
 	| { type: typeof MessageType.ACK; seq: number }
 	| { type: typeof MessageType.REJECT; seq: number; code: string; message: string; details?: unknown }
 	| { type: typeof MessageType.SNAPSHOT; path: string; node: NodeDiff | null; id: number; rev: number; more?: true }
@@ -90,6 +95,7 @@ export type ServerMessage =
 	| { type: typeof MessageType.SNAPSHOT_END; id: number }
 	| { type: typeof MessageType.SNAPSHOT_ABORT; path: string; code: string; message: string }
 	| { type: typeof MessageType.DATA; id: number; ops: DataOp[]; rev: number }
+	| { type: typeof MessageType.DELTA; path: string; id: number; ops: DataOp[]; rev: number }
 	| { type: typeof MessageType.KEYS; path: string; reset: boolean; added: string[]; removed: string[] }
 	| { type: typeof MessageType.KEYS_SNAPSHOT; path: string; keys: string[] }
 	| { type: typeof MessageType.PING; payload: Record<string, unknown> }
@@ -132,6 +138,7 @@ function toTuple(message: ClientMessage | ServerMessage): unknown[] {
 		case MessageType.DELETE:
 			return [message.type, message.seq, message.path];
 		case MessageType.SUBSCRIBE:
+			return message.since === undefined ? [message.type, message.path] : [message.type, message.path, message.since];
 		case MessageType.UNSUBSCRIBE:
 		case MessageType.SUBSCRIBE_KEYS:
 		case MessageType.UNSUBSCRIBE_KEYS:
@@ -148,8 +155,12 @@ function toTuple(message: ClientMessage | ServerMessage): unknown[] {
 			return [message.type, message.data];
 		case MessageType.STATS:
 			return [message.type, message.stats];
-		case MessageType.WELCOME:
-			return message.maxFrameBytes === undefined ? [message.type, message.protocol, message.id] : [message.type, message.protocol, message.id, message.maxFrameBytes];
+		case MessageType.WELCOME: {
+			const tuple: unknown[] = [message.type, message.protocol, message.id];
+			if (message.maxFrameBytes !== undefined || message.db !== undefined) tuple.push(message.maxFrameBytes ?? null);
+			if (message.db !== undefined) tuple.push(message.db);
+			return tuple;
+		}
 		case MessageType.ACK:
 			return [message.type, message.seq];
 		case MessageType.REJECT:
@@ -168,7 +179,9 @@ function toTuple(message: ClientMessage | ServerMessage): unknown[] {
 		case MessageType.SNAPSHOT_ABORT:
 			return [message.type, message.path, message.code, message.message];
 		case MessageType.DATA:
-			return [message.type, message.id, message.ops.map((op) => (typeof op === 'string' ? op : compactNode(op))), message.rev];
+			return [message.type, message.id, compactOps(message.ops), message.rev];
+		case MessageType.DELTA:
+			return [message.type, message.path, message.id, compactOps(message.ops), message.rev];
 		case MessageType.KEYS:
 			return [message.type, message.path, message.reset, message.added, message.removed];
 		case MessageType.KEYS_SNAPSHOT:
@@ -202,6 +215,10 @@ export function decodeFrame(frame: Uint8Array): unknown[] {
  */
 function compactNode(node: NodeDiff): NodeDiff | [unknown] {
 	return hasMeta(node) || node.value === undefined ? node : [plainOf(node)];
+}
+
+function compactOps(ops: readonly DataOp[]): unknown[] {
+	return ops.map((op) => (typeof op === 'string' ? op : compactNode(op)));
 }
 
 function hasMeta(node: NodeDiff): boolean {
@@ -246,6 +263,11 @@ function expectRecord(value: unknown, what: string): Record<string, unknown> {
 	return value;
 }
 
+function expectOps(ops: unknown, what: string): DataOp[] {
+	if (!Array.isArray(ops)) invalid(`${what} must carry a list of changes`);
+	return ops.map((op: unknown) => (typeof op === 'string' ? op : expandNode(op)));
+}
+
 function expectTuple(raw: unknown): unknown[] {
 	if (!Array.isArray(raw) || raw.length === 0) invalid('a message must be a non-empty array');
 	return raw;
@@ -278,7 +300,11 @@ export function parseClientMessage(raw: unknown): ClientMessage {
 		}
 		case MessageType.DELETE:
 			return { type, seq: expectSeq(tuple[1]), path: expectString(tuple[2], 'path') };
-		case MessageType.SUBSCRIBE:
+		case MessageType.SUBSCRIBE: {
+			const subscribe: ClientMessage = { type, path: expectString(tuple[1], 'path') };
+			if (tuple[2] !== undefined && tuple[2] !== null) subscribe.since = expectSeq(tuple[2], 'revision');
+			return subscribe;
+		}
 		case MessageType.UNSUBSCRIBE:
 		case MessageType.SUBSCRIBE_KEYS:
 		case MessageType.UNSUBSCRIBE_KEYS:
@@ -307,10 +333,11 @@ export function parseServerMessage(raw: unknown): ServerMessage {
 		case MessageType.WELCOME: {
 			const protocol = tuple[1];
 			if (typeof protocol !== 'number') invalid('welcome must carry a protocol version');
-			const maxFrameBytes = tuple[3];
+			const maxFrameBytes = tuple[3] ?? undefined;
 			if (maxFrameBytes !== undefined && (typeof maxFrameBytes !== 'number' || !(maxFrameBytes > 0))) invalid('welcome must carry a positive frame size limit');
 			const welcome: ServerMessage = { type, protocol, id: expectString(tuple[2], 'client id') };
 			if (maxFrameBytes !== undefined) welcome.maxFrameBytes = maxFrameBytes;
+			if (tuple[4] !== undefined && tuple[4] !== null) welcome.db = expectString(tuple[4], 'database id');
 			return welcome;
 		}
 		case MessageType.ACK:
@@ -339,11 +366,10 @@ export function parseServerMessage(raw: unknown): ServerMessage {
 			return { type, id: expectSeq(tuple[1]) };
 		case MessageType.SNAPSHOT_ABORT:
 			return { type, path: expectString(tuple[1], 'path'), code: expectString(tuple[2], 'error code'), message: expectString(tuple[3], 'error message') };
-		case MessageType.DATA: {
-			const ops = tuple[2];
-			if (!Array.isArray(ops)) invalid('data must carry a list of changes');
-			return { type, id: expectSeq(tuple[1]), ops: ops.map((op: unknown) => (typeof op === 'string' ? op : expandNode(op))), rev: expectSeq(tuple[3], 'revision') };
-		}
+		case MessageType.DATA:
+			return { type, id: expectSeq(tuple[1]), ops: expectOps(tuple[2], 'data'), rev: expectSeq(tuple[3], 'revision') };
+		case MessageType.DELTA:
+			return { type, path: expectString(tuple[1], 'path'), id: expectSeq(tuple[2]), ops: expectOps(tuple[3], 'a delta'), rev: expectSeq(tuple[4], 'revision') };
 		case MessageType.KEYS: {
 			const added = tuple[3];
 			const removed = tuple[4];
