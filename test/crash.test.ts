@@ -1,8 +1,10 @@
 import { SocketDBClient } from '@socketdb/client';
+import { MessageType } from '@socketdb/core';
 import { createLmdbStore } from '@socketdb/store-lmdb';
 import { afterEach, expect, test } from 'vitest';
-import { startServe, temporaryDirectory } from './helpers/cli';
+import { startServe, temporaryDirectory, type ServeProcess } from './helpers/cli';
 import { seededRandom } from './helpers/random';
+import { handshake } from './helpers/raw';
 
 // CRASH_RUNS=n runs more kill points; each run prints its seed.
 const RUNS = Number(process.env['CRASH_RUNS'] ?? 4);
@@ -77,3 +79,40 @@ test.each(Array.from({ length: RUNS }, (_, run) => [run, 1000 + run * 7919]))(
 	},
 	60_000,
 );
+
+test('a restart after a clean stop is the same database; one after kill -9 is another (a crash can take back revisions subscribers saw)', async () => {
+	const data = temporaryDirectory('socketdb-crash-');
+	cleanups.push(data.remove);
+	/** Starts serve on the directory, makes a change if given one, and says which database it is. */
+	const run = async (value?: number) => {
+		const server = await startServe(['--data', data.path, '--no-inspector']);
+		cleanups.push(() => void server.child.kill('SIGKILL'));
+		const raw = await handshake(server.url);
+		cleanups.push(() => raw.ws.terminate());
+		if (value !== undefined) {
+			raw.send({ type: MessageType.SET, seq: 1, path: 'n', node: { value } });
+			expect(await raw.answer(1)).toEqual({ type: MessageType.ACK, seq: 1 });
+		}
+		const welcome = await raw.next(MessageType.WELCOME, 0);
+		return { server, database: welcome.db };
+	};
+	const stop = async (server: ServeProcess, signal: NodeJS.Signals) => {
+		server.child.kill(signal);
+		await server.exited;
+	};
+	const first = await run(1);
+	expect(first.database).toEqual(expect.any(String));
+	await stop(first.server, 'SIGTERM');
+	const second = await run(2);
+	expect(second.database).toBe(first.database);
+	await stop(second.server, 'SIGKILL');
+	const third = await run();
+	expect(third.database).not.toBe(second.database);
+	await stop(third.server, 'SIGTERM');
+	// Killed before it changed anything: it had been serving all the same.
+	const fourth = await run();
+	expect(fourth.database).toBe(third.database);
+	await stop(fourth.server, 'SIGKILL');
+	const fifth = await run();
+	expect(fifth.database).not.toBe(fourth.database);
+}, 30_000);

@@ -222,7 +222,7 @@ export class ClientConnection extends ConnectionSender implements Subscribing, W
 		if (message.acked > 0 || sessions.has(message.session)) this.session = sessions.attach(message.session, this, message.acked);
 		this.state = 'open';
 		this.runtime.connectionOpened(this);
-		this.send({ type: MessageType.WELCOME, protocol: PROTOCOL_VERSION, id: this.id, maxFrameBytes: this.runtime.limits.maxFrameBytes });
+		this.send({ type: MessageType.WELCOME, protocol: PROTOCOL_VERSION, id: this.id, maxFrameBytes: this.runtime.limits.maxFrameBytes, db: this.runtime.writePath.database });
 		callHook(this.runtime, 'server:clientConnect', { id: this.id }, this);
 	}
 

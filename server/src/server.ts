@@ -118,7 +118,7 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 	const writePath = new WritePath(store, fanout, hookHost);
 	const sessions = new WriteSessions({ ttlMs: 5 * 60_000, maxSessions: 100_000, maxRefusals: 10_000 });
 	const { replication } = options;
-	/** While the process catches up with the shared log, handshakes wait for it. */
+	/** While the process catches up with the shared log (or, on its own, marks its store as in use), handshakes wait for it. */
 	let starting: Promise<void> | undefined;
 	const log =
 		replication === undefined
@@ -138,6 +138,19 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 	if (log !== undefined) {
 		writePath.replicate(log);
 		counts.onLocalChange = (local) => replication!.publishStats(local);
+	} else {
+		// On its own: clients are welcomed once the store knows that a process runs on it (see WritePath.open).
+		const opening = writePath.open();
+		if (opening !== undefined) {
+			starting = opening.then(
+				() => void (starting = undefined),
+				(error: unknown) => {
+					report(toError(error), { fatal: true });
+					throw error;
+				},
+			);
+			starting.catch(() => undefined);
+		}
 	}
 	const sessionSweep = setInterval(() => sessions.sweep(), 60_000);
 	sessionSweep.unref?.();
@@ -238,6 +251,7 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 		counts.stop();
 		await socketServer.close?.();
 		await replication?.stop();
+		writePath.close();
 		await store.flush?.();
 	}
 

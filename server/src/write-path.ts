@@ -25,8 +25,12 @@ export class WritePath {
 	revision: number;
 	/** Where the last change applied stands in the shared log, if there is one. */
 	private logPosition: string | undefined;
-	/** The database the revisions count in. */
-	database: string | undefined;
+	/**
+	 * The id of the database the revisions count in: a client holding a value as of some revision
+	 * is sent the changes since only by a server of the same database (told in WELCOME).
+	 * Replication sets the cluster's before the process serves.
+	 */
+	database: string;
 	private log: ReplicatedLog | undefined;
 	private durableWaiters: ((error?: SocketDBError) => void)[] | undefined;
 
@@ -38,7 +42,27 @@ export class WritePath {
 		const position = store.position?.();
 		this.revision = position?.revision ?? 0;
 		this.logPosition = position?.log;
-		this.database = position?.database;
+		this.database = position?.database ?? globalThis.crypto.randomUUID();
+	}
+
+	/**
+	 * A process that is the database on its own starts serving. Subscribers see changes before
+	 * they are durable, so a crash can take back revisions a client holds, and the revisions the
+	 * next process hands out would then mean other changes. The store therefore keeps the
+	 * database's id only while no process runs on it: it is dropped here (durably, before anyone
+	 * is served: the promise returned) and recorded again by `close`, so a restart after a clean
+	 * close is the same database and one after a crash a new one. A store whose data came from a
+	 * shared log keeps its position as it is.
+	 */
+	open(): Promise<void> | undefined {
+		if (!this.standalone || this.store.position?.()?.database === undefined) return undefined;
+		this.store.setPosition?.({ revision: this.revision });
+		return this.store.flush?.();
+	}
+
+	/** Records the database's id with the data, once nothing more is sent (see `open`). */
+	close(): void {
+		if (this.standalone) this.store.setPosition?.(this.position);
 	}
 
 	/**
@@ -46,7 +70,7 @@ export class WritePath {
 	 * database's data cannot join it: its revisions would mean nothing there.
 	 */
 	setDatabase(id: string): void {
-		if (this.database !== undefined && this.database !== id && this.revision > 0) {
+		if (this.database !== id && this.revision > 0) {
 			throw new Error(`the store holds the data of another database (${this.database}, at revision ${this.revision}), not of this one (${id}); start from an empty store`);
 		}
 		this.database = id;
@@ -60,9 +84,8 @@ export class WritePath {
 
 	/** The revision and log position of the data. */
 	get position(): LogPosition {
-		const position: LogPosition = { revision: this.revision };
+		const position: LogPosition = { revision: this.revision, database: this.database };
 		if (this.logPosition !== undefined) position.log = this.logPosition;
-		if (this.database !== undefined) position.database = this.database;
 		return position;
 	}
 
@@ -196,8 +219,13 @@ export class WritePath {
 			this.revision = logged.revision;
 			this.logPosition = logged.log;
 		}
-		this.store.setPosition?.(this.position);
+		this.store.setPosition?.(this.standalone ? { revision: this.revision } : this.position);
 		return this.revision;
+	}
+
+	/** The database on its own: no shared log now, nor one that the data came from. */
+	private get standalone(): boolean {
+		return this.log === undefined && this.logPosition === undefined;
 	}
 
 	private emitChange(change: { revision: number; data?: Node; deleted?: string }, writer: HookSubject): void {

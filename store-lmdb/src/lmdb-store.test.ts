@@ -209,6 +209,19 @@ describe('lmdb store: replace (imports)', () => {
 		await store.close();
 	});
 
+	test('forgets the database the position names (the data is no longer as of its revision), keeping the revision', async () => {
+		const path = freshDirectory();
+		const store = createLmdbStore({ path });
+		store.put({ value: { a: { value: 1 } } });
+		store.setPosition({ revision: 7, database: 'db-1' });
+		await store.replace('a', { value: 2 });
+		expect(store.position()).toEqual({ revision: 7 });
+		await store.close();
+		const reopened = createLmdbStore({ path });
+		expect(reopened.position()).toEqual({ revision: 7 });
+		await reopened.close();
+	});
+
 	test('makes missing and leaf ancestors objects (keeping their meta), and keeps the root an object', async () => {
 		const path = freshDirectory();
 		const store = createLmdbStore({ path });

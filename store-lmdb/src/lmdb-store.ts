@@ -357,6 +357,14 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 		// Missing or leaf ancestors become objects, keeping their meta, once the old entries are gone.
 		const target: ImportTarget = { key: keyOf(segments), ancestors: segments.slice(0, -1).map((_, depth) => keyOf(segments.slice(0, depth + 1))) };
 		await importer.replace(target, entries, onProgress);
+		// The data changed without a revision, so it is no longer the database whose id the position
+		// names: without one, the next server to open the store starts a new database, and clients
+		// load their values whole instead of resuming from revisions of the old one.
+		const stored = position();
+		if (stored?.database !== undefined) {
+			const { database: _changed, ...rest } = stored;
+			setPosition(rest);
+		}
 		await db.flushed;
 		return entries.length;
 	}
