@@ -1,6 +1,7 @@
-import { MessageType, type GoodbyeMessage, type ServerMessage, type SocketDBError } from '@socketdb/core';
+import { MessageType, readFirstSlice, type GoodbyeMessage, type ServerMessage, type SocketDBError, type Store } from '@socketdb/core';
+import { deltaOps, diffBytes } from './delta';
 import type { ServerRuntime } from './runtime';
-import { sendSnapshot, SnapshotStream, type SnapshotOutlet, type StreamTarget } from './snapshot-stream';
+import { sendSnapshot, sliceBudget, SnapshotStream, type SnapshotOutlet, type StreamTarget } from './snapshot-stream';
 import type { Client } from './types';
 
 /** A connection as its snapshots see it. */
@@ -28,6 +29,41 @@ export function startSnapshot(host: SnapshotHost, runtime: ServerRuntime, path: 
 	const sent = sendSnapshot(host, runtime.store, runtime.limits, path, id, runtime.writePath.revision);
 	if (sent instanceof SnapshotStream) (host.extras.streams ??= new SnapshotStreams(host, runtime)).add(sent);
 	else if (sent !== undefined) refuseValue(host, runtime, path, sent);
+}
+
+/**
+ * Answers a subscription whose client holds the value as of revision `since` with the changes
+ * made since then (DELTA), and returns true; false when the value must be sent whole instead:
+ * the history does not reach back to `since` (or `since` is not a revision of this database),
+ * the changes would need more than one message (a slice's bytes), or the value is no larger
+ * than they are. Like a snapshot, it shows the store as of now: the subscriber is registered
+ * already, and later changes follow as DATA.
+ */
+export function resumeValue(host: SnapshotHost, runtime: ServerRuntime, path: string, id: number, since: number): boolean {
+	const { writePath, store, limits } = runtime;
+	const changes = writePath.history.since(since, writePath.revision);
+	if (changes === undefined) return false;
+	const delta = deltaOps(changes, path, sliceBudget(limits).bytes);
+	if (delta === undefined) return false;
+	if (delta.ops.length > 0 && valueFits(store, path, delta.bytes)) return false;
+	host.streams?.stop(path);
+	host.send({ type: MessageType.DELTA, path, id, ops: delta.ops, rev: writePath.revision });
+	return true;
+}
+
+/**
+ * Whether the value at `path` takes at most `bytes` (estimated, as slices are): read as one
+ * slice of that size, so finding out costs about what sending the changes would.
+ */
+function valueFits(store: Store, path: string, bytes: number): boolean {
+	try {
+		// A slice holds at least one node, so a slice that holds the whole value may hold more than `bytes`.
+		const first = readFirstSlice(store, path, { nodes: Number.MAX_SAFE_INTEGER, bytes });
+		return first.done && (first.node === null || diffBytes(first.node) <= bytes);
+	} catch {
+		// The snapshot that is sent instead reads the value again and reports the failure.
+		return true;
+	}
 }
 
 /** Drops the subscription whose value cannot be sent, and tells the client why. */

@@ -1,5 +1,5 @@
 import { assertPath, MessageType, SocketDBError, storeKeys, toSocketDBError, type ClientMessage, type ServerMessage } from '@socketdb/core';
-import { startSnapshot, type SnapshotHost } from './connection-snapshots';
+import { resumeValue, startSnapshot, type SnapshotHost } from './connection-snapshots';
 import type { StalePaths } from './connection-sender';
 import type { Subscriber } from './fanout';
 import type { ServerRuntime } from './runtime';
@@ -48,6 +48,8 @@ export function handleSubscription(connection: Subscribing, message: Subscriptio
 				// Registered first: every change after this reaches the client, whenever its slice is read.
 				const id = fanout.subscribeValue(connection, path);
 				connection.valuePaths = smallSetAdd(connection.valuePaths, path);
+				// A client that holds the value at some revision gets only what changed since, when the history has it.
+				if (message.since !== undefined && resumeValue(connection, runtime, path, id, message.since)) return;
 				return startSnapshot(connection, runtime, path, id);
 			}
 			case MessageType.UNSUBSCRIBE:

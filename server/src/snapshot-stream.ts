@@ -161,7 +161,8 @@ export class SnapshotStream {
 	}
 }
 
-function sliceBudget(limits: Limits): SliceBudget {
+/** What one slice may hold: also the most a change list sent in one message (a DELTA) may take. */
+export function sliceBudget(limits: Limits): SliceBudget {
 	return { nodes: SLICE_NODES, bytes: Math.min(SLICE_BYTES, maxBuffered(limits) / 4) };
 }
 

@@ -1,5 +1,6 @@
 import { anchorAtPath, assertPath, assertRootObject, isObject, SocketDBError, toError, toSocketDBError, type LogPosition, type Node, type NodeDiff, type Store } from '@socketdb/core';
 import { callHook, reportedClient, type HookHost, type HookSubject } from './call-hook';
+import { ChangeHistory, type HistoryChange } from './change-history';
 import type { FanOut } from './fanout';
 import type { ReplicatedLog } from './replicated-log';
 import type { LoggedEntry, Origin } from './replication';
@@ -31,6 +32,8 @@ export class WritePath {
 	 * Replication sets the cluster's before the process serves.
 	 */
 	database: string;
+	/** The latest changes applied, for clients that resume from a revision. */
+	readonly history: ChangeHistory;
 	private log: ReplicatedLog | undefined;
 	private durableWaiters: ((error?: SocketDBError) => void)[] | undefined;
 
@@ -43,6 +46,7 @@ export class WritePath {
 		this.revision = position?.revision ?? 0;
 		this.logPosition = position?.log;
 		this.database = position?.database ?? globalThis.crypto.randomUUID();
+		this.history = new ChangeHistory(this.revision);
 	}
 
 	/**
@@ -73,6 +77,7 @@ export class WritePath {
 		if (this.database !== id && this.revision > 0) {
 			throw new Error(`the store holds the data of another database (${this.database}, at revision ${this.revision}), not of this one (${id}); start from an empty store`);
 		}
+		if (this.database !== id) this.history.clear(this.revision);
 		this.database = id;
 		this.store.setPosition?.(this.position);
 	}
@@ -136,6 +141,7 @@ export class WritePath {
 		if (root.meta !== undefined || (isObject(root.value) && Object.keys(root.value).length > 0)) this.store.put(root);
 		this.revision = position.revision;
 		this.logPosition = position.log;
+		this.history.clear(this.revision);
 		this.store.setPosition?.(this.position);
 		this.fanout.publishDelete('', this.revision);
 		if (isObject(root.value)) this.fanout.publishChange(root, undefined, this.revision);
@@ -188,14 +194,13 @@ export class WritePath {
 		try {
 			applied = this.store.put(data as Node);
 		} catch (error) {
-			if (logged !== undefined) this.advance(logged);
-			throw this.storeFailure(error, writer, 'the store failed to apply the write');
+			throw this.storeFailure(error, writer, 'the store failed to apply the write', logged);
 		}
 		if (!hasChange(applied)) {
 			if (logged !== undefined) this.advance(logged);
 			return;
 		}
-		const revision = this.advance(logged);
+		const revision = this.advance(logged, { diff: applied });
 		this.fanout.publishChange(applied, probe, revision);
 		this.emitChange({ revision, data: applied as Node }, writer);
 	}
@@ -204,22 +209,26 @@ export class WritePath {
 		try {
 			this.store.del(path);
 		} catch (error) {
-			if (logged !== undefined) this.advance(logged);
-			throw this.storeFailure(error, writer, 'the store failed to apply the delete');
+			throw this.storeFailure(error, writer, 'the store failed to apply the delete', logged);
 		}
-		const revision = this.advance(logged);
+		const revision = this.advance(logged, { deleted: path });
 		this.fanout.publishDelete(path, revision);
 		this.emitChange({ revision, deleted: path }, writer);
 	}
 
-	/** The next revision (the logged entry's, with a shared log), recorded with the store's data. */
-	private advance(logged?: LoggedEntry): number {
+	/**
+	 * The next revision (the logged entry's, with a shared log), recorded with the store's data
+	 * and, with the change it brought (none for an entry that changes nothing here), in the history.
+	 */
+	private advance(logged?: LoggedEntry, change?: HistoryChange): number {
 		if (logged === undefined) this.revision++;
 		else {
 			this.revision = logged.revision;
 			this.logPosition = logged.log;
 		}
 		this.store.setPosition?.(this.standalone ? { revision: this.revision } : this.position);
+		if (change === undefined) this.history.skip(this.revision);
+		else this.history.record(this.revision, change);
 		return this.revision;
 	}
 
@@ -232,8 +241,13 @@ export class WritePath {
 		callHook(this.host, 'server:change', change, writer);
 	}
 
-	/** A store's own refusal (a `SocketDBError`) reaches the writer as it is; anything else is an internal error. */
-	private storeFailure(error: unknown, writer: HookSubject, message: string): SocketDBError {
+	/**
+	 * A store's own refusal (a `SocketDBError`) reaches the writer as it is; anything else is an
+	 * internal error. What the store holds now is not known: the history starts over.
+	 */
+	private storeFailure(error: unknown, writer: HookSubject, message: string, logged: LoggedEntry | undefined): SocketDBError {
+		if (logged !== undefined) this.advance(logged);
+		this.history.clear(this.revision);
 		this.host.report(toError(error), { client: reportedClient(writer.client) });
 		return error instanceof SocketDBError ? error : new SocketDBError('INTERNAL_ERROR', message);
 	}
