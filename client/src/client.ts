@@ -13,6 +13,7 @@ import {
 	SocketDBError,
 	toSocketDBError,
 	type ClientInfo,
+	type DataOp,
 	type Json,
 	type LeafValue,
 	type Meta,
@@ -21,6 +22,7 @@ import {
 	type ServerMessage,
 	type WriteOutcome,
 } from '@socketdb/core';
+import { ConsoleReport } from './console-report';
 import { toJsonValue } from './json-value';
 import { keysOfNode, Listeners, UNAVAILABLE, type ListenerSource } from './listeners';
 import { Mirror } from './mirror';
@@ -79,7 +81,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		{
 			ready(first) {
 				flushOutbox();
-				subscriptions.resubscribeAll();
+				subscriptions.resubscribeAll(session.database);
 				stats.resubscribe();
 				void hooks.call(first ? 'client:firstConnect' : 'client:reconnect', undefined, undefined).catch(reportHookFailure);
 			},
@@ -167,9 +169,9 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 			}
 			case MessageType.SNAPSHOT:
 				if (!subscriptions.valueStarted(message.path, message.id)) return;
-				if (message.more === true) return assembly.start(message.path, message.node);
+				if (message.more === true) return assembly.start(message.path, message.node, message.rev);
 				assembly.drop(message.path);
-				return loadValue(message.path, message.node);
+				return loadValue(message.path, message.node, message.rev);
 			case MessageType.SNAPSHOT_PART: {
 				const path = subscriptions.pathOf(message.id);
 				if (path !== undefined) assembly.addSlice(path, message.node);
@@ -178,7 +180,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 			case MessageType.SNAPSHOT_END: {
 				const path = subscriptions.pathOf(message.id);
 				const complete = path === undefined ? undefined : assembly.finish(path);
-				if (complete !== undefined) loadValue(path!, complete.node);
+				if (complete !== undefined) loadValue(path!, complete.node, complete.rev);
 				return;
 			}
 			case MessageType.SNAPSHOT_ABORT:
@@ -189,22 +191,18 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 				if (path === undefined) return;
 				if (assembly.has(path)) {
 					for (const op of message.ops) assembly.apply(path, op);
-					return;
+					return assembly.reached(path, message.rev);
 				}
-				for (const op of message.ops) {
-					if (typeof op === 'string') {
-						const deleted = joinPath(path, op);
-						mirror.delete(deleted);
-						writeThrough(deleted, null, true);
-						listeners.refresh(deleted);
-					} else {
-						mirror.merge(path, op);
-						writeThrough(path, op, false);
-						listeners.refresh(path, op);
-					}
-				}
-				return;
+				applyOps(path, message.ops);
+				return subscriptions.valueReached(path, message.rev);
 			}
+			case MessageType.DELTA:
+				// What changed since the revision a resubscription named. A subscription made again
+				// since then holds no value to apply it to: its SNAPSHOT follows.
+				if (!subscriptions.isLoaded(message.path) || !subscriptions.valueStarted(message.path, message.id)) return;
+				assembly.drop(message.path);
+				applyOps(message.path, message.ops);
+				return subscriptions.valueLoaded(message.path, message.rev);
 			case MessageType.KEYS:
 				// Removals are announced before additions, so a key deleted and re-added is reported again.
 				if (!subscriptions.applyKeys(message.path, { removeAll: message.reset, removed: message.removed })) return;
@@ -239,9 +237,25 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		}
 	}
 
-	/** The server's full copy of a subscribed path arrived: it replaces what the mirror holds there. */
-	function loadValue(path: string, node: NodeDiff | null): void {
-		subscriptions.valueLoaded(path);
+	/** Changes of a subscribed path (DATA's ops) go into the mirror; listeners of what changed are called. */
+	function applyOps(path: string, ops: readonly DataOp[]): void {
+		for (const op of ops) {
+			if (typeof op === 'string') {
+				const deleted = joinPath(path, op);
+				mirror.delete(deleted);
+				writeThrough(deleted, null, true);
+				listeners.refresh(deleted);
+			} else {
+				mirror.merge(path, op);
+				writeThrough(path, op, false);
+				listeners.refresh(path, op);
+			}
+		}
+	}
+
+	/** The server's full copy of a subscribed path, as of revision `rev`, arrived: it replaces what the mirror holds there. */
+	function loadValue(path: string, node: NodeDiff | null, rev: number): void {
+		subscriptions.valueLoaded(path, rev);
 		mirror.replace(path, node);
 		writeThrough(path, node, true);
 		listeners.refresh(path);
@@ -347,31 +361,6 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		trackRoute,
 		subscribeStats: (callback) => stats.add(callback),
 	};
-}
-
-/**
- * Without a `client:error` hook, errors go to the console: the first of each code at once,
- * repeats at most once a second as a count, so a burst of refused writes does not flood it.
- */
-class ConsoleReport {
-	private readonly suppressed = new Map<string, number>();
-
-	report(event: ClientErrorEvent): void {
-		const count = this.suppressed.get(event.code);
-		if (count !== undefined) {
-			this.suppressed.set(event.code, count + 1);
-			return;
-		}
-		console.warn(`[socketdb] ${event.code}: ${event.message}`);
-		this.suppressed.set(event.code, 0);
-		const timer = setTimeout(() => {
-			const repeats = this.suppressed.get(event.code) ?? 0;
-			this.suppressed.delete(event.code);
-			if (repeats > 0) console.warn(`[socketdb] ${event.code}: ${repeats} more in the last second`);
-		}, 1_000);
-		// In Node the summary must not keep the process alive.
-		(timer as { unref?: () => void }).unref?.();
-	}
 }
 
 /**

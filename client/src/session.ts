@@ -39,6 +39,8 @@ export class ClientSession {
 	readonly id = randomId();
 	/** The largest frame the server accepts (told in its welcome). */
 	maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
+	/** The id of the database the server serves (told in its welcome): revisions count in it. */
+	database: string | undefined;
 	private outgoing: Uint8Array[] = [];
 	private flushScheduled = false;
 	/** When the last FRAMES_PER_WINDOW frames were sent (a ring; `sendIndex` is the oldest). */
@@ -137,6 +139,7 @@ export class ClientSession {
 			if (message.type === MessageType.WELCOME) {
 				if (this.state !== 'handshake') continue;
 				this.maxFrameBytes = message.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+				this.database = message.db;
 				this.state = 'ready';
 				const first = !this.everReady;
 				this.everReady = true;

@@ -8,36 +8,38 @@ const plain = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown;
 describe('SnapshotAssembly', () => {
 	test('puts slices together; changes between them apply; the value is handed over once', () => {
 		const assembly = new SnapshotAssembly();
-		assembly.start('p', { value: { a: { value: { x: { value: 1 } } } }, meta: { m: 1 } });
+		assembly.start('p', { value: { a: { value: { x: { value: 1 } } } }, meta: { m: 1 } }, 5);
 		expect(assembly.has('p')).toBe(true);
 		assembly.addSlice('p', { value: { a: { value: { y: { value: 2 } } }, empty: { value: {} } } });
 		assembly.apply('p', { value: { a: { value: { x: { value: 3 } } } } });
 		assembly.apply('p', 'a/y');
+		assembly.reached('p', 7);
+		assembly.reached('p', 6);
 		assembly.addSlice('p', { value: { b: { value: 'leaf' } } });
-		expect(plain(assembly.finish('p'))).toEqual({ node: { meta: { m: 1 }, value: { a: { value: { x: { value: 3 } } }, empty: { value: {} }, b: { value: 'leaf' } } } });
+		expect(plain(assembly.finish('p'))).toEqual({ node: { meta: { m: 1 }, value: { a: { value: { x: { value: 3 } } }, empty: { value: {} }, b: { value: 'leaf' } } }, rev: 7 });
 		expect(assembly.has('p')).toBe(false);
 		expect(assembly.finish('p')).toBeUndefined();
 	});
 
 	test('a deletion of the path itself leaves nothing, until a later change or slice brings something back', () => {
 		const assembly = new SnapshotAssembly();
-		assembly.start('p', nodeify({ a: 1 }));
+		assembly.start('p', nodeify({ a: 1 }), 1);
 		assembly.apply('p', '');
-		expect(assembly.finish('p')).toEqual({ node: null });
-		assembly.start('p', null);
+		expect(assembly.finish('p')).toEqual({ node: null, rev: 1 });
+		assembly.start('p', null, 1);
 		assembly.apply('p', { value: {} });
-		expect(assembly.finish('p')).toEqual({ node: null });
-		assembly.start('p', null);
+		expect(assembly.finish('p')).toEqual({ node: null, rev: 1 });
+		assembly.start('p', null, 1);
 		assembly.apply('p', nodeify({ b: 2 }));
-		expect(plain(assembly.finish('p'))).toEqual({ node: nodeify({ b: 2 }) });
+		expect(plain(assembly.finish('p'))).toEqual({ node: nodeify({ b: 2 }), rev: 1 });
 	});
 
 	test('slices and changes for a path that streams nothing are ignored; drop and clear forget streams', () => {
 		const assembly = new SnapshotAssembly();
 		expect(assembly.addSlice('p', nodeify({ a: 1 }))).toBe(false);
 		assembly.apply('p', nodeify({ a: 1 }));
-		assembly.start('p', null);
-		assembly.start('q', null);
+		assembly.start('p', null, 1);
+		assembly.start('q', null, 1);
 		assembly.drop('p');
 		expect(assembly.has('p')).toBe(false);
 		assembly.clear();
@@ -95,7 +97,7 @@ describe('a value streamed while it changes ends up as the store holds it (seede
 			const reader = openSliceReader(store, PATH);
 			const first = reader.next({ nodes: 25, bytes: 1_000 });
 			expect(first.done, 'the value needs several slices').toBe(false);
-			assembly.start(PATH, cloneNode(first.node!));
+			assembly.start(PATH, cloneNode(first.node!), 0);
 			for (let done = false; !done; ) {
 				for (let i = random.int(4); i > 0; i--) write();
 				if (random.chance(0.5)) deliver();

@@ -1,7 +1,10 @@
 import { createRecord, isObject, mergeNode, mergeSlice, parsePath, type DataOp, type Node, type NodeDiff } from '@socketdb/core';
 
-/** A streamed value being put together: `null` while nothing is at the path. */
-type Assembly = { node: Node | null };
+/**
+ * A streamed value being put together: `null` while nothing is at the path; `rev`, the revision
+ * it is as of once complete (the stream's, or that of the last change applied to it).
+ */
+type Assembly = { node: Node | null; rev: number };
 
 /**
  * Values the server streams in slices, put together apart from the mirror until the last slice
@@ -12,9 +15,9 @@ type Assembly = { node: Node | null };
 export class SnapshotAssembly {
 	private readonly assemblies = new Map<string, Assembly>();
 
-	/** A stream starts at `path` with its first slice; one already running there starts over. */
-	start(path: string, first: NodeDiff | null): void {
-		const assembly: Assembly = { node: null };
+	/** A stream of revision `rev` starts at `path` with its first slice; one already running there starts over. */
+	start(path: string, first: NodeDiff | null, rev: number): void {
+		const assembly: Assembly = { node: null, rev };
 		if (first !== null) addSlice(assembly, first);
 		this.assemblies.set(path, assembly);
 	}
@@ -41,8 +44,14 @@ export class SnapshotAssembly {
 		if (mergeNode(node, op) !== undefined) assembly.node = node;
 	}
 
-	/** The complete value, once the last slice arrived; the stream is forgotten. */
-	finish(path: string): { node: Node | null } | undefined {
+	/** The changes applied to the value being streamed at `path` brought it to revision `rev`. */
+	reached(path: string, rev: number): void {
+		const assembly = this.assemblies.get(path);
+		if (assembly !== undefined && rev > assembly.rev) assembly.rev = rev;
+	}
+
+	/** The complete value and its revision, once the last slice arrived; the stream is forgotten. */
+	finish(path: string): { node: Node | null; rev: number } | undefined {
 		const assembly = this.assemblies.get(path);
 		this.assemblies.delete(path);
 		return assembly;

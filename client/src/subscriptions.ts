@@ -3,7 +3,11 @@ import type { Listeners } from './listeners';
 import type { Mirror } from './mirror';
 import type { SnapshotAssembly } from './snapshot-assembly';
 
-type Subscription = { loaded: boolean; id?: number };
+/**
+ * A subscription as the client holds it: whether its value arrived, the number the server gave
+ * its path, and the revision (and the database it counts in) of the value the mirror holds.
+ */
+type Subscription = { loaded: boolean; id?: number; rev?: number; db?: string | undefined };
 
 /**
  * Which paths the client asks the server for. Value listeners (`on`, `once`) need the
@@ -18,6 +22,8 @@ export class ServerSubscriptions {
 	private readonly pathById = new Map<number, string>();
 	private readonly keys = new Map<string, Subscription & { keys: Set<string> }>();
 	private readonly keyPaths = new PathTrie<true>();
+	/** The database of the current connection (told in WELCOME). */
+	private database: string | undefined;
 
 	constructor(
 		private readonly listeners: Listeners,
@@ -100,10 +106,28 @@ export class ServerSubscriptions {
 		return true;
 	}
 
-	/** The server's full copy of a value subscription has arrived: listeners may read it. */
-	valueLoaded(path: string): void {
+	/**
+	 * The server's full copy of a value subscription has arrived, or the changes that bring what
+	 * the client held up to date: the mirror holds the value as of revision `rev`, and listeners may
+	 * read it.
+	 */
+	valueLoaded(path: string, rev: number): void {
 		const subscription = this.valueByPath.get(path);
-		if (subscription !== undefined) subscription.loaded = true;
+		if (subscription === undefined) return;
+		subscription.loaded = true;
+		subscription.rev = rev;
+		subscription.db = this.database;
+	}
+
+	/** Changes of a loaded value subscription, applied to the mirror, brought it to revision `rev`. */
+	valueReached(path: string, rev: number): void {
+		const subscription = this.valueByPath.get(path);
+		if (subscription?.rev !== undefined && rev > subscription.rev) subscription.rev = rev;
+	}
+
+	/** Whether the value subscription at `path` has its value. */
+	isLoaded(path: string): boolean {
+		return this.valueByPath.get(path)?.loaded === true;
 	}
 
 	/** The value subscription the server's number stands for, if the client still holds it. */
@@ -129,13 +153,20 @@ export class ServerSubscriptions {
 		return true;
 	}
 
-	/** After a reconnect: asks for everything again. Loaded data stays usable until the fresh copies arrive. */
-	resubscribeAll(): void {
+	/**
+	 * After a (re)connect to a server of `database`: asks for everything again. Loaded data stays
+	 * usable until the fresh copies arrive; for a value the client holds at a revision of that
+	 * same database, it asks only for the changes since.
+	 */
+	resubscribeAll(database: string | undefined): void {
+		this.database = database;
 		this.pathById.clear();
 		this.assembly.clear();
 		for (const [path, subscription] of this.valueByPath) {
 			subscription.id = undefined;
-			this.send({ type: MessageType.SUBSCRIBE, path });
+			const { rev } = subscription;
+			const resumable = subscription.loaded && rev !== undefined && database !== undefined && subscription.db === database;
+			this.send(resumable ? { type: MessageType.SUBSCRIBE, path, since: rev } : { type: MessageType.SUBSCRIBE, path });
 		}
 		for (const path of this.keys.keys()) this.send({ type: MessageType.SUBSCRIBE_KEYS, path });
 	}
