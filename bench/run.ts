@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { measureDeltaResume } from './delta-resume';
 import type { System } from './lib/drivers';
 import { requester } from './lib/ipc';
 import type { MemorySample, ServerSample } from './lib/server-metrics';
@@ -515,6 +516,35 @@ async function acknowledgementsBeside(data: string, file: string | undefined, du
 }
 
 if (only === undefined || only.includes('W11')) results.push(await importBesideServerScenario());
+
+/**
+ * W13: the bytes a client that comes back after 10 changes to its 10,000-leaf subscription is
+ * sent (project), against the bytes of a full resync (baseline); see bench/delta-resume.ts.
+ */
+async function deltaResumeScenario(): Promise<ScenarioResult> {
+	const params = { leaves: 10_000, changes: 10 };
+	const name = `delta resume: bytes sent to a client that comes back after ${params.changes} changes to its ${params.leaves.toLocaleString('en')}-leaf subscription (baseline: a fresh client, a full resync)`;
+	console.log(`\nW13 ${name}`);
+	const metric = 'bytes the server sent';
+	const runs: Record<System, Record<string, number>[]> = { project: [], baseline: [] };
+	for (let rep = 0; rep < REPETITIONS; rep++) {
+		const server = await start('bench/servers/project.ts', { UPDATE_INTERVAL: '50' });
+		try {
+			const run = await measureDeltaResume(await server.request<string>('address'), params);
+			runs.project[rep] = { [metric]: run.resumedBytes };
+			runs.baseline[rep] = { [metric]: run.freshBytes };
+		} finally {
+			await server.request('stop', undefined, 10_000).catch(() => undefined);
+			await exited(server.child);
+		}
+	}
+	const result: ScenarioResult = { workload: 'W13', name, params, updateInterval: 50, metrics: {} };
+	record(result, { name: metric, unit: 'B', better: 'lower', value: () => 0 }, runs, metric);
+	console.log(`  the resync took ${runs.project.map((run, rep) => `${((100 * run[metric]!) / runs.baseline[rep]![metric]!).toFixed(2)}%`).join(', ')} of a full resync's bytes (target: at most 5%)`);
+	return result;
+}
+
+if (only === undefined || only.includes('W13')) results.push(await deltaResumeScenario());
 
 let bundle: { minifiedBytes: number; gzipBytes: number } | undefined;
 if (only === undefined || only.includes('W6')) {
