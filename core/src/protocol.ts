@@ -300,11 +300,9 @@ export function parseClientMessage(raw: unknown): ClientMessage {
 		}
 		case MessageType.DELETE:
 			return { type, seq: expectSeq(tuple[1]), path: expectString(tuple[2], 'path') };
-		case MessageType.SUBSCRIBE: {
-			const subscribe: ClientMessage = { type, path: expectString(tuple[1], 'path') };
-			if (tuple[2] !== undefined && tuple[2] !== null) subscribe.since = expectSeq(tuple[2], 'revision');
-			return subscribe;
-		}
+		case MessageType.SUBSCRIBE:
+			if (tuple[2] === undefined || tuple[2] === null) return { type, path: expectString(tuple[1], 'path') };
+			return { type, path: expectString(tuple[1], 'path'), since: expectSeq(tuple[2], 'revision') };
 		case MessageType.UNSUBSCRIBE:
 		case MessageType.SUBSCRIBE_KEYS:
 		case MessageType.UNSUBSCRIBE_KEYS:
