@@ -377,7 +377,7 @@ async function resumeRandomly(seed: number): Promise<void> {
 	// unless they delete or replace what holds them; each round puts them back.
 	const pad = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`pad${i}`, `padding ${i}`]));
 	const pads = nodeify({ a: { pad }, b: { a: { pad } }, c: { b: { c: { pad } } } });
-	const rounds = 8;
+	const rounds = 6;
 	for (let round = 1; round <= rounds; round++) {
 		void server.update(pads);
 		await waitFor(() => mismatches().length === 0, `seed ${seed}, round ${round}: the pads`);

@@ -34,12 +34,12 @@ function expectPrototypeUntouched(): void {
 }
 const PROTOTYPE_KEYS = Object.getOwnPropertyNames(Object.prototype).sort();
 
-test('a client that speaks PROTOCOL_VERSION gets WELCOME with its id', async () => {
+test('a client that speaks PROTOCOL_VERSION gets WELCOME with its id and the database id', async () => {
 	const { server, url } = await startServer();
 	const raw = await openRaw(url);
 	raw.send(hello());
 	const welcome = await raw.next(MessageType.WELCOME, 0);
-	expect(welcome).toEqual({ type: MessageType.WELCOME, protocol: PROTOCOL_VERSION, id: expect.any(String), maxFrameBytes: 16 * 1024 * 1024 });
+	expect(welcome).toEqual({ type: MessageType.WELCOME, protocol: PROTOCOL_VERSION, id: expect.any(String), maxFrameBytes: 16 * 1024 * 1024, db: expect.any(String) });
 	await waitFor(() => server.getClients().length === 1, 'the client to be listed');
 	expect(server.getClients()[0]!.id).toBe(welcome.id);
 });
