@@ -1,4 +1,4 @@
-import { anchorAtPath, createStore, MessageType, nodeify, parsePath, unwrap, type Node, type NodeDiff, type ServerMessage } from '@socketdb/core';
+import { anchorAtPath, createStore, MessageType, nodeify, parsePath, SocketDBError, unwrap, type Node, type NodeDiff, type ServerMessage, type Store } from '@socketdb/core';
 import { createLmdbStore } from '@socketdb/store-lmdb';
 import { afterEach, describe, expect, test } from 'vitest';
 import { startChaosProxy, type ChaosProxy } from './helpers/chaos-proxy';
@@ -233,6 +233,37 @@ describe('it falls back to the whole value when a delta cannot serve', () => {
 		expect(answers(spy, 'large', from)).toEqual(['snapshot']);
 		expect(spy.received.slice(from).some((message) => message.type === MessageType.SNAPSHOT && message.more === true)).toBe(true);
 		expect(sameJson(large.last(), truth(server, 'large'))).toBe(true);
+	});
+
+	test('a store failure leaves the store in doubt: the history starts over; a refusal of the store wrote nothing and keeps it', async () => {
+		const inner = createStore();
+		const store: Store = {
+			...inner,
+			put(diff) {
+				const text = JSON.stringify(diff);
+				if (text.includes('"refused"')) throw new SocketDBError('INVALID_PATH', 'the store refuses this');
+				if (text.includes('"broken"')) throw new Error('the disk failed');
+				return inner.put(diff);
+			},
+		};
+		const { server, port } = await startServer({ store });
+		await server.update(nodeify({ doc: { a: 1, b: 2, c: 3 } }));
+		const proxy = await proxyTo(port);
+		const spy = wireSpy();
+		const db = connectClient(proxy.url, { socketClient: spy.socketClient });
+		const back = reconnections(db);
+		const doc = record(db.get('doc'));
+		await waitFor(() => doc.values.length === 1, 'the first value');
+		const comeBack = async (failing: string, round: number) => {
+			const from = spy.received.length;
+			proxy.reset();
+			void server.update(nodeify({ doc: { a: round } }));
+			await expect(server.update(nodeify({ [failing]: true }))).rejects.toThrow();
+			await waitFor(() => back.count === round && sameJson(doc.last(), truth(server, 'doc')), `the client to catch up after "${failing}"`);
+			return answers(spy, 'doc', from);
+		};
+		expect(await comeBack('refused', 1)).toEqual(['delta']);
+		expect(await comeBack('broken', 2)).toEqual(['snapshot']);
 	});
 
 	test('a server restarted in memory is another database: the client asks for the whole value and keeps nothing stale', async () => {

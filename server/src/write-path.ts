@@ -242,14 +242,16 @@ export class WritePath {
 	}
 
 	/**
-	 * A store's own refusal (a `SocketDBError`) reaches the writer as it is; anything else is an
-	 * internal error. What the store holds now is not known: the history starts over.
+	 * A store's own refusal (a `SocketDBError`: it wrote nothing) reaches the writer as it is;
+	 * anything else is an internal error, after which what the store holds is not known, so the
+	 * history starts over.
 	 */
 	private storeFailure(error: unknown, writer: HookSubject, message: string, logged: LoggedEntry | undefined): SocketDBError {
 		if (logged !== undefined) this.advance(logged);
-		this.history.clear(this.revision);
 		this.host.report(toError(error), { client: reportedClient(writer.client) });
-		return error instanceof SocketDBError ? error : new SocketDBError('INTERNAL_ERROR', message);
+		if (error instanceof SocketDBError) return error;
+		this.history.clear(this.revision);
+		return new SocketDBError('INTERNAL_ERROR', message);
 	}
 
 	private refusal(thrown: unknown, hook: keyof ServerHooks, writer: HookSubject, origin: Origin | undefined): SocketDBError {
