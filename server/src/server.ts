@@ -124,7 +124,7 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 		replication === undefined
 			? undefined
 			: new ReplicatedLog(replication, {
-					position: () => writePath.position,
+					position: () => writePath.storedPosition,
 					empty: () => storeKeys(store, '').length === 0,
 					setDatabase: (id) => writePath.setDatabase(id),
 					applyLogged: (entry, writer) => writePath.applyLogged(entry, writer),

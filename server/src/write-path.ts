@@ -34,6 +34,8 @@ export class WritePath {
 	database: string;
 	/** The latest changes applied, for clients that resume from a revision. */
 	readonly history: ChangeHistory;
+	/** False while the id is one made up at start (the store named none). */
+	private databaseStored: boolean;
 	private log: ReplicatedLog | undefined;
 	private durableWaiters: ((error?: SocketDBError) => void)[] | undefined;
 
@@ -46,6 +48,7 @@ export class WritePath {
 		this.revision = position?.revision ?? 0;
 		this.logPosition = position?.log;
 		this.database = position?.database ?? globalThis.crypto.randomUUID();
+		this.databaseStored = position?.database !== undefined;
 		this.history = new ChangeHistory(this.revision);
 	}
 
@@ -79,7 +82,14 @@ export class WritePath {
 		}
 		if (this.database !== id) this.history.clear(this.revision);
 		this.database = id;
+		this.databaseStored = true;
 		this.store.setPosition?.(this.position);
+	}
+
+	/** The position as the store had it, for a shared log: the database only when the store named one. */
+	get storedPosition(): LogPosition {
+		const { database, ...position } = this.position;
+		return this.databaseStored ? { ...position, database } : position;
 	}
 
 	/** From now on changes go through `log`. */
