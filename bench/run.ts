@@ -3,14 +3,14 @@
 // min–max and the project/baseline ratio of each repetition, and writes bench/results/latest.json.
 // BENCH_ONLY=W1,W3 runs some workloads, BENCH_SCENARIO=text only scenarios whose name contains
 // it; BENCH_QUICK=1 shrinks every workload for a smoke run.
-import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { measureDeltaResume } from './delta-resume';
 import type { System } from './lib/drivers';
-import { requester } from './lib/ipc';
+import { exited, listeningUrl, start } from './lib/processes';
 import type { MemorySample, ServerSample } from './lib/server-metrics';
 import { percentile, sleep, summary } from './lib/stats';
 
@@ -109,32 +109,6 @@ const scenarios: Scenario[] = [
 ]
 	.filter((scenario) => only === undefined || only.includes(scenario.workload))
 	.filter((scenario) => process.env['BENCH_SCENARIO'] === undefined || scenario.name.includes(process.env['BENCH_SCENARIO']));
-
-/** BENCH_PROFILE=server or =clients writes a CPU profile of that process to bench/results/profiles. */
-const profile = process.env['BENCH_PROFILE'];
-
-function start(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; request: ReturnType<typeof requester> }> {
-	const profiled = profile !== undefined && script.includes(profile) ? ['--cpu-prof', '--cpu-prof-dir=bench/results/profiles'] : [];
-	const extraFlags = process.env['BENCH_NODE_FLAGS']?.split(' ').filter(Boolean) ?? [];
-	const child = fork(script, [], { execArgv: ['--import', 'tsx', '--expose-gc', ...profiled, ...extraFlags], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-	const request = requester(child);
-	return new Promise((resolve, reject) => {
-		child.once('message', () => resolve({ child, request }));
-		child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before it was ready`)));
-	});
-}
-
-/** Waits for a child to exit (so its profile is written), killing it after 10 s. */
-function exited(child: ChildProcess): Promise<void> {
-	if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-	return new Promise((resolve) => {
-		const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-		child.once('exit', () => {
-			clearTimeout(timer);
-			resolve();
-		});
-	});
-}
 
 const difference = (after: ServerSample, before: ServerSample) => ({
 	cpuMicros: after.cpuMicros - before.cpuMicros,
@@ -254,19 +228,6 @@ async function startupScenario(): Promise<ScenarioResult> {
 		rmSync(full, { recursive: true, force: true });
 		rmSync(empty, { recursive: true, force: true });
 	}
-}
-
-/** The URL a `socketdb serve` child prints once it listens. */
-function listeningUrl(serve: ChildProcess & { stdout: NodeJS.ReadableStream }): Promise<string> {
-	return new Promise<string>((resolve, reject) => {
-		let output = '';
-		serve.stdout.on('data', (chunk: Buffer) => {
-			output += chunk.toString();
-			const match = /listening on (ws:\/\/\S+)/.exec(output);
-			if (match !== null) resolve(match[1]!);
-		});
-		serve.once('exit', (code) => reject(new Error(`socketdb serve exited with ${code}`)));
-	});
 }
 
 async function timeStartup(directory: string, leaf: string, expected: unknown): Promise<Record<string, number>> {
