@@ -1,11 +1,12 @@
 // The client side of every workload, in its own process: connections are opened in `setup`,
 // the measured part runs in `go`, and `teardown` closes everything.
 import { performance } from 'node:perf_hooks';
-import { connectMany, type Connection, type System } from './lib/drivers';
+import { connect, connectMany, type Connection, type System } from './lib/drivers';
 import { serveRequests } from './lib/ipc';
 import { nextTurn, percentile, sleep } from './lib/stats';
 
-type Setup = { workload: string; system: System; url: string; params: Record<string, number> };
+/** `urls`: the nodes of a database of several processes (W10); `url` is the first. */
+type Setup = { workload: string; system: System; url: string; urls?: string[]; params: Record<string, number> };
 type Workload = {
 	go(): Promise<Record<string, number>>;
 	connections: Connection[];
@@ -18,9 +19,9 @@ let current: Workload | undefined;
 
 serveRequests({
 	setup: async (payload) => {
-		const { workload, system, url, params } = payload as Setup;
-		const setups: Record<string, typeof fanout> = { fanout, latency, manyPaths, idle, acknowledged, acknowledgementLatency, acknowledgementsUntilStopped, readOnce };
-		current = await setups[workload]!(system, url, params);
+		const { workload, system, url, urls, params } = payload as Setup;
+		const setups: Record<string, typeof scaleOut> = { fanout, latency, manyPaths, idle, acknowledged, acknowledgementLatency, acknowledgementsUntilStopped, readOnce, scaleOut };
+		current = await setups[workload]!(system, url, params, urls ?? [url]);
 		return true;
 	},
 	go: async () => {
@@ -319,4 +320,95 @@ function countNodes(value: unknown): number {
 	let nodes = 1;
 	for (const child of Object.values(value)) nodes += countNodes(child);
 	return nodes;
+}
+
+/**
+ * W10: `subscribers` connections spread evenly over the nodes at `urls` (processes of one
+ * database) watch one path; a writer on the first node sets it `rate` times a second and observes
+ * each write's acknowledgement. A delivery's latency counts as same-node (a subscriber of the
+ * writer's node) or cross-node. Setup first writes for `warmupMs` the same way, so that every
+ * process has optimized its code before the measured part; only the writes of `go` are measured.
+ */
+async function scaleOut(system: System, url: string, { subscribers, rate, warmupMs, durationMs }: Record<string, number>, urls: string[]): Promise<Workload> {
+	const path = 'w10/clock';
+	const writer = await connect(system, url);
+	const groups: Connection[][] = [];
+	for (let node = 0; node < urls.length; node++) {
+		const count = Math.floor(subscribers! / urls.length) + (node < subscribers! % urls.length ? 1 : 0);
+		groups.push(await connectMany(system, urls[node]!, count));
+	}
+	const sameNode: number[] = [];
+	const crossNode: number[] = [];
+	const seen: number[] = [];
+	let measuredFrom = Number.POSITIVE_INFINITY;
+	let delivered = 0;
+	let lastDeliveryAt = 0;
+	await Promise.all(
+		groups.flatMap((group, node) =>
+			group.map((connection) => {
+				const index = seen.push(-1) - 1;
+				const latencies = node === 0 ? sameNode : crossNode;
+				return connection.subscribe(path, (value) => {
+					const { seq, sent } = (value as { seq?: number; sent?: number } | null) ?? {};
+					if (seq === undefined || sent === undefined) return;
+					seen[index] = seq;
+					if (seq < measuredFrom) return;
+					lastDeliveryAt = performance.now();
+					latencies.push(lastDeliveryAt - sent);
+					delivered++;
+				});
+			}),
+		),
+	);
+	const filler = 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(3);
+	const acknowledgements: number[] = [];
+	let next = 0;
+	/** Writes at `rate` for `ms`; resolves once every write was acknowledged and every subscriber saw the last. */
+	const writeFor = async (ms: number, measured: boolean): Promise<boolean> => {
+		const pending: Promise<void>[] = [];
+		const total = Math.round((rate! * ms) / 1000);
+		const start = performance.now();
+		for (let i = 0; i < total; i++) {
+			const wait = start + (i * 1000) / rate! - performance.now();
+			if (wait > 1) await sleep(wait);
+			else await nextTurn();
+			const seq = next++;
+			const sent = performance.now();
+			pending.push(
+				writer.write(path, { seq, sent, payload: `${seq}:${filler}`.slice(0, 100) }).then(() => {
+					if (measured) acknowledgements.push(performance.now() - sent);
+				}),
+			);
+		}
+		await Promise.all(pending);
+		const last = next - 1;
+		return until(() => seen.every((seq) => seq === last), 30_000);
+	};
+	if (!(await writeFor(warmupMs!, false))) throw new Error('the warm-up writes did not reach every subscriber');
+	return {
+		connections: [writer, ...groups.flat()],
+		async go() {
+			measuredFrom = next;
+			const start = performance.now();
+			const complete = await writeFor(durationMs!, true);
+			const written = next - measuredFrom;
+			const all = [...sameNode, ...crossNode];
+			return {
+				written,
+				delivered,
+				deliveredPercent: (100 * delivered) / (written * subscribers!),
+				deliveriesPerSecond: delivered / ((lastDeliveryAt - start) / 1000),
+				sameP50: percentile(sameNode, 50),
+				sameP99: percentile(sameNode, 99),
+				crossP50: percentile(crossNode, 50),
+				crossP99: percentile(crossNode, 99),
+				p50: percentile(all, 50),
+				p99: percentile(all, 99),
+				max: percentile(all, 100),
+				acknowledgementP50: percentile(acknowledgements, 50),
+				acknowledgementP99: percentile(acknowledgements, 99),
+				complete: complete ? 1 : 0,
+			};
+		},
+	};
 }

@@ -11,8 +11,10 @@ import { gzipSync } from 'node:zlib';
 import { measureDeltaResume } from './delta-resume';
 import type { System } from './lib/drivers';
 import { exited, listeningUrl, start } from './lib/processes';
+import { startRedis } from './lib/redis-server';
 import type { MemorySample, ServerSample } from './lib/server-metrics';
 import { percentile, sleep, summary } from './lib/stats';
+import { scaleOutRun, type Layout, type ScaleOutParams } from './scale-out';
 
 const quick = process.env['BENCH_QUICK'] === '1';
 const only = process.env['BENCH_ONLY']?.split(',');
@@ -253,6 +255,77 @@ async function timeStartup(directory: string, leaf: string, expected: unknown): 
 }
 
 if (only === undefined || only.includes('W9')) results.push(await startupScenario());
+
+/**
+ * W10: one database served by 1, 2 and 4 `socketdb serve --redis` processes on one private
+ * redis-server, and by one plain `socketdb serve` without Redis (bench/scale-out.ts runs each).
+ * Compared per repetition: one node on Redis against plain serve (what the log's hop costs),
+ * 2 and 4 nodes against 1 node, and in the runs of 2 and 4 nodes cross-node latency against
+ * same-node latency.
+ */
+async function scaleOutScenario(): Promise<ScenarioResult[]> {
+	const params: ScaleOutParams = { subscribers: q(200, 40), rate: q(100, 100), warmupMs: q(1500, 500), durationMs: q(5000, 1500) };
+	const plain: Layout = { name: 'socketdb serve without Redis', nodes: 1, redis: false };
+	const clustered = [1, 2, 4].map((nodes): Layout => ({ name: `${nodes} node${nodes === 1 ? '' : 's'} on Redis`, nodes, redis: true }));
+	const layouts = [plain, ...clustered];
+	const setting = `${params.subscribers} subscribers, ${params.rate} writes/s`;
+	console.log(`\nW10 scale-out on Redis: ${params.subscribers} subscribers spread evenly over the nodes, one writer on the first at ${params.rate} acknowledged writes/s`);
+	const runs = new Map(layouts.map((layout) => [layout, [] as Measured[]]));
+	const redis = await startRedis();
+	try {
+		for (let rep = 0; rep < REPETITIONS; rep++) {
+			for (const layout of rep % 2 === 0 ? layouts : [...layouts].reverse()) {
+				try {
+					runs.get(layout)![rep] = await scaleOutRun(redis, layout, params, RUN_LIMIT_MS);
+				} catch (error) {
+					console.error(`  ${layout.name}, repetition ${rep + 1} failed: ${(error as Error).message.split('\n')[0]}`);
+					runs.get(layout)![rep] = {};
+				}
+			}
+		}
+	} finally {
+		await redis.stop();
+	}
+
+	const results: ScenarioResult[] = [];
+	const begin = (name: string, nodes: number) => {
+		const result: ScenarioResult = { workload: 'W10', name, params: { subscribers: params.subscribers, rate: params.rate, nodes }, updateInterval: 0, metrics: {} };
+		console.log(`\nW10 ${name}`);
+		results.push(result);
+		return result;
+	};
+	/** Records `projectKey` of the project's runs against `baselineKey` of the baseline's, as metric `name`. */
+	const compare = (result: ScenarioResult, [name, unit, better]: [string, string, 'lower' | 'higher'], project: [Layout, string], baseline: [Layout, string]) => {
+		const pick = ([layout, key]: [Layout, string]) => runs.get(layout)!.map((run) => ({ [name]: run[key] ?? Number.NaN }));
+		record(result, { name, unit, better, value: () => 0 }, { project: pick(project), baseline: pick(baseline) }, name);
+	};
+	const same = (layout: Layout, key: string, metric: [string, string, 'lower' | 'higher'], result: ScenarioResult, baseline: Layout) => compare(result, metric, [layout, key], [baseline, key]);
+	const costs: [string, [string, string, 'lower' | 'higher']][] = [
+		['serverCpuPerDelivery', ['server CPU per delivery, all node processes', 'µs', 'lower']],
+		['serverCpuPerWrite', ['server CPU per write, all node processes', 'µs', 'lower']],
+		['deliveriesPerSecond', ['deliveries per second', '/s', 'higher']],
+		['p50', ['latency p50, all subscribers', 'ms', 'lower']],
+		['p99', ['latency p99, all subscribers', 'ms', 'lower']],
+		['acknowledgementP50', ['acknowledgement p50', 'ms', 'lower']],
+		['acknowledgementP99', ['acknowledgement p99', 'ms', 'lower']],
+		['redisCommandsPerWrite', ['Redis commands per write, all', 'commands', 'lower']],
+		['redisCpuPerWrite', ['Redis CPU per write', 'µs', 'lower']],
+		['deliveredPercent', ['values delivered', '%', 'higher']],
+	];
+	const oneNode = clustered[0]!;
+	const hop = begin(`${setting}: 1 node on Redis (baseline: socketdb serve without Redis)`, 1);
+	for (const [key, metric] of costs) same(oneNode, key, metric, hop, plain);
+	for (const layout of clustered.slice(1)) {
+		const scaled = begin(`${setting}: ${layout.name} (baseline: 1 node on Redis)`, layout.nodes);
+		for (const [key, metric] of costs) same(layout, key, metric, scaled, oneNode);
+		const spread = begin(`${setting}: ${layout.name}, cross-node subscribers (baseline: same-node subscribers, same runs)`, layout.nodes);
+		compare(spread, ['latency p50', 'ms', 'lower'], [layout, 'crossP50'], [layout, 'sameP50']);
+		compare(spread, ['latency p99', 'ms', 'lower'], [layout, 'crossP99'], [layout, 'sameP99']);
+	}
+	return results;
+}
+
+if (only === undefined || only.includes('W10')) results.push(...(await scaleOutScenario()));
 
 /**
  * W12: one client reads the root of a 2,000,000-node tree (`db.get('').once(...)`) from the

@@ -1,9 +1,10 @@
-/** Starting and stopping the bench's child processes. */
-import { fork, type ChildProcess } from 'node:child_process';
+/** Starting and stopping the bench's child processes: forked workers on IPC and `socketdb serve`. */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { requester } from './ipc';
 
 /**
- * BENCH_PROFILE=server or =clients writes a CPU profile of that process to bench/results/profiles.
+ * BENCH_PROFILE=server or =clients writes a CPU profile of that process to bench/results/profiles
+ * (=serve: of every `socketdb serve` process W10 starts).
  */
 const profile = process.env['BENCH_PROFILE'];
 const profileFlags = ['--cpu-prof', '--cpu-prof-dir=bench/results/profiles'];
@@ -45,4 +46,19 @@ export function listeningUrl(serve: ChildProcess & { stdout: NodeJS.ReadableStre
 		});
 		serve.once('exit', (code) => reject(new Error(`socketdb serve exited with ${code}`)));
 	});
+}
+
+/**
+ * Runs `socketdb serve <args>` (the built CLI, as applications run it) and resolves with its URL
+ * once it listens. Only `args` say whether it joins a Redis: SOCKETDB_REDIS_URL is cleared.
+ */
+export async function startServe(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+	const profiled = profile === 'serve' ? profileFlags : [];
+	const child = spawn(process.execPath, [...profiled, 'cli/bin/socketdb.js', 'serve', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SOCKETDB_REDIS_URL: '' } });
+	try {
+		return { child, url: await listeningUrl(child) };
+	} catch (error) {
+		child.kill('SIGKILL');
+		throw error;
+	}
 }
