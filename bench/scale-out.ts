@@ -46,7 +46,7 @@ export async function scaleOutRun(redis: BenchRedis, layout: Layout, params: Sca
 		const sample = async (): Promise<Sample> => {
 			const nodeCpu = nodes.map((node) => processCpuMicros(node.child.pid!));
 			if (!layout.redis) return { nodeCpu, redisCpu: Number.NaN, commands: Number.NaN, calls: {} };
-			// One INFO for all three sections, so the window holds one command of the bench's own.
+			// One INFO for both sections, so the window holds one command of the bench's own.
 			const info = parseInfo(await redis.command('INFO', 'stats', 'commandstats'));
 			return { nodeCpu, redisCpu: processCpuMicros(redis.pid), commands: Number(info.get('total_commands_processed')), calls: commandCalls(info) };
 		};
