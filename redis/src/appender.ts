@@ -5,19 +5,22 @@ import { ENTRY_FORMAT, encodeEntry } from './entry-codec';
 import type { ClusterKeys } from './keys';
 
 /**
- * Appends a batch of entries: each takes the next revision (INCR) and goes into the stream
- * (XADD) with it, atomically, so stream order is revision order. One script call per batch.
+ * Appends a batch of entries: the batch takes the next revisions (one INCRBY) and each entry goes
+ * into the stream (XADD) with its own, atomically, so stream order is revision order. One script
+ * call per batch.
  * Refused while the revision counter is behind the revision the appending process applied
  * (Redis restarted without the end of the log): the process mends the log first.
  */
 const APPEND_SCRIPT = `
-if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[2]) then
+local count = #ARGV - 2
+local last = redis.call('INCRBY', KEYS[1], count)
+if last - count < tonumber(ARGV[2]) then
+	redis.call('DECRBY', KEYS[1], count)
 	return redis.error_reply('SOCKETDB_BEHIND the log is behind this process')
 end
 local ids = {}
-for i = 3, #ARGV do
-	local revision = redis.call('INCR', KEYS[1])
-	ids[#ids + 1] = redis.call('XADD', KEYS[2], '*', 'r', revision, 'v', ARGV[1], 'e', ARGV[i])
+for i = 1, count do
+	ids[i] = redis.call('XADD', KEYS[2], '*', 'r', last - count + i, 'v', ARGV[1], 'e', ARGV[i + 2])
 end
 return ids
 `;

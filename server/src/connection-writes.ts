@@ -45,6 +45,7 @@ export function handleWrite(connection: Writing, message: WriteMessage, runtime:
 	session.started(seq);
 	session.queue.run(() => {
 		const settle = (error?: SocketDBError) => settleWrite(session, seq, error, runtime);
+		if (session.retryPendingBefore(seq)) return settle(new SocketDBError('UNAVAILABLE', 'an earlier write of this client could not be logged yet; this one is sent again after it'));
 		// With a shared log, the write has an origin, and another process may have decided it already.
 		const origin = runtime.log === undefined ? undefined : { session: session.id, seq };
 		const decision = origin === undefined ? undefined : runtime.log!.decisionOf(origin);

@@ -45,6 +45,16 @@ export class WriteSession {
 		(this.retries ??= new Set()).add(seq);
 	}
 
+	/**
+	 * True while an earlier write than `seq` waits to be sent again (answered `UNAVAILABLE`): a later
+	 * write must not be applied before it, or the client's order would be lost.
+	 */
+	retryPendingBefore(seq: number): boolean {
+		if (this.retries === undefined) return false;
+		for (const pending of this.retries) if (pending < seq) return true;
+		return false;
+	}
+
 	/** True (once) for a resend of a write answered `UNAVAILABLE`. */
 	takeRetry(seq: number): boolean {
 		return this.retries?.delete(seq) === true;

@@ -182,3 +182,24 @@ test('a store with data but no revision (filled by an import) seeds a new cluste
 	await expect.poll(() => errors.map((error) => error.message)).toEqual([expect.stringMatching(/the store holds data of a server that was not part of this cluster/)]);
 	await outsider.close();
 });
+
+test("a client's writes keep their order across UNAVAILABLE: a later write is not logged before an earlier one is sent again", { timeout: 20_000 }, async () => {
+	const name = `r${++clusters}`;
+	const toRedis = await startTcpProxy(() => [testRedis().port]);
+	const a = await startServer({ replication: redisReplication({ url: `redis://127.0.0.1:${toRedis.port}`, name, unavailableAfterMs: 300 }) });
+	const b = await node(name);
+	const db = connectClient(a.url);
+	const seen: unknown[] = [];
+	connectClient(b.url)
+		.get('order')
+		.on((value) => seen.push(value));
+	await db.get('order').set(0);
+	toRedis.cut();
+	// Redis comes back the moment the first write is refused, while the second waits behind it on the server.
+	db.intercept('client:error', ({ code }) => {
+		if (code === 'UNAVAILABLE') toRedis.heal();
+	});
+	await Promise.all([db.get('order').set(1), db.get('order').set(2)]);
+	await expect.poll(() => seen.at(-1)).toBe(2);
+	expect(seen.filter((value) => value !== null)).toEqual([0, 1, 2]);
+});
