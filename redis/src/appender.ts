@@ -91,7 +91,8 @@ export class LogAppender {
 					}
 					if (this.stopped || Date.now() + RETRY_MS > deadline) {
 						const failure = new SocketDBError('UNAVAILABLE', `the change could not be logged in time: ${(error as Error).message}`);
-						for (const batch of batches) batch.reject(failure);
+						// The batches queued meanwhile fail too: appended after a failed one, they would overtake it.
+						for (const batch of [...batches, ...this.queue.splice(0)]) batch.reject(failure);
 						break;
 					}
 					await new Promise((resume) => setTimeout(resume, RETRY_MS));

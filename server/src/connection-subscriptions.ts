@@ -64,7 +64,7 @@ export function handleSubscription(connection: Subscribing, message: Subscriptio
 				connection.keysPaths = smallSetDelete(connection.keysPaths, path);
 				return;
 		}
-	});
+	}, runtime.log !== undefined);
 	const { hooks, api } = runtime;
 	if (adding && hooks.has('server:subscribe')) {
 		const keys = message.type === MessageType.SUBSCRIBE_KEYS;
@@ -119,8 +119,16 @@ function inOrder(connection: Subscribing, step: () => unknown): void {
 	});
 }
 
-/** Runs `task` once this client's writes received so far are done (at once when there are none). */
-function afterWrites(connection: Subscribing, task: () => void): void {
-	if (connection.session === undefined) task();
-	else connection.session.queue.run(task);
+/**
+ * Runs `task` once this client's writes received so far are done (at once when there are none).
+ * With a shared log a client's writes leave its queue once they are queued for the log, before
+ * they are applied: the read waits for them to settle too.
+ */
+function afterWrites(connection: Subscribing, task: () => void, logged: boolean): void {
+	const { session } = connection;
+	if (session === undefined) return task();
+	session.queue.run(() => {
+		const writes = logged ? session.whenSettled() : undefined;
+		return writes === undefined ? task() : writes.then(task);
+	});
 }

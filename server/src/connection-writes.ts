@@ -51,15 +51,20 @@ export function handleWrite(connection: Writing, message: WriteMessage, runtime:
 		const decision = origin === undefined ? undefined : runtime.log!.decisionOf(origin);
 		if (decision !== undefined) return settle(decision === 'applied' ? undefined : decision);
 		try {
+			// With a shared log, the client's next write goes once this one is in line for the log (which
+			// keeps their order), so that its writes share appends; reads still wait for them (`whenSettled`).
+			let release: (() => void) | undefined;
+			const queued = origin === undefined ? undefined : new Promise<void>((resolve) => (release = resolve));
 			const applied =
 				message.type === MessageType.SET
-					? writePath.update(anchorAtPath(parsePath(message.path), message.node), connection, origin)
-					: writePath.delete(message.path, connection, origin);
+					? writePath.update(anchorAtPath(parsePath(message.path), message.node), connection, origin, release)
+					: writePath.delete(message.path, connection, origin, release);
 			if (applied === undefined) return writePath.afterDurable(settle);
-			return applied.then(
+			const done = applied.then(
 				() => writePath.afterDurable(settle),
 				(error: unknown) => settle(toSocketDBError(error, 'INTERNAL_ERROR')),
 			);
+			return queued === undefined ? done : Promise.race([queued, done]);
 		} catch (error) {
 			settle(toSocketDBError(error, 'INTERNAL_ERROR'));
 		}

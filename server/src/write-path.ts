@@ -3,7 +3,7 @@ import { callHook, reportedClient, type HookHost, type HookSubject } from './cal
 import { ChangeHistory, type HistoryChange } from './change-history';
 import type { FanOut } from './fanout';
 import type { ReplicatedLog } from './replicated-log';
-import type { LoggedEntry, Origin } from './replication';
+import type { LogEntry, LoggedEntry, Origin } from './replication';
 import type { ServerHooks } from './types';
 
 /** The writer of changes the server makes itself: hooks see a `client` whose every field is `null`. */
@@ -105,22 +105,22 @@ export class WritePath {
 	}
 
 	/** `origin` names a client's write (session and number); the server's own writes have none. */
-	update(data: NodeDiff, writer: HookSubject, origin?: Origin): void | Promise<void> {
+	update(data: NodeDiff, writer: HookSubject, origin?: Origin, queued?: () => void): void | Promise<void> {
 		const { hooks } = this.host;
-		if (!hooks.has('server:update')) return this.commitUpdate(data, writer, origin);
+		if (!hooks.has('server:update')) return this.commitUpdate(data, writer, origin, queued);
 		return hooks.call('server:update', { data: data as Node }, { client: writer.client, api: this.host.api }).then(
-			(result) => this.commitUpdate(result?.data ?? data, writer, origin),
+			(result) => this.commitUpdate(result?.data ?? data, writer, origin, queued),
 			(thrown: unknown) => {
 				throw this.refusal(thrown, 'server:update', writer, origin);
 			},
 		);
 	}
 
-	delete(path: string, writer: HookSubject, origin?: Origin): void | Promise<void> {
+	delete(path: string, writer: HookSubject, origin?: Origin, queued?: () => void): void | Promise<void> {
 		const { hooks } = this.host;
-		if (!hooks.has('server:delete')) return this.commitDelete(path, writer, origin);
+		if (!hooks.has('server:delete')) return this.commitDelete(path, writer, origin, queued);
 		return hooks.call('server:delete', { path }, { client: writer.client, api: this.host.api }).then(
-			(result) => this.commitDelete(result?.path ?? path, writer, origin),
+			(result) => this.commitDelete(result?.path ?? path, writer, origin, queued),
 			(thrown: unknown) => {
 				throw this.refusal(thrown, 'server:delete', writer, origin);
 			},
@@ -183,19 +183,26 @@ export class WritePath {
 		});
 	}
 
-	private commitUpdate(data: NodeDiff, writer: HookSubject, origin: Origin | undefined): void | Promise<void> {
+	private commitUpdate(data: NodeDiff, writer: HookSubject, origin: Origin | undefined, queued: (() => void) | undefined): void | Promise<void> {
 		// A `server:update` hook may have returned anything.
 		assertRootObject(data);
 		if (data.value !== undefined) assertRootObject(data.value);
-		if (this.log !== undefined) return this.log.submit({ origin: origin ?? this.log.serverOrigin(), kind: 'update', data }, writer);
+		if (this.log !== undefined) return this.submit({ origin: origin ?? this.log.serverOrigin(), kind: 'update', data }, writer, queued);
 		this.applyUpdate(data, writer);
 	}
 
-	private commitDelete(path: string, writer: HookSubject, origin: Origin | undefined): void | Promise<void> {
+	private commitDelete(path: string, writer: HookSubject, origin: Origin | undefined, queued: (() => void) | undefined): void | Promise<void> {
 		// Checked again: a `server:delete` hook may have returned another path.
 		assertPath(path);
-		if (this.log !== undefined) return this.log.submit({ origin: origin ?? this.log.serverOrigin(), kind: 'delete', path }, writer);
+		if (this.log !== undefined) return this.submit({ origin: origin ?? this.log.serverOrigin(), kind: 'delete', path }, writer, queued);
 		this.applyDelete(path, writer);
+	}
+
+	/** Hands a change to the log; `queued` hears that it is in line (the log keeps the order). */
+	private submit(entry: LogEntry, writer: HookSubject, queued: (() => void) | undefined): Promise<void> {
+		const applied = this.log!.submit(entry, writer);
+		queued?.();
+		return applied;
 	}
 
 	private applyUpdate(data: NodeDiff, writer: HookSubject, logged?: LoggedEntry): void {

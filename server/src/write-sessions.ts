@@ -11,6 +11,8 @@ export class WriteSession {
 	lastSeq = 0;
 	/** Writes received but not yet settled (created on first use, like the refusals). */
 	private inFlight: Set<number> | undefined;
+	/** Reads waiting for the writes received before them (see `whenSettled`). */
+	private settledWaiters: { through: number; resolve: () => void }[] | undefined;
 	/** Refusals not yet confirmed by the client (a resend must see the same refusal). */
 	private refusals: Map<number, SocketDBError> | undefined;
 	/** Writes answered `UNAVAILABLE`: not decided, so their resend is taken as new. */
@@ -29,6 +31,25 @@ export class WriteSession {
 
 	settled(seq: number): void {
 		this.inFlight?.delete(seq);
+		if (this.settledWaiters !== undefined) this.wakeSettledWaiters();
+	}
+
+	/** Resolves once every write received so far has settled; undefined when none is running. */
+	whenSettled(): Promise<void> | undefined {
+		if (!this.busy) return undefined;
+		const through = this.lastSeq;
+		return new Promise((resolve) => (this.settledWaiters ??= []).push({ through, resolve }));
+	}
+
+	private wakeSettledWaiters(): void {
+		let oldest = Infinity;
+		for (const seq of this.inFlight ?? []) if (seq < oldest) oldest = seq;
+		this.settledWaiters = this.settledWaiters!.filter((waiter) => {
+			if (waiter.through >= oldest) return true;
+			waiter.resolve();
+			return false;
+		});
+		if (this.settledWaiters.length === 0) this.settledWaiters = undefined;
 	}
 
 	isInFlight(seq: number): boolean {

@@ -203,3 +203,29 @@ test("a client's writes keep their order across UNAVAILABLE: a later write is no
 	await expect.poll(() => seen.at(-1)).toBe(2);
 	expect(seen.filter((value) => value !== null)).toEqual([0, 1, 2]);
 });
+
+test("one client's writes share appends to the log, keep their order, and the client reads its own writes", async () => {
+	const name = `r${++clusters}`;
+	const [a, b] = await Promise.all([node(name), node(name)]);
+	const db = connectClient(a.url);
+	const seen: number[] = [];
+	connectClient(b.url)
+		.get('last')
+		.on((value) => typeof value === 'number' && seen.push(value));
+	await db.get('warm').set(true);
+	const raw = new Redis(testRedis().url);
+	const appends = async () => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await raw.info('commandstats'))?.[1] ?? 0);
+	try {
+		const before = await appends();
+		const writes: Promise<unknown>[] = [];
+		for (let i = 1; i <= 300; i++) writes.push(Promise.resolve(db.get('last').set(i)));
+		// Queued behind those writes: sees the last of them.
+		expect(await read(db, 'last')).toBe(300);
+		await Promise.all(writes);
+		expect(await appends()).toBeLessThan(before + 100);
+	} finally {
+		raw.disconnect();
+	}
+	await expect.poll(() => seen.at(-1)).toBe(300);
+	expect(seen).toEqual([...seen].sort((x, y) => x - y));
+});
