@@ -49,6 +49,17 @@ async function chaos(seed: number): Promise<void> {
 		slot.data = slot.node.data;
 	};
 	for (const slot of slots) await start(slot);
+	// As a supervisor would: a process that cannot reach Redis as it starts (its link is cut) exits with 1, and is started again.
+	const restart = async (slot: Slot) => {
+		for (let attempt = 1; ; attempt++) {
+			try {
+				return await start(slot);
+			} catch (error) {
+				if (attempt === 20 || !/cannot reach Redis/.test((error as Error).message)) throw error;
+				await new Promise((resume) => setTimeout(resume, 200));
+			}
+		}
+	};
 	const balancer = await startTcpProxy(() => slots.flatMap((slot) => (slot.node === undefined || slot.restarting !== undefined ? [] : [slot.node.port])));
 	const url = `ws://127.0.0.1:${balancer.port}`;
 	const clients = Array.from({ length: CLIENTS }, (_, index) => ({ index, db: connectClient(url), model: {} as Record<string, unknown>, written: false }));
@@ -81,7 +92,7 @@ async function chaos(seed: number): Promise<void> {
 				slot.restarting = node
 					.kill9()
 					.then(() => new Promise((resume) => setTimeout(resume, 100 + random.int(400))))
-					.then(() => start(slot))
+					.then(() => restart(slot))
 					.finally(() => (slot.restarting = undefined));
 			}
 		} else {
