@@ -6,8 +6,8 @@ import type { ClusterKeys } from './keys';
 
 /**
  * Appends a batch of entries: the batch takes the next revisions (one INCRBY) and each entry goes
- * into the stream (XADD) with its own, atomically, so stream order is revision order. One script
- * call per batch.
+ * into the stream (XADD) with its own, atomically, so stream order is revision order; the batch
+ * is also published (PUBLISH), so the processes get it without asking. One script call per batch.
  * Refused while the revision counter is behind the revision the appending process applied
  * (Redis restarted without the end of the log): the process mends the log first.
  */
@@ -19,9 +19,13 @@ if last - count < tonumber(ARGV[2]) then
 	return redis.error_reply('SOCKETDB_BEHIND the log is behind this process')
 end
 local ids = {}
+local published = {}
 for i = 1, count do
-	ids[i] = redis.call('XADD', KEYS[2], '*', 'r', last - count + i, 'v', ARGV[1], 'e', ARGV[i + 2])
+	local revision = last - count + i
+	ids[i] = redis.call('XADD', KEYS[2], '*', 'r', revision, 'v', ARGV[1], 'e', ARGV[i + 2])
+	published[i] = { ids[i], revision, ARGV[1], ARGV[i + 2] }
 end
+redis.call('PUBLISH', KEYS[3], cjson.encode(published))
 return ids
 `;
 
@@ -30,7 +34,7 @@ const RETRY_MS = 100;
 
 type Batch = { entries: string[]; deadline: number; resolve: () => void; reject: (error: SocketDBError) => void };
 
-type RedisWithAppend = Redis & { socketdbAppend(revision: string, log: string, format: number, applied: number, ...entries: string[]): Promise<string[]> };
+type RedisWithAppend = Redis & { socketdbAppend(revision: string, log: string, changes: string, format: number, applied: number, ...entries: string[]): Promise<string[]> };
 
 /**
  * Puts entries into the log in the order they were given: one batch at a time (the entries that
@@ -55,7 +59,7 @@ export class LogAppender {
 		/** Mends the log when it lost entries the process applied. */
 		private readonly mend: () => Promise<void>,
 	) {
-		redis.defineCommand('socketdbAppend', { numberOfKeys: 2, lua: APPEND_SCRIPT });
+		redis.defineCommand('socketdbAppend', { numberOfKeys: 3, lua: APPEND_SCRIPT });
 		this.redis = redis as RedisWithAppend;
 	}
 
@@ -81,7 +85,7 @@ export class LogAppender {
 			const deadline = Math.min(...batches.map((batch) => batch.deadline));
 			for (;;) {
 				try {
-					await this.redis.socketdbAppend(this.keys.revision, this.keys.log, ENTRY_FORMAT, this.applied(), ...entries);
+					await this.redis.socketdbAppend(this.keys.revision, this.keys.log, this.keys.changes, ENTRY_FORMAT, this.applied(), ...entries);
 					for (const batch of batches) batch.resolve();
 					break;
 				} catch (error) {

@@ -6,8 +6,12 @@ import { readSnapshot } from './snapshots';
 
 /** Entries read per command. */
 const BATCH = 1000;
-/** How long one blocking read waits for new entries before it asks again (ms). */
-const BLOCK_MS = 5_000;
+/**
+ * How often the log is read although nothing asked for it (ms): entries come published with
+ * their append, and a gap among them makes the process read at once; this catches an append whose
+ * publication was lost at the end of a quiet spell.
+ */
+const READ_EVERY_MS = 2_000;
 /** How long to wait before reading again after the connection failed (ms). */
 const RETRY_MS = 200;
 /** How long a process behind waits for a snapshot that covers what it needs (ms), before it gives up. */
@@ -16,11 +20,13 @@ const SNAPSHOT_WAIT_MS = 30_000;
 type ReadReply = [stream: string, entries: StreamEntry[]][] | null;
 
 /**
- * Reads the log and applies its entries to the node, in order, from where the node's data
- * stands. Where the log no longer reaches back that far (it was trimmed), the node first loads
- * the cluster's snapshot. Revisions are consecutive in the log, so a gap is noticed. Runs on a
- * connection of its own (its reads block), and starts again from the last entry applied after
- * the connection failed.
+ * Applies the log's entries to the node, in order, from where the node's data stands. Each
+ * append publishes its entries: those that follow the last one applied are applied as they
+ * come, without a request. The stream itself is read at start, when a published entry does not
+ * follow (one was missed, the connection dropped, the log was trimmed or lost its end), after a
+ * failure, and every couple of seconds. Where the log no longer reaches back far enough (it was
+ * trimmed), the node first loads the cluster's snapshot. Revisions are consecutive in the log,
+ * so a gap is noticed.
  */
 export class LogFollower {
 	private stopped = false;
@@ -28,6 +34,12 @@ export class LogFollower {
 	private lastId: string;
 	private revision: number;
 	private loop: Promise<void> | undefined;
+	/** Published entries not applied yet (held while the stream is being read). */
+	private published: StreamEntry[] = [];
+	private reading = false;
+	/** The stream must be read (a published entry did not follow). */
+	private readWanted = false;
+	private wake: (() => void) | undefined;
 
 	constructor(
 		private readonly redis: Redis,
@@ -47,9 +59,11 @@ export class LogFollower {
 
 	/** Reads and applies everything logged so far; resolves once caught up. */
 	async catchUp(): Promise<void> {
-		for (;;) {
-			const read = await this.read(false);
-			if (read === 0) return;
+		this.reading = true;
+		try {
+			while ((await this.read()) > 0);
+		} finally {
+			this.reading = false;
 		}
 	}
 
@@ -61,7 +75,45 @@ export class LogFollower {
 	async stop(): Promise<void> {
 		this.stopped = true;
 		this.redis.disconnect();
+		this.wake?.();
 		await this.loop?.catch(() => undefined);
+	}
+
+	/** Entries an append published (as the stream holds them). */
+	publishedEntries(entries: readonly StreamEntry[]): void {
+		if (this.stopped) return;
+		this.published.push(...entries);
+		if (!this.reading) this.applyPublished();
+	}
+
+	/** Reads the stream soon (the publications may have missed entries: a reconnect). */
+	readSoon(): void {
+		this.readWanted = true;
+		this.wake?.();
+	}
+
+	/** Applies the published entries that follow the last one applied; on anything else, reads the stream. */
+	private applyPublished(): void {
+		const entries = this.published;
+		this.published = [];
+		let applied = false;
+		try {
+			for (const raw of entries) {
+				// Read from the stream already.
+				if (!isAfter(raw[0], this.lastId)) continue;
+				const entry = decode(raw);
+				if (entry.revision !== this.revision + 1) return this.readSoon();
+				this.node.apply(entry);
+				this.lastId = entry.log;
+				this.revision = entry.revision;
+				applied = true;
+			}
+		} catch (error) {
+			if (error instanceof UnreadableLog) return this.node.fail(error);
+			throw error;
+		} finally {
+			if (applied) this.onApplied(this.revision);
+		}
 	}
 
 	private async run(): Promise<void> {
@@ -71,7 +123,23 @@ export class LogFollower {
 				// After a lost connection, Redis may have restarted: is the log still where this process stands?
 				if (failed) await this.checkLostTail();
 				failed = false;
-				await this.read(true);
+				this.readWanted = false;
+				this.reading = true;
+				try {
+					while ((await this.read()) > 0 && !this.stopped);
+				} finally {
+					this.reading = false;
+				}
+				this.applyPublished();
+				if (this.readWanted || this.stopped) continue;
+				await new Promise<void>((resume) => {
+					const timer = setTimeout(resume, READ_EVERY_MS);
+					this.wake = () => {
+						clearTimeout(timer);
+						resume();
+					};
+				});
+				this.wake = undefined;
 			} catch (error) {
 				if (this.stopped) return;
 				if (error instanceof UnreadableLog) return this.node.fail(error);
@@ -89,14 +157,12 @@ export class LogFollower {
 	}
 
 	/** Reads one batch after the last entry applied and applies it; the number of entries read. */
-	private async read(block: boolean): Promise<number> {
-		const reply = (block
-			? await this.redis.xread('COUNT', BATCH, 'BLOCK', BLOCK_MS, 'STREAMS', this.keys.log, this.lastId)
-			: await this.redis.xread('COUNT', BATCH, 'STREAMS', this.keys.log, this.lastId)) as ReadReply;
+	private async read(): Promise<number> {
+		const reply = (await this.redis.xread('COUNT', BATCH, 'STREAMS', this.keys.log, this.lastId)) as ReadReply;
 		const entries = reply?.[0]?.[1] ?? [];
 		if (entries.length === 0) {
-			// Nothing after our entry: but was the log trimmed past it? Only when it is empty now and we are behind.
-			if (!block) await this.checkNotBehind();
+			// Nothing after our entry: but was the log trimmed past it, or did it lose its end?
+			await this.checkNotBehind();
 			return 0;
 		}
 		const forked: LoggedEntry[] = [];
@@ -158,6 +224,13 @@ export class LogFollower {
 		this.lastId = snapshot.position.log ?? '0-0';
 		this.revision = snapshot.position.revision;
 	}
+}
+
+/** Whether stream id `id` comes after `other` (ids are `<ms>-<seq>`). */
+function isAfter(id: string, other: string): boolean {
+	const [ms, seq] = id.split('-').map(Number) as [number, number];
+	const [otherMs, otherSeq] = other.split('-').map(Number) as [number, number];
+	return ms > otherMs || (ms === otherMs && seq > otherSeq);
 }
 
 function decode(raw: StreamEntry): LoggedEntry {

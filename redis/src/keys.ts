@@ -5,6 +5,8 @@
 export type ClusterKeys = {
 	/** The stream: the log of changes, in the database's order. */
 	log: string;
+	/** The channel each append publishes its entries on, so the processes need not ask for them. */
+	changes: string;
 	/** The last revision handed out. */
 	revision: string;
 	/** The database's id. */
@@ -23,6 +25,7 @@ export function clusterKeys(name: string): ClusterKeys {
 	const prefix = `socketdb:{${name}}:`;
 	return {
 		log: `${prefix}log`,
+		changes: `${prefix}changes`,
 		revision: `${prefix}revision`,
 		database: `${prefix}database`,
 		snapshot: `${prefix}snapshot`,

@@ -3,6 +3,7 @@ import type { LogEntry, LoggedEntry, ReplicaNode, Replication } from '@socketdb/
 import { Redis } from 'ioredis';
 import { LogAppender } from './appender';
 import { ClusterStats } from './cluster-stats';
+import type { StreamEntry } from './entry-codec';
 import { LogFollower } from './follower';
 import { clusterKeys, type ClusterKeys } from './keys';
 import { recoverLostTail } from './recovery';
@@ -44,6 +45,7 @@ class RedisReplication implements Replication {
 	private commands: Redis | undefined;
 	private appender: LogAppender | undefined;
 	private follower: LogFollower | undefined;
+	private subscriber: Redis | undefined;
 	private stats: ClusterStats | undefined;
 	private snapshotRevision = 0;
 	private writingSnapshot = false;
@@ -60,11 +62,30 @@ class RedisReplication implements Replication {
 			commands.disconnect();
 			throw error;
 		});
+		const subscriber = (this.subscriber = await connect(this.options).catch(async (error: unknown) => {
+			commands.disconnect();
+			reader.disconnect();
+			throw error;
+		}));
 		try {
+			// Subscribed before the log is read: nothing appended from then on goes unseen.
+			await subscriber.subscribe(this.keys.changes);
 			await this.joinDatabase(commands, node);
 			this.snapshotRevision = Number((await commands.hget(this.keys.snapshot, 'revision')) ?? 0);
 			this.appender = new LogAppender(commands, this.keys, this.options.unavailableAfterMs ?? 10_000, () => node.position?.revision ?? 0, () => this.mend(node, []));
-			this.follower = new LogFollower(reader, this.keys, node, (revision) => this.applied(node, revision), (forked) => this.mend(node, forked));
+			const follower = (this.follower = new LogFollower(reader, this.keys, node, (revision) => this.applied(node, revision), (forked) => this.mend(node, forked)));
+			subscriber.on('message', (_channel: string, message: string) => {
+				let entries: StreamEntry[];
+				try {
+					entries = publishedEntries(message);
+				} catch {
+					// Not what an append publishes: the stream is the authority.
+					return follower.readSoon();
+				}
+				follower.publishedEntries(entries);
+			});
+			// Publications made while the connection was down are lost: the stream has them.
+			subscriber.on('ready', () => follower.readSoon());
 			await this.follower.catchUp();
 			this.follower.follow();
 			this.stats = new ClusterStats(commands, this.keys, this.processId, (stats) => node.othersChanged(stats), (error) => node.report(error));
@@ -72,6 +93,7 @@ class RedisReplication implements Replication {
 		} catch (error) {
 			commands.disconnect();
 			reader.disconnect();
+			subscriber.disconnect();
 			throw error;
 		}
 	}
@@ -89,6 +111,7 @@ class RedisReplication implements Replication {
 		this.stopped = true;
 		this.appender?.stop();
 		await this.follower?.stop();
+		this.subscriber?.disconnect();
 		await this.stats?.stop();
 		await this.commands?.quit().catch(() => undefined);
 	}
@@ -148,6 +171,12 @@ class RedisReplication implements Replication {
 			)
 			.finally(() => (this.writingSnapshot = false));
 	}
+}
+
+/** The entries an append published (see the append script), as the stream holds them. */
+function publishedEntries(message: string): StreamEntry[] {
+	const published = JSON.parse(message) as [id: string, revision: number, format: number | string, entry: string][];
+	return published.map(([id, revision, format, entry]) => [id, ['r', String(revision), 'v', String(format), 'e', entry]]);
 }
 
 /** A connection that fails fast while Redis is unreachable (the callers retry and time out themselves). */
