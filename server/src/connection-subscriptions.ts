@@ -65,19 +65,22 @@ export function handleSubscription(connection: Subscribing, message: Subscriptio
 				return;
 		}
 	}, runtime.log !== undefined);
+	// A client back from a process further along waits (briefly) for this one to catch up, so that its values never go back.
+	const behind = message.type === MessageType.SUBSCRIBE && message.since !== undefined ? runtime.writePath.whenRevision(message.since, CATCH_UP_MS) : undefined;
+	const go = behind === undefined ? apply : () => behind.then(apply);
 	const { hooks, api } = runtime;
 	if (adding && hooks.has('server:subscribe')) {
 		const keys = message.type === MessageType.SUBSCRIBE_KEYS;
 		return inOrder(connection, () =>
-			hooks.call('server:subscribe', { path, keys }, { client: connection.client, api }).then(apply, (thrown: unknown) => {
+			hooks.call('server:subscribe', { path, keys }, { client: connection.client, api }).then(go, (thrown: unknown) => {
 				const error = toSocketDBError(thrown, 'FORBIDDEN');
 				runtime.report(error, { hook: 'server:subscribe', client: connection.client });
 				if (connection.state === 'open') connection.send({ type: MessageType.ERROR, code: error.code, message: `subscribing to "${path}" was refused: ${error.message}` });
 			}),
 		);
 	}
-	if (connection.subscribing) inOrder(connection, apply);
-	else apply();
+	if (connection.subscribing || behind !== undefined) inOrder(connection, go);
+	else go();
 }
 
 /** Drops the value subscription at `path`, and its snapshot stream if one is running. */
@@ -108,6 +111,9 @@ export function resendStale(connection: Subscribing, stale: StalePaths, runtime:
 		if (smallSetHas(connection.keysPaths, path)) connection.send({ type: MessageType.KEYS_SNAPSHOT, path, keys: storeKeys(store, path) });
 	}
 }
+
+/** How long a resubscription waits for this process to reach the revision its client holds (ms). */
+const CATCH_UP_MS = 1_000;
 
 /** Runs subscription steps one after the other while a `server:subscribe` hook is deciding one. */
 function inOrder(connection: Subscribing, step: () => unknown): void {

@@ -37,6 +37,8 @@ export class WritePath {
 	/** False while the id is one made up at start (the store named none). */
 	private databaseStored: boolean;
 	private log: ReplicatedLog | undefined;
+	/** Subscriptions waiting for this process to reach a revision a client held elsewhere (see `whenRevision`). */
+	private revisionWaiters: { revision: number; resume: () => void }[] = [];
 	private durableWaiters: ((error?: SocketDBError) => void)[] | undefined;
 
 	constructor(
@@ -97,6 +99,35 @@ export class WritePath {
 		this.log = log;
 	}
 
+	/**
+	 * With a shared log, a client may come back from a process further along than this one: it holds
+	 * `revision`, which this process has not applied yet. Resolves once it has, or after `timeoutMs`
+	 * (the client then gets what this process has); undefined when there is nothing to wait for.
+	 */
+	whenRevision(revision: number, timeoutMs: number): Promise<void> | undefined {
+		if (this.log === undefined || revision <= this.revision) return undefined;
+		return new Promise((resolve) => {
+			const waiter = {
+				revision,
+				resume: () => {
+					clearTimeout(timer);
+					resolve();
+				},
+			};
+			const timer = setTimeout(() => {
+				this.revisionWaiters = this.revisionWaiters.filter((other) => other !== waiter);
+				resolve();
+			}, timeoutMs);
+			this.revisionWaiters.push(waiter);
+		});
+	}
+
+	private reached(): void {
+		const waiting = this.revisionWaiters;
+		this.revisionWaiters = waiting.filter((waiter) => waiter.revision > this.revision);
+		for (const waiter of waiting) if (waiter.revision <= this.revision) waiter.resume();
+	}
+
 	/** The revision and log position of the data. */
 	get position(): LogPosition {
 		const position: LogPosition = { revision: this.revision, database: this.database };
@@ -155,6 +186,7 @@ export class WritePath {
 		this.store.setPosition?.(this.position);
 		this.fanout.publishDelete('', this.revision);
 		if (isObject(root.value)) this.fanout.publishChange(root, undefined, this.revision);
+		if (this.revisionWaiters.length > 0) this.reached();
 	}
 
 	/**
@@ -246,6 +278,7 @@ export class WritePath {
 		this.store.setPosition?.(this.standalone ? { revision: this.revision } : this.position);
 		if (change === undefined) this.history.skip(this.revision);
 		else this.history.record(this.revision, change);
+		if (this.revisionWaiters.length > 0) this.reached();
 		return this.revision;
 	}
 

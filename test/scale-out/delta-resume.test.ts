@@ -4,6 +4,7 @@ import { redisReplication } from '@socketdb/redis';
 import { startChaosProxy } from '../helpers/chaos-proxy';
 import { freePort, startRedis, type TestRedis } from '../helpers/redis';
 import { cleanup, connectClient, record, sameJson, startServer, waitFor, type TestServer } from '../helpers/server';
+import { startTcpProxy } from '../helpers/tcp-proxy';
 import { wireSpy } from '../helpers/wire-spy';
 
 let redis: TestRedis;
@@ -60,4 +61,34 @@ test('a client resumes on whichever process it comes back to: one database id, o
 	expect([...databases][0]).toEqual(expect.any(String));
 	expect(a.server.get('locked').value).toBeNull();
 	await proxy.close();
+});
+
+test('a client back on a process that is behind the revision it holds waits for that process to catch up: its values never go back', async () => {
+	const toRedis = await startTcpProxy(() => [redis.port]);
+	const a = await startServer({ replication: redisReplication({ url: redis.url, name: 'behind' }) });
+	const b = await startServer({ replication: redisReplication({ url: `redis://127.0.0.1:${toRedis.port}`, name: 'behind' }) });
+	const target = { port: a.port };
+	const proxy = await startChaosProxy(target);
+	const spy = wireSpy();
+	const db = connectClient(proxy.url, { socketClient: spy.socketClient });
+	const seen: unknown[] = [];
+	db.get('count').on((value) => seen.push(value));
+	const writer = connectClient(a.url);
+	await writer.get('count').set(0);
+	await waitFor(() => seen.at(-1) === 0 && b.server.stats().revision === a.server.stats().revision, 'both processes at the first write');
+	// B is cut off from Redis, so it stays behind while A takes five more writes.
+	toRedis.cut();
+	for (let i = 1; i <= 5; i++) await writer.get('count').set(i);
+	await waitFor(() => seen.at(-1) === 5, 'the client to see the last write');
+	const from = spy.received.length;
+	target.port = b.port;
+	proxy.reset();
+	// The client resubscribes on B holding a revision B has not reached; B catches up a moment later.
+	await waitFor(() => b.server.getClients().length === 1, 'the client on B');
+	setTimeout(() => toRedis.heal(), 200);
+	await waitFor(() => answers(spy.received, from).length === 1, 'the answer to the resubscription');
+	expect(answers(spy.received, from)).toEqual(['delta']);
+	expect(seen.filter((value) => typeof value === 'number')).toEqual([0, 1, 2, 3, 4, 5]);
+	await proxy.close();
+	await toRedis.close();
 });
