@@ -76,10 +76,11 @@ export class WritePath {
 
 	/**
 	 * Takes the id of the database this process is part of. A store that already holds another
-	 * database's data cannot join it: its revisions would mean nothing there.
+	 * database's data cannot join it: its revisions would mean nothing there. (An id made up at
+	 * start, for a store that named none, is no database's.)
 	 */
 	setDatabase(id: string): void {
-		if (this.database !== id && this.revision > 0) {
+		if (this.databaseStored && this.database !== id && this.revision > 0) {
 			throw new Error(`the store holds the data of another database (${this.database}, at revision ${this.revision}), not of this one (${id}); start from an empty store`);
 		}
 		if (this.database !== id) this.history.clear(this.revision);

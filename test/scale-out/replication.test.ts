@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { expect, test } from 'vitest';
+import { expect, onTestFinished, test } from 'vitest';
 import { MessageType, nodeify, PROTOCOL_VERSION, SocketDBError, unwrap, type ClientMessage } from '@socketdb/core';
 import { redisReplication, type RedisReplicationOptions } from '@socketdb/redis';
 import { createLmdbStore } from '@socketdb/store-lmdb';
@@ -19,8 +19,28 @@ let clusters = 0;
 const directories: string[] = [];
 const testRedis = redisForTests({}, () => {
 	closeRawSockets();
-	for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
+	for (const path of directories.splice(0)) rmSync(path, { recursive: true, force: true });
 });
+
+function directory(): string {
+	const path = mkdtempSync(join(tmpdir(), 'socketdb-replica-'));
+	directories.push(path);
+	return path;
+}
+
+/** A process on `path` joining cluster `name`, its errors collected (it is expected to fail to start). */
+async function startOutsider(path: string, name: string) {
+	const errors: { error: Error; fatal: boolean }[] = [];
+	const { SocketDBServer } = await import('@socketdb/server');
+	const server = SocketDBServer({
+		store: createLmdbStore({ path }),
+		replication: redisReplication({ url: testRedis().url, name }),
+		onError: (error, source) => errors.push({ error, fatal: source.fatal === true }),
+	});
+	server.listen(0, undefined, '127.0.0.1');
+	onTestFinished(() => server.close());
+	return errors;
+}
 
 function node(name: string, replication: Partial<RedisReplicationOptions> = {}, options: SocketDBServerOptions = {}) {
 	return startServer({ replication: redisReplication({ url: testRedis().url, name, ...replication }), ...options });
@@ -85,10 +105,9 @@ test('a refusal is decided once for the cluster: the same write resent to anothe
 test('the log is trimmed behind a snapshot; a new process, and one far behind, start from the snapshot', async () => {
 	const name = `r${++clusters}`;
 	const settings = { snapshotEvery: 20, retain: 5 };
-	const directory = mkdtempSync(join(tmpdir(), 'socketdb-replica-'));
-	directories.push(directory);
+	const path = directory();
 	const a = await node(name, settings);
-	let behind = await node(name, settings, { store: createLmdbStore({ path: directory }) });
+	let behind = await node(name, settings, { store: createLmdbStore({ path }) });
 	const writer = connectClient(a.url);
 	// An object left empty by deleting its last child is part of the snapshot too.
 	await writer.get('emptied/x').set(1);
@@ -107,34 +126,25 @@ test('the log is trimmed behind a snapshot; a new process, and one far behind, s
 	const expected = Object.fromEntries(Array.from({ length: 99 }, (_, i) => [String(i + 1), i + 1]));
 	const fresh = await node(name, settings);
 	expect(await read(connectClient(fresh.url), '')).toEqual({ items: expected, emptied: {} });
-	behind = await node(name, settings, { store: createLmdbStore({ path: directory }) });
+	behind = await node(name, settings, { store: createLmdbStore({ path }) });
 	expect(await read(connectClient(behind.url), '')).toEqual({ items: expected, emptied: {} });
 	expect(behind.server.stats().revision).toBe(a.server.stats().revision);
 	expect([...a.errors, ...fresh.errors, ...behind.errors]).toEqual([]);
 });
 
 test('a store holding another database cannot join: the start fails with a clear error', async () => {
-	const directory = mkdtempSync(join(tmpdir(), 'socketdb-replica-'));
-	directories.push(directory);
-	const alone = await startServer({ store: createLmdbStore({ path: directory }) });
+	const path = directory();
+	const alone = await startServer({ store: createLmdbStore({ path }) });
 	await alone.server.update(nodeify({ mine: true }));
 	await alone.close();
 	const name = `r${++clusters}`;
 	const member = await node(name);
 	await member.server.update(nodeify({ theirs: true }));
-	const errors: { error: Error; fatal: boolean }[] = [];
-	const { SocketDBServer } = await import('@socketdb/server');
-	const outsider = SocketDBServer({
-		store: createLmdbStore({ path: directory }),
-		replication: redisReplication({ url: testRedis().url, name }),
-		onError: (error, source) => errors.push({ error, fatal: source.fatal === true }),
-	});
-	outsider.listen(0, undefined, '127.0.0.1');
+	const errors = await startOutsider(path, name);
 	await expect.poll(() => errors.length).toBe(1);
 	expect(errors[0]!.fatal).toBe(true);
 	// Closed cleanly, the server on its own left its database's id with its data.
 	expect(errors[0]!.error.message).toMatch(/^the store holds data of another database \([0-9a-f-]+\); cluster "r\d+" is database [0-9a-f-]+: start this process on an empty store$/);
-	await outsider.close();
 });
 
 test('writes that cannot be logged in time are answered UNAVAILABLE; the client keeps them, reports it once, and they land once Redis is back', { timeout: 20_000 }, async () => {
@@ -162,12 +172,11 @@ test('writes that cannot be logged in time are answered UNAVAILABLE; the client 
 });
 
 test('a store with data but no revision (filled by an import) seeds a new cluster, and cannot join an existing one', async () => {
-	const seeded = mkdtempSync(join(tmpdir(), 'socketdb-replica-'));
-	const other = mkdtempSync(join(tmpdir(), 'socketdb-replica-'));
-	directories.push(seeded, other);
-	for (const directory of [seeded, other]) {
-		const store = createLmdbStore({ path: directory });
-		store.put(nodeify({ imported: { from: directory === seeded ? 'seed' : 'other' } }));
+	const seeded = directory();
+	const other = directory();
+	for (const path of [seeded, other]) {
+		const store = createLmdbStore({ path });
+		store.put(nodeify({ imported: { from: path === seeded ? 'seed' : 'other' } }));
 		await store.close?.();
 	}
 	const name = `r${++clusters}`;
@@ -175,12 +184,22 @@ test('a store with data but no revision (filled by an import) seeds a new cluste
 	expect(first.server.stats().revision).toBe(1);
 	const fresh = await node(name);
 	expect(await read(connectClient(fresh.url), 'imported')).toEqual({ from: 'seed' });
-	const errors: Error[] = [];
-	const { SocketDBServer } = await import('@socketdb/server');
-	const outsider = SocketDBServer({ store: createLmdbStore({ path: other }), replication: redisReplication({ url: testRedis().url, name }), onError: (error) => errors.push(error) });
-	outsider.listen(0, undefined, '127.0.0.1');
-	await expect.poll(() => errors.map((error) => error.message)).toEqual([expect.stringMatching(/the store holds data of a server that was not part of this cluster/)]);
-	await outsider.close();
+	const errors = await startOutsider(other, name);
+	await expect.poll(() => errors.map(({ error }) => error.message)).toEqual([expect.stringMatching(/the store holds data of a server that was not part of this cluster/)]);
+});
+
+test('a store with data and a revision but no database id (a server on its own that crashed) seeds a new cluster', async () => {
+	const path = directory();
+	const store = createLmdbStore({ path });
+	store.put(nodeify({ kept: 'before the crash' }));
+	store.setPosition?.({ revision: 3 });
+	await store.close?.();
+	const name = `r${++clusters}`;
+	const first = await node(name, {}, { store: createLmdbStore({ path }) });
+	expect(first.server.stats().revision).toBe(3);
+	const fresh = await node(name);
+	expect(await read(connectClient(fresh.url), 'kept')).toBe('before the crash');
+	expect(first.errors).toEqual([]);
 });
 
 test("a client's writes keep their order across UNAVAILABLE: a later write is not logged before an earlier one is sent again", { timeout: 20_000 }, async () => {
