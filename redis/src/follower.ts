@@ -26,7 +26,7 @@ type ReadReply = [stream: string, entries: StreamEntry[]][] | null;
  * follow (one was missed, the connection dropped, the log was trimmed or lost its end), after a
  * failure, and every couple of seconds. Where the log no longer reaches back far enough (it was
  * trimmed), the node first loads the cluster's snapshot. Revisions are consecutive in the log,
- * so a gap is noticed.
+ * so a gap is noticed. Its reads never block, so it shares the process's connection for commands.
  */
 export class LogFollower {
 	private stopped = false;
@@ -57,11 +57,11 @@ export class LogFollower {
 		this.revision = position?.revision ?? 0;
 	}
 
-	/** Reads and applies everything logged so far; resolves once caught up. */
+	/** Reads and applies everything logged so far; resolves once caught up (published entries wait meanwhile). */
 	async catchUp(): Promise<void> {
 		this.reading = true;
 		try {
-			while ((await this.read()) > 0);
+			while ((await this.read()) > 0 && !this.stopped);
 		} finally {
 			this.reading = false;
 		}
@@ -72,9 +72,9 @@ export class LogFollower {
 		this.loop ??= this.run();
 	}
 
+	/** Stops reading; resolves once the read under way, if any, is done (the connection is its owner's to close). */
 	async stop(): Promise<void> {
 		this.stopped = true;
-		this.redis.disconnect();
 		this.wake?.();
 		await this.loop?.catch(() => undefined);
 	}
@@ -103,9 +103,7 @@ export class LogFollower {
 				if (!isAfter(raw[0], this.lastId)) continue;
 				const entry = decode(raw);
 				if (entry.revision !== this.revision + 1) return this.readSoon();
-				this.node.apply(entry);
-				this.lastId = entry.log;
-				this.revision = entry.revision;
+				this.applyNext(entry);
 				applied = true;
 			}
 		} catch (error) {
@@ -120,16 +118,10 @@ export class LogFollower {
 		let failed = false;
 		while (!this.stopped) {
 			try {
-				// After a lost connection, Redis may have restarted: is the log still where this process stands?
-				if (failed) await this.checkLostTail();
-				failed = false;
+				// Read to the end: the empty read at the end also notices a log that Redis lost the end of (a restart).
 				this.readWanted = false;
-				this.reading = true;
-				try {
-					while ((await this.read()) > 0 && !this.stopped);
-				} finally {
-					this.reading = false;
-				}
+				await this.catchUp();
+				failed = false;
 				this.applyPublished();
 				if (this.readWanted || this.stopped) continue;
 				await new Promise<void>((resume) => {
@@ -148,12 +140,6 @@ export class LogFollower {
 				await new Promise((resume) => setTimeout(resume, RETRY_MS));
 			}
 		}
-	}
-
-	/** The revision counter is behind this process: Redis lost the end of the log. */
-	private async checkLostTail(): Promise<void> {
-		const latest = Number((await this.redis.get(this.keys.revision)) ?? 0);
-		if (latest < this.revision) await this.onLostTail([]);
 	}
 
 	/** Reads one batch after the last entry applied and applies it; the number of entries read. */
@@ -179,13 +165,18 @@ export class LogFollower {
 				await this.loadSnapshot(entry.revision);
 				return 1;
 			}
-			this.node.apply(entry);
-			this.lastId = entry.log;
-			this.revision = entry.revision;
+			this.applyNext(entry);
 		}
 		if (forked.length > 0) await this.onLostTail(forked);
 		this.onApplied(this.revision);
 		return entries.length;
+	}
+
+	/** Applies the entry after the last one applied. */
+	private applyNext(entry: LoggedEntry): void {
+		this.node.apply(entry);
+		this.lastId = entry.log;
+		this.revision = entry.revision;
 	}
 
 	/**

@@ -52,28 +52,32 @@ class RedisReplication implements Replication {
 	private stopped = false;
 	private mending: Promise<void> = Promise.resolve();
 
+	private readonly name: string;
+	private readonly retain: number;
+
 	constructor(private readonly options: RedisReplicationOptions) {
-		this.keys = clusterKeys(options.name ?? 'default');
+		this.name = options.name ?? 'default';
+		this.retain = options.retain ?? 10_000;
+		this.keys = clusterKeys(this.name);
 	}
 
 	async start(node: ReplicaNode): Promise<void> {
-		const commands = (this.commands = await connect(this.options));
-		const reader = await connect(this.options).catch(async (error: unknown) => {
-			commands.disconnect();
-			throw error;
-		});
-		const subscriber = (this.subscriber = await connect(this.options).catch(async (error: unknown) => {
-			commands.disconnect();
-			reader.disconnect();
-			throw error;
-		}));
+		const opened: Redis[] = [];
+		const open = async () => {
+			const redis = await connect(this.options);
+			opened.push(redis);
+			return redis;
+		};
 		try {
+			// A subscribed connection takes no other commands: the published entries come on one of their own.
+			const commands = (this.commands = await open());
+			const subscriber = (this.subscriber = await open());
 			// Subscribed before the log is read: nothing appended from then on goes unseen.
 			await subscriber.subscribe(this.keys.changes);
 			await this.joinDatabase(commands, node);
 			this.snapshotRevision = Number((await commands.hget(this.keys.snapshot, 'revision')) ?? 0);
 			this.appender = new LogAppender(commands, this.keys, this.options.unavailableAfterMs ?? 10_000, () => node.position?.revision ?? 0, () => this.mend(node, []));
-			const follower = (this.follower = new LogFollower(reader, this.keys, node, (revision) => this.applied(node, revision), (forked) => this.mend(node, forked)));
+			const follower = (this.follower = new LogFollower(commands, this.keys, node, (revision) => this.applied(node, revision), (forked) => this.mend(node, forked)));
 			subscriber.on('message', (_channel: string, message: string) => {
 				let entries: StreamEntry[];
 				try {
@@ -91,9 +95,7 @@ class RedisReplication implements Replication {
 			this.stats = new ClusterStats(commands, this.keys, this.processId, (stats) => node.othersChanged(stats), (error) => node.report(error));
 			this.stats.start();
 		} catch (error) {
-			commands.disconnect();
-			reader.disconnect();
-			subscriber.disconnect();
+			for (const redis of opened) redis.disconnect();
 			throw error;
 		}
 	}
@@ -133,14 +135,14 @@ class RedisReplication implements Replication {
 				if ((position?.revision ?? 0) === 0) node.load({ ...node.snapshot(), position: { revision: 1, database: id } });
 				position = node.position!;
 				await redis.set(this.keys.revision, position.revision);
-				await writeSnapshot(redis, this.keys, node, this.processId, this.options.retain ?? 10_000);
+				await writeSnapshot(redis, this.keys, node, this.processId, this.retain);
 				return;
 			}
 			database = (await redis.get(this.keys.database))!;
 		}
 		if (holdsData && position?.database !== database) {
 			throw new Error(
-				`the store holds data of ${position?.database === undefined ? 'a server that was not part of this cluster' : `another database (${position.database})`}; cluster "${this.options.name ?? 'default'}" is database ${database}: start this process on an empty store`,
+				`the store holds data of ${position?.database === undefined ? 'a server that was not part of this cluster' : `another database (${position.database})`}; cluster "${this.name}" is database ${database}: start this process on an empty store`,
 			);
 		}
 		node.setDatabase(database);
@@ -150,7 +152,7 @@ class RedisReplication implements Replication {
 	private mend(node: ReplicaNode, forked: readonly LoggedEntry[]): Promise<void> {
 		const run = () => {
 			node.report(new Error(`Redis lost the end of the log (it restarted without it); putting back revision ${node.position?.revision ?? 0} and a snapshot of this process's data`));
-			return recoverLostTail(this.commands!, this.keys, node, this.processId, this.options.retain ?? 10_000, forked, (entries) => this.append(entries));
+			return recoverLostTail(this.commands!, this.keys, node, this.processId, this.retain, forked, (entries) => this.append(entries));
 		};
 		this.mending = this.mending.then(run, run);
 		return this.mending;
@@ -161,7 +163,7 @@ class RedisReplication implements Replication {
 		const every = this.options.snapshotEvery ?? 10_000;
 		if (this.writingSnapshot || this.stopped || revision - this.snapshotRevision < every) return;
 		this.writingSnapshot = true;
-		writeSnapshot(this.commands!, this.keys, node, this.processId, this.options.retain ?? 10_000)
+		writeSnapshot(this.commands!, this.keys, node, this.processId, this.retain)
 			.then(
 				(written) => {
 					// Written here, or by another process just now: either way none is due for a while.
