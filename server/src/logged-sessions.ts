@@ -33,9 +33,8 @@ export class LoggedSessions {
 		return session.refusals?.get(origin.seq) ?? 'applied';
 	}
 
-	/** Records the decision an entry carries; false when its origin was decided before (a duplicate). */
-	record(entry: LoggedEntry): boolean {
-		if (this.decisionOf(entry.origin) !== undefined) return false;
+	/** Records the decision an entry carries; its origin is one not decided yet (see `decisionOf`). */
+	record(entry: LoggedEntry): void {
 		let session = this.sessions.get(entry.origin.session);
 		if (session === undefined) this.sessions.set(entry.origin.session, (session = { last: 0, refusals: undefined, at: 0 }));
 		else {
@@ -51,7 +50,6 @@ export class LoggedSessions {
 			if (refusals.size > this.maxRefusals) refusals.delete(refusals.keys().next().value!);
 		}
 		if (entry.time - this.sweptAt > this.ttlMs / 10) this.sweep(entry.time);
-		return true;
 	}
 
 	/** The table, for a snapshot. */

@@ -2,6 +2,7 @@ import { SocketDBError, toSocketDBError, type ConnectionStats, type LogPosition,
 import type { HookSubject } from './call-hook';
 import { LoggedSessions, type Decision } from './logged-sessions';
 import type { LogEntry, LoggedEntry, Origin, ReplicaNode, ReplicaSnapshot, Replication } from './replication';
+import { SERVER } from './write-path';
 
 /** What the log needs of the server to apply entries. */
 export interface LogTarget {
@@ -30,8 +31,6 @@ type Waiter = { origin: Origin; resolve: () => void; reject: (error: SocketDBErr
 const SESSION_TTL_MS = 5 * 60_000;
 /** Most refusals remembered per session. */
 const MAX_REFUSALS = 10_000;
-/** Writers of entries another process logged: hooks see a `client` whose every field is `null`. */
-const ELSEWHERE: HookSubject = Object.freeze({ client: Object.freeze({ id: null, context: null, close: null }) });
 
 /**
  * A server process's side of a shared log: it appends the changes its hooks decided (the
@@ -108,7 +107,8 @@ export class ReplicatedLog implements ReplicaNode {
 			return this.settle(key, waiter, this.decided.decisionOf(entry.origin)!);
 		}
 		try {
-			this.target.applyLogged(entry, waiter?.writer ?? ELSEWHERE);
+			// A change another process took: its hooks see no client here, as for the server's own writes.
+			this.target.applyLogged(entry, waiter?.writer ?? SERVER);
 		} catch (error) {
 			const failure = toSocketDBError(error, 'INTERNAL_ERROR');
 			if (waiter === undefined) this.target.report(failure);

@@ -141,16 +141,21 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 	} else {
 		// On its own: clients are welcomed once the store knows that a process runs on it (see WritePath.open).
 		const opening = writePath.open();
-		if (opening !== undefined) {
-			starting = opening.then(
-				() => void (starting = undefined),
-				(error: unknown) => {
-					report(toError(error), { fatal: true });
-					throw error;
-				},
-			);
-			starting.catch(() => undefined);
-		}
+		if (opening !== undefined) beforeServing(opening);
+	}
+	/** Handshakes wait for `work` to finish, then `done` runs; a failure of `work` is fatal. */
+	function beforeServing(work: Promise<void>, done?: () => void): void {
+		starting = work.then(
+			() => {
+				starting = undefined;
+				done?.();
+			},
+			(error: unknown) => {
+				report(toError(error), { fatal: true });
+				throw error;
+			},
+		);
+		starting.catch(() => undefined);
 	}
 	const sessionSweep = setInterval(() => sessions.sweep(), 60_000);
 	sessionSweep.unref?.();
@@ -277,17 +282,7 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 				);
 			if (log === undefined) return serve();
 			// One of several processes: caught up with the shared log before it serves.
-			starting = replication!.start(log).then(
-				() => {
-					starting = undefined;
-					serve();
-				},
-				(error: unknown) => {
-					report(toError(error), { fatal: true });
-					throw error;
-				},
-			);
-			starting.catch(() => undefined);
+			beforeServing(replication!.start(log), serve);
 		},
 		intercept: (hook, callback) => hooks.register(hook, callback),
 		getClient(id) {

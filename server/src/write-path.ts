@@ -6,7 +6,7 @@ import type { ReplicatedLog } from './replicated-log';
 import type { LogEntry, LoggedEntry, Origin } from './replication';
 import type { ServerHooks } from './types';
 
-/** The writer of changes the server makes itself: hooks see a `client` whose every field is `null`. */
+/** The writer of changes the server makes itself (or another process took): hooks see a `client` whose every field is `null`. */
 export const SERVER: HookSubject = Object.freeze({ client: Object.freeze({ id: null, context: null, close: null }) });
 
 /**
