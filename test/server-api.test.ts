@@ -2,8 +2,9 @@ import { createServer, type Server } from 'node:http';
 import { connect, createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
+import WebSocket from 'ws';
 import type { SocketDBClientAPI } from '@socketdb/client';
-import { nodeify, type GoodbyeMessage, type Node } from '@socketdb/core';
+import { createStore, nodeify, type GoodbyeMessage, type Node } from '@socketdb/core';
 import { SocketDBServer, createWebsocketServer, type Client } from '@socketdb/server';
 import { cleanup, connectClient, record, sleep, startServer, waitFor } from './helpers/server';
 
@@ -392,6 +393,30 @@ describe('server.close', () => {
 		expect(server.getClients()).toEqual([]);
 		// Closing again is harmless.
 		await server.close();
+	});
+
+	test('on an HTTP server of your own, a client that connects while the server closes is told server-shutdown at once', async () => {
+		// An application's server that routes nothing itself: a plain request would never be answered.
+		const http = createServer();
+		extra.push(() => closeHttp(http));
+		const port = await listenHttp(http);
+		let releaseFlush = () => {};
+		let flushing = false;
+		const store = {
+			...createStore(),
+			flush: () => {
+				flushing = true;
+				return new Promise<void>((resolve) => (releaseFlush = resolve));
+			},
+		};
+		const server = SocketDBServer({ store, updateInterval: 0, keepAliveInterval: 0, socketServer: createWebsocketServer({ server: http }) });
+		const closed = server.close();
+		await waitFor(() => flushing, 'the close to reach the store');
+		const ws = new WebSocket(`ws://127.0.0.1:${port}`);
+		const [code, reason] = await new Promise<[number, string]>((resolve) => ws.on('close', (code, reason) => resolve([code, reason.toString()])));
+		expect([code, reason]).toEqual([1001, 'server-shutdown']);
+		releaseFlush();
+		await closed;
 	});
 
 	test('stops listening: a new connection to the port fails', async () => {

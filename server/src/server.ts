@@ -254,10 +254,12 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 		await waitForClose(open, CLOSE_GRACE_MS);
 		fanout.stop();
 		counts.stop();
-		await socketServer.close?.();
 		await replication?.stop();
 		writePath.close();
 		await store.flush?.();
+		// Last, so a client that comes back meanwhile is told 'server-shutdown' rather than left
+		// waiting on an HTTP server whose WebSocket handler is gone.
+		await socketServer.close?.();
 	}
 
 	function findClients(filter?: (context: SessionContext) => boolean): Client[] {

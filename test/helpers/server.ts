@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { SocketDBClient, createWebsocketClient, type SocketDBClientAPI, type SocketDBClientOptions } from '@socketdb/client';
 import type { Json, Meta, SocketServer } from '@socketdb/core';
-import { DEFAULT_LIMITS, SocketDBServer, createWebsocketServer, type SessionContext, type SocketDBServerOptions, type WebsocketServerOptions } from '@socketdb/server';
+import { DEFAULT_LIMITS, SocketDBServer, answerUpgradeRequired, createWebsocketServer, type SessionContext, type SocketDBServerOptions, type WebsocketServerOptions } from '@socketdb/server';
 import { createCrosswsServer } from '@socketdb/server/crossws';
 import crosswsNode from 'crossws/adapters/node';
 
@@ -47,8 +47,16 @@ function crosswsTransport(http: Server, { initializeSession, generateId, maxPayl
  * Errors reported to onError are collected in `errors` instead of being logged.
  */
 export async function startServer(options: SocketDBServerOptions = {}, transport: WebsocketServerOptions = {}, port = 0): Promise<TestServer> {
-	const http = createServer();
-	await new Promise<void>((resolve) => http.listen(port, '127.0.0.1', resolve));
+	// Like an application's own HTTP server, it answers plain requests (a WebSocket upgrade that
+	// arrives after the transport closed is one).
+	const http = createServer((_req, res) => answerUpgradeRequired(res));
+	await new Promise<void>((resolve, reject) => {
+		http.once('error', reject);
+		http.listen(port, '127.0.0.1', () => {
+			http.off('error', reject);
+			resolve();
+		});
+	});
 	const errors: Error[] = [];
 	const server = SocketDBServer({
 		updateInterval: 0,
