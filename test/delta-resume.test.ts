@@ -85,6 +85,29 @@ describe('a client that comes back resumes from the revision it holds', () => {
 		expect(items.last()).toEqual(truth(server, 'items'));
 	});
 
+	test('an update of several paths made while it was away comes in the delta whole, with its one revision', async () => {
+		const { server, port } = await startServer();
+		// Padding, so that the delta is the smaller answer.
+		const pad = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`p${i}`, `padding ${i}`]));
+		await server.update(nodeify({ doc: { title: 'old', draft: 'x', tags: { a: true }, pad } }));
+		const proxy = await proxyTo(port);
+		const spy = wireSpy();
+		const db = connectClient(proxy.url, { socketClient: spy.socketClient });
+		const back = reconnections(db);
+		const doc = record<Record<string, unknown>>(db.get('doc'));
+		await waitFor(() => sameJson(doc.last(), truth(server, 'doc')), 'the first value');
+		const writer = connectClient(`ws://127.0.0.1:${port}`);
+		const receivedBefore = spy.received.length;
+
+		proxy.reset();
+		await writer.get('doc').update({ title: 'new', draft: null, 'tags/a': null, 'tags/b': 1 });
+
+		await waitFor(() => back.count === 1 && sameJson(doc.last(), truth(server, 'doc')), 'the client to catch up');
+		expect(doc.last()).toEqual({ title: 'new', tags: { b: 1 }, pad });
+		expect(answers(spy, 'doc', receivedBefore)).toEqual(['delta']);
+		expect(spy.received.slice(receivedBefore).find((message) => message.type === MessageType.DELTA)).toMatchObject({ path: 'doc', rev: server.stats().revision });
+	});
+
 	test('a subtree replaced while it was away: its old children go, only the new ones remain', async () => {
 		const { server, port } = await startServer();
 		const members = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`m${i}`, { name: `member ${i}` }]));

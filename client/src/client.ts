@@ -1,13 +1,9 @@
 import {
 	anchorAtPath,
-	assertPath,
-	assertRootObject,
 	encodeMessage,
 	HookPipeline,
-	isObject,
 	joinPath,
 	MessageType,
-	nodeify,
 	parsePath,
 	segmentsOf,
 	SocketDBError,
@@ -15,15 +11,13 @@ import {
 	type ClientInfo,
 	type DataOp,
 	type Json,
-	type LeafValue,
 	type Meta,
 	type Node,
 	type NodeDiff,
 	type ServerMessage,
-	type WriteOutcome,
 } from '@socketdb/core';
+import { createClientWrites } from './client-writes';
 import { ConsoleReport } from './console-report';
-import { toJsonValue } from './json-value';
 import { keysOfNode, Listeners, UNAVAILABLE, type ListenerSource } from './listeners';
 import { Mirror } from './mirror';
 import { Outbox } from './outbox';
@@ -193,7 +187,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 					for (const op of message.ops) assembly.apply(path, op);
 					return assembly.reached(path, message.rev);
 				}
-				applyOps(path, message.ops);
+				applyOps(path, message.ops, message.joined);
 				return subscriptions.valueReached(path, message.rev);
 			}
 			case MessageType.DELTA:
@@ -201,7 +195,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 				// since then holds no value to apply it to: its SNAPSHOT follows.
 				if (!subscriptions.isLoaded(message.path) || !subscriptions.valueStarted(message.path, message.id)) return;
 				assembly.drop(message.path);
-				applyOps(message.path, message.ops);
+				applyOps(message.path, message.ops, 'all');
 				return subscriptions.valueLoaded(message.path, message.rev);
 			case MessageType.KEYS:
 				// Removals are announced before additions, so a key deleted and re-added is reported again.
@@ -238,19 +232,41 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 	}
 
 	/** Changes of a subscribed path (DATA's ops) go into the mirror; listeners of what changed are called. */
-	function applyOps(path: string, ops: readonly DataOp[]): void {
-		for (const op of ops) {
-			if (typeof op === 'string') {
-				const deleted = joinPath(path, op);
-				mirror.delete(deleted);
-				writeThrough(deleted, null, true);
-				listeners.refresh(deleted);
-			} else {
-				mirror.merge(path, op);
-				writeThrough(path, op, false);
-				listeners.refresh(path, op);
-			}
+	/**
+	 * Listeners hear of every op, except that ops applied together (`joined` to the one before: one
+	 * write of several paths; or `'all'`, a delta) are all in the mirror before they hear of them.
+	 */
+	function applyOps(path: string, ops: readonly DataOp[], joined?: readonly number[] | 'all'): void {
+		if (joined === undefined) {
+			for (const op of ops) applyOp(path, op, true);
+			return;
 		}
+		const together = joined === 'all' ? undefined : new Set(joined);
+		let first = 0;
+		for (let index = 0; index < ops.length; index++) {
+			applyOp(path, ops[index]!, false);
+			const next = index + 1;
+			if (next < ops.length && (together === undefined || together.has(next))) continue;
+			for (let done = first; done <= index; done++) refreshOp(path, ops[done]!);
+			first = next;
+		}
+	}
+
+	function applyOp(path: string, op: DataOp, refresh: boolean): void {
+		if (typeof op === 'string') {
+			const deleted = joinPath(path, op);
+			mirror.delete(deleted);
+			writeThrough(deleted, null, true);
+		} else {
+			mirror.merge(path, op);
+			writeThrough(path, op, false);
+		}
+		if (refresh) refreshOp(path, op);
+	}
+
+	function refreshOp(path: string, op: DataOp): void {
+		if (typeof op === 'string') listeners.refresh(joinPath(path, op));
+		else listeners.refresh(path, op);
 	}
 
 	/** The server's full copy of a subscribed path, as of revision `rev`, arrived: it replaces what the mirror holds there. */
@@ -277,46 +293,6 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		} catch (error) {
 			reportError({ code: 'INTERNAL_ERROR', message: `the client store failed: ${(error as Error).message}` });
 		}
-	}
-
-	function write(kind: 'set' | 'delete', path: string, value?: unknown, meta?: Meta): WriteOutcome {
-		const entry = outbox.create();
-		const ready = (message: Parameters<Outbox['ready']>[1]) => {
-			outbox.ready(entry, message);
-			flushOutbox();
-		};
-		const refuse = (thrown: unknown, fallback: 'VETOED' | 'INVALID_VALUE') => {
-			const error = toSocketDBError(thrown, fallback);
-			if (!outbox.drop(entry, error)) reportError({ code: error.code, message: error.message });
-			flushOutbox();
-		};
-		try {
-			if (kind === 'delete') {
-				const args = { path };
-				if (!hooks.has('client:delete')) ready(deleteMessage(args.path));
-				else hooks.call('client:delete', args, undefined).then((result) => {
-					try {
-						ready(deleteMessage((result ?? args).path));
-					} catch (error) {
-						refuse(error, 'INVALID_VALUE');
-					}
-				}, (error: unknown) => refuse(error, 'VETOED'));
-			} else {
-				const args = { path, value: toJsonValue(value) as Json | LeafValue, meta: meta === undefined ? undefined : (toJsonValue(meta) as Meta) };
-				if (!hooks.has('client:set')) ready(setMessage(args));
-				else hooks.call('client:set', args, undefined).then((result) => {
-					try {
-						const final = result ?? args;
-						ready(setMessage({ path: final.path, value: toJsonValue(final.value), meta: final.meta === undefined ? undefined : (toJsonValue(final.meta) as Meta) }));
-					} catch (error) {
-						refuse(error, 'INVALID_VALUE');
-					}
-				}, (error: unknown) => refuse(error, 'VETOED'));
-			}
-		} catch (error) {
-			refuse(error, 'INVALID_VALUE');
-		}
-		return entry.outcome;
 	}
 
 	function subscribeValue(path: string, callback: (data: unknown, meta?: Meta) => void, once: boolean): Unsubscriber {
@@ -346,7 +322,8 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		};
 	}
 
-	const runtime: ReferenceRuntime = { write, subscribeValue, subscribeEach };
+	const { write, update } = createClientWrites(outbox, hooks, flushOutbox, reportError);
+	const runtime: ReferenceRuntime = { write, update, subscribeValue, subscribeEach };
 	const root = createReference(runtime, '');
 
 	return {
@@ -361,25 +338,6 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		trackRoute,
 		subscribeStats: (callback) => stats.add(callback),
 	};
-}
-
-/**
- * The message of a write. Paths come from references, which check them, but a
- * `client:set`/`client:delete` hook may return another, so the path is checked again.
- */
-function setMessage({ path, value, meta }: { path: string; value: unknown; meta?: Meta | undefined }) {
-	assertPath(path);
-	if (value === undefined) throw new SocketDBError('INVALID_VALUE', 'undefined cannot be stored; use delete() to remove a value');
-	if (meta !== undefined && !isObject(meta)) throw new SocketDBError('INVALID_VALUE', 'meta must be an object');
-	if (path === '') assertRootObject(value);
-	const node: NodeDiff = nodeify(value as Json | LeafValue);
-	if (meta !== undefined) node.meta = meta;
-	return { type: MessageType.SET, path, node } as const;
-}
-
-function deleteMessage(path: string) {
-	assertPath(path);
-	return { type: MessageType.DELETE, path } as const;
 }
 
 function toCode(code: string): SocketDBError['code'] {

@@ -39,7 +39,8 @@ export class Outbox {
 
 	ready(entry: OutboxEntry, message: Omit<WriteMessage, 'seq'>): void {
 		// Built field by field: spreading plus one field costs far more on this hot path.
-		entry.message = (message.type === MessageType.SET ? { type: message.type, seq: entry.seq, path: message.path, node: (message as unknown as { node: unknown }).node } : { type: message.type, seq: entry.seq, path: message.path }) as WriteMessage;
+		if (message.type === MessageType.UPDATE) entry.message = { ...(message as Omit<Extract<WriteMessage, { type: typeof MessageType.UPDATE }>, 'seq'>), seq: entry.seq };
+		else entry.message = (message.type === MessageType.SET ? { type: message.type, seq: entry.seq, path: message.path, node: (message as unknown as { node: unknown }).node } : { type: message.type, seq: entry.seq, path: message.path }) as WriteMessage;
 		entry.state = 'ready';
 	}
 

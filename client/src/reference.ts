@@ -4,6 +4,7 @@ import type { ChainReference, Unsubscriber, WriteReference } from './types';
 /** What references need from the client they belong to. */
 export interface ReferenceRuntime {
 	write(kind: 'set' | 'delete', path: string, value?: unknown, meta?: Meta): WriteOutcome;
+	update(path: string, values: unknown, meta?: Meta): WriteOutcome;
 	subscribeValue(path: string, callback: (data: unknown, meta?: Meta) => void, once: boolean): Unsubscriber;
 	subscribeEach(path: string, callback: (key: string) => void, whole?: (keys: string[]) => void): Unsubscriber;
 }
@@ -48,6 +49,9 @@ export function createReference(runtime: ReferenceRuntime, path: string, group?:
 		},
 		delete() {
 			return awaitable(reference, runtime.write('delete', path));
+		},
+		update(values, meta) {
+			return runtime.update(path, values, meta);
 		},
 		on(callback) {
 			return track(() => runtime.subscribeValue(path, callback as (data: unknown, meta?: Meta) => void, false));
@@ -95,6 +99,7 @@ function awaitable(reference: ChainReference, outcome: WriteOutcome): WriteRefer
 		get: reference.get,
 		set: reference.set,
 		delete: reference.delete,
+		update: reference.update,
 		on: reference.on,
 		once: reference.once,
 		each: reference.each,

@@ -36,6 +36,16 @@ export type ChainReference<Schema extends SchemaDefinition = any> = {
 	 */
 	delete: () => WriteReference<Schema>;
 	/**
+	 * Writes several paths below this reference as one change: keys are relative paths (they may
+	 * hold `/`), each value is written as `set` writes it (objects merge), and `null` deletes
+	 * that path. All or nothing: the server applies every path with one revision, or none when a
+	 * hook refuses any of them (the promise then rejects with that hook's reason, `VETOED` by
+	 * default). `meta` goes with every value written. Two keys where one lies at or below the
+	 * other are refused (`INVALID_PATH`).
+	 * @example await db.get('users').get('42').update({ name: 'Ada', 'address/city': 'London', nickname: null });
+	 */
+	update: (values: Record<string, unknown>, meta?: Meta) => Promise<void>;
+	/**
 	 * Calls `callback` with the current value (`null` when there is none), then on every change.
 	 * Values are immutable snapshots; unchanged subtrees keep their identity between calls.
 	 * @example const stop = db.get('users').get('42').on((user, meta) => render(user));

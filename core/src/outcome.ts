@@ -3,7 +3,12 @@
  * someone awaits it. A write nobody awaits therefore never becomes an unhandled
  * rejection; its failure is reported through the caller's error channel instead.
  */
-export class WriteOutcome implements PromiseLike<void> {
+export class WriteOutcome implements Promise<void> {
+	// On the prototype, so that a write costs no extra field.
+	get [Symbol.toStringTag](): string {
+		return 'WriteOutcome';
+	}
+
 	private state: 'pending' | 'resolved' | 'rejected' = 'pending';
 	private error: unknown;
 	private promise: Promise<void> | undefined;

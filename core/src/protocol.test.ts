@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { SocketDBError } from './errors';
-import { concatBytes, decodeFrame, encodeFrame, encodeMessage, MessageType, parseClientMessage, parseServerMessage, PROTOCOL_VERSION } from './protocol';
+import { concatBytes, decodeFrame, encodeFrame, encodeMessage, MessageType, PROTOCOL_VERSION } from './protocol';
+import { parseClientMessage, parseServerMessage } from './protocol-parse';
 import type { ClientMessage, ServerMessage } from './protocol';
 import { createRecord } from './json';
 import type { NodeDiff } from './node';
@@ -46,6 +47,9 @@ const clientMessages: ClientMessage[] = [
 	{ type: MessageType.SET, seq: 3, path: 'a', node: { value: 5 } },
 	{ type: MessageType.DELETE, seq: 4, path: 'users/1' },
 	{ type: MessageType.DELETE, seq: Number.MAX_SAFE_INTEGER, path: '' },
+	{ type: MessageType.UPDATE, seq: 5, path: 'users/1', node, deleted: ['nickname', 'address/zip'] },
+	{ type: MessageType.UPDATE, seq: 6, path: '', deleted: ['a'] },
+	{ type: MessageType.UPDATE, seq: 7, path: '', node: { value: { a: { value: 1 } } }, deleted: [] },
 	{ type: MessageType.SUBSCRIBE, path: 'users' },
 	{ type: MessageType.SUBSCRIBE, path: '' },
 	{ type: MessageType.SUBSCRIBE, path: 'users', since: 41 },
@@ -78,6 +82,7 @@ const serverMessages: ServerMessage[] = [
 	{ type: MessageType.SNAPSHOT_ABORT, path: '', code: 'PAYLOAD_TOO_LARGE', message: 'the value at "" is too large' },
 	{ type: MessageType.DATA, id: 1, ops: [{ value: { a: { value: 1 } } }, 'a', '', { meta: { x: 1 } }, { value: [1, 2] }], rev: 7 },
 	{ type: MessageType.DATA, id: 70000, ops: [], rev: 7 },
+	{ type: MessageType.DATA, id: 2, ops: ['a', 'b', { value: { c: { value: 1 } } }, 'd'], rev: 9, joined: [1, 2] },
 	{ type: MessageType.DELTA, path: 'users', id: 1, ops: [{ value: { a: { value: 1 } } }, 'a/b', '', { meta: { x: 1 } }], rev: 12 },
 	{ type: MessageType.DELTA, path: '', id: 70000, ops: [], rev: 0 },
 	{ type: MessageType.KEYS, path: 'users', reset: false, added: ['1', '2'], removed: ['3'] },
@@ -354,6 +359,10 @@ describe('parseClientMessage refuses with INVALID_MESSAGE', () => {
 		['DELETE without path', [MessageType.DELETE, 1]],
 		['DELETE with a list path', [MessageType.DELETE, 1, ['a']]],
 		['DELETE without seq', [MessageType.DELETE, undefined, 'a']],
+		['UPDATE without deleted paths', [MessageType.UPDATE, 1, 'a', { value: { b: { value: 1 } } }]],
+		['UPDATE with a deleted path that is not a string', [MessageType.UPDATE, 1, 'a', null, ['b', 2]]],
+		['UPDATE with a leaf node', [MessageType.UPDATE, 1, 'a', 5, []]],
+		['UPDATE without seq', [MessageType.UPDATE, undefined, 'a', null, []]],
 		['SUBSCRIBE without path', [MessageType.SUBSCRIBE]],
 		['SUBSCRIBE with a null path', [MessageType.SUBSCRIBE, null]],
 		['SUBSCRIBE with a string revision', [MessageType.SUBSCRIBE, 'p', '3']],
@@ -434,6 +443,8 @@ describe('parseServerMessage refuses with INVALID_MESSAGE', () => {
 		['DATA with a map of ops', [MessageType.DATA, 1, { 0: 'a' }]],
 		['DATA without id', [MessageType.DATA, undefined, []]],
 		['DATA with a path instead of an id', [MessageType.DATA, 'p', []]],
+		['DATA with joined changes that are not a list', [MessageType.DATA, 1, ['a', 'b'], 3, 1]],
+		['DATA with a joined change that is not an index', [MessageType.DATA, 1, ['a', 'b'], 3, ['1']]],
 		['DATA without a revision', [MessageType.DATA, 1, []]],
 		['DATA with a negative revision', [MessageType.DATA, 1, [], -1]],
 		['DELTA without path', [MessageType.DELTA, undefined, 1, [], 3]],

@@ -1,8 +1,8 @@
 import { pack, unpackMultiple } from '#msgpack';
 import { SocketDBError } from './errors';
 import type { GoodbyeMessage } from './goodbye';
-import { isObject, type Json } from './json';
-import { nodeify, type NodeDiff } from './node';
+import { isObject } from './json';
+import type { NodeDiff } from './node';
 
 /**
  * The wire protocol. A frame is one or more MessagePack values back to back;
@@ -27,6 +27,7 @@ export const MessageType = {
 	ROUTE: 9,
 	SUBSCRIBE_STATS: 10,
 	UNSUBSCRIBE_STATS: 11,
+	UPDATE: 12,
 
 	WELCOME: 20,
 	ACK: 21,
@@ -62,6 +63,13 @@ export type ConnectionStats = { total: number; versions: Record<string, number>;
 export type DataOp = NodeDiff | string;
 
 /*
+ * A DATA message's ops are applied in order, and the client's listeners hear of each. A write of
+ * several paths (one revision) may bring several ops for one subscribed path: `joined` lists the
+ * indexes of ops that belong to the same write as the op before them, so that the client applies
+ * them together and its listeners never see the write half done.
+ */
+
+/*
  * A value too large for one message is streamed: a SNAPSHOT with `more` carries its first
  * slice, SNAPSHOT_PARTs carry further slices (diffs anchored at the subscribed path, each
  * adding nodes the earlier ones did not hold), and SNAPSHOT_END says the value is complete.
@@ -77,6 +85,7 @@ export type ClientMessage =
 	| { type: typeof MessageType.HELLO; protocol: number; session: string; acked: number; info: ClientInfo }
 	| { type: typeof MessageType.SET; seq: number; path: string; node: NodeDiff }
 	| { type: typeof MessageType.DELETE; seq: number; path: string }
+	| UpdateMessage
 	| { type: typeof MessageType.SUBSCRIBE; path: string; since?: number }
 	| { type: typeof MessageType.UNSUBSCRIBE; path: string }
 	| { type: typeof MessageType.SUBSCRIBE_KEYS; path: string }
@@ -86,6 +95,13 @@ export type ClientMessage =
 	| { type: typeof MessageType.SUBSCRIBE_STATS }
 	| { type: typeof MessageType.UNSUBSCRIBE_STATS };
 
+/**
+ * Several paths below `path` written at once: `node` (anchored at `path`, like SET's) merges what
+ * is set, and `deleted` names the paths removed (relative to `path`). The server applies it as one
+ * change: the deletes, then the node, with one revision, or nothing at all.
+ */
+export type UpdateMessage = { type: typeof MessageType.UPDATE; seq: number; path: string; node?: NodeDiff; deleted: string[] };
+
 export type ServerMessage =
 	| { type: typeof MessageType.WELCOME; protocol: number; id: string; maxFrameBytes?: number; db?: string }
 	| { type: typeof MessageType.ACK; seq: number }
@@ -94,7 +110,7 @@ export type ServerMessage =
 	| { type: typeof MessageType.SNAPSHOT_PART; id: number; node: NodeDiff }
 	| { type: typeof MessageType.SNAPSHOT_END; id: number }
 	| { type: typeof MessageType.SNAPSHOT_ABORT; path: string; code: string; message: string }
-	| { type: typeof MessageType.DATA; id: number; ops: DataOp[]; rev: number }
+	| { type: typeof MessageType.DATA; id: number; ops: DataOp[]; rev: number; joined?: number[] }
 	| { type: typeof MessageType.DELTA; path: string; id: number; ops: DataOp[]; rev: number }
 	| { type: typeof MessageType.KEYS; path: string; reset: boolean; added: string[]; removed: string[] }
 	| { type: typeof MessageType.KEYS_SNAPSHOT; path: string; keys: string[] }
@@ -137,6 +153,8 @@ function toTuple(message: ClientMessage | ServerMessage): unknown[] {
 			return [message.type, message.seq, message.path, message.node];
 		case MessageType.DELETE:
 			return [message.type, message.seq, message.path];
+		case MessageType.UPDATE:
+			return [message.type, message.seq, message.path, message.node ?? null, message.deleted];
 		case MessageType.SUBSCRIBE:
 			return message.since === undefined ? [message.type, message.path] : [message.type, message.path, message.since];
 		case MessageType.UNSUBSCRIBE:
@@ -179,7 +197,9 @@ function toTuple(message: ClientMessage | ServerMessage): unknown[] {
 		case MessageType.SNAPSHOT_ABORT:
 			return [message.type, message.path, message.code, message.message];
 		case MessageType.DATA:
-			return [message.type, message.id, compactOps(message.ops), message.rev];
+			return message.joined === undefined
+				? [message.type, message.id, compactOps(message.ops), message.rev]
+				: [message.type, message.id, compactOps(message.ops), message.rev, message.joined];
 		case MessageType.DELTA:
 			return [message.type, message.path, message.id, compactOps(message.ops), message.rev];
 		case MessageType.KEYS:
@@ -233,166 +253,4 @@ function plainOf(node: NodeDiff): unknown {
 	const data: Record<string, unknown> = {};
 	for (const key in node.value) data[key] = plainOf(node.value[key] as NodeDiff);
 	return data;
-}
-
-const isPlainForm = (wire: unknown): wire is [unknown] => Array.isArray(wire) && wire.length === 1;
-
-function expandNode(wire: unknown): NodeDiff {
-	if (isPlainForm(wire)) return nodeify(wire[0] as Json) as NodeDiff;
-	if (!isObject(wire)) invalid('a node must be a map or [data]');
-	return wire as NodeDiff;
-}
-
-function invalid(detail: string): never {
-	throw new SocketDBError('INVALID_MESSAGE', detail);
-}
-
-function expectString(value: unknown, what: string): string {
-	if (typeof value !== 'string') invalid(`${what} must be a string`);
-	return value;
-}
-
-function expectSeq(value: unknown, what = 'sequence number'): number {
-	if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) invalid(`${what} must be a non-negative integer`);
-	return value;
-}
-
-function expectRecord(value: unknown, what: string): Record<string, unknown> {
-	if (value === undefined || value === null) return {};
-	if (!isObject(value)) invalid(`${what} must be a map`);
-	return value;
-}
-
-function expectOps(ops: unknown, what: string): DataOp[] {
-	if (!Array.isArray(ops)) invalid(`${what} must carry a list of changes`);
-	return ops.map((op: unknown) => (typeof op === 'string' ? op : expandNode(op)));
-}
-
-function expectTuple(raw: unknown): unknown[] {
-	if (!Array.isArray(raw) || raw.length === 0) invalid('a message must be a non-empty array');
-	return raw;
-}
-
-/**
- * Checks the shape of one message a client sent. Values inside are checked
- * separately (see `validateNodeDiff`), because that needs the server's limits.
- *
- * @throws SocketDBError `INVALID_MESSAGE` on an unknown type or wrong shape.
- */
-export function parseClientMessage(raw: unknown): ClientMessage {
-	const tuple = expectTuple(raw);
-	const type = tuple[0];
-	switch (type) {
-		case MessageType.HELLO: {
-			const protocol = tuple[1];
-			if (typeof protocol !== 'number') invalid('hello must carry a protocol version');
-			const info = expectRecord(tuple[4], 'client info');
-			const { version, route } = info;
-			const known: ClientInfo = {};
-			if (typeof version === 'string') known.version = version;
-			if (typeof route === 'string') known.route = route;
-			return { type, protocol, session: expectString(tuple[2], 'session id'), acked: expectSeq(tuple[3] ?? 0), info: known };
-		}
-		case MessageType.SET: {
-			const node = tuple[3];
-			if (!isObject(node)) invalid('set must carry a node');
-			return { type, seq: expectSeq(tuple[1]), path: expectString(tuple[2], 'path'), node: node as NodeDiff };
-		}
-		case MessageType.DELETE:
-			return { type, seq: expectSeq(tuple[1]), path: expectString(tuple[2], 'path') };
-		case MessageType.SUBSCRIBE:
-			if (tuple[2] === undefined || tuple[2] === null) return { type, path: expectString(tuple[1], 'path') };
-			return { type, path: expectString(tuple[1], 'path'), since: expectSeq(tuple[2], 'revision') };
-		case MessageType.UNSUBSCRIBE:
-		case MessageType.SUBSCRIBE_KEYS:
-		case MessageType.UNSUBSCRIBE_KEYS:
-			return { type, path: expectString(tuple[1], 'path') };
-		case MessageType.PONG:
-			return { type, payload: expectRecord(tuple[1], 'heartbeat payload') };
-		case MessageType.ROUTE:
-			return { type, route: expectString(tuple[1], 'route') };
-		case MessageType.SUBSCRIBE_STATS:
-		case MessageType.UNSUBSCRIBE_STATS:
-			return { type };
-		default:
-			return invalid(`unknown message type ${JSON.stringify(type)}`);
-	}
-}
-
-/**
- * Checks the shape of one message the server sent.
- *
- * @throws SocketDBError `INVALID_MESSAGE` on an unknown type or wrong shape.
- */
-export function parseServerMessage(raw: unknown): ServerMessage {
-	const tuple = expectTuple(raw);
-	const type = tuple[0];
-	switch (type) {
-		case MessageType.WELCOME: {
-			const protocol = tuple[1];
-			if (typeof protocol !== 'number') invalid('welcome must carry a protocol version');
-			const maxFrameBytes = tuple[3] ?? undefined;
-			if (maxFrameBytes !== undefined && (typeof maxFrameBytes !== 'number' || !(maxFrameBytes > 0))) invalid('welcome must carry a positive frame size limit');
-			const welcome: ServerMessage = { type, protocol, id: expectString(tuple[2], 'client id') };
-			if (maxFrameBytes !== undefined) welcome.maxFrameBytes = maxFrameBytes;
-			if (tuple[4] !== undefined && tuple[4] !== null) welcome.db = expectString(tuple[4], 'database id');
-			return welcome;
-		}
-		case MessageType.ACK:
-			return { type, seq: expectSeq(tuple[1]) };
-		case MessageType.REJECT: {
-			const message: ServerMessage = {
-				type,
-				seq: expectSeq(tuple[1]),
-				code: expectString(tuple[2], 'error code'),
-				message: expectString(tuple[3], 'error message'),
-			};
-			if (tuple[4] !== undefined) message.details = tuple[4];
-			return message;
-		}
-		case MessageType.SNAPSHOT: {
-			const node = tuple[2];
-			if (node !== null && !isObject(node) && !isPlainForm(node)) invalid('snapshot must carry a node or nil');
-			const snapshot: ServerMessage = { type, path: expectString(tuple[1], 'path'), node: node === null ? null : expandNode(node), id: expectSeq(tuple[3]), rev: expectSeq(tuple[4], 'revision') };
-			if (tuple[5] === true) snapshot.more = true;
-			return snapshot;
-		}
-		case MessageType.SNAPSHOT_PART:
-			if (!isObject(tuple[2]) && !isPlainForm(tuple[2])) invalid('a snapshot part must carry a node');
-			return { type, id: expectSeq(tuple[1]), node: expandNode(tuple[2]) };
-		case MessageType.SNAPSHOT_END:
-			return { type, id: expectSeq(tuple[1]) };
-		case MessageType.SNAPSHOT_ABORT:
-			return { type, path: expectString(tuple[1], 'path'), code: expectString(tuple[2], 'error code'), message: expectString(tuple[3], 'error message') };
-		case MessageType.DATA:
-			return { type, id: expectSeq(tuple[1]), ops: expectOps(tuple[2], 'data'), rev: expectSeq(tuple[3], 'revision') };
-		case MessageType.DELTA:
-			return { type, path: expectString(tuple[1], 'path'), id: expectSeq(tuple[2]), ops: expectOps(tuple[3], 'a delta'), rev: expectSeq(tuple[4], 'revision') };
-		case MessageType.KEYS: {
-			const added = tuple[3];
-			const removed = tuple[4];
-			if (!Array.isArray(added) || !Array.isArray(removed)) invalid('keys must carry lists of keys');
-			return { type, path: expectString(tuple[1], 'path'), reset: tuple[2] === true, added: added as string[], removed: removed as string[] };
-		}
-		case MessageType.KEYS_SNAPSHOT: {
-			const keys = tuple[2];
-			if (!Array.isArray(keys)) invalid('a keys snapshot must carry a list of keys');
-			return { type, path: expectString(tuple[1], 'path'), keys: keys as string[] };
-		}
-		case MessageType.PING:
-			return { type, payload: expectRecord(tuple[1], 'keep-alive payload') };
-		case MessageType.GOODBYE:
-			return { type, goodbye: expectRecord(tuple[1], 'goodbye') as GoodbyeMessage };
-		case MessageType.ERROR:
-			return { type, code: expectString(tuple[1], 'error code'), message: expectString(tuple[2], 'error message') };
-		case MessageType.MESSAGE:
-			return { type, data: tuple[1] };
-		case MessageType.STATS: {
-			const stats = expectRecord(tuple[1], 'stats');
-			if (typeof stats['total'] !== 'number' || !isObject(stats['versions']) || !isObject(stats['routes'])) invalid('stats must carry a total, versions and routes');
-			return { type, stats: stats as ConnectionStats };
-		}
-		default:
-			return invalid(`unknown message type ${JSON.stringify(type)}`);
-	}
 }

@@ -8,6 +8,7 @@ export const ENTRY_FORMAT = 1;
 type Encoded =
 	| { o: [string, number]; k: 'u'; d: unknown }
 	| { o: [string, number]; k: 'd'; p: string }
+	| { o: [string, number]; k: 'p'; d?: unknown; x: string[] }
 	| { o: [string, number]; k: 'r'; c: string; m: string };
 
 export function encodeEntry(entry: LogEntry): string {
@@ -17,6 +18,8 @@ export function encodeEntry(entry: LogEntry): string {
 			return JSON.stringify({ o, k: 'u', d: entry.data } satisfies Encoded);
 		case 'delete':
 			return JSON.stringify({ o, k: 'd', p: entry.path } satisfies Encoded);
+		case 'paths':
+			return JSON.stringify({ o, k: 'p', d: entry.data, x: [...entry.deleted] } satisfies Encoded);
 		case 'refusal':
 			return JSON.stringify({ o, k: 'r', c: entry.code, m: entry.message } satisfies Encoded);
 	}
@@ -52,6 +55,11 @@ export function decodeEntry([id, fields]: StreamEntry): LoggedEntry {
 			return { ...base, kind: 'update', data: encoded.d as NodeDiff };
 		case 'd':
 			return { ...base, kind: 'delete', path: String(encoded.p) };
+		case 'p': {
+			if (!Array.isArray(encoded.x)) throw new Error(`log entry ${id} is malformed`);
+			const deleted = encoded.x.map(String);
+			return encoded.d === undefined ? { ...base, kind: 'paths', deleted } : { ...base, kind: 'paths', data: encoded.d as NodeDiff, deleted };
+		}
 		case 'r':
 			return { ...base, kind: 'refusal', code: String(encoded.c), message: String(encoded.m) };
 		default:

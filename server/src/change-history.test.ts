@@ -18,6 +18,29 @@ describe('ChangeHistory', () => {
 		expect(history.since(11, 13)![0]).toMatchObject({ revision: 12, deleted: 'a' });
 	});
 
+	test('a write of several paths records its changes under one revision, handed out together', () => {
+		const history = new ChangeHistory(0);
+		history.record(1, { deleted: 'a' });
+		history.record(2, { deleted: 'b/c' }, { deleted: 'b/d' }, { diff: nodeify({ b: { e: 1 } }) });
+		history.record(3, { deleted: 'f' });
+		expect(revisions(history.since(1, 3))).toEqual([2, 2, 2, 3]);
+		expect(revisions(history.since(2, 3))).toEqual([3]);
+		expect(history.size).toBe(5);
+	});
+
+	test('a revision whose first changes were dropped for the bound is not handed out in part', () => {
+		const history = new ChangeHistory(0, 3);
+		history.record(1, { deleted: 'a' });
+		history.record(2, { deleted: 'b' }, { deleted: 'c' }, { deleted: 'd' });
+		// Revision 1 went for the bound; revision 2 is held whole.
+		expect(history.since(0, 2)).toBeUndefined();
+		expect(revisions(history.since(1, 2))).toEqual([2, 2, 2]);
+		history.record(3, { deleted: 'e' }, { deleted: 'f' });
+		// Two of revision 2's changes went: what is held of it is not handed out.
+		expect(history.since(1, 3)).toBeUndefined();
+		expect(history.since(2, 3)!.map((entry) => entry.deleted)).toEqual(['e', 'f']);
+	});
+
 	test('nothing for a revision before it started or after the latest', () => {
 		const history = new ChangeHistory(10);
 		history.record(11, { deleted: 'a' });

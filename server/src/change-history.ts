@@ -57,12 +57,17 @@ export class ChangeHistory {
 		return this.entries.length - this.first;
 	}
 
-	/** Records the change that took `revision`, the revision after the last one that passed through. */
-	record(revision: number, change: HistoryChange): void {
+	/**
+	 * Records the changes that took `revision`, the revision after the last one that passed
+	 * through (several for one write of several paths).
+	 */
+	record(revision: number, ...changes: HistoryChange[]): void {
 		if (revision !== this.latest + 1) this.clear(revision - 1);
-		const bytes = changeBytes(change);
-		this.entries.push(change.diff === undefined ? { revision, deleted: change.deleted, bytes } : { revision, diff: change.diff, bytes });
-		this.bytes += bytes;
+		for (const change of changes) {
+			const bytes = changeBytes(change);
+			this.entries.push(change.diff === undefined ? { revision, deleted: change.deleted, bytes } : { revision, diff: change.diff, bytes });
+			this.bytes += bytes;
+		}
 		this.latest = revision;
 		while (this.size > this.maxChanges || (this.bytes > this.maxBytes && this.size > 0)) {
 			const oldest = this.entries[this.first++]!;

@@ -1,4 +1,4 @@
-import { anchorAtPath, MessageType, parsePath, SocketDBError, toSocketDBError, type ClientMessage, type ServerMessage } from '@socketdb/core';
+import { anchorAtPath, joinPath, MessageType, parsePath, SocketDBError, toSocketDBError, type ClientMessage, type ServerMessage, type UpdateMessage } from '@socketdb/core';
 import type { HookSubject } from './call-hook';
 import { rejection } from './connection-sender';
 import { RateLimiter } from './limits';
@@ -6,7 +6,7 @@ import { checkWrite } from './request-checks';
 import type { ServerRuntime } from './runtime';
 import type { WriteSession } from './write-sessions';
 
-type WriteMessage = Extract<ClientMessage, { type: typeof MessageType.SET | typeof MessageType.DELETE }>;
+type WriteMessage = Extract<ClientMessage, { type: typeof MessageType.SET | typeof MessageType.DELETE | typeof MessageType.UPDATE }>;
 
 /** A connection as its writes see it. */
 export interface Writing extends HookSubject {
@@ -58,7 +58,9 @@ export function handleWrite(connection: Writing, message: WriteMessage, runtime:
 			const applied =
 				message.type === MessageType.SET
 					? writePath.update(anchorAtPath(parsePath(message.path), message.node), connection, origin, release)
-					: writePath.delete(message.path, connection, origin, release);
+					: message.type === MessageType.DELETE
+						? writePath.delete(message.path, connection, origin, release)
+						: writePath.updatePaths(pathsOf(message), connection, origin, release);
 			if (applied === undefined) return writePath.afterDurable(settle);
 			const done = applied.then(
 				() => writePath.afterDurable(settle),
@@ -69,6 +71,12 @@ export function handleWrite(connection: Writing, message: WriteMessage, runtime:
 			settle(toSocketDBError(error, 'INTERNAL_ERROR'));
 		}
 	});
+}
+
+/** An UPDATE as the write path takes it: root-anchored, with absolute paths. */
+function pathsOf(message: UpdateMessage) {
+	const deleted = message.deleted.map((relative) => joinPath(message.path, relative));
+	return message.node === undefined ? { deleted } : { data: anchorAtPath(parsePath(message.path), message.node), deleted };
 }
 
 /** A write is done: its answer goes to whichever connection holds the session now. */

@@ -21,7 +21,7 @@ const MIN_PACE_MS = 1;
 const MAX_PACE_MS = 20;
 
 /** Changes waiting for the next flush, for one subscribed path. */
-type PendingOps = { ops: DataOp[]; lastIsOwnCopy: boolean };
+type PendingOps = { ops: DataOp[]; lastIsOwnCopy: boolean; revision: number; joined?: number[] };
 /** Key changes waiting for the next flush, for one path watched by `each`. */
 type PendingKeys = { reset: boolean; added: Set<string>; removed: Set<string> };
 /** Keys that did not exist before a write, per path watched by `each`. */
@@ -177,7 +177,9 @@ export class FanOut {
 	}
 
 	private dataMessage(path: string, pending: PendingOps): ServerMessage {
-		return { type: MessageType.DATA, id: this.ids.get(path)!, ops: pending.ops, rev: this.revision };
+		const message: ServerMessage = { type: MessageType.DATA, id: this.ids.get(path)!, ops: pending.ops, rev: this.revision };
+		if (pending.joined !== undefined) message.joined = pending.joined;
+		return message;
 	}
 
 	/** Sends what is queued for one path right away. */
@@ -260,12 +262,16 @@ export class FanOut {
 	private queueData(path: string, op: DataOp): void {
 		const pending = this.pendingData.get(path);
 		if (pending === undefined) {
-			this.pendingData.set(path, { ops: [op], lastIsOwnCopy: false });
+			this.pendingData.set(path, { ops: [op], lastIsOwnCopy: false, revision: this.revision });
 			return;
 		}
+		// Another op of the write that queued the last one (a write of several paths).
+		const sameWrite = pending.revision === this.revision;
+		pending.revision = this.revision;
 		if (op === '') {
 			pending.ops = [''];
 			pending.lastIsOwnCopy = false;
+			pending.joined = undefined;
 			return;
 		}
 		const last = pending.ops[pending.ops.length - 1];
@@ -278,6 +284,7 @@ export class FanOut {
 		}
 		pending.ops.push(op);
 		pending.lastIsOwnCopy = false;
+		if (sameWrite) (pending.joined ??= []).push(pending.ops.length - 1);
 	}
 
 	private queueKeys(path: string, change: (pending: PendingKeys) => void): void {

@@ -1,6 +1,6 @@
 export { SocketDBServer } from './server';
 export type { ServerStats, SocketDBServerAPI } from './server';
-export type { DecidedSessions, LogEntry, LoggedEntry, Origin, ReplicaNode, ReplicaSnapshot, Replication } from './replication';
+export type { DecidedSessions, LogEntry, LoggedEntry, Origin, PathsUpdate, ReplicaNode, ReplicaSnapshot, Replication } from './replication';
 export { DEFAULT_LIMITS, resolveLimits } from './limits';
 export type { Limits } from './limits';
 export { createIncrementalIdGenerator, createWebsocketServer } from './transport/websocket-server';

@@ -41,7 +41,11 @@ export type Origin = { session: string; seq: number };
 export type LogEntry =
 	| { origin: Origin; kind: 'update'; data: NodeDiff }
 	| { origin: Origin; kind: 'delete'; path: string }
+	| ({ origin: Origin; kind: 'paths' } & PathsUpdate)
 	| { origin: Origin; kind: 'refusal'; code: string; message: string };
+
+/** Several paths written as one change (`ref.update`): the deletes, then the merge of `data` (root-anchored). */
+export type PathsUpdate = { data?: NodeDiff; deleted: readonly string[] };
 
 /** An entry as read back from the log: with its revision, its position in the log, and when it was logged (ms since the epoch). */
 export type LoggedEntry = LogEntry & { revision: number; log: string; time: number };

@@ -3,7 +3,8 @@ import { callHook, reportedClient, type HookHost, type HookSubject } from './cal
 import { ChangeHistory, type HistoryChange } from './change-history';
 import type { FanOut } from './fanout';
 import type { ReplicatedLog } from './replicated-log';
-import type { LogEntry, LoggedEntry, Origin } from './replication';
+import { RevisionWaiters } from './revision-waiters';
+import type { LogEntry, LoggedEntry, Origin, PathsUpdate } from './replication';
 import type { ServerHooks } from './types';
 
 /** The writer of changes the server makes itself (or another process took): hooks see a `client` whose every field is `null`. */
@@ -38,7 +39,7 @@ export class WritePath {
 	private databaseStored: boolean;
 	private log: ReplicatedLog | undefined;
 	/** Subscriptions waiting for this process to reach a revision a client held elsewhere (see `whenRevision`). */
-	private revisionWaiters: { revision: number; resume: () => void }[] = [];
+	private readonly revisionWaiters = new RevisionWaiters();
 	private durableWaiters: ((error?: SocketDBError) => void)[] | undefined;
 
 	constructor(
@@ -107,26 +108,7 @@ export class WritePath {
 	 */
 	whenRevision(revision: number, timeoutMs: number): Promise<void> | undefined {
 		if (this.log === undefined || revision <= this.revision) return undefined;
-		return new Promise((resolve) => {
-			const waiter = {
-				revision,
-				resume: () => {
-					clearTimeout(timer);
-					resolve();
-				},
-			};
-			const timer = setTimeout(() => {
-				this.revisionWaiters = this.revisionWaiters.filter((other) => other !== waiter);
-				resolve();
-			}, timeoutMs);
-			this.revisionWaiters.push(waiter);
-		});
-	}
-
-	private reached(): void {
-		const waiting = this.revisionWaiters;
-		this.revisionWaiters = waiting.filter((waiter) => waiter.revision > this.revision);
-		for (const waiter of waiting) if (waiter.revision <= this.revision) waiter.resume();
+		return this.revisionWaiters.wait(revision, timeoutMs);
 	}
 
 	/** The revision and log position of the data. */
@@ -159,10 +141,46 @@ export class WritePath {
 		);
 	}
 
+	/**
+	 * Several paths as one write (`ref.update`): `server:update` sees `data` in one call and
+	 * `server:delete` each deleted path; a refusal by any of them refuses the whole write. Applied
+	 * with one revision: the deletes, then the merge.
+	 */
+	updatePaths(change: PathsUpdate, writer: HookSubject, origin?: Origin, queued?: () => void): void | Promise<void> {
+		const { hooks } = this.host;
+		const updateHooked = change.data !== undefined && hooks.has('server:update');
+		const deleteHooked = change.deleted.length > 0 && hooks.has('server:delete');
+		if (!updateHooked && !deleteHooked) return this.commitPaths(change, writer, origin, queued);
+		return this.runPathHooks(change, writer, origin, updateHooked, deleteHooked).then((decided) => this.commitPaths(decided, writer, origin, queued));
+	}
+
+	private async runPathHooks(change: PathsUpdate, writer: HookSubject, origin: Origin | undefined, updateHooked: boolean, deleteHooked: boolean): Promise<PathsUpdate> {
+		const context = { client: writer.client, api: this.host.api };
+		let data = change.data;
+		if (updateHooked) {
+			try {
+				data = (await this.host.hooks.call('server:update', { data: data as Node }, context))?.data ?? data;
+			} catch (thrown) {
+				throw this.refusal(thrown, 'server:update', writer, origin);
+			}
+		}
+		if (!deleteHooked) return data === undefined ? { deleted: change.deleted } : { data, deleted: change.deleted };
+		const deleted: string[] = [];
+		for (const path of change.deleted) {
+			try {
+				deleted.push((await this.host.hooks.call('server:delete', { path }, context))?.path ?? path);
+			} catch (thrown) {
+				throw this.refusal(thrown, 'server:delete', writer, origin);
+			}
+		}
+		return data === undefined ? { deleted } : { data, deleted };
+	}
+
 	/** Applies an entry of the shared log (see `ReplicatedLog`). */
 	applyLogged(entry: LoggedEntry, writer: HookSubject): void {
 		if (entry.kind === 'update') this.applyUpdate(entry.data, writer, entry);
 		else if (entry.kind === 'delete') this.applyDelete(entry.path, writer, entry);
+		else if (entry.kind === 'paths') this.applyPaths(entry, writer, entry);
 		else this.skip(entry);
 	}
 
@@ -187,7 +205,7 @@ export class WritePath {
 		this.store.setPosition?.(this.position);
 		this.fanout.publishDelete('', this.revision);
 		if (isObject(root.value)) this.fanout.publishChange(root, undefined, this.revision);
-		if (this.revisionWaiters.length > 0) this.reached();
+		this.revisionWaiters.reached(this.revision);
 	}
 
 	/**
@@ -231,6 +249,17 @@ export class WritePath {
 		this.applyDelete(path, writer);
 	}
 
+	private commitPaths(change: PathsUpdate, writer: HookSubject, origin: Origin | undefined, queued: (() => void) | undefined): void | Promise<void> {
+		// Checked again: hooks may have returned anything.
+		if (change.data !== undefined) {
+			assertRootObject(change.data);
+			if (change.data.value !== undefined) assertRootObject(change.data.value);
+		}
+		for (const path of change.deleted) assertPath(path);
+		if (this.log !== undefined) return this.submit({ origin: origin ?? this.log.serverOrigin(), kind: 'paths', ...change }, writer, queued);
+		this.applyPaths(change, writer);
+	}
+
 	/** Hands a change to the log; `queued` hears that it is in line (the log keeps the order). */
 	private submit(entry: LogEntry, writer: HookSubject, queued: (() => void) | undefined): Promise<void> {
 		const applied = this.log!.submit(entry, writer);
@@ -266,20 +295,45 @@ export class WritePath {
 		this.emitChange({ revision, deleted: path }, writer);
 	}
 
+	private applyPaths({ data, deleted }: PathsUpdate, writer: HookSubject, logged?: LoggedEntry): void {
+		let applied: NodeDiff | undefined;
+		let probe: ReturnType<FanOut['probeKeys']> | undefined;
+		try {
+			for (const path of deleted) this.store.del(path);
+			if (data !== undefined) {
+				probe = this.fanout.probeKeys(data, this.store);
+				applied = this.store.put(data as Node);
+			}
+		} catch (error) {
+			throw this.storeFailure(error, writer, 'the store failed to apply the update', logged);
+		}
+		const changes: HistoryChange[] = deleted.map((path) => ({ deleted: path }));
+		if (applied !== undefined && hasChange(applied)) changes.push({ diff: applied });
+		if (changes.length === 0) {
+			if (logged !== undefined) this.advance(logged);
+			return;
+		}
+		const revision = this.advance(logged, ...changes);
+		for (const path of deleted) this.fanout.publishDelete(path, revision);
+		if (changes.at(-1)!.diff !== undefined) this.fanout.publishChange(applied!, probe, revision);
+		for (const path of deleted) this.emitChange({ revision, deleted: path }, writer);
+		if (changes.at(-1)!.diff !== undefined) this.emitChange({ revision, data: applied as Node }, writer);
+	}
+
 	/**
 	 * The next revision (the logged entry's, with a shared log), recorded with the store's data
-	 * and, with the change it brought (none for an entry that changes nothing here), in the history.
+	 * and, with the changes it brought (none for an entry that changes nothing here), in the history.
 	 */
-	private advance(logged?: LoggedEntry, change?: HistoryChange): number {
+	private advance(logged?: LoggedEntry, ...changes: HistoryChange[]): number {
 		if (logged === undefined) this.revision++;
 		else {
 			this.revision = logged.revision;
 			this.logPosition = logged.log;
 		}
 		this.store.setPosition?.(this.standalone ? { revision: this.revision } : this.position);
-		if (change === undefined) this.history.skip(this.revision);
-		else this.history.record(this.revision, change);
-		if (this.revisionWaiters.length > 0) this.reached();
+		if (changes.length === 0) this.history.skip(this.revision);
+		else this.history.record(this.revision, ...changes);
+		this.revisionWaiters.reached(this.revision);
 		return this.revision;
 	}
 

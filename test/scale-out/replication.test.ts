@@ -248,3 +248,28 @@ test("one client's writes share appends to the log, keep their order, and the cl
 	await expect.poll(() => seen.at(-1)).toBe(300);
 	expect(seen).toEqual([...seen].sort((x, y) => x - y));
 });
+
+test('an update of several paths is one entry of the log: every process applies all of it with one revision, or none of it when refused', async () => {
+	const name = `r${++clusters}`;
+	const guard = { name: 'guard', hooks: { 'server:delete': ({ path }: { path: string }) => { if (path === 'doc/locked') throw new SocketDBError('FORBIDDEN', 'locked stays'); } } };
+	const [a, b] = await Promise.all([node(name, {}, { plugins: [guard] }), node(name, {}, { plugins: [guard] })]);
+	await a.server.update(nodeify({ doc: { title: 'old', locked: 1, draft: 'x' } }));
+	const reader = connectClient(b.url);
+	const seen: unknown[] = [];
+	reader.get('doc').on((value) => seen.push(value));
+	await expect.poll(() => seen.at(-1)).toEqual({ title: 'old', locked: 1, draft: 'x' });
+	const before = b.server.stats().revision;
+
+	const writer = connectClient(a.url);
+	await writer.get('doc').update({ title: 'new', draft: null, 'tags/a': true });
+	await expect.poll(() => seen.at(-1)).toEqual({ title: 'new', locked: 1, tags: { a: true } });
+	expect(seen).toHaveLength(2);
+	expect(b.server.stats().revision).toBe(before + 1);
+	expect(a.server.stats().revision).toBe(before + 1);
+
+	await expect(writer.get('doc').update({ title: 'newer', locked: null })).rejects.toMatchObject({ code: 'FORBIDDEN', message: 'locked stays' });
+	await writer.get('marker').set(1);
+	await expect.poll(() => b.server.get('marker').value).toBe(1);
+	expect(unwrap(b.server.get('doc'))).toEqual({ title: 'new', locked: 1, tags: { a: true } });
+	expect(unwrap(a.server.get('doc'))).toEqual({ title: 'new', locked: 1, tags: { a: true } });
+});

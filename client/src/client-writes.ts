@@ -1,0 +1,121 @@
+import { assertPath, assertRootObject, isObject, MessageType, nodeify, SocketDBError, toSocketDBError, type HookPipeline, type Json, type LeafValue, type Meta, type NodeDiff, type WriteOutcome } from '@socketdb/core';
+import { toJsonValue } from './json-value';
+import type { Outbox } from './outbox';
+import { pathWrites, updateMessage, type PathWrite } from './paths-update';
+import type { ClientErrorEvent, ClientHooks } from './types';
+
+/**
+ * The client's writes, from a reference's call to the outbox: the values copied as JSON, the
+ * `client:set` and `client:delete` hooks, the message built and queued. What the server answers
+ * settles them (see the client's handling of ACK and REJECT).
+ */
+export function createClientWrites(outbox: Outbox, hooks: HookPipeline<ClientHooks>, flushOutbox: () => void, reportError: (event: ClientErrorEvent) => void) {
+	/** A write on its way through the outbox: numbered now, sent once `ready` gets its message. */
+	function outgoingWrite() {
+		const entry = outbox.create();
+		return {
+			outcome: entry.outcome,
+			ready(message: Parameters<Outbox['ready']>[1]) {
+				outbox.ready(entry, message);
+				flushOutbox();
+			},
+			refuse(thrown: unknown, fallback: 'VETOED' | 'INVALID_VALUE') {
+				const error = toSocketDBError(thrown, fallback);
+				if (!outbox.drop(entry, error)) reportError({ code: error.code, message: error.message });
+				flushOutbox();
+			},
+		};
+	}
+
+	function write(kind: 'set' | 'delete', path: string, value?: unknown, meta?: Meta): WriteOutcome {
+		const { outcome, ready, refuse } = outgoingWrite();
+		try {
+			if (kind === 'delete') {
+				const args = { path };
+				if (!hooks.has('client:delete')) ready(deleteMessage(args.path));
+				else hooks.call('client:delete', args, undefined).then((result) => {
+					try {
+						ready(deleteMessage((result ?? args).path));
+					} catch (error) {
+						refuse(error, 'INVALID_VALUE');
+					}
+				}, (error: unknown) => refuse(error, 'VETOED'));
+			} else {
+				const args = { path, value: toJsonValue(value) as Json | LeafValue, meta: meta === undefined ? undefined : (toJsonValue(meta) as Meta) };
+				if (!hooks.has('client:set')) ready(setMessage(args));
+				else hooks.call('client:set', args, undefined).then((result) => {
+					try {
+						const final = result ?? args;
+						ready(setMessage({ path: final.path, value: toJsonValue(final.value), meta: final.meta === undefined ? undefined : (toJsonValue(final.meta) as Meta) }));
+					} catch (error) {
+						refuse(error, 'INVALID_VALUE');
+					}
+				}, (error: unknown) => refuse(error, 'VETOED'));
+			}
+		} catch (error) {
+			refuse(error, 'INVALID_VALUE');
+		}
+		return outcome;
+	}
+
+	/**
+	 * `ref.update(values, meta)`: one write of several paths. Each value goes through the
+	 * `client:set` hooks and each deleted path through `client:delete`, as if written alone; a
+	 * hook that throws drops the whole update.
+	 */
+	function update(path: string, values: unknown, meta?: Meta): WriteOutcome {
+		const { outcome, ready, refuse } = outgoingWrite();
+		try {
+			const writes = pathWrites(path, values, meta === undefined ? undefined : (toJsonValue(meta) as Meta));
+			if (!hooks.has('client:set') && !hooks.has('client:delete')) ready(updateMessage(writes));
+			else
+				runWriteHooks(writes).then((final) => {
+					try {
+						ready(updateMessage(final));
+					} catch (error) {
+						refuse(error, 'INVALID_VALUE');
+					}
+				}, (error: unknown) => refuse(error, 'VETOED'));
+		} catch (error) {
+			refuse(error, 'INVALID_VALUE');
+		}
+		return outcome;
+	}
+
+	async function runWriteHooks(writes: readonly PathWrite[]): Promise<PathWrite[]> {
+		const final: PathWrite[] = [];
+		for (const write of writes) {
+			if (write.value === null) {
+				const args = { path: write.path };
+				const result = hooks.has('client:delete') ? await hooks.call('client:delete', args, undefined) : undefined;
+				final.push({ path: (result ?? args).path, value: null });
+			} else {
+				const args = { path: write.path, value: write.value, meta: write.meta };
+				const result = (hooks.has('client:set') ? await hooks.call('client:set', args, undefined) : undefined) ?? args;
+				final.push({ path: result.path, value: toJsonValue(result.value) as Json | LeafValue, meta: result.meta === undefined ? undefined : (toJsonValue(result.meta) as Meta) });
+			}
+		}
+		return final;
+	}
+
+	return { write, update };
+}
+
+/**
+ * The message of a write. Paths come from references, which check them, but a
+ * `client:set`/`client:delete` hook may return another, so the path is checked again.
+ */
+function setMessage({ path, value, meta }: { path: string; value: unknown; meta?: Meta | undefined }) {
+	assertPath(path);
+	if (value === undefined) throw new SocketDBError('INVALID_VALUE', 'undefined cannot be stored; use delete() to remove a value');
+	if (meta !== undefined && !isObject(meta)) throw new SocketDBError('INVALID_VALUE', 'meta must be an object');
+	if (path === '') assertRootObject(value);
+	const node: NodeDiff = nodeify(value as Json | LeafValue);
+	if (meta !== undefined) node.meta = meta;
+	return { type: MessageType.SET, path, node } as const;
+}
+
+function deleteMessage(path: string) {
+	assertPath(path);
+	return { type: MessageType.DELETE, path } as const;
+}
