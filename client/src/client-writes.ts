@@ -1,4 +1,4 @@
-import { assertPath, assertRootObject, isObject, MessageType, nodeify, SocketDBError, toSocketDBError, type HookPipeline, type Json, type LeafValue, type Meta, type NodeDiff, type WriteOutcome } from '@socketdb/core';
+import { assertPath, assertRootObject, isObject, MessageType, nodeify, ServerValue, SocketDBError, toSocketDBError, type HookPipeline, type Json, type LeafValue, type Meta, type NodeDiff, type WriteOutcome } from '@socketdb/core';
 import { toJsonValue } from './json-value';
 import type { Outbox } from './outbox';
 import { pathWrites, updateMessage, type PathWrite } from './paths-update';
@@ -14,6 +14,7 @@ export function createClientWrites(outbox: Outbox, hooks: HookPipeline<ClientHoo
 	function outgoingWrite() {
 		const entry = outbox.create();
 		return {
+			entry,
 			outcome: entry.outcome,
 			ready(message: Parameters<Outbox['ready']>[1]) {
 				outbox.ready(entry, message);
@@ -41,12 +42,12 @@ export function createClientWrites(outbox: Outbox, hooks: HookPipeline<ClientHoo
 					}
 				}, (error: unknown) => refuse(error, 'VETOED'));
 			} else {
-				const args = { path, value: toJsonValue(value) as Json | LeafValue, meta: meta === undefined ? undefined : (toJsonValue(meta) as Meta) };
+				const args = { path, value: toJsonValue(value, true) as Json | LeafValue, meta: meta === undefined ? undefined : (toJsonValue(meta) as Meta) };
 				if (!hooks.has('client:set')) ready(setMessage(args));
 				else hooks.call('client:set', args, undefined).then((result) => {
 					try {
 						const final = result ?? args;
-						ready(setMessage({ path: final.path, value: toJsonValue(final.value), meta: final.meta === undefined ? undefined : (toJsonValue(final.meta) as Meta) }));
+						ready(setMessage({ path: final.path, value: toJsonValue(final.value, true), meta: final.meta === undefined ? undefined : (toJsonValue(final.meta) as Meta) }));
 					} catch (error) {
 						refuse(error, 'INVALID_VALUE');
 					}
@@ -92,13 +93,48 @@ export function createClientWrites(outbox: Outbox, hooks: HookPipeline<ClientHoo
 			} else {
 				const args = { path: write.path, value: write.value, meta: write.meta };
 				const result = (hooks.has('client:set') ? await hooks.call('client:set', args, undefined) : undefined) ?? args;
-				final.push({ path: result.path, value: toJsonValue(result.value) as Json | LeafValue, meta: result.meta === undefined ? undefined : (toJsonValue(result.meta) as Meta) });
+				final.push({ path: result.path, value: toJsonValue(result.value, true) as Json | LeafValue, meta: result.meta === undefined ? undefined : (toJsonValue(result.meta) as Meta) });
 			}
 		}
 		return final;
 	}
 
-	return { write, update };
+	/**
+	 * One attempt of `ref.transaction`: `next` (`undefined`: delete) replaces the value at `path` if
+	 * the server still holds `expected` there. It goes through the `client:set` (or `client:delete`)
+	 * hooks like a write, which may change the value but not the path. Resolves with the value the
+	 * server committed; rejects with `CONFLICT` (and the value it holds) when the path changed.
+	 */
+	function transactionWrite(path: string, expected: unknown, next: unknown): Promise<unknown> {
+		const { outcome, ready, refuse, entry } = outgoingWrite();
+		let committed: unknown = next;
+		entry.committed = (value) => (committed = value);
+		const send = (write: { path: string; value?: unknown; meta?: Meta | undefined }) => {
+			if (write.path !== path) throw new SocketDBError('INVALID_PATH', 'a client hook cannot move a transaction to another path');
+			if (write.value === undefined) return ready({ type: MessageType.TRANSACTION, path, expected });
+			ready({ type: MessageType.TRANSACTION, path, expected, node: setMessage({ path, value: toJsonValue(write.value, true), meta: write.meta === undefined ? undefined : (toJsonValue(write.meta) as Meta) }).node });
+		};
+		try {
+			assertPath(path);
+			if (path === '') throw new SocketDBError('INVALID_PATH', 'a transaction works on a path below the root');
+			const hook = next === null ? 'client:delete' : 'client:set';
+			const args = next === null ? { path } : { path, value: toJsonValue(next, true) as Json | LeafValue };
+			if (!hooks.has(hook)) send(args);
+			else
+				(hooks.call(hook as 'client:set', args as { path: string; value: Json | LeafValue }, undefined) as Promise<{ path: string; value?: unknown; meta?: Meta } | void>).then((result) => {
+					try {
+						send(result ?? args);
+					} catch (error) {
+						refuse(error, 'INVALID_VALUE');
+					}
+				}, (error: unknown) => refuse(error, 'VETOED'));
+		} catch (error) {
+			refuse(error, 'INVALID_VALUE');
+		}
+		return outcome.then(() => committed);
+	}
+
+	return { write, update, transactionWrite };
 }
 
 /**
@@ -109,7 +145,7 @@ function setMessage({ path, value, meta }: { path: string; value: unknown; meta?
 	assertPath(path);
 	if (value === undefined) throw new SocketDBError('INVALID_VALUE', 'undefined cannot be stored; use delete() to remove a value');
 	if (meta !== undefined && !isObject(meta)) throw new SocketDBError('INVALID_VALUE', 'meta must be an object');
-	if (path === '') assertRootObject(value);
+	if (path === '') assertRootObject(value instanceof ServerValue ? undefined : value);
 	const node: NodeDiff = nodeify(value as Json | LeafValue);
 	if (meta !== undefined) node.meta = meta;
 	return { type: MessageType.SET, path, node } as const;

@@ -148,7 +148,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		switch (message.type) {
 			case MessageType.ACK:
 				unavailable = false;
-				return outbox.acknowledge(message.seq);
+				return outbox.acknowledge(message.seq, 'value' in message ? { value: message.value } : undefined);
 			case MessageType.REJECT: {
 				// The servers could not log it in time: kept, and sent again a little later. Reported
 				// once per outage (not once per write), so an application can show it.
@@ -322,8 +322,12 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		};
 	}
 
-	const { write, update } = createClientWrites(outbox, hooks, flushOutbox, reportError);
-	const runtime: ReferenceRuntime = { write, update, subscribeValue, subscribeEach };
+	const { write, update, transactionWrite } = createClientWrites(outbox, hooks, flushOutbox, reportError);
+	const cachedValue = (path: string) => {
+		const node = source.nodeFor(path);
+		return node === UNAVAILABLE ? undefined : mirror.dataOf(node);
+	};
+	const runtime: ReferenceRuntime = { write, update, transaction: { cachedValue, transactionWrite }, subscribeValue, subscribeEach };
 	const root = createReference(runtime, '');
 
 	return {

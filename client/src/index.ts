@@ -1,6 +1,9 @@
 export { SocketDBClient } from './client';
+export { increment, serverTimestamp } from '@socketdb/core';
+export type { ServerValue } from '@socketdb/core';
 export { createWebsocketClient } from './transport/websocket-client';
 export type { WebsocketClientOptions } from './transport/websocket-client';
+export type { TransactionOptions, TransactionResult } from './transaction';
 export type {
 	ChainReference,
 	ClientErrorEvent,
@@ -11,4 +14,5 @@ export type {
 	SocketDBClientOptions,
 	Unsubscriber,
 	WriteReference,
+	WriteValue,
 } from './types';

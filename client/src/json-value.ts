@@ -1,4 +1,4 @@
-import { malformedTextReason, RESERVED_KEYS, SocketDBError } from '@socketdb/core';
+import { assertServerValueSpec, malformedTextReason, RESERVED_KEYS, ServerValue, SocketDBError } from '@socketdb/core';
 
 /**
  * Copies a value the app wants to write into plain JSON, the way `JSON.stringify`
@@ -9,11 +9,15 @@ import { malformedTextReason, RESERVED_KEYS, SocketDBError } from '@socketdb/cor
  * @throws SocketDBError `INVALID_VALUE` for bigints, cycles, reserved keys, and strings or keys
  * with lone surrogates (they cannot travel as UTF-8 unchanged).
  */
-export function toJsonValue(value: unknown): unknown {
-	return copy(value, new Set());
+export function toJsonValue(value: unknown, serverValues = false): unknown {
+	return copy(value, new Set(), serverValues);
 }
 
-function copy(value: unknown, ancestors: Set<object>): unknown {
+/**
+ * `serverValues`: whether a server value (`increment()`, `serverTimestamp()`) may stand here, as a
+ * value or a property of one (not inside an array: an array is one leaf).
+ */
+function copy(value: unknown, ancestors: Set<object>, serverValues: boolean): unknown {
 	switch (typeof value) {
 		case 'string': {
 			const reason = malformedTextReason('string', value);
@@ -28,16 +32,21 @@ function copy(value: unknown, ancestors: Set<object>): unknown {
 			throw new SocketDBError('INVALID_VALUE', 'bigints cannot be stored; convert them to strings or numbers');
 		case 'object': {
 			if (value === null) return null;
-			if (value instanceof Number || value instanceof String || value instanceof Boolean) return copy(value.valueOf(), ancestors);
+			if (value instanceof ServerValue) {
+				if (!serverValues) throw new SocketDBError('INVALID_VALUE', 'a server value (increment, serverTimestamp) stands for a value of a write; it cannot be in meta or inside an array');
+				assertServerValueSpec(value.spec, '');
+				return value;
+			}
+			if (value instanceof Number || value instanceof String || value instanceof Boolean) return copy(value.valueOf(), ancestors, false);
 			const withJson = value as { toJSON?: () => unknown };
-			if (typeof withJson.toJSON === 'function') return copy(withJson.toJSON(), ancestors);
+			if (typeof withJson.toJSON === 'function') return copy(withJson.toJSON(), ancestors, false);
 			if (ancestors.has(value)) throw new SocketDBError('INVALID_VALUE', 'circular structures cannot be stored');
 			ancestors.add(value);
 			let result: unknown;
 			if (Array.isArray(value)) {
 				// Indices, not map(): holes become null like JSON.stringify makes them.
 				const items: unknown[] = new Array(value.length);
-				for (let i = 0; i < value.length; i++) items[i] = copy(value[i], ancestors) ?? null;
+				for (let i = 0; i < value.length; i++) items[i] = copy(value[i], ancestors, false) ?? null;
 				result = items;
 			} else {
 				const object: Record<string, unknown> = {};
@@ -45,7 +54,7 @@ function copy(value: unknown, ancestors: Set<object>): unknown {
 					if (RESERVED_KEYS.has(key)) throw new SocketDBError('INVALID_VALUE', `key "${key}" is reserved`);
 					const malformed = malformedTextReason('key', key);
 					if (malformed !== null) throw new SocketDBError('INVALID_VALUE', malformed);
-					const item = copy((value as Record<string, unknown>)[key], ancestors);
+					const item = copy((value as Record<string, unknown>)[key], ancestors, serverValues);
 					if (item !== undefined) object[key] = item;
 				}
 				result = object;

@@ -1,6 +1,8 @@
 import { MessageType, WriteOutcome, type ClientMessage, type SocketDBError } from '@socketdb/core';
 
 type WriteMessage = Extract<ClientMessage, { seq: number }>;
+/** A write's message before it has its number. */
+export type UnnumberedWrite = WriteMessage extends infer M ? (M extends WriteMessage ? Omit<M, 'seq'> : never) : never;
 
 /** One write on its way: numbered when made, sent once its hooks ran, kept until the server answers. */
 export type OutboxEntry = {
@@ -10,6 +12,8 @@ export type OutboxEntry = {
 	/** The message encoded once, reused when it is resent. */
 	bytes?: Uint8Array;
 	readonly outcome: WriteOutcome;
+	/** Hears what a transaction committed, from its ACK. */
+	committed?: (value: unknown) => void;
 };
 
 /**
@@ -37,9 +41,9 @@ export class Outbox {
 		return entry;
 	}
 
-	ready(entry: OutboxEntry, message: Omit<WriteMessage, 'seq'>): void {
+	ready(entry: OutboxEntry, message: UnnumberedWrite): void {
 		// Built field by field: spreading plus one field costs far more on this hot path.
-		if (message.type === MessageType.UPDATE) entry.message = { ...(message as Omit<Extract<WriteMessage, { type: typeof MessageType.UPDATE }>, 'seq'>), seq: entry.seq };
+		if (message.type === MessageType.UPDATE || message.type === MessageType.TRANSACTION) entry.message = { ...message, seq: entry.seq } as WriteMessage;
 		else entry.message = (message.type === MessageType.SET ? { type: message.type, seq: entry.seq, path: message.path, node: (message as unknown as { node: unknown }).node } : { type: message.type, seq: entry.seq, path: message.path }) as WriteMessage;
 		entry.state = 'ready';
 	}
@@ -70,9 +74,12 @@ export class Outbox {
 		this.unsentHead = 0;
 	}
 
-	/** The write succeeded. */
-	acknowledge(seq: number): void {
-		this.take(seq)?.outcome.resolve();
+	/** The write succeeded; a transaction's ACK says what it committed. */
+	acknowledge(seq: number, committed?: { value: unknown }): void {
+		const entry = this.take(seq);
+		if (entry === undefined) return;
+		if (committed !== undefined) entry.committed?.(committed.value);
+		entry.outcome.resolve();
 	}
 
 	/**

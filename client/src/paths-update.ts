@@ -20,7 +20,7 @@ export function pathWrites(at: string, values: unknown, meta: Meta | undefined):
 		const path = joinPath(at, relative);
 		assertPath(path);
 		if (value === undefined) throw new SocketDBError('INVALID_VALUE', `the value for "${key}" is undefined; use null to delete a path`);
-		writes.push(value === null ? { path, value: null } : { path, value: toJsonValue(value) as Json | LeafValue, meta });
+		writes.push(value === null ? { path, value: null } : { path, value: toJsonValue(value, true) as Json | LeafValue, meta });
 	}
 	return writes;
 }

@@ -1,10 +1,12 @@
 import { assertPath, joinPath, SocketDBError, type Meta, type WriteOutcome } from '@socketdb/core';
+import { runTransaction, type TransactionRuntime } from './transaction';
 import type { ChainReference, Unsubscriber, WriteReference } from './types';
 
 /** What references need from the client they belong to. */
 export interface ReferenceRuntime {
 	write(kind: 'set' | 'delete', path: string, value?: unknown, meta?: Meta): WriteOutcome;
 	update(path: string, values: unknown, meta?: Meta): WriteOutcome;
+	transaction: TransactionRuntime;
 	subscribeValue(path: string, callback: (data: unknown, meta?: Meta) => void, once: boolean): Unsubscriber;
 	subscribeEach(path: string, callback: (key: string) => void, whole?: (keys: string[]) => void): Unsubscriber;
 }
@@ -53,6 +55,9 @@ export function createReference(runtime: ReferenceRuntime, path: string, group?:
 		update(values, meta) {
 			return runtime.update(path, values, meta);
 		},
+		transaction(update, options) {
+			return runTransaction(runtime.transaction, path, update as (current: unknown) => unknown, options) as never;
+		},
 		on(callback) {
 			return track(() => runtime.subscribeValue(path, callback as (data: unknown, meta?: Meta) => void, false));
 		},
@@ -100,6 +105,7 @@ function awaitable(reference: ChainReference, outcome: WriteOutcome): WriteRefer
 		set: reference.set,
 		delete: reference.delete,
 		update: reference.update,
+		transaction: reference.transaction,
 		on: reference.on,
 		once: reference.once,
 		each: reference.each,

@@ -1,7 +1,14 @@
-import type { ConnectionStats, GoodbyeMessage, Hook, Json, LeafValue, Meta, Plugin, SocketClient, Store } from '@socketdb/core';
+import type { TransactionOptions, TransactionResult } from './transaction';
+import type { ConnectionStats, GoodbyeMessage, Hook, Json, LeafValue, Meta, Plugin, ServerValue, SocketClient, Store } from '@socketdb/core';
 
 /** Any value a path can hold. */
 export type SchemaDefinition = Json | LeafValue;
+
+/**
+ * What a write takes for a value of type `Schema`: the value, where any leaf may instead be a
+ * server value (`increment()`, `serverTimestamp()`) that the server fills in.
+ */
+export type WriteValue<Schema> = Schema extends Json ? { [Key in keyof Schema]: WriteValue<Schema[Key]> } : Schema | ServerValue;
 
 /** Removes a subscription. */
 export type Unsubscriber = () => void;
@@ -29,7 +36,7 @@ export type ChainReference<Schema extends SchemaDefinition = any> = {
 	 * while offline wait and are sent, in order, once connected.
 	 * @example await db.get('users').get('42').set({ name: 'Ada' }, { updated: Date.now() });
 	 */
-	set: (value: Schema, meta?: Meta) => WriteReference<Schema>;
+	set: (value: WriteValue<Schema>, meta?: Meta) => WriteReference<Schema>;
 	/**
 	 * Removes this path and everything below it; its subscribers receive `null`. Awaitable like `set`.
 	 * @example await db.get('users').get('42').delete();
@@ -45,6 +52,16 @@ export type ChainReference<Schema extends SchemaDefinition = any> = {
 	 * @example await db.get('users').get('42').update({ name: 'Ada', 'address/city': 'London', nickname: null });
 	 */
 	update: (values: Record<string, unknown>, meta?: Meta) => Promise<void>;
+	/**
+	 * Compare-and-set with retries. `update` runs on the value this client holds here (a copy;
+	 * `null` when it holds none, e.g. nothing subscribes to it) and returns the new value, `null`
+	 * to delete it, or `undefined` to abort. The server writes the result (replacing the value)
+	 * only if the path still holds what `update` saw; otherwise `update` runs again on the value
+	 * the server holds, up to `maxRetries` times (then the promise rejects with `CONFLICT`). An
+	 * exception in `update` rejects the promise and sends nothing.
+	 * @example const { committed, value } = await db.get('counters').get('visits').transaction((n) => (n ?? 0) + 1);
+	 */
+	transaction: (update: (current: Schema | null) => WriteValue<Schema> | null | undefined, options?: TransactionOptions) => Promise<TransactionResult<Schema>>;
 	/**
 	 * Calls `callback` with the current value (`null` when there is none), then on every change.
 	 * Values are immutable snapshots; unchanged subtrees keep their identity between calls.

@@ -30,6 +30,8 @@ export const ERROR_CODES = [
 	'INTERNAL_ERROR',
 	/** The write could not be logged in time (the shared log of several servers is unreachable); the client keeps it and sends it again. */
 	'UNAVAILABLE',
+	/** A transaction's path no longer held the value it was computed from; `details.value` is what it holds. */
+	'CONFLICT',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

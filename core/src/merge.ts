@@ -164,6 +164,9 @@ export function cloneNode<T extends NodeDiff>(node: T): T {
 		copy.value = children;
 	} else if (node.value !== undefined) {
 		copy.value = cloneJson(node.value);
+	} else if ((node as { sv?: unknown }).sv !== undefined) {
+		// A server value of a write (see ServerValue).
+		(copy as { sv?: unknown }).sv = cloneJson((node as { sv?: unknown }).sv);
 	}
 	return copy as T;
 }

@@ -1,4 +1,5 @@
 import { createRecord, isObject, type Json, type LeafValue } from './json';
+import { ServerValue } from './server-values';
 
 /**
  * Data attached to a node beside its value, synced like values.
@@ -44,6 +45,8 @@ export function isNode(value: unknown): value is Node {
  */
 export function nodeify<Schema extends Json | LeafValue>(data: Schema): Node<Schema> {
 	if (!isObject(data)) return { value: data } as Node<Schema>;
+	// A placeholder the server fills in (increment, serverTimestamp) is a leaf of its own kind.
+	if (data instanceof ServerValue) return { sv: data.spec } as unknown as Node<Schema>;
 	const children = createRecord<Node>();
 	for (const key of Object.keys(data)) {
 		const child = data[key];

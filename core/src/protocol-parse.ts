@@ -2,7 +2,7 @@ import { SocketDBError } from './errors';
 import type { GoodbyeMessage } from './goodbye';
 import { isObject, type Json } from './json';
 import { nodeify, type NodeDiff } from './node';
-import { MessageType, type ClientInfo, type ClientMessage, type ConnectionStats, type DataOp, type ServerMessage, type UpdateMessage } from './protocol';
+import { MessageType, type ClientInfo, type ClientMessage, type ConnectionStats, type DataOp, type ServerMessage, type TransactionMessage, type UpdateMessage } from './protocol';
 
 /*
  * Reading messages back: the shape of every message checked, nodes in their compact form
@@ -84,6 +84,14 @@ export function parseClientMessage(raw: unknown): ClientMessage {
 			if (isObject(node)) update.node = node as NodeDiff;
 			return update;
 		}
+		case MessageType.TRANSACTION: {
+			const node = tuple[4];
+			if (node !== null && node !== undefined && !isObject(node)) invalid('a transaction must carry a node or nil');
+			if (tuple.length < 4) invalid('a transaction must carry the value it expects');
+			const transaction: TransactionMessage = { type, seq: expectSeq(tuple[1]), path: expectString(tuple[2], 'path'), expected: tuple[3] ?? null };
+			if (isObject(node)) transaction.node = node as NodeDiff;
+			return transaction;
+		}
 		case MessageType.SUBSCRIBE:
 			if (tuple[2] === undefined || tuple[2] === null) return { type, path: expectString(tuple[1], 'path') };
 			return { type, path: expectString(tuple[1], 'path'), since: expectSeq(tuple[2], 'revision') };
@@ -123,7 +131,7 @@ export function parseServerMessage(raw: unknown): ServerMessage {
 			return welcome;
 		}
 		case MessageType.ACK:
-			return { type, seq: expectSeq(tuple[1]) };
+			return tuple.length >= 4 ? { type, seq: expectSeq(tuple[1]), value: tuple[3] } : { type, seq: expectSeq(tuple[1]) };
 		case MessageType.REJECT: {
 			const message: ServerMessage = {
 				type,

@@ -28,6 +28,7 @@ export const MessageType = {
 	SUBSCRIBE_STATS: 10,
 	UNSUBSCRIBE_STATS: 11,
 	UPDATE: 12,
+	TRANSACTION: 13,
 
 	WELCOME: 20,
 	ACK: 21,
@@ -86,6 +87,7 @@ export type ClientMessage =
 	| { type: typeof MessageType.SET; seq: number; path: string; node: NodeDiff }
 	| { type: typeof MessageType.DELETE; seq: number; path: string }
 	| UpdateMessage
+	| TransactionMessage
 	| { type: typeof MessageType.SUBSCRIBE; path: string; since?: number }
 	| { type: typeof MessageType.UNSUBSCRIBE; path: string }
 	| { type: typeof MessageType.SUBSCRIBE_KEYS; path: string }
@@ -102,9 +104,16 @@ export type ClientMessage =
  */
 export type UpdateMessage = { type: typeof MessageType.UPDATE; seq: number; path: string; node?: NodeDiff; deleted: string[] };
 
+/**
+ * A compare-and-set at `path`: if the path still holds `expected` (its plain value, `null` when
+ * absent), its value becomes `node` (anchored at `path`; replaced, not merged), or is deleted when
+ * there is no node. Otherwise REJECT `CONFLICT` with the value it holds in `details.value`.
+ */
+export type TransactionMessage = { type: typeof MessageType.TRANSACTION; seq: number; path: string; expected: unknown; node?: NodeDiff };
+
 export type ServerMessage =
 	| { type: typeof MessageType.WELCOME; protocol: number; id: string; maxFrameBytes?: number; db?: string }
-	| { type: typeof MessageType.ACK; seq: number }
+	| { type: typeof MessageType.ACK; seq: number; value?: unknown }
 	| { type: typeof MessageType.REJECT; seq: number; code: string; message: string; details?: unknown }
 	| { type: typeof MessageType.SNAPSHOT; path: string; node: NodeDiff | null; id: number; rev: number; more?: true }
 	| { type: typeof MessageType.SNAPSHOT_PART; id: number; node: NodeDiff }
@@ -155,6 +164,8 @@ function toTuple(message: ClientMessage | ServerMessage): unknown[] {
 			return [message.type, message.seq, message.path];
 		case MessageType.UPDATE:
 			return [message.type, message.seq, message.path, message.node ?? null, message.deleted];
+		case MessageType.TRANSACTION:
+			return [message.type, message.seq, message.path, message.expected, message.node ?? null];
 		case MessageType.SUBSCRIBE:
 			return message.since === undefined ? [message.type, message.path] : [message.type, message.path, message.since];
 		case MessageType.UNSUBSCRIBE:
@@ -180,7 +191,8 @@ function toTuple(message: ClientMessage | ServerMessage): unknown[] {
 			return tuple;
 		}
 		case MessageType.ACK:
-			return [message.type, message.seq];
+			// The third place is left for the revision a write took; a transaction's ACK carries the value it committed.
+			return 'value' in message ? [message.type, message.seq, null, message.value ?? null] : [message.type, message.seq];
 		case MessageType.REJECT:
 			return message.details === undefined
 				? [message.type, message.seq, message.code, message.message]

@@ -329,3 +329,23 @@ describe('assertRootObject', () => {
 		}
 	});
 });
+
+describe('server values in a write', () => {
+	test('are leaves of their own kind, allowed only when asked for; the result says whether there are any', () => {
+		const write = { value: { n: { sv: { increment: 2 } }, t: { sv: 'timestamp', meta: { a: 1 } }, plain: { value: 1 } } };
+		expect(validateNodeDiff(write, limits, '', true)).toBe(true);
+		expect(validateNodeDiff(nodeify({ a: 1 }), limits, '', true)).toBe(false);
+		expect(codeOf(() => validateNodeDiff(write, limits))).toBe('INVALID_VALUE');
+	});
+
+	test.each([
+		['an unknown kind', { sv: 'now' }],
+		['an increment by text', { sv: { increment: '1' } }],
+		['an increment by infinity', { sv: { increment: Infinity } }],
+		['an increment with more fields', { sv: { increment: 1, by: 2 } }],
+		['a value beside it', { sv: 'timestamp', value: 1 }],
+		['a null', { sv: null, value: 1 }],
+	])('refuses %s', (_, node) => {
+		expect(codeOf(() => validateNodeDiff({ value: { a: node } }, limits, '', true))).toBe('INVALID_VALUE');
+	});
+});

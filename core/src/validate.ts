@@ -1,6 +1,7 @@
 import { SocketDBError } from './errors';
 import { isObject } from './json';
 import { invalidKeyReason, malformedTextReason, RESERVED_KEYS } from './path';
+import { assertServerValueSpec } from './server-values';
 
 /** Bounds applied while checking a value. */
 export type ValueLimits = {
@@ -10,7 +11,7 @@ export type ValueLimits = {
 	maxKeys: number;
 };
 
-type Budget = { keys: number; readonly limits: ValueLimits };
+type Budget = { keys: number; readonly limits: ValueLimits; readonly allowServerValues: boolean; serverValues: boolean };
 
 function isPlainObject(value: object): boolean {
 	const proto = Object.getPrototypeOf(value) as unknown;
@@ -79,12 +80,18 @@ function checkNode(node: unknown, path: string, depth: number, budget: Budget): 
 	checkDepth(depth, budget);
 	const record = node as Record<string, unknown>;
 	for (const key of Object.keys(record)) {
-		if (key !== 'value' && key !== 'meta') fail(path, `unexpected node field "${key}"`);
+		if (key !== 'value' && key !== 'meta' && (key !== 'sv' || !budget.allowServerValues)) fail(path, `unexpected node field "${key}"`);
 	}
 	const meta = record['meta'];
 	if (meta !== undefined) {
 		if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) fail(path, 'meta must be a map');
 		checkJson(meta, path, depth + 1, budget);
+	}
+	if (record['sv'] !== undefined) {
+		if (record['value'] !== undefined) fail(path, 'a server value node holds no value');
+		assertServerValueSpec(record['sv'], path);
+		budget.serverValues = true;
+		return;
 	}
 	const value = record['value'];
 	if (value === undefined) return;
@@ -102,12 +109,16 @@ function checkNode(node: unknown, path: string, depth: number, budget: Budget): 
 }
 
 /**
- * Checks a node diff received from the network before any hook or store sees it.
+ * Checks a node diff received from the network before any hook or store sees it. With
+ * `allowServerValues`, a leaf may be a server value (`{ sv }`, see `ServerValue`): the result
+ * says whether any is.
  *
  * @throws SocketDBError `INVALID_VALUE`, `TOO_DEEP` or `TOO_MANY_KEYS`.
  */
-export function validateNodeDiff(node: unknown, limits: ValueLimits, path = ''): void {
-	checkNode(node, path, 0, { keys: limits.maxKeys, limits });
+export function validateNodeDiff(node: unknown, limits: ValueLimits, path = '', allowServerValues = false): boolean {
+	const budget: Budget = { keys: limits.maxKeys, limits, allowServerValues, serverValues: false };
+	checkNode(node, path, 0, budget);
+	return budget.serverValues;
 }
 
 /**
@@ -116,7 +127,7 @@ export function validateNodeDiff(node: unknown, limits: ValueLimits, path = ''):
  * @throws SocketDBError `INVALID_VALUE`, `TOO_DEEP` or `TOO_MANY_KEYS`.
  */
 export function validateJson(value: unknown, limits: ValueLimits): void {
-	checkJson(value, '', 0, { keys: limits.maxKeys, limits });
+	checkJson(value, '', 0, { keys: limits.maxKeys, limits, allowServerValues: false, serverValues: false });
 }
 
 /**

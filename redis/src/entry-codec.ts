@@ -1,14 +1,19 @@
 import type { NodeDiff } from '@socketdb/core';
 import type { LogEntry, LoggedEntry } from '@socketdb/server';
 
-/** The layout of a log entry's fields; a process stops on an entry of a layout it does not know. */
-export const ENTRY_FORMAT = 1;
+/**
+ * The layout of a log entry's fields; a process stops on an entry of a layout it does not know.
+ * Layout 2 added entries of several paths (`p`) and server values (`{ sv }` leaves, filled in
+ * when applied); layout 1 entries are read as before.
+ */
+export const ENTRY_FORMAT = 2;
+const READABLE_FORMATS = new Set([1, 2]);
 
 /** An entry as its `e` field holds it (JSON). */
 type Encoded =
 	| { o: [string, number]; k: 'u'; d: unknown }
 	| { o: [string, number]; k: 'd'; p: string }
-	| { o: [string, number]; k: 'p'; d?: unknown; x: string[] }
+	| { o: [string, number]; k: 'p'; d?: unknown; x: string[]; w?: [path: string, value: unknown] }
 	| { o: [string, number]; k: 'r'; c: string; m: string };
 
 export function encodeEntry(entry: LogEntry): string {
@@ -19,7 +24,7 @@ export function encodeEntry(entry: LogEntry): string {
 		case 'delete':
 			return JSON.stringify({ o, k: 'd', p: entry.path } satisfies Encoded);
 		case 'paths':
-			return JSON.stringify({ o, k: 'p', d: entry.data, x: [...entry.deleted] } satisfies Encoded);
+			return JSON.stringify({ o, k: 'p', d: entry.data, x: [...entry.deleted], w: entry.expect === undefined ? undefined : [entry.expect.path, entry.expect.value] } satisfies Encoded);
 		case 'refusal':
 			return JSON.stringify({ o, k: 'r', c: entry.code, m: entry.message } satisfies Encoded);
 	}
@@ -40,7 +45,7 @@ export function decodeEntry([id, fields]: StreamEntry): LoggedEntry {
 		return undefined;
 	};
 	const format = Number(field('v'));
-	if (format !== ENTRY_FORMAT) throw new Error(`log entry ${id} has layout ${field('v') ?? '(none)'}; this version reads layout ${ENTRY_FORMAT}: upgrade this server`);
+	if (!READABLE_FORMATS.has(format)) throw new Error(`log entry ${id} has layout ${field('v') ?? '(none)'}; this version reads layouts up to ${ENTRY_FORMAT}: upgrade this server`);
 	const revision = Number(field('r'));
 	let encoded: Encoded;
 	try {
@@ -58,7 +63,10 @@ export function decodeEntry([id, fields]: StreamEntry): LoggedEntry {
 		case 'p': {
 			if (!Array.isArray(encoded.x)) throw new Error(`log entry ${id} is malformed`);
 			const deleted = encoded.x.map(String);
-			return encoded.d === undefined ? { ...base, kind: 'paths', deleted } : { ...base, kind: 'paths', data: encoded.d as NodeDiff, deleted };
+			const entry: LoggedEntry = encoded.d === undefined ? { ...base, kind: 'paths', deleted } : { ...base, kind: 'paths', data: encoded.d as NodeDiff, deleted };
+			if (encoded.w === undefined) return entry;
+			if (!Array.isArray(encoded.w) || typeof encoded.w[0] !== 'string') throw new Error(`log entry ${id} is malformed`);
+			return { ...entry, expect: { path: encoded.w[0], value: encoded.w[1] ?? null } } as LoggedEntry;
 		}
 		case 'r':
 			return { ...base, kind: 'refusal', code: String(encoded.c), message: String(encoded.m) };

@@ -63,8 +63,8 @@ export abstract class ConnectionSender implements Subscriber {
 	 * instead of paying a socket write each. With a durable store, the acknowledgements were
 	 * already gathered while the store synced, so they go out at the end of this tick.
 	 */
-	acknowledge(seq: number): void {
-		const message = encodeMessage({ type: MessageType.ACK, seq });
+	acknowledge(seq: number, committed?: { value: unknown }): void {
+		const message = encodeMessage(committed === undefined ? { type: MessageType.ACK, seq } : { type: MessageType.ACK, seq, value: committed.value });
 		if (this.runtime.store.flush !== undefined) return this.enqueue(message);
 		(this.outgoing ??= []).push(message);
 		if (this.flushScheduled || this.ackTimer !== undefined) return;

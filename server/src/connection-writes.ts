@@ -1,12 +1,12 @@
-import { anchorAtPath, joinPath, MessageType, parsePath, SocketDBError, toSocketDBError, type ClientMessage, type ServerMessage, type UpdateMessage } from '@socketdb/core';
+import { anchorAtPath, joinPath, MessageType, parsePath, SocketDBError, toSocketDBError, type ServerMessage, type UpdateMessage } from '@socketdb/core';
 import type { HookSubject } from './call-hook';
 import { rejection } from './connection-sender';
 import { RateLimiter } from './limits';
-import { checkWrite } from './request-checks';
+import { checkWrite, type WriteMessage } from './request-checks';
 import type { ServerRuntime } from './runtime';
+import type { Committed } from './write-path';
 import type { WriteSession } from './write-sessions';
 
-type WriteMessage = Extract<ClientMessage, { type: typeof MessageType.SET | typeof MessageType.DELETE | typeof MessageType.UPDATE }>;
 
 /** A connection as its writes see it. */
 export interface Writing extends HookSubject {
@@ -17,7 +17,8 @@ export interface Writing extends HookSubject {
 	readonly sessionId: string | undefined;
 	readonly extras: { rateLimiter: RateLimiter | undefined };
 	send(message: ServerMessage): void;
-	acknowledge(seq: number): void;
+	/** `committed`: what a transaction committed, sent with the ACK. */
+	acknowledge(seq: number, committed?: Committed): void;
 	reject(seq: number, error: SocketDBError): void;
 	refuse(error: SocketDBError, answer?: ServerMessage): void;
 }
@@ -30,9 +31,10 @@ export function handleWrite(connection: Writing, message: WriteMessage, runtime:
 	const session = (connection.session ??= runtime.sessions.attach(connection.sessionId!, connection, 0));
 	const { seq } = message;
 	if (seq <= session.lastSeq && !session.takeRetry(seq)) return answerResend(connection, session, seq);
-	const { limits, writePath } = runtime;
+	const { limits } = runtime;
+	let serverValues: boolean;
 	try {
-		checkWrite(message, limits);
+		serverValues = checkWrite(message, limits);
 		if (!(connection.extras.rateLimiter ??= new RateLimiter(limits.writesPerSecond, limits.writeBurst)).take()) throw new SocketDBError('RATE_LIMITED', `writes are limited to ${limits.writesPerSecond} per second`);
 	} catch (thrown) {
 		// Remembered like any refusal, so a resend after a lost answer is refused again, not acknowledged.
@@ -44,7 +46,24 @@ export function handleWrite(connection: Writing, message: WriteMessage, runtime:
 	session.lastSeq = Math.max(session.lastSeq, seq);
 	session.started(seq);
 	session.queue.run(() => {
-		const settle = (error?: SocketDBError) => settleWrite(session, seq, error, runtime);
+		if (message.type !== MessageType.TRANSACTION) return runWrite(connection, message, runtime, session, serverValues);
+		// Transactions on one path take turns (see TransactionTurns); the client's later writes wait with it.
+		const turn = runtime.turns.take(message.path, session.id);
+		if (turn === undefined) return runWrite(connection, message, runtime, session, serverValues);
+		return turn.then(() => runWrite(connection, message, runtime, session, serverValues));
+	});
+}
+
+/** Applies a checked write in its session's turn, and answers it. */
+function runWrite(connection: Writing, message: WriteMessage, runtime: ServerRuntime, session: WriteSession, serverValues: boolean): void | Promise<void> {
+	const { seq } = message;
+	const { writePath } = runtime;
+	let committed: Committed | undefined;
+	const settle = (error?: SocketDBError) => {
+		if (message.type === MessageType.TRANSACTION) runtime.turns.done(message.path, session.id, error?.code === 'CONFLICT');
+		settleWrite(session, seq, error, runtime, committed);
+	};
+	{
 		if (session.retryPendingBefore(seq)) return settle(new SocketDBError('UNAVAILABLE', 'an earlier write of this client could not be logged yet; this one is sent again after it'));
 		// With a shared log, the write has an origin, and another process may have decided it already.
 		const origin = runtime.log === undefined ? undefined : { session: session.id, seq };
@@ -55,12 +74,15 @@ export function handleWrite(connection: Writing, message: WriteMessage, runtime:
 			// keeps their order), so that its writes share appends; reads still wait for them (`whenSettled`).
 			let release: (() => void) | undefined;
 			const queued = origin === undefined ? undefined : new Promise<void>((resolve) => (release = resolve));
-			const applied =
-				message.type === MessageType.SET
-					? writePath.update(anchorAtPath(parsePath(message.path), message.node), connection, origin, release)
-					: message.type === MessageType.DELETE
-						? writePath.delete(message.path, connection, origin, release)
-						: writePath.updatePaths(pathsOf(message), connection, origin, release);
+			let applied: void | Promise<unknown> = undefined;
+			if (message.type === MessageType.SET) applied = writePath.update(anchorAtPath(parsePath(message.path), message.node), connection, origin, release, serverValues);
+			else if (message.type === MessageType.DELETE) applied = writePath.delete(message.path, connection, origin, release);
+			else if (message.type === MessageType.UPDATE) applied = writePath.updatePaths(pathsOf(message), connection, origin, release, serverValues);
+			else {
+				const result = writePath.transaction(message, connection, origin, release, serverValues);
+				if (result instanceof Promise) applied = result.then((value) => void (committed = value));
+				else committed = result;
+			}
 			if (applied === undefined) return writePath.afterDurable(settle);
 			const done = applied.then(
 				() => writePath.afterDurable(settle),
@@ -70,7 +92,7 @@ export function handleWrite(connection: Writing, message: WriteMessage, runtime:
 		} catch (error) {
 			settle(toSocketDBError(error, 'INTERNAL_ERROR'));
 		}
-	});
+	}
 }
 
 /** An UPDATE as the write path takes it: root-anchored, with absolute paths. */
@@ -80,13 +102,13 @@ function pathsOf(message: UpdateMessage) {
 }
 
 /** A write is done: its answer goes to whichever connection holds the session now. */
-function settleWrite(session: WriteSession, seq: number, error: SocketDBError | undefined, runtime: ServerRuntime): void {
+function settleWrite(session: WriteSession, seq: number, error: SocketDBError | undefined, runtime: ServerRuntime, committed: Committed | undefined): void {
 	session.settled(seq);
 	if (error?.code === 'UNAVAILABLE') session.allowRetry(seq);
 	else if (error !== undefined) session.rememberRefusal(seq, error, runtime.sessions.options.maxRefusals);
 	const owner = session.owner as Writing | undefined;
 	if (owner === undefined || owner.state !== 'open') return;
-	if (error === undefined) owner.acknowledge(seq);
+	if (error === undefined) owner.acknowledge(seq, committed);
 	else owner.reject(seq, error);
 }
 

@@ -184,7 +184,7 @@ export class ClientConnection extends ConnectionSender implements Subscribing, W
 
 	/** A message that does not parse is refused as a write (REJECT) when it carries a write's number. */
 	private refuseMalformed(error: SocketDBError, raw: unknown): void {
-		const seq = Array.isArray(raw) && (raw[0] === MessageType.SET || raw[0] === MessageType.DELETE || raw[0] === MessageType.UPDATE) ? raw[1] : undefined;
+		const seq = Array.isArray(raw) && (raw[0] === MessageType.SET || raw[0] === MessageType.DELETE || raw[0] === MessageType.UPDATE || raw[0] === MessageType.TRANSACTION) ? raw[1] : undefined;
 		if (typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0) this.refuse(error, rejection(seq, error));
 		else this.refuse(error);
 	}
@@ -233,6 +233,7 @@ export class ClientConnection extends ConnectionSender implements Subscribing, W
 			case MessageType.SET:
 			case MessageType.DELETE:
 			case MessageType.UPDATE:
+			case MessageType.TRANSACTION:
 				return handleWrite(this, message, this.runtime);
 			case MessageType.SUBSCRIBE:
 			case MessageType.UNSUBSCRIBE:

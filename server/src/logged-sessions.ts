@@ -52,6 +52,15 @@ export class LoggedSessions {
 		if (entry.time - this.sweptAt > this.ttlMs / 10) this.sweep(entry.time);
 	}
 
+	/** `origin`, just recorded as applied, changed nothing and was refused instead (a transaction's conflict). */
+	refuse(origin: Origin, error: SocketDBError): void {
+		const session = this.sessions.get(origin.session);
+		if (session === undefined || session.last !== origin.seq) return;
+		const refusals = (session.refusals ??= new Map());
+		refusals.set(origin.seq, error);
+		if (refusals.size > this.maxRefusals) refusals.delete(refusals.keys().next().value!);
+	}
+
 	/** The table, for a snapshot. */
 	toJSON(): DecidedSessions {
 		return [...this.sessions].map(([id, session]) => [id, session.last, session.at, [...(session.refusals ?? [])].map(([seq, error]) => [seq, error.code, error.message])]);

@@ -12,8 +12,11 @@ export interface LogTarget {
 	empty(): boolean;
 	/** Takes the database's id (throws when the store holds another database). */
 	setDatabase(id: string): void;
-	/** Applies a logged entry's change, as written by `writer`; throws the store's failure. */
-	applyLogged(entry: LoggedEntry, writer: HookSubject): void;
+	/**
+	 * Applies a logged entry's change, as written by `writer`; throws the store's failure, or
+	 * `CONFLICT` for a transaction whose path changed. Returns what a transaction committed.
+	 */
+	applyLogged(entry: LoggedEntry, writer: HookSubject): unknown;
 	/** An entry that changes nothing here (a refusal, or a write logged twice): only the position moves on. */
 	skip(entry: LoggedEntry): void;
 	/** Replaces the data with a snapshot. */
@@ -25,7 +28,7 @@ export interface LogTarget {
 	fail(error: Error): void;
 }
 
-type Waiter = { origin: Origin; resolve: () => void; reject: (error: SocketDBError) => void; writer: HookSubject };
+type Waiter = { origin: Origin; resolve: (committed: unknown) => void; reject: (error: SocketDBError) => void; writer: HookSubject };
 
 /** How long sessions are remembered after their last logged write (as the process's own write sessions). */
 const SESSION_TTL_MS = 5 * 60_000;
@@ -71,10 +74,13 @@ export class ReplicatedLog implements ReplicaNode {
 		return this.decided.decisionOf(origin);
 	}
 
-	/** Logs a change; resolves once it is applied here, rejects with its refusal or `UNAVAILABLE`. */
-	submit(entry: LogEntry, writer: HookSubject): Promise<void> {
+	/**
+	 * Logs a change; resolves once it is applied here (with what a transaction committed), rejects
+	 * with its refusal, `CONFLICT` or `UNAVAILABLE`.
+	 */
+	submit(entry: LogEntry, writer: HookSubject): Promise<unknown> {
 		if (this.failure !== undefined) return Promise.reject(new SocketDBError('INTERNAL_ERROR', `this server stopped following the log: ${this.failure.message}`));
-		return new Promise<void>((resolve, reject) => {
+		return new Promise<unknown>((resolve, reject) => {
 			this.waiting.set(keyOf(entry.origin), { origin: entry.origin, resolve, reject, writer });
 			this.enqueue(entry);
 		});
@@ -106,15 +112,18 @@ export class ReplicatedLog implements ReplicaNode {
 			this.target.skip(entry);
 			return this.settle(key, waiter, this.decided.decisionOf(entry.origin)!);
 		}
+		let committed: unknown;
 		try {
 			// A change another process took: its hooks see no client here, as for the server's own writes.
-			this.target.applyLogged(entry, waiter?.writer ?? SERVER);
+			committed = this.target.applyLogged(entry, waiter?.writer ?? SERVER);
 		} catch (error) {
 			const failure = toSocketDBError(error, 'INTERNAL_ERROR');
-			if (waiter === undefined) this.target.report(failure);
+			// Every process meets the same conflict at the same entry: a resend gets that answer.
+			if (failure.code === 'CONFLICT') this.decided.refuse(entry.origin, failure);
+			else if (waiter === undefined) this.target.report(failure);
 			return this.settle(key, waiter, failure);
 		}
-		this.settle(key, waiter, 'applied');
+		this.settle(key, waiter, 'applied', committed);
 	}
 
 	load(snapshot: ReplicaSnapshot): void {
@@ -148,10 +157,10 @@ export class ReplicatedLog implements ReplicaNode {
 		this.target.fail(error);
 	}
 
-	private settle(key: string, waiter: Waiter | undefined, decision: Decision): void {
+	private settle(key: string, waiter: Waiter | undefined, decision: Decision, committed?: unknown): void {
 		if (waiter === undefined) return;
 		this.waiting.delete(key);
-		if (decision === 'applied') waiter.resolve();
+		if (decision === 'applied') waiter.resolve(committed);
 		else waiter.reject(decision);
 	}
 

@@ -44,8 +44,12 @@ export type LogEntry =
 	| ({ origin: Origin; kind: 'paths' } & PathsUpdate)
 	| { origin: Origin; kind: 'refusal'; code: string; message: string };
 
-/** Several paths written as one change (`ref.update`): the deletes, then the merge of `data` (root-anchored). */
-export type PathsUpdate = { data?: NodeDiff; deleted: readonly string[] };
+/**
+ * Several paths written as one change (`ref.update`): the deletes, then the merge of `data`
+ * (root-anchored). With `expect` (a transaction), only while `expect.path` holds `expect.value`
+ * (plain, `null` when absent) when it is applied; otherwise it changes nothing.
+ */
+export type PathsUpdate = { data?: NodeDiff; deleted: readonly string[]; expect?: { path: string; value: unknown } };
 
 /** An entry as read back from the log: with its revision, its position in the log, and when it was logged (ms since the epoch). */
 export type LoggedEntry = LogEntry & { revision: number; log: string; time: number };

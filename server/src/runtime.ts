@@ -6,6 +6,7 @@ import type { Limits } from './limits';
 import type { ReplicatedLog } from './replicated-log';
 import type { SocketDBServerDataAPI } from './types';
 import type { WritePath } from './write-path';
+import type { TransactionTurns } from './transaction-turns';
 import type { WriteSessions } from './write-sessions';
 
 /** What a connection needs from the server it belongs to. */
@@ -15,6 +16,8 @@ export interface ServerRuntime extends HookHost {
 	readonly fanout: FanOut;
 	readonly writePath: WritePath;
 	readonly sessions: WriteSessions;
+	/** Turns for transactions on one path (fairness under contention). */
+	readonly turns: TransactionTurns;
 	readonly limits: Limits;
 	/** Connections counted by version and route, and who watches the counts. */
 	readonly counts: ConnectionCounts;

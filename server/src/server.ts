@@ -29,6 +29,7 @@ import { originCheck } from './transport/allowed-origins';
 import { createWebsocketServer } from './transport/websocket-server';
 import type { Client, ErrorSource, ServerHooks, SessionContext, SocketDBServerDataAPI, SocketDBServerOptions } from './types';
 import { SERVER, WritePath } from './write-path';
+import { TransactionTurns } from './transaction-turns';
 import { WriteSessions } from './write-sessions';
 
 /** How long `close()` waits for clients to finish the closing handshake before cutting them off. */
@@ -103,8 +104,8 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 			return node === null ? nodeify(null) : cloneNode(node);
 		},
 		update: (data) => serverWrite(() => {
-			validateNodeDiff(data, { maxDepth: Infinity, maxKeys: Infinity });
-			return writePath.update(cloneNode(data as NodeDiff), SERVER);
+			const serverValues = validateNodeDiff(data, { maxDepth: Infinity, maxKeys: Infinity }, '', true);
+			return writePath.update(cloneNode(data as NodeDiff), SERVER, undefined, undefined, serverValues);
 		}),
 		delete: (path) => serverWrite(() => {
 			assertPath(path);
@@ -183,6 +184,7 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 		fanout,
 		writePath,
 		sessions,
+		turns: new TransactionTurns(),
 		limits,
 		counts,
 		tracking: { routes: options.routeTracking === true, ips: options.ipTracking === true, trustProxy: options.trustProxy === true },
@@ -226,7 +228,7 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 	});
 
 	/** Runs a server-side write and hands back its awaitable outcome. */
-	function serverWrite(run: () => void | Promise<void>): WriteOutcome {
+	function serverWrite(run: () => void | Promise<unknown>): WriteOutcome {
 		const outcome = new WriteOutcome();
 		const fail = (error: unknown) => {
 			const failure = error instanceof SocketDBError ? error : new SocketDBError('INTERNAL_ERROR', String(error));

@@ -1,9 +1,12 @@
-import { anchorAtPath, assertPath, assertRootObject, isObject, SocketDBError, toError, toSocketDBError, type LogPosition, type Node, type NodeDiff, type Store } from '@socketdb/core';
+import { anchorAtPath, assertPath, assertRootObject, isObject, leafEquals, parsePath, SocketDBError, toError, toSocketDBError, unwrap, type LogPosition, type Node, type NodeDiff, type Store } from '@socketdb/core';
 import { callHook, reportedClient, type HookHost, type HookSubject } from './call-hook';
 import { ChangeHistory, type HistoryChange } from './change-history';
+import { DurableFlush } from './durable-flush';
 import type { FanOut } from './fanout';
 import type { ReplicatedLog } from './replicated-log';
 import { RevisionWaiters } from './revision-waiters';
+import { holdsServerValues, resolveIncrements } from './server-values';
+import { WriteDecisions } from './write-decisions';
 import type { LogEntry, LoggedEntry, Origin, PathsUpdate } from './replication';
 import type { ServerHooks } from './types';
 
@@ -40,7 +43,8 @@ export class WritePath {
 	private log: ReplicatedLog | undefined;
 	/** Subscriptions waiting for this process to reach a revision a client held elsewhere (see `whenRevision`). */
 	private readonly revisionWaiters = new RevisionWaiters();
-	private durableWaiters: ((error?: SocketDBError) => void)[] | undefined;
+	private readonly durable: DurableFlush;
+	private readonly decisions: WriteDecisions;
 
 	constructor(
 		private readonly store: Store,
@@ -53,6 +57,8 @@ export class WritePath {
 		this.database = position?.database ?? globalThis.crypto.randomUUID();
 		this.databaseStored = position?.database !== undefined;
 		this.history = new ChangeHistory(this.revision);
+		this.durable = new DurableFlush(store, (error) => host.report(error, {}));
+		this.decisions = new WriteDecisions(host, store, (thrown, hook, writer, origin) => this.refusal(thrown, hook, writer, origin));
 	}
 
 	/**
@@ -118,70 +124,59 @@ export class WritePath {
 		return position;
 	}
 
-	/** `origin` names a client's write (session and number); the server's own writes have none. */
-	update(data: NodeDiff, writer: HookSubject, origin?: Origin, queued?: () => void): void | Promise<void> {
-		const { hooks } = this.host;
-		if (!hooks.has('server:update')) return this.commitUpdate(data, writer, origin, queued);
-		return hooks.call('server:update', { data: data as Node }, { client: writer.client, api: this.host.api }).then(
-			(result) => this.commitUpdate(result?.data ?? data, writer, origin, queued),
-			(thrown: unknown) => {
-				throw this.refusal(thrown, 'server:update', writer, origin);
-			},
-		);
+	/**
+	 * `origin` names a client's write (session and number); the server's own writes have none.
+	 * `serverValues`: the diff holds server values (`increment()`, `serverTimestamp()`).
+	 */
+	update(data: NodeDiff, writer: HookSubject, origin?: Origin, queued?: () => void, serverValues = false): void | Promise<unknown> {
+		const decided = this.decisions.update(data, serverValues, writer, origin);
+		if (decided instanceof Promise) return decided.then((final) => this.commitUpdate(final, writer, origin, queued, serverValues));
+		return this.commitUpdate(decided, writer, origin, queued, serverValues);
 	}
 
-	delete(path: string, writer: HookSubject, origin?: Origin, queued?: () => void): void | Promise<void> {
-		const { hooks } = this.host;
-		if (!hooks.has('server:delete')) return this.commitDelete(path, writer, origin, queued);
-		return hooks.call('server:delete', { path }, { client: writer.client, api: this.host.api }).then(
-			(result) => this.commitDelete(result?.path ?? path, writer, origin, queued),
-			(thrown: unknown) => {
-				throw this.refusal(thrown, 'server:delete', writer, origin);
-			},
-		);
+	delete(path: string, writer: HookSubject, origin?: Origin, queued?: () => void): void | Promise<unknown> {
+		const decided = this.decisions.delete(path, writer, origin);
+		if (decided instanceof Promise) return decided.then((final) => this.commitDelete(final, writer, origin, queued));
+		return this.commitDelete(decided, writer, origin, queued);
 	}
 
 	/**
-	 * Several paths as one write (`ref.update`): `server:update` sees `data` in one call and
-	 * `server:delete` each deleted path; a refusal by any of them refuses the whole write. Applied
-	 * with one revision: the deletes, then the merge.
+	 * Several paths as one write (`ref.update`), decided by the hooks as one (see
+	 * `WriteDecisions.paths`) and applied with one revision: the deletes, then the merge.
 	 */
-	updatePaths(change: PathsUpdate, writer: HookSubject, origin?: Origin, queued?: () => void): void | Promise<void> {
-		const { hooks } = this.host;
-		const updateHooked = change.data !== undefined && hooks.has('server:update');
-		const deleteHooked = change.deleted.length > 0 && hooks.has('server:delete');
-		if (!updateHooked && !deleteHooked) return this.commitPaths(change, writer, origin, queued);
-		return this.runPathHooks(change, writer, origin, updateHooked, deleteHooked).then((decided) => this.commitPaths(decided, writer, origin, queued));
+	updatePaths(change: PathsUpdate, writer: HookSubject, origin?: Origin, queued?: () => void, serverValues = false): void | Promise<unknown> {
+		const decided = this.decisions.paths(change, serverValues, writer, origin);
+		if (decided instanceof Promise) return decided.then((final) => this.commitPaths(final, writer, origin, queued, serverValues));
+		this.commitPaths(decided, writer, origin, queued, serverValues);
 	}
 
-	private async runPathHooks(change: PathsUpdate, writer: HookSubject, origin: Origin | undefined, updateHooked: boolean, deleteHooked: boolean): Promise<PathsUpdate> {
-		const context = { client: writer.client, api: this.host.api };
-		let data = change.data;
-		if (updateHooked) {
-			try {
-				data = (await this.host.hooks.call('server:update', { data: data as Node }, context))?.data ?? data;
-			} catch (thrown) {
-				throw this.refusal(thrown, 'server:update', writer, origin);
-			}
+	/**
+	 * A compare-and-set (`ref.transaction`): while `path` holds `expected` when the write is
+	 * applied, its value becomes `node` (replaced; deleted when there is none), decided by
+	 * `server:update` (or `server:delete`) like a `set`. Settles with the value committed at
+	 * `path`, or fails with `CONFLICT` and the value the path holds.
+	 */
+	transaction({ path, expected, node }: { path: string; expected: unknown; node?: NodeDiff }, writer: HookSubject, origin?: Origin, queued?: () => void, serverValues = false): Committed | Promise<Committed> {
+		const expect = { path, value: expected };
+		const commit = (change: PathsUpdate) => {
+			const committed = this.commitPaths(change, writer, origin, queued, serverValues);
+			return committed instanceof Promise ? committed.then((value) => ({ value })) : { value: committed };
+		};
+		if (node === undefined) {
+			const decided = this.decisions.delete(path, writer, origin);
+			return decided instanceof Promise ? decided.then((final) => commit({ deleted: [final], expect })) : commit({ deleted: [decided], expect });
 		}
-		if (!deleteHooked) return data === undefined ? { deleted: change.deleted } : { data, deleted: change.deleted };
-		const deleted: string[] = [];
-		for (const path of change.deleted) {
-			try {
-				deleted.push((await this.host.hooks.call('server:delete', { path }, context))?.path ?? path);
-			} catch (thrown) {
-				throw this.refusal(thrown, 'server:delete', writer, origin);
-			}
-		}
-		return data === undefined ? { deleted } : { data, deleted };
+		const decided = this.decisions.update(anchorAtPath(parsePath(path), node), serverValues, writer, origin);
+		return decided instanceof Promise ? decided.then((data) => commit({ data, deleted: [path], expect })) : commit({ data: decided, deleted: [path], expect });
 	}
 
 	/** Applies an entry of the shared log (see `ReplicatedLog`). */
-	applyLogged(entry: LoggedEntry, writer: HookSubject): void {
-		if (entry.kind === 'update') this.applyUpdate(entry.data, writer, entry);
+	applyLogged(entry: LoggedEntry, writer: HookSubject): unknown {
+		if (entry.kind === 'update') this.applyUpdate(entry.data, writer, holdsServerValues(entry.data), entry);
 		else if (entry.kind === 'delete') this.applyDelete(entry.path, writer, entry);
-		else if (entry.kind === 'paths') this.applyPaths(entry, writer, entry);
+		else if (entry.kind === 'paths') return this.applyPaths(entry, writer, entry.data !== undefined && holdsServerValues(entry.data), entry);
 		else this.skip(entry);
+		return undefined;
 	}
 
 	/** A logged entry that changes nothing here: the data is as of its revision all the same. */
@@ -208,48 +203,27 @@ export class WritePath {
 		this.revisionWaiters.reached(this.revision);
 	}
 
-	/**
-	 * Calls `done` once everything written so far is durable (at once for in-memory stores).
-	 * The writes of one task share one flush of the store.
-	 */
+	/** Calls `done` once everything written so far is durable (see `DurableFlush`). */
 	afterDurable(done: (error?: SocketDBError) => void): void {
-		if (this.store.flush === undefined) return done();
-		if (this.durableWaiters !== undefined) {
-			this.durableWaiters.push(done);
-			return;
-		}
-		const waiters = (this.durableWaiters = [done]);
-		queueMicrotask(() => {
-			this.durableWaiters = undefined;
-			this.store.flush!().then(
-				() => {
-					for (const waiter of waiters) waiter();
-				},
-				(error: unknown) => {
-					this.host.report(toError(error), {});
-					const failure = new SocketDBError('INTERNAL_ERROR', 'the store could not make the write durable');
-					for (const waiter of waiters) waiter(failure);
-				},
-			);
-		});
+		this.durable.after(done);
 	}
 
-	private commitUpdate(data: NodeDiff, writer: HookSubject, origin: Origin | undefined, queued: (() => void) | undefined): void | Promise<void> {
+	private commitUpdate(data: NodeDiff, writer: HookSubject, origin: Origin | undefined, queued: (() => void) | undefined, serverValues: boolean): void | Promise<unknown> {
 		// A `server:update` hook may have returned anything.
 		assertRootObject(data);
 		if (data.value !== undefined) assertRootObject(data.value);
 		if (this.log !== undefined) return this.submit({ origin: origin ?? this.log.serverOrigin(), kind: 'update', data }, writer, queued);
-		this.applyUpdate(data, writer);
+		this.applyUpdate(data, writer, serverValues);
 	}
 
-	private commitDelete(path: string, writer: HookSubject, origin: Origin | undefined, queued: (() => void) | undefined): void | Promise<void> {
+	private commitDelete(path: string, writer: HookSubject, origin: Origin | undefined, queued: (() => void) | undefined): void | Promise<unknown> {
 		// Checked again: a `server:delete` hook may have returned another path.
 		assertPath(path);
 		if (this.log !== undefined) return this.submit({ origin: origin ?? this.log.serverOrigin(), kind: 'delete', path }, writer, queued);
 		this.applyDelete(path, writer);
 	}
 
-	private commitPaths(change: PathsUpdate, writer: HookSubject, origin: Origin | undefined, queued: (() => void) | undefined): void | Promise<void> {
+	private commitPaths(change: PathsUpdate, writer: HookSubject, origin: Origin | undefined, queued: (() => void) | undefined, serverValues: boolean): unknown {
 		// Checked again: hooks may have returned anything.
 		if (change.data !== undefined) {
 			assertRootObject(change.data);
@@ -257,18 +231,20 @@ export class WritePath {
 		}
 		for (const path of change.deleted) assertPath(path);
 		if (this.log !== undefined) return this.submit({ origin: origin ?? this.log.serverOrigin(), kind: 'paths', ...change }, writer, queued);
-		this.applyPaths(change, writer);
+		return this.applyPaths(change, writer, serverValues);
 	}
 
 	/** Hands a change to the log; `queued` hears that it is in line (the log keeps the order). */
-	private submit(entry: LogEntry, writer: HookSubject, queued: (() => void) | undefined): Promise<void> {
+	private submit(entry: LogEntry, writer: HookSubject, queued: (() => void) | undefined): Promise<unknown> {
 		const applied = this.log!.submit(entry, writer);
 		queued?.();
 		return applied;
 	}
 
-	private applyUpdate(data: NodeDiff, writer: HookSubject, logged?: LoggedEntry): void {
+	/** `serverValues`: the increments in `data` are filled in now, from the data as it is. */
+	private applyUpdate(written: NodeDiff, writer: HookSubject, serverValues: boolean, logged?: LoggedEntry): void {
 		let applied: NodeDiff;
+		const data = serverValues ? resolveIncrements(written, this.store) : written;
 		const probe = this.fanout.probeKeys(data, this.store);
 		try {
 			applied = this.store.put(data as Node);
@@ -295,11 +271,21 @@ export class WritePath {
 		this.emitChange({ revision, deleted: path }, writer);
 	}
 
-	private applyPaths({ data, deleted }: PathsUpdate, writer: HookSubject, logged?: LoggedEntry): void {
+	/** Returns the value a transaction (`expect`) committed at its path. */
+	private applyPaths({ data: written, deleted, expect }: PathsUpdate, writer: HookSubject, serverValues: boolean, logged?: LoggedEntry): unknown {
+		if (expect !== undefined) {
+			const current = plainValueAt(this.store, expect.path);
+			if (!leafEquals(current, expect.value)) {
+				if (logged !== undefined) this.advance(logged);
+				throw new SocketDBError('CONFLICT', `"${expect.path}" changed since the transaction read it`, { value: current });
+			}
+		}
 		let applied: NodeDiff | undefined;
 		let probe: ReturnType<FanOut['probeKeys']> | undefined;
 		try {
 			for (const path of deleted) this.store.del(path);
+			// Increments count from the data after the deletes, as the write's values land there.
+			const data = serverValues && written !== undefined ? resolveIncrements(written, this.store) : written;
 			if (data !== undefined) {
 				probe = this.fanout.probeKeys(data, this.store);
 				applied = this.store.put(data as Node);
@@ -311,13 +297,14 @@ export class WritePath {
 		if (applied !== undefined && hasChange(applied)) changes.push({ diff: applied });
 		if (changes.length === 0) {
 			if (logged !== undefined) this.advance(logged);
-			return;
+		} else {
+			const revision = this.advance(logged, ...changes);
+			for (const path of deleted) this.fanout.publishDelete(path, revision);
+			if (changes.at(-1)!.diff !== undefined) this.fanout.publishChange(applied!, probe, revision);
+			for (const path of deleted) this.emitChange({ revision, deleted: path }, writer);
+			if (changes.at(-1)!.diff !== undefined) this.emitChange({ revision, data: applied as Node }, writer);
 		}
-		const revision = this.advance(logged, ...changes);
-		for (const path of deleted) this.fanout.publishDelete(path, revision);
-		if (changes.at(-1)!.diff !== undefined) this.fanout.publishChange(applied!, probe, revision);
-		for (const path of deleted) this.emitChange({ revision, deleted: path }, writer);
-		if (changes.at(-1)!.diff !== undefined) this.emitChange({ revision, data: applied as Node }, writer);
+		return expect === undefined ? undefined : plainValueAt(this.store, expect.path);
 	}
 
 	/**
@@ -367,6 +354,15 @@ export class WritePath {
 		return error;
 	}
 }
+
+/** What a transaction compares: the plain value at `path`, `null` when there is none. */
+function plainValueAt(store: Store, path: string): unknown {
+	const node = store.get(path);
+	return node === null || node.value === undefined ? null : unwrap(node);
+}
+
+/** What a transaction settles with: the value it committed. */
+export type Committed = { value: unknown };
 
 /** The paths (as segments) of the empty objects below `node`. */
 function* emptyObjects(node: Node, at: string[]): Generator<string[]> {

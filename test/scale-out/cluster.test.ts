@@ -149,7 +149,7 @@ test('a log entry this version cannot read stops the node with a clear error ins
 		raw.disconnect();
 	}
 	expect(await node.exited).toBe(1);
-	expect(node.output()).toMatch(/socketdb: log entry \S+ has layout 99; this version reads layout 1: upgrade this server/);
+	expect(node.output()).toMatch(/socketdb: log entry \S+ has layout 99; this version reads layouts up to 2: upgrade this server/);
 	// A new node refuses to start on that log too, and nothing applied the entry.
 	const result = await runCli(['serve', '--port', '0', '--memory', '--no-inspector', '--redis', redis.url, '--cluster', name]);
 	expect(result.code).toBe(1);

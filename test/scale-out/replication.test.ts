@@ -7,6 +7,7 @@ import { MessageType, nodeify, PROTOCOL_VERSION, SocketDBError, unwrap, type Cli
 import { redisReplication, type RedisReplicationOptions } from '@socketdb/redis';
 import { createLmdbStore } from '@socketdb/store-lmdb';
 import type { SocketDBServerOptions } from '@socketdb/server';
+import { increment, serverTimestamp } from '@socketdb/client';
 import { closeRawSockets, openRaw } from '../helpers/raw';
 import { redisForTests } from '../helpers/redis';
 import { connectClient, startServer } from '../helpers/server';
@@ -272,4 +273,40 @@ test('an update of several paths is one entry of the log: every process applies 
 	await expect.poll(() => b.server.get('marker').value).toBe(1);
 	expect(unwrap(b.server.get('doc'))).toEqual({ title: 'new', locked: 1, tags: { a: true } });
 	expect(unwrap(a.server.get('doc'))).toEqual({ title: 'new', locked: 1, tags: { a: true } });
+});
+
+test('increments taken by different processes all count (filled in when applied, in log order); a timestamp is the same on every process', async () => {
+	const name = `r${++clusters}`;
+	const [a, b] = await Promise.all([node(name), node(name)]);
+	const writers = [a, b, a, b].map((process) => connectClient(process.url));
+	await Promise.all(
+		writers.map(async (db) => {
+			for (let i = 0; i < 25; i++) await db.get('counter').set(increment(1));
+		}),
+	);
+	await expect.poll(() => b.server.get('counter').value).toBe(100);
+	expect(a.server.get('counter').value).toBe(100);
+
+	await writers[0]!.update({ 'stamp/at': serverTimestamp(), 'stamp/n': increment(2) });
+	await expect.poll(() => b.server.get('stamp/n').value).toBe(2);
+	expect(typeof a.server.get('stamp/at').value).toBe('number');
+	expect(b.server.get('stamp/at').value).toBe(a.server.get('stamp/at').value);
+});
+
+test('transactions taken by different processes: the compare happens when the entry is applied, in log order, so none is lost', async () => {
+	const name = `r${++clusters}`;
+	const [a, b] = await Promise.all([node(name), node(name)]);
+	// Ten clients, five on each process, each adding 1 twenty times, with the default retries.
+	const clients = Array.from({ length: 10 }, (_, i) => connectClient([a, b][i % 2]!.url));
+	await Promise.all(
+		clients.map(async (db) => {
+			for (let i = 0; i < 20; i++) {
+				const result = await db.get('counter').transaction((n: number | null) => (n ?? 0) + 1);
+				expect(result.committed).toBe(true);
+			}
+		}),
+	);
+	await expect.poll(() => b.server.get('counter').value).toBe(200);
+	expect(a.server.get('counter').value).toBe(200);
+	expect(b.server.stats().revision).toBe(a.server.stats().revision);
 });
