@@ -21,6 +21,7 @@ import { ConsoleReport } from './console-report';
 import { keysOfNode, Listeners, UNAVAILABLE, type ListenerSource } from './listeners';
 import { Mirror } from './mirror';
 import { Outbox } from './outbox';
+import { PushIdGenerator } from './push-id';
 import { createReference, type ReferenceRuntime } from './reference';
 import { browserRoute, followBrowserRoute } from './route-tracking';
 import { ClientSession } from './session';
@@ -327,10 +328,11 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		const node = source.nodeFor(path);
 		return node === UNAVAILABLE ? undefined : mirror.dataOf(node);
 	};
-	const runtime: ReferenceRuntime = { write, update, transaction: { cachedValue, transactionWrite }, subscribeValue, subscribeEach };
+	const pushIds = new PushIdGenerator();
+	const runtime: ReferenceRuntime = { write, update, transaction: { cachedValue, transactionWrite }, subscribeValue, subscribeEach, pushKey: () => pushIds.next() };
 	const root = createReference(runtime, '');
 
-	return {
+	const api: SocketDBClientAPI<Schema> = {
 		...(root as SocketDBClientAPI<Schema>),
 		connect(url) {
 			session.connect(url ?? defaultUrl ?? defaultServerUrl());
@@ -342,6 +344,8 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		trackRoute,
 		subscribeStats: (callback) => stats.add(callback),
 	};
+	// The spread copied the root's methods; its path and key are getters of its class.
+	return Object.defineProperties(api, { path: { value: root.path, enumerable: true }, key: { value: root.key, enumerable: true } });
 }
 
 function toCode(code: string): SocketDBError['code'] {

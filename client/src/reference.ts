@@ -1,4 +1,4 @@
-import { assertPath, joinPath, SocketDBError, type Meta, type WriteOutcome } from '@socketdb/core';
+import { assertPath, joinPath, SocketDBError, WriteOutcome, type Meta } from '@socketdb/core';
 import { runTransaction, type TransactionRuntime } from './transaction';
 import type { ChainReference, Unsubscriber, WriteReference } from './types';
 
@@ -9,6 +9,8 @@ export interface ReferenceRuntime {
 	transaction: TransactionRuntime;
 	subscribeValue(path: string, callback: (data: unknown, meta?: Meta) => void, once: boolean): Unsubscriber;
 	subscribeEach(path: string, callback: (key: string) => void, whole?: (keys: string[]) => void): Unsubscriber;
+	/** A key for `push`: a valid path segment, later than every key this client made before. */
+	pushKey(): string;
 }
 
 /** Subscriptions made through the references of one `subscribeGroup` call. */
@@ -33,88 +35,148 @@ class SubscriptionGroup {
 	}
 }
 
-/** A reference to `path`. References are cheap objects of closures; create as many as you like. */
-export function createReference(runtime: ReferenceRuntime, path: string, group?: SubscriptionGroup): ChainReference {
-	const track = (subscribe: () => Unsubscriber): Unsubscriber => (group === undefined ? subscribe() : group.track(subscribe));
+/** The last key of `path`; `null` for the root. */
+function keyOf(path: string): string | null {
+	return path === '' ? null : path.slice(path.lastIndexOf('/') + 1);
+}
 
-	const reference: ChainReference = {
-		get(key) {
+/**
+ * A reference to `path`. References are cheap objects of closures; create as many as you like.
+ * `path` and `key` are getters on the class, so they cannot be assigned (accessors in an object
+ * literal would make creating a reference a hundred times slower, and a shared base class
+ * measurably slower).
+ */
+class Reference implements ChainReference {
+	readonly #path: string;
+	declare readonly get: ChainReference['get'];
+	declare readonly set: ChainReference['set'];
+	declare readonly delete: ChainReference['delete'];
+	declare readonly update: ChainReference['update'];
+	declare readonly transaction: ChainReference['transaction'];
+	declare readonly push: ChainReference['push'];
+	declare readonly on: ChainReference['on'];
+	declare readonly once: ChainReference['once'];
+	declare readonly each: ChainReference['each'];
+	declare readonly onKeys: ChainReference['onKeys'];
+	declare readonly subscribeGroup: ChainReference['subscribeGroup'];
+
+	constructor(runtime: ReferenceRuntime, path: string, group: SubscriptionGroup | undefined) {
+		this.#path = path;
+		const track = (subscribe: () => Unsubscriber): Unsubscriber => (group === undefined ? subscribe() : group.track(subscribe));
+		this.get = (key) => {
 			const segment = String(key);
 			if (segment === '*' || segment.endsWith('/*')) throw new SocketDBError('INVALID_PATH', 'You cannot use * (wildcard) as a pathname.');
 			// `db.get('')` is the root itself; anywhere else an empty key would be an empty segment.
 			const child = path === '' ? segment : `${path}/${segment}`;
 			assertPath(child);
-			return createReference(runtime, child, group);
-		},
-		set(value, meta) {
-			return awaitable(reference, runtime.write('set', path, value, meta));
-		},
-		delete() {
-			return awaitable(reference, runtime.write('delete', path));
-		},
-		update(values, meta) {
-			return runtime.update(path, values, meta);
-		},
-		transaction(update, options) {
-			return runTransaction(runtime.transaction, path, update as (current: unknown) => unknown, options) as never;
-		},
-		on(callback) {
-			return track(() => runtime.subscribeValue(path, callback as (data: unknown, meta?: Meta) => void, false));
-		},
-		once(callback) {
-			return track(() => runtime.subscribeValue(path, callback as (data: unknown, meta?: Meta) => void, true));
-		},
-		onKeys(callback) {
-			return track(() => runtime.subscribeEach(path, () => undefined, callback));
-		},
-		each(callback) {
-			return track(() => runtime.subscribeEach(path, (key) => callback(createReference(runtime, joinPath(path, key), group), key as never)));
-		},
-		subscribeGroup(callback) {
+			return reference(runtime, child, group);
+		};
+		this.set = (value, meta) => awaitable(this, runtime.write('set', path, value, meta));
+		this.delete = () => awaitable(this, runtime.write('delete', path));
+		this.update = (values, meta) => runtime.update(path, values, meta);
+		this.transaction = (update, options) => runTransaction(runtime.transaction, path, update as (current: unknown) => unknown, options) as never;
+		this.push = (value, meta) => {
+			// Push keys are valid path segments by construction.
+			const key = runtime.pushKey();
+			const child = reference(runtime, path === '' ? key : `${path}/${key}`, group);
+			const pushed = value === undefined ? awaitable(child, written()) : child.set(value, meta);
+			return pushed as WriteReference & { readonly key: string };
+		};
+		this.on = (callback) => track(() => runtime.subscribeValue(path, callback as (data: unknown, meta?: Meta) => void, false));
+		this.once = (callback) => track(() => runtime.subscribeValue(path, callback as (data: unknown, meta?: Meta) => void, true));
+		this.onKeys = (callback) => track(() => runtime.subscribeEach(path, () => undefined, callback));
+		this.each = (callback) => track(() => runtime.subscribeEach(path, (key) => callback(reference(runtime, joinPath(path, key), group), key as never)));
+		this.subscribeGroup = (callback) => {
 			const inner = new SubscriptionGroup();
 			const unsubscribeAll = track(() => () => inner.close());
-			callback(createReference(runtime, path, inner));
+			callback(reference(runtime, path, inner));
 			return unsubscribeAll;
-		},
-	};
-	return reference;
+		};
+	}
+
+	get path(): string {
+		return this.#path;
+	}
+
+	get key(): string | null {
+		return keyOf(this.#path);
+	}
 }
 
-const OUTCOME = Symbol('outcome');
-type WithOutcome = WriteReference & { [OUTCOME]: WriteOutcome };
+/** A reference to `path` (`''` is the root). */
+export function createReference(runtime: ReferenceRuntime, path: string): ChainReference {
+	return reference(runtime, path, undefined);
+}
 
-// Shared by every write reference (they read the outcome from `this`), so a write costs
-// one small object instead of a copy of the reference and three new closures.
-function then(this: WithOutcome, onFulfilled?: Parameters<WriteOutcome['then']>[0], onRejected?: Parameters<WriteOutcome['then']>[1]) {
-	return this[OUTCOME].then(onFulfilled, onRejected);
+// Typed as the untyped reference: the schema's types are the caller's business.
+function reference(runtime: ReferenceRuntime, path: string, group: SubscriptionGroup | undefined): ChainReference {
+	return new Reference(runtime, path, group);
 }
-function catchRejection(this: WithOutcome, onRejected?: Parameters<WriteOutcome['catch']>[0]) {
-	return this[OUTCOME].catch(onRejected);
-}
-function finallyDo(this: WithOutcome, onFinally?: Parameters<WriteOutcome['finally']>[0]) {
-	return this[OUTCOME].finally(onFinally);
+
+/** The outcome of a push that wrote nothing: done at once. */
+function written(): WriteOutcome {
+	const outcome = new WriteOutcome();
+	outcome.resolve();
+	return outcome;
 }
 
 /**
- * The reference, made awaitable for one write's outcome. Its properties are copied one by
- * one: an object spread here costs microseconds per write.
+ * A reference, made awaitable for one write's outcome. Its methods are copied one by one (an
+ * object spread here costs microseconds per write); `then`, `catch` and `finally` are shared
+ * on the prototype and read the outcome from the instance.
  */
+class AwaitableReference implements WriteReference {
+	readonly #path: string;
+	declare readonly get: ChainReference['get'];
+	declare readonly set: ChainReference['set'];
+	declare readonly delete: ChainReference['delete'];
+	declare readonly update: ChainReference['update'];
+	declare readonly transaction: ChainReference['transaction'];
+	declare readonly push: ChainReference['push'];
+	declare readonly on: ChainReference['on'];
+	declare readonly once: ChainReference['once'];
+	declare readonly each: ChainReference['each'];
+	declare readonly onKeys: ChainReference['onKeys'];
+	declare readonly subscribeGroup: ChainReference['subscribeGroup'];
+	readonly #outcome: WriteOutcome;
+
+	constructor(reference: ChainReference, outcome: WriteOutcome) {
+		this.#path = reference.path;
+		this.get = reference.get;
+		this.set = reference.set;
+		this.delete = reference.delete;
+		this.update = reference.update;
+		this.transaction = reference.transaction;
+		this.push = reference.push;
+		this.on = reference.on;
+		this.once = reference.once;
+		this.each = reference.each;
+		this.onKeys = reference.onKeys;
+		this.subscribeGroup = reference.subscribeGroup;
+		this.#outcome = outcome;
+	}
+
+	get path(): string {
+		return this.#path;
+	}
+
+	get key(): string | null {
+		return keyOf(this.#path);
+	}
+
+	then<A = void, B = never>(onFulfilled?: ((value: void) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+		return this.#outcome.then(onFulfilled, onRejected);
+	}
+
+	catch<B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<void | B> {
+		return this.#outcome.catch(onRejected);
+	}
+
+	finally(onFinally?: (() => void) | null): Promise<void> {
+		return this.#outcome.finally(onFinally);
+	}
+}
+
 function awaitable(reference: ChainReference, outcome: WriteOutcome): WriteReference {
-	const write: WithOutcome = {
-		get: reference.get,
-		set: reference.set,
-		delete: reference.delete,
-		update: reference.update,
-		transaction: reference.transaction,
-		on: reference.on,
-		once: reference.once,
-		each: reference.each,
-		onKeys: reference.onKeys,
-		subscribeGroup: reference.subscribeGroup,
-		then: then as WriteReference['then'],
-		catch: catchRejection as WriteReference['catch'],
-		finally: finallyDo as WriteReference['finally'],
-		[OUTCOME]: outcome,
-	};
-	return write;
+	return new AwaitableReference(reference, outcome);
 }

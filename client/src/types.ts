@@ -15,6 +15,8 @@ export type Unsubscriber = () => void;
 
 type ChildKey<Schema> = Schema extends Json ? Extract<keyof Schema, string | number> : never;
 type ChildSchema<Schema, Key> = Schema extends Json ? (Key extends keyof Schema ? Schema[Key] : never) : never;
+/** The type of the children of a record (`{ [key: string]: T }` gives `T`); `never` for anything else. */
+type RecordChild<Schema> = Schema extends Json ? (string extends keyof Schema ? Schema[string] : never) : never;
 
 /**
  * A reference to one path. Typed by the schema: `get` accepts only known keys,
@@ -22,6 +24,16 @@ type ChildSchema<Schema, Key> = Schema extends Json ? (Key extends keyof Schema 
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- SocketDB's contract: an untyped reference takes any schema
 export type ChainReference<Schema extends SchemaDefinition = any> = {
+	/**
+	 * The path this reference points to: keys joined by `/`, `''` at the root. Read-only.
+	 * @example db.get('users').get('42').path // 'users/42'
+	 */
+	readonly path: string;
+	/**
+	 * The last key of the path, `null` at the root. Read-only.
+	 * @example db.get('users').get('42').key // '42'
+	 */
+	readonly key: string | null;
 	/**
 	 * A reference to a child path. A key may contain `/` to go several levels down.
 	 * @throws SocketDBError `INVALID_PATH` for `*` and reserved keys.
@@ -62,6 +74,16 @@ export type ChainReference<Schema extends SchemaDefinition = any> = {
 	 * @example const { committed, value } = await db.get('counters').get('visits').transaction((n) => (n ?? 0) + 1);
 	 */
 	transaction: (update: (current: Schema | null) => WriteValue<Schema> | null | undefined, options?: TransactionOptions) => Promise<TransactionResult<Schema>>;
+	/**
+	 * A reference to a new child under a new key: 20 characters that sort by creation time
+	 * (strictly increasing for the keys of one client, even within one millisecond) and do not
+	 * collide with other clients' keys. With a value, the child is written with `set(value, meta)`
+	 * and the result is awaitable like `set`; without one (`undefined`), nothing is written and
+	 * awaiting it resolves at once. On a typed reference the path must be a record
+	 * (`{ [key: string]: T }`), and the value is a `T`; elsewhere `push` cannot be called.
+	 * @example const message = db.get('messages').push({ text: 'Hello' }); await message; // message.key: '-OJ3x2Qa5bTzK8c1mYw0'
+	 */
+	push: [RecordChild<Schema>] extends [never] ? never : (value?: RecordChild<Schema>, meta?: Meta) => WriteReference<RecordChild<Schema>> & { readonly key: string };
 	/**
 	 * Calls `callback` with the current value (`null` when there is none), then on every change.
 	 * Values are immutable snapshots; unchanged subtrees keep their identity between calls.

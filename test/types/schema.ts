@@ -46,8 +46,43 @@ async function awaitable(): Promise<void> {
 }
 void awaitable;
 
+// push: on a record, the value is the type of its children.
+async function pushes(): Promise<void> {
+	const pushed = db.get('users').push({ name: 'Ada', age: 36, tags: [] }, { updated: Date.now() });
+	await pushed;
+	pushed.get('name').set('Grace');
+	const key: string = pushed.key;
+	const path: string = pushed.path;
+	void key;
+	void path;
+	db.get('users').push().get('age').set(37);
+	// @ts-expect-error the value must be a child of the record
+	db.get('users').push({ name: 'Ada' });
+	// @ts-expect-error a leaf of a child is not a child
+	db.get('users').push('Ada');
+	// @ts-expect-error push needs a record: settings has fixed keys
+	db.get('settings').push();
+	// @ts-expect-error push needs a record: a leaf has no children
+	db.get('settings').get('theme').push('dark');
+	// @ts-expect-error push needs a record: arrays are leaves
+	db.get('users').get('1').get('tags').push('x');
+}
+void pushes;
+
+// path and key are read-only; the key is null at the root.
+const rootKey: string | null = db.key;
+// @ts-expect-error the key may be null
+const notNull: string = db.key;
+// @ts-expect-error read-only
+db.get('users').path = 'elsewhere';
+// @ts-expect-error read-only
+db.get('users').set({}).key = 'other';
+void rootKey;
+void notNull;
+
 const untyped = SocketDBClient();
 untyped.get('anything').get('goes').set({ deep: { ok: true } });
+untyped.get('anything').push({ any: 'value' }).get('deeper').push(1);
 
 const server = SocketDBServer<Schema>();
 server.update({ value: { settings: { value: { theme: { value: 'light' } } } } });
