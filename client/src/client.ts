@@ -17,6 +17,7 @@ import {
 	type ServerMessage,
 } from '@socketdb/core';
 import { createClientWrites } from './client-writes';
+import { ConnectionStateListeners } from './connection-state';
 import { ConsoleReport } from './console-report';
 import { keysOfNode, Listeners, UNAVAILABLE, type ListenerSource } from './listeners';
 import { Mirror } from './mirror';
@@ -88,10 +89,14 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 			malformed(error) {
 				reportError({ code: 'INVALID_FRAME', message: `the server sent an unreadable frame: ${error.message}` });
 			},
+			stateChanged() {
+				connectionStates.update();
+			},
 		},
 		() => ({ acked: outbox.settledThrough(), info: clientInfo() }),
 	);
 	const stats = new StatsSubscription((message) => session.send(message));
+	const connectionStates = new ConnectionStateListeners(() => session.connectionState);
 
 	function clientInfo(): ClientInfo {
 		const info: ClientInfo = {};
@@ -343,6 +348,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		intercept: (hook, callback) => hooks.register(hook, callback),
 		trackRoute,
 		subscribeStats: (callback) => stats.add(callback),
+		onConnectionState: (callback) => connectionStates.add(callback),
 	};
 	// The spread copied the root's methods; its path and key are getters of its class.
 	return Object.defineProperties(api, { path: { value: root.path, enumerable: true }, key: { value: root.key, enumerable: true } });

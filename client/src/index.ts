@@ -7,6 +7,7 @@ export type { TransactionOptions, TransactionResult } from './transaction';
 export type {
 	ChainReference,
 	ClientErrorEvent,
+	ConnectionState,
 	ClientHooks,
 	ClientPlugin,
 	SchemaDefinition,

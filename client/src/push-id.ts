@@ -23,7 +23,7 @@ export type PushIdSources = {
  * are strictly increasing: a key made in the same millisecond as the one before (or after the
  * clock went back) repeats that key's time and increments its random part by one.
  *
- * @example new PushIdGenerator().next() // '-OJ3x2Qa5bTzK8c1mYw0'
+ * @example new PushIdGenerator().next() // '-P7nMr0p9b_2AWkL2IIN'
  */
 export class PushIdGenerator {
 	private readonly now: () => number;

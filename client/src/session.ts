@@ -12,6 +12,7 @@ import {
 	type ServerMessage,
 	type SocketClient,
 } from '@socketdb/core';
+import type { ConnectionState } from './types';
 
 /** Frames sent at once within one window before further messages wait for the window's end. */
 export const FRAMES_PER_WINDOW = 2;
@@ -27,6 +28,8 @@ export interface SessionHandlers {
 	lost(): void;
 	/** The server sent something that is not valid protocol. */
 	malformed(error: Error): void;
+	/** `connectionState` may have changed; called after the handlers of the same event. */
+	stateChanged?(): void;
 }
 
 /**
@@ -47,6 +50,8 @@ export class ClientSession {
 	private readonly recentSends: number[] = new Array<number>(FRAMES_PER_WINDOW).fill(-Infinity);
 	private sendIndex = 0;
 	private everReady = false;
+	/** A connection that had completed its handshake was lost since the last `connect()`. */
+	private reconnecting = false;
 
 	constructor(
 		private readonly transport: SocketClient,
@@ -58,17 +63,40 @@ export class ClientSession {
 		transport.onMessage((frame) => this.receive(frame));
 	}
 
+	/**
+	 * What the application sees (`onConnectionState`): 'connected' once the handshake completed;
+	 * 'connecting' from `connect()` until then, and during the handshake of a reconnect;
+	 * 'disconnected' before `connect()`, after `disconnect()`, and from the loss of a connection
+	 * until the transport opens a new one.
+	 */
+	get connectionState(): ConnectionState {
+		switch (this.state) {
+			case 'ready':
+				return 'connected';
+			case 'handshake':
+				return 'connecting';
+			case 'connecting':
+				return this.reconnecting ? 'disconnected' : 'connecting';
+			default:
+				return 'disconnected';
+		}
+	}
+
 	connect(url: string): void {
 		if (this.state === 'idle' || this.state === 'closed') this.state = 'connecting';
+		this.reconnecting = false;
 		this.transport.connect(url);
+		this.handlers.stateChanged?.();
 	}
 
 	disconnect(): void {
 		const wasConnected = this.state === 'ready' || this.state === 'handshake';
 		this.state = 'closed';
+		this.reconnecting = false;
 		this.outgoing = [];
 		this.transport.close();
 		if (wasConnected) this.handlers.lost();
+		this.handlers.stateChanged?.();
 	}
 
 	/** Queues a message for the current connection; dropped unless the handshake completed. */
@@ -119,13 +147,16 @@ export class ClientSession {
 		this.state = 'handshake';
 		const { acked, info } = this.hello();
 		this.transport.send(encodeFrame([{ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, session: this.id, acked, info }]));
+		this.handlers.stateChanged?.();
 	}
 
 	private closed(): void {
 		const wasConnected = this.state === 'ready' || this.state === 'handshake';
+		if (this.state === 'ready') this.reconnecting = true;
 		this.outgoing = [];
 		if (this.state !== 'closed') this.state = 'connecting';
 		if (wasConnected) this.handlers.lost();
+		this.handlers.stateChanged?.();
 	}
 
 	private receive(frame: Uint8Array): void {
@@ -141,9 +172,11 @@ export class ClientSession {
 				this.maxFrameBytes = message.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
 				this.database = message.db;
 				this.state = 'ready';
+				this.reconnecting = false;
 				const first = !this.everReady;
 				this.everReady = true;
 				this.handlers.ready(first);
+				this.handlers.stateChanged?.();
 			} else {
 				this.handlers.message(message);
 			}

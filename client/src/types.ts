@@ -81,7 +81,7 @@ export type ChainReference<Schema extends SchemaDefinition = any> = {
 	 * and the result is awaitable like `set`; without one (`undefined`), nothing is written and
 	 * awaiting it resolves at once. On a typed reference the path must be a record
 	 * (`{ [key: string]: T }`), and the value is a `T`; elsewhere `push` cannot be called.
-	 * @example const message = db.get('messages').push({ text: 'Hello' }); await message; // message.key: '-OJ3x2Qa5bTzK8c1mYw0'
+	 * @example const message = db.get('messages').push({ text: 'Hello' }); await message; // message.key: '-P7nMr0p9b_2AWkL2IIN'
 	 */
 	push: [RecordChild<Schema>] extends [never] ? never : (value?: RecordChild<Schema>, meta?: Meta) => WriteReference<RecordChild<Schema>> & { readonly key: string };
 	/**
@@ -123,6 +123,16 @@ export type WriteReference<Schema extends SchemaDefinition = any> = ChainReferen
 	catch: Promise<void>['catch'];
 	finally: Promise<void>['finally'];
 };
+
+/**
+ * The state of a client's connection, as `onConnectionState` reports it:
+ * - `'disconnected'`: before `connect()`, after `disconnect()`, and from the moment an established
+ *   connection is lost until the transport opens a new socket;
+ * - `'connecting'`: from `connect()` until the handshake completes, and during the handshake of a
+ *   reconnect (the transport opened a new socket);
+ * - `'connected'`: the server welcomed the client; writes and subscriptions flow.
+ */
+export type ConnectionState = 'connecting' | 'connected' | 'disconnected';
 
 /** An error the server addressed to this client that no awaited write received. */
 export type ClientErrorEvent = { code: string; message: string; details?: unknown };
@@ -201,4 +211,11 @@ export type SocketDBClientAPI<Schema extends Json = any> = ChainReference<Schema
 	 * `'client:error'` hook gets `FORBIDDEN` and `callback` is never called.
 	 */
 	subscribeStats: (callback: (stats: ConnectionStats) => void) => () => void;
+	/**
+	 * Calls `callback` at once (synchronously) with the state of the connection, then on every
+	 * change, never twice in a row with the same state; see `ConnectionState` for what each means.
+	 * Returns the function that stops it.
+	 * @example const stop = db.onConnectionState((state) => (banner.hidden = state === 'connected'));
+	 */
+	onConnectionState: (callback: (state: ConnectionState) => void) => Unsubscriber;
 };
