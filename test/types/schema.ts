@@ -1,6 +1,6 @@
 // Compile-time checks of the schema generic: every `@ts-expect-error` must be an error,
 // everything else must compile. Checked by test/types.test.ts.
-import { SocketDBClient } from '@socketdb/client';
+import { SocketDBClient, type ConnectionState } from '@socketdb/client';
 import { SocketDBServer, type ServerPlugin } from '@socketdb/server';
 
 type Schema = {
@@ -79,6 +79,16 @@ db.get('users').path = 'elsewhere';
 db.get('users').set({}).key = 'other';
 void rootKey;
 void notNull;
+
+// onConnectionState: one of three states.
+const stopWatching = db.onConnectionState((state: ConnectionState) => {
+	const known: 'connecting' | 'connected' | 'disconnected' = state;
+	// @ts-expect-error not a state
+	const online: 'online' = state;
+	void known;
+	void online;
+});
+stopWatching();
 
 const untyped = SocketDBClient();
 untyped.get('anything').get('goes').set({ deep: { ok: true } });
