@@ -23,7 +23,7 @@ import { keysOfNode, Listeners, UNAVAILABLE, type ListenerSource } from './liste
 import { Mirror } from './mirror';
 import { Outbox } from './outbox';
 import { PushIdGenerator } from './push-id';
-import { createReference, type ReferenceRuntime } from './reference';
+import { clientApi, type ReferenceRuntime } from './reference';
 import { browserRoute, followBrowserRoute } from './route-tracking';
 import { ClientSession } from './session';
 import { SnapshotAssembly } from './snapshot-assembly';
@@ -89,9 +89,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 			malformed(error) {
 				reportError({ code: 'INVALID_FRAME', message: `the server sent an unreadable frame: ${error.message}` });
 			},
-			stateChanged() {
-				connectionStates.update();
-			},
+			stateChanged: () => connectionStates.update(),
 		},
 		() => ({ acked: outbox.settledThrough(), info: clientInfo() }),
 	);
@@ -335,10 +333,8 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 	};
 	const pushIds = new PushIdGenerator();
 	const runtime: ReferenceRuntime = { write, update, transaction: { cachedValue, transactionWrite }, subscribeValue, subscribeEach, pushKey: () => pushIds.next() };
-	const root = createReference(runtime, '');
 
-	const api: SocketDBClientAPI<Schema> = {
-		...(root as SocketDBClientAPI<Schema>),
+	return clientApi<SocketDBClientAPI<Schema>>(runtime, {
 		connect(url) {
 			session.connect(url ?? defaultUrl ?? defaultServerUrl());
 		},
@@ -349,9 +345,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		trackRoute,
 		subscribeStats: (callback) => stats.add(callback),
 		onConnectionState: (callback) => connectionStates.add(callback),
-	};
-	// The spread copied the root's methods; its path and key are getters of its class.
-	return Object.defineProperties(api, { path: { value: root.path, enumerable: true }, key: { value: root.key, enumerable: true } });
+	});
 }
 
 function toCode(code: string): SocketDBError['code'] {

@@ -103,9 +103,14 @@ class Reference implements ChainReference {
 	}
 }
 
-/** A reference to `path` (`''` is the root). */
-export function createReference(runtime: ReferenceRuntime, path: string): ChainReference {
-	return reference(runtime, path, undefined);
+/**
+ * The client's API: the root reference's methods with `extras`. The root's `path` and `key` are
+ * getters of its class, which a spread does not copy: they are defined read-only here.
+ */
+export function clientApi<API extends ChainReference>(runtime: ReferenceRuntime, extras: Omit<API, keyof ChainReference>): API {
+	const root = new Reference(runtime, '', undefined);
+	const api = { ...root, ...extras };
+	return Object.defineProperties(api, { path: { value: root.path, enumerable: true }, key: { value: root.key, enumerable: true } }) as unknown as API;
 }
 
 // Typed as the untyped reference: the schema's types are the caller's business.
