@@ -83,7 +83,7 @@ export type ChainReference<Schema extends SchemaDefinition = any> = {
 	 * (`{ [key: string]: T }`), and the value is a `T`; elsewhere `push` cannot be called.
 	 * @example const message = db.get('messages').push({ text: 'Hello' }); await message; // message.key: '-P7nMr0p9b_2AWkL2IIN'
 	 */
-	push: [RecordChild<Schema>] extends [never] ? never : (value?: RecordChild<Schema>, meta?: Meta) => WriteReference<RecordChild<Schema>> & { readonly key: string };
+	push: [RecordChild<Schema>] extends [never] ? never : (value?: WriteValue<RecordChild<Schema>>, meta?: Meta) => WriteReference<RecordChild<Schema>> & { readonly key: string };
 	/**
 	 * Calls `callback` with the current value (`null` when there is none), then on every change.
 	 * Values are immutable snapshots; unchanged subtrees keep their identity between calls.

@@ -1,6 +1,6 @@
 // Compile-time checks of the schema generic: every `@ts-expect-error` must be an error,
 // everything else must compile. Checked by test/types.test.ts.
-import { SocketDBClient, type ConnectionState } from '@socketdb/client';
+import { increment, serverTimestamp, SocketDBClient, type ConnectionState } from '@socketdb/client';
 import { SocketDBServer, type ServerPlugin } from '@socketdb/server';
 
 type Schema = {
@@ -89,6 +89,24 @@ const stopWatching = db.onConnectionState((state: ConnectionState) => {
 	void online;
 });
 stopWatching();
+
+// Server values stand for any leaf of a write.
+db.get('users').get('42').get('age').set(increment(1));
+db.get('users').get('42').set({ name: 'Ada', age: serverTimestamp(), tags: [] });
+db.get('users').push({ name: 'Bo', age: increment(1), tags: [] });
+// @ts-expect-error a server value is not an array item
+db.get('users').get('42').get('tags').set([increment(1)]);
+
+// update takes relative paths; transaction's function gets the path's type or null.
+void db.get('users').get('42').update({ name: 'Ada', 'tags': null });
+void db.get('users').get('42').get('age').transaction((age) => (age ?? 0) + 1).then(({ committed, value }) => {
+	const done: boolean = committed;
+	const now: number | null = value;
+	void done;
+	void now;
+});
+// @ts-expect-error the result must have the path's type
+void db.get('users').get('42').get('age').transaction(() => 'old');
 
 const untyped = SocketDBClient();
 untyped.get('anything').get('goes').set({ deep: { ok: true } });
