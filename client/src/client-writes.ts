@@ -20,38 +20,41 @@ export function createClientWrites(outbox: Outbox, hooks: HookPipeline<ClientHoo
 				outbox.ready(entry, message);
 				flushOutbox();
 			},
-			refuse(thrown: unknown, fallback: 'VETOED' | 'INVALID_VALUE') {
-				const error = toSocketDBError(thrown, fallback);
-				if (!outbox.drop(entry, error)) reportError({ code: error.code, message: error.message });
-				flushOutbox();
+			refuse,
+			/** Once the client hooks decided: a hook's throw refuses the write (`VETOED`), and so does a message that cannot be built. */
+			afterHooks<Result>(decided: Promise<Result>, send: (result: Result) => void) {
+				decided.then((result) => {
+					try {
+						send(result);
+					} catch (error) {
+						refuse(error, 'INVALID_VALUE');
+					}
+				}, (error: unknown) => refuse(error, 'VETOED'));
 			},
 		};
+
+		function refuse(thrown: unknown, fallback: 'VETOED' | 'INVALID_VALUE') {
+			const error = toSocketDBError(thrown, fallback);
+			if (!outbox.drop(entry, error)) reportError({ code: error.code, message: error.message });
+			flushOutbox();
+		}
 	}
 
 	function write(kind: 'set' | 'delete', path: string, value?: unknown, meta?: Meta): WriteOutcome {
-		const { outcome, ready, refuse } = outgoingWrite();
+		const { outcome, ready, refuse, afterHooks } = outgoingWrite();
 		try {
 			if (kind === 'delete') {
 				const args = { path };
 				if (!hooks.has('client:delete')) ready(deleteMessage(args.path));
-				else hooks.call('client:delete', args, undefined).then((result) => {
-					try {
-						ready(deleteMessage((result ?? args).path));
-					} catch (error) {
-						refuse(error, 'INVALID_VALUE');
-					}
-				}, (error: unknown) => refuse(error, 'VETOED'));
+				else afterHooks(hooks.call('client:delete', args, undefined), (result) => ready(deleteMessage((result ?? args).path)));
 			} else {
 				const args = { path, value: toJsonValue(value, true) as Json | LeafValue, meta: meta === undefined ? undefined : (toJsonValue(meta) as Meta) };
 				if (!hooks.has('client:set')) ready(setMessage(args));
-				else hooks.call('client:set', args, undefined).then((result) => {
-					try {
+				else
+					afterHooks(hooks.call('client:set', args, undefined), (result) => {
 						const final = result ?? args;
 						ready(setMessage({ path: final.path, value: toJsonValue(final.value, true), meta: final.meta === undefined ? undefined : (toJsonValue(final.meta) as Meta) }));
-					} catch (error) {
-						refuse(error, 'INVALID_VALUE');
-					}
-				}, (error: unknown) => refuse(error, 'VETOED'));
+					});
 			}
 		} catch (error) {
 			refuse(error, 'INVALID_VALUE');
@@ -65,18 +68,11 @@ export function createClientWrites(outbox: Outbox, hooks: HookPipeline<ClientHoo
 	 * hook that throws drops the whole update.
 	 */
 	function update(path: string, values: unknown, meta?: Meta): WriteOutcome {
-		const { outcome, ready, refuse } = outgoingWrite();
+		const { outcome, ready, refuse, afterHooks } = outgoingWrite();
 		try {
 			const writes = pathWrites(path, values, meta === undefined ? undefined : (toJsonValue(meta) as Meta));
 			if (!hooks.has('client:set') && !hooks.has('client:delete')) ready(updateMessage(writes));
-			else
-				runWriteHooks(writes).then((final) => {
-					try {
-						ready(updateMessage(final));
-					} catch (error) {
-						refuse(error, 'INVALID_VALUE');
-					}
-				}, (error: unknown) => refuse(error, 'VETOED'));
+			else afterHooks(runWriteHooks(writes), (final) => ready(updateMessage(final)));
 		} catch (error) {
 			refuse(error, 'INVALID_VALUE');
 		}
@@ -106,7 +102,7 @@ export function createClientWrites(outbox: Outbox, hooks: HookPipeline<ClientHoo
 	 * server committed; rejects with `CONFLICT` (and the value it holds) when the path changed.
 	 */
 	function transactionWrite(path: string, expected: unknown, next: unknown): Promise<unknown> {
-		const { outcome, ready, refuse, entry } = outgoingWrite();
+		const { outcome, ready, refuse, afterHooks, entry } = outgoingWrite();
 		let committed: unknown = next;
 		entry.committed = (value) => (committed = value);
 		const send = (write: { path: string; value?: unknown; meta?: Meta | undefined }) => {
@@ -120,14 +116,7 @@ export function createClientWrites(outbox: Outbox, hooks: HookPipeline<ClientHoo
 			const hook = next === null ? 'client:delete' : 'client:set';
 			const args = next === null ? { path } : { path, value: toJsonValue(next, true) as Json | LeafValue };
 			if (!hooks.has(hook)) send(args);
-			else
-				(hooks.call(hook as 'client:set', args as { path: string; value: Json | LeafValue }, undefined) as Promise<{ path: string; value?: unknown; meta?: Meta } | void>).then((result) => {
-					try {
-						send(result ?? args);
-					} catch (error) {
-						refuse(error, 'INVALID_VALUE');
-					}
-				}, (error: unknown) => refuse(error, 'VETOED'));
+			else afterHooks(hooks.call(hook as 'client:set', args as { path: string; value: Json | LeafValue }, undefined) as Promise<{ path: string; value?: unknown; meta?: Meta } | void>, (result) => send(result ?? args));
 		} catch (error) {
 			refuse(error, 'INVALID_VALUE');
 		}
