@@ -20,6 +20,8 @@ export const ERROR_CODES = [
 	'RATE_LIMITED',
 	/** The client holds more subscriptions than the server accepts. */
 	'TOO_MANY_SUBSCRIPTIONS',
+	/** The connection holds as many `onDisconnect` writes as the server keeps for one connection (100). */
+	'TOO_MANY_DISCONNECT_WRITES',
 	/** A hook (plugin or interceptor) refused the write. */
 	'VETOED',
 	/** The client speaks a protocol version the server does not. */

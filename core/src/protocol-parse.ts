@@ -2,7 +2,7 @@ import { SocketDBError } from './errors';
 import type { GoodbyeMessage } from './goodbye';
 import { isObject, type Json } from './json';
 import { nodeify, type NodeDiff } from './node';
-import { MessageType, type ClientInfo, type ClientMessage, type ConnectionStats, type DataOp, type ServerMessage, type TransactionMessage, type UpdateMessage } from './protocol';
+import { MessageType, type ClientInfo, type ClientMessage, type ConnectionStats, type DataOp, type OnDisconnectMessage, type ServerMessage, type TransactionMessage, type UpdateMessage } from './protocol';
 
 /*
  * Reading messages back: the shape of every message checked, nodes in their compact form
@@ -92,6 +92,8 @@ export function parseClientMessage(raw: unknown): ClientMessage {
 			if (isObject(node)) transaction.node = node as NodeDiff;
 			return transaction;
 		}
+		case MessageType.ON_DISCONNECT:
+			return parseOnDisconnect(tuple);
 		case MessageType.SUBSCRIBE:
 			if (tuple[2] === undefined || tuple[2] === null) return { type, path: expectString(tuple[1], 'path') };
 			return { type, path: expectString(tuple[1], 'path'), since: expectSeq(tuple[2], 'revision') };
@@ -108,6 +110,33 @@ export function parseClientMessage(raw: unknown): ClientMessage {
 			return { type };
 		default:
 			return invalid(`unknown message type ${JSON.stringify(type)}`);
+	}
+}
+
+/** ON_DISCONNECT: `[type, seq, op, path, ...]`, the rest shaped like the matching write's. */
+function parseOnDisconnect(tuple: unknown[]): OnDisconnectMessage {
+	const type = MessageType.ON_DISCONNECT;
+	const seq = expectSeq(tuple[1]);
+	const op = tuple[2];
+	const path = expectString(tuple[3], 'path');
+	switch (op) {
+		case 'set': {
+			const node = tuple[4];
+			if (!isObject(node)) invalid('an onDisconnect set must carry a node');
+			return { type, seq, op, path, node: node as NodeDiff };
+		}
+		case 'update': {
+			const node = tuple[4];
+			const deleted = tuple[5];
+			if (node !== null && node !== undefined && !isObject(node)) invalid('an onDisconnect update must carry a node or nil');
+			if (!Array.isArray(deleted) || !deleted.every((path) => typeof path === 'string')) invalid('an onDisconnect update must carry a list of deleted paths');
+			return isObject(node) ? { type, seq, op, path, node: node as NodeDiff, deleted: deleted as string[] } : { type, seq, op, path, deleted: deleted as string[] };
+		}
+		case 'delete':
+		case 'cancel':
+			return { type, seq, op, path };
+		default:
+			return invalid(`unknown onDisconnect operation ${JSON.stringify(op)}; it is one of set, update, delete, cancel`);
 	}
 }
 

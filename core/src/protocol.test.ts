@@ -53,6 +53,11 @@ const clientMessages: ClientMessage[] = [
 	{ type: MessageType.TRANSACTION, seq: 8, path: 'counter', expected: 4, node: { value: 5 } },
 	{ type: MessageType.TRANSACTION, seq: 9, path: 'doc', expected: { a: [1, 2] } },
 	{ type: MessageType.TRANSACTION, seq: 10, path: 'doc', expected: null, node: { value: { at: { sv: 'timestamp' } } } as never },
+	{ type: MessageType.ON_DISCONNECT, seq: 8, op: 'set', path: 'status/ada', node: { value: 'offline', meta: { at: 1 } } },
+	{ type: MessageType.ON_DISCONNECT, seq: 9, op: 'update', path: 'users/1', node, deleted: ['cursor'] },
+	{ type: MessageType.ON_DISCONNECT, seq: 10, op: 'update', path: '', deleted: ['a', 'b/c'] },
+	{ type: MessageType.ON_DISCONNECT, seq: 11, op: 'delete', path: 'cursors/ada' },
+	{ type: MessageType.ON_DISCONNECT, seq: 12, op: 'cancel', path: '' },
 	{ type: MessageType.SUBSCRIBE, path: 'users' },
 	{ type: MessageType.SUBSCRIBE, path: '' },
 	{ type: MessageType.SUBSCRIBE, path: 'users', since: 41 },
@@ -371,6 +376,19 @@ describe('parseClientMessage refuses with INVALID_MESSAGE', () => {
 		['TRANSACTION without the value it expects', [MessageType.TRANSACTION, 1, 'a']],
 		['TRANSACTION with a leaf node', [MessageType.TRANSACTION, 1, 'a', null, 5]],
 		['TRANSACTION without seq', [MessageType.TRANSACTION, undefined, 'a', null, null]],
+		['ON_DISCONNECT without an operation', [MessageType.ON_DISCONNECT, 1]],
+		['ON_DISCONNECT with an unknown operation', [MessageType.ON_DISCONNECT, 1, 'push', 'a']],
+		['ON_DISCONNECT with a numeric operation', [MessageType.ON_DISCONNECT, 1, 2, 'a', { value: 1 }]],
+		['ON_DISCONNECT without seq', [MessageType.ON_DISCONNECT, undefined, 'delete', 'a']],
+		['ON_DISCONNECT with a negative seq', [MessageType.ON_DISCONNECT, -1, 'delete', 'a']],
+		['ON_DISCONNECT without path', [MessageType.ON_DISCONNECT, 1, 'cancel']],
+		['ON_DISCONNECT with a numeric path', [MessageType.ON_DISCONNECT, 1, 'delete', 5]],
+		['ON_DISCONNECT set without node', [MessageType.ON_DISCONNECT, 1, 'set', 'a']],
+		['ON_DISCONNECT set with a leaf node', [MessageType.ON_DISCONNECT, 1, 'set', 'a', 'offline']],
+		['ON_DISCONNECT set with a null node', [MessageType.ON_DISCONNECT, 1, 'set', 'a', null]],
+		['ON_DISCONNECT update without deleted paths', [MessageType.ON_DISCONNECT, 1, 'update', 'a', { value: { b: { value: 1 } } }]],
+		['ON_DISCONNECT update with a deleted path that is not a string', [MessageType.ON_DISCONNECT, 1, 'update', 'a', null, [1]]],
+		['ON_DISCONNECT update with a leaf node', [MessageType.ON_DISCONNECT, 1, 'update', 'a', 5, []]],
 		['SUBSCRIBE without path', [MessageType.SUBSCRIBE]],
 		['SUBSCRIBE with a null path', [MessageType.SUBSCRIBE, null]],
 		['SUBSCRIBE with a string revision', [MessageType.SUBSCRIBE, 'p', '3']],
@@ -395,6 +413,12 @@ describe('parseClientMessage refuses with INVALID_MESSAGE', () => {
 		expect(parseClientMessage([MessageType.SUBSCRIBE, 'p', null])).toEqual({ type: MessageType.SUBSCRIBE, path: 'p' });
 		expect(decodeFrame(encodeMessage({ type: MessageType.SUBSCRIBE, path: 'p' }))[0]).toEqual([MessageType.SUBSCRIBE, 'p']);
 		expect(decodeFrame(encodeMessage({ type: MessageType.SUBSCRIBE, path: 'p', since: 9 }))[0]).toEqual([MessageType.SUBSCRIBE, 'p', 9]);
+	});
+
+	test('ON_DISCONNECT carries only what its operation needs', () => {
+		expect(decodeFrame(encodeMessage({ type: MessageType.ON_DISCONNECT, seq: 3, op: 'cancel', path: 'a' }))[0]).toEqual([MessageType.ON_DISCONNECT, 3, 'cancel', 'a']);
+		expect(decodeFrame(encodeMessage({ type: MessageType.ON_DISCONNECT, seq: 4, op: 'set', path: 'a', node: { value: 1 } }))[0]).toEqual([MessageType.ON_DISCONNECT, 4, 'set', 'a', { value: 1 }]);
+		expect(parseClientMessage([MessageType.ON_DISCONNECT, 5, 'update', 'a', null, []])).toEqual({ type: MessageType.ON_DISCONNECT, seq: 5, op: 'update', path: 'a', deleted: [] });
 	});
 
 	test('PONG tolerates a missing payload', () => {

@@ -29,6 +29,7 @@ export const MessageType = {
 	UNSUBSCRIBE_STATS: 11,
 	UPDATE: 12,
 	TRANSACTION: 13,
+	ON_DISCONNECT: 14,
 
 	WELCOME: 20,
 	ACK: 21,
@@ -88,6 +89,7 @@ export type ClientMessage =
 	| { type: typeof MessageType.DELETE; seq: number; path: string }
 	| UpdateMessage
 	| TransactionMessage
+	| OnDisconnectMessage
 	| { type: typeof MessageType.SUBSCRIBE; path: string; since?: number }
 	| { type: typeof MessageType.UNSUBSCRIBE; path: string }
 	| { type: typeof MessageType.SUBSCRIBE_KEYS; path: string }
@@ -110,6 +112,20 @@ export type UpdateMessage = { type: typeof MessageType.UPDATE; seq: number; path
  * there is no node. Otherwise REJECT `CONFLICT` with the value it holds in `details.value`.
  */
 export type TransactionMessage = { type: typeof MessageType.TRANSACTION; seq: number; path: string; expected: unknown; node?: NodeDiff };
+
+/**
+ * One operation of `ref.onDisconnect()`: a write the server keeps for this connection and applies
+ * when the connection ends (`set`, `update` and `delete`, shaped like SET, UPDATE and DELETE), or
+ * `cancel`, which drops the connection's kept writes at `path` and below it.
+ */
+export type DisconnectOp =
+	| { op: 'set'; path: string; node: NodeDiff }
+	| { op: 'update'; path: string; node?: NodeDiff; deleted: string[] }
+	| { op: 'delete'; path: string }
+	| { op: 'cancel'; path: string };
+
+/** A `DisconnectOp` numbered like a write: answered with ACK once registered, or REJECT. */
+export type OnDisconnectMessage = { type: typeof MessageType.ON_DISCONNECT; seq: number } & DisconnectOp;
 
 export type ServerMessage =
 	| { type: typeof MessageType.WELCOME; protocol: number; id: string; maxFrameBytes?: number; db?: string }
@@ -166,6 +182,10 @@ function toTuple(message: ClientMessage | ServerMessage): unknown[] {
 			return [message.type, message.seq, message.path, message.node ?? null, message.deleted];
 		case MessageType.TRANSACTION:
 			return [message.type, message.seq, message.path, message.expected, message.node ?? null];
+		case MessageType.ON_DISCONNECT:
+			if (message.op === 'set') return [message.type, message.seq, message.op, message.path, message.node];
+			if (message.op === 'update') return [message.type, message.seq, message.op, message.path, message.node ?? null, message.deleted];
+			return [message.type, message.seq, message.op, message.path];
 		case MessageType.SUBSCRIBE:
 			return message.since === undefined ? [message.type, message.path] : [message.type, message.path, message.since];
 		case MessageType.UNSUBSCRIBE:
