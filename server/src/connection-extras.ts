@@ -1,5 +1,6 @@
 import type { RateLimiter } from './limits';
 import type { SnapshotStreams } from './connection-snapshots';
+import type { DisconnectWrites } from './disconnect-writes';
 
 /**
  * The part of a connection's state that most connections never need, made on first use so an
@@ -18,4 +19,6 @@ export class ConnectionExtras {
 	wantsStats = false;
 	/** Values too large for one message that are still being sent. */
 	streams: SnapshotStreams | undefined;
+	/** Writes to apply when the connection ends (`ref.onDisconnect()`). */
+	disconnectWrites: DisconnectWrites | undefined;
 }

@@ -96,13 +96,13 @@ function runWrite(connection: Writing, message: WriteMessage, runtime: ServerRun
 }
 
 /** An UPDATE as the write path takes it: root-anchored, with absolute paths. */
-function pathsOf(message: UpdateMessage) {
+export function pathsOf(message: Pick<UpdateMessage, 'path' | 'node' | 'deleted'>) {
 	const deleted = message.deleted.map((relative) => joinPath(message.path, relative));
 	return message.node === undefined ? { deleted } : { data: anchorAtPath(parsePath(message.path), message.node), deleted };
 }
 
 /** A write is done: its answer goes to whichever connection holds the session now. */
-function settleWrite(session: WriteSession, seq: number, error: SocketDBError | undefined, runtime: ServerRuntime, committed: Committed | undefined): void {
+export function settleWrite(session: WriteSession, seq: number, error: SocketDBError | undefined, runtime: ServerRuntime, committed?: Committed): void {
 	session.settled(seq);
 	if (error?.code === 'UNAVAILABLE') session.allowRetry(seq);
 	else if (error !== undefined) session.rememberRefusal(seq, error, runtime.sessions.options.maxRefusals);
@@ -113,7 +113,7 @@ function settleWrite(session: WriteSession, seq: number, error: SocketDBError | 
 }
 
 /** A write the session already received: answer with its outcome, or wait for it if still running. */
-function answerResend(connection: Writing, session: WriteSession, seq: number): void {
+export function answerResend(connection: Writing, session: WriteSession, seq: number): void {
 	if (session.isInFlight(seq)) return;
 	const refusal = session.refusalOf(seq);
 	if (refusal !== undefined) connection.reject(seq, refusal);

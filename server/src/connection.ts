@@ -19,6 +19,7 @@ import { ConnectionSender, errorMessage, rejection, type ConnectionState, type S
 import type { SnapshotStreams } from './connection-snapshots';
 import { dropSubscriptions, dropValue, handleSubscription, resendStale, type Subscribing } from './connection-subscriptions';
 import { handleWrite, type Writing } from './connection-writes';
+import { applyDisconnectWrites, disconnectGoodbye, handleDisconnectWrite } from './disconnect-writes';
 import { answeredPing, keepAliveRound } from './keep-alive';
 import { RateLimiter } from './limits';
 import type { ServerRuntime } from './runtime';
@@ -117,6 +118,7 @@ export class ClientConnection extends ConnectionSender implements Subscribing, W
 	goodbye(goodbye: GoodbyeMessage): void {
 		if (this.finished) return;
 		this.state = 'closing';
+		disconnectGoodbye(this.occasional?.disconnectWrites, goodbye);
 		this.send({ type: MessageType.GOODBYE, goodbye });
 		this.flush();
 		this.socket.close(1000, 'reason' in goodbye && typeof goodbye.reason === 'string' ? goodbye.reason.slice(0, 120) : undefined);
@@ -184,7 +186,7 @@ export class ClientConnection extends ConnectionSender implements Subscribing, W
 
 	/** A message that does not parse is refused as a write (REJECT) when it carries a write's number. */
 	private refuseMalformed(error: SocketDBError, raw: unknown): void {
-		const seq = Array.isArray(raw) && (raw[0] === MessageType.SET || raw[0] === MessageType.DELETE || raw[0] === MessageType.UPDATE || raw[0] === MessageType.TRANSACTION) ? raw[1] : undefined;
+		const seq = Array.isArray(raw) && (raw[0] === MessageType.SET || raw[0] === MessageType.DELETE || raw[0] === MessageType.UPDATE || raw[0] === MessageType.TRANSACTION || raw[0] === MessageType.ON_DISCONNECT) ? raw[1] : undefined;
 		if (typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0) this.refuse(error, rejection(seq, error));
 		else this.refuse(error);
 	}
@@ -235,6 +237,8 @@ export class ClientConnection extends ConnectionSender implements Subscribing, W
 			case MessageType.UPDATE:
 			case MessageType.TRANSACTION:
 				return handleWrite(this, message, this.runtime);
+			case MessageType.ON_DISCONNECT:
+				return handleDisconnectWrite(this, message, this.runtime);
 			case MessageType.SUBSCRIBE:
 			case MessageType.UNSUBSCRIBE:
 			case MessageType.SUBSCRIBE_KEYS:
@@ -260,6 +264,7 @@ export class ClientConnection extends ConnectionSender implements Subscribing, W
 		this.stopSending();
 		dropSubscriptions(this, this.runtime);
 		if (this.session !== undefined) this.runtime.sessions.release(this.session, this);
+		applyDisconnectWrites(this, this.occasional?.disconnectWrites, this.runtime);
 		this.runtime.connectionClosed(this);
 		if (this.opened) callHook(this.runtime, 'server:clientDisconnect', { id: this.id }, this);
 	}

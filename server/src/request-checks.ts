@@ -1,4 +1,4 @@
-import { assertPath, assertRootObject, isServerValueNode, joinPath, MessageType, normalizePath, SocketDBError, validateJson, validateNodeDiff, type ClientMessage, type NodeDiff } from '@socketdb/core';
+import { assertPath, assertRootObject, isServerValueNode, joinPath, MessageType, normalizePath, SocketDBError, validateJson, validateNodeDiff, type ClientMessage, type NodeDiff, type OnDisconnectMessage } from '@socketdb/core';
 import type { Limits } from './limits';
 
 /** A client message that writes: numbered, answered with ACK or REJECT. */
@@ -41,4 +41,12 @@ function checkNode(node: NodeDiff, path: string, limits: Limits, maxKeys: number
 	if (node.value !== undefined) assertRootObject(node.value);
 	if (isServerValueNode(node)) throw new SocketDBError('INVALID_VALUE', 'the root of the tree must stay an object; a server value cannot replace it');
 	return serverValues;
+}
+
+/** An `onDisconnect` operation is checked as the write it stands for; a cancel names a path. */
+export function checkDisconnectWrite(message: OnDisconnectMessage, limits: Limits): void {
+	const { seq, path } = message;
+	if (message.op === 'set') checkWrite({ type: MessageType.SET, seq, path, node: message.node }, limits);
+	else if (message.op === 'update') checkWrite(message.node === undefined ? { type: MessageType.UPDATE, seq, path, deleted: message.deleted } : { type: MessageType.UPDATE, seq, path, node: message.node, deleted: message.deleted }, limits);
+	else assertPath(path, limits.maxPathLength);
 }

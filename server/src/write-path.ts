@@ -151,6 +151,15 @@ export class WritePath {
 	}
 
 	/**
+	 * Runs the hooks `updatePaths` would run for `change` and applies nothing (an `onDisconnect`
+	 * write being registered): undefined or a promise when they accept it; a refusal throws or rejects.
+	 */
+	check(change: PathsUpdate, writer: HookSubject): void | Promise<void> {
+		const decided = this.decisions.paths(change, change.data !== undefined && holdsServerValues(change.data), writer, undefined);
+		if (decided instanceof Promise) return decided.then(() => undefined);
+	}
+
+	/**
 	 * A compare-and-set (`ref.transaction`): while `path` holds `expected` when the write is
 	 * applied, its value becomes `node` (replaced; deleted when there is none), decided by
 	 * `server:update` (or `server:delete`) like a `set`. Settles with the value committed at
