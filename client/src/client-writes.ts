@@ -130,7 +130,7 @@ export function createClientWrites(outbox: Outbox, hooks: HookPipeline<ClientHoo
  * The message of a write. Paths come from references, which check them, but a
  * `client:set`/`client:delete` hook may return another, so the path is checked again.
  */
-function setMessage({ path, value, meta }: { path: string; value: unknown; meta?: Meta | undefined }) {
+export function setMessage({ path, value, meta }: { path: string; value: unknown; meta?: Meta | undefined }) {
 	assertPath(path);
 	if (value === undefined) throw new SocketDBError('INVALID_VALUE', 'undefined cannot be stored; use delete() to remove a value');
 	if (meta !== undefined && !isObject(meta)) throw new SocketDBError('INVALID_VALUE', 'meta must be an object');

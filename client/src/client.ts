@@ -19,6 +19,7 @@ import {
 import { createClientWrites } from './client-writes';
 import { ConnectionStateListeners } from './connection-state';
 import { ConsoleReport } from './console-report';
+import { DisconnectRegistrations } from './disconnect-registrations';
 import { keysOfNode, Listeners, UNAVAILABLE, type ListenerSource } from './listeners';
 import { Mirror } from './mirror';
 import { Outbox } from './outbox';
@@ -76,6 +77,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		socketClient,
 		{
 			ready(first) {
+				disconnects.rearm();
 				flushOutbox();
 				subscriptions.resubscribeAll(session.database);
 				stats.resubscribe();
@@ -332,7 +334,14 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		return node === UNAVAILABLE ? undefined : mirror.dataOf(node);
 	};
 	const pushIds = new PushIdGenerator();
-	const runtime: ReferenceRuntime = { write, update, transaction: { cachedValue, transactionWrite }, subscribeValue, subscribeEach, pushKey: () => pushIds.next() };
+	const disconnects = new DisconnectRegistrations(outbox, flushOutbox, reportError);
+	const onDisconnect = (path: string) => ({
+		set: (value: unknown, meta?: Meta) => disconnects.set(path, value, meta),
+		update: (values: Record<string, unknown>, meta?: Meta) => disconnects.update(path, values, meta),
+		delete: () => disconnects.delete(path),
+		cancel: () => disconnects.cancel(path),
+	});
+	const runtime: ReferenceRuntime = { write, update, transaction: { cachedValue, transactionWrite }, onDisconnect, subscribeValue, subscribeEach, pushKey: () => pushIds.next() };
 
 	return clientApi<SocketDBClientAPI<Schema>>(runtime, {
 		connect(url) {

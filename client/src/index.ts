@@ -10,6 +10,7 @@ export type {
 	ConnectionState,
 	ClientHooks,
 	ClientPlugin,
+	OnDisconnect,
 	SchemaDefinition,
 	SocketDBClientAPI,
 	SocketDBClientOptions,

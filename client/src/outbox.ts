@@ -43,7 +43,7 @@ export class Outbox {
 
 	ready(entry: OutboxEntry, message: UnnumberedWrite): void {
 		// Built field by field: spreading plus one field costs far more on this hot path.
-		if (message.type === MessageType.UPDATE || message.type === MessageType.TRANSACTION) entry.message = { ...message, seq: entry.seq } as WriteMessage;
+		if (message.type === MessageType.UPDATE || message.type === MessageType.TRANSACTION || message.type === MessageType.ON_DISCONNECT) entry.message = { ...message, seq: entry.seq } as WriteMessage;
 		else entry.message = (message.type === MessageType.SET ? { type: message.type, seq: entry.seq, path: message.path, node: (message as unknown as { node: unknown }).node } : { type: message.type, seq: entry.seq, path: message.path }) as WriteMessage;
 		entry.state = 'ready';
 	}

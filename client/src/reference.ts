@@ -1,12 +1,13 @@
 import { assertPath, joinPath, SocketDBError, WriteOutcome, type Meta } from '@socketdb/core';
 import { runTransaction, type TransactionRuntime } from './transaction';
-import type { ChainReference, Unsubscriber, WriteReference } from './types';
+import type { ChainReference, OnDisconnect, Unsubscriber, WriteReference } from './types';
 
 /** What references need from the client they belong to. */
 export interface ReferenceRuntime {
 	write(kind: 'set' | 'delete', path: string, value?: unknown, meta?: Meta): WriteOutcome;
 	update(path: string, values: unknown, meta?: Meta): WriteOutcome;
 	transaction: TransactionRuntime;
+	onDisconnect(path: string): OnDisconnect;
 	subscribeValue(path: string, callback: (data: unknown, meta?: Meta) => void, once: boolean): Unsubscriber;
 	subscribeEach(path: string, callback: (key: string) => void, whole?: (keys: string[]) => void): Unsubscriber;
 	/** A key for `push`: a valid path segment, later than every key this client made before. */
@@ -53,6 +54,7 @@ class Reference implements ChainReference {
 	declare readonly delete: ChainReference['delete'];
 	declare readonly update: ChainReference['update'];
 	declare readonly transaction: ChainReference['transaction'];
+	declare readonly onDisconnect: ChainReference['onDisconnect'];
 	declare readonly push: ChainReference['push'];
 	declare readonly on: ChainReference['on'];
 	declare readonly once: ChainReference['once'];
@@ -75,6 +77,7 @@ class Reference implements ChainReference {
 		this.delete = () => awaitable(this, runtime.write('delete', path));
 		this.update = (values, meta) => runtime.update(path, values, meta);
 		this.transaction = (update, options) => runTransaction(runtime.transaction, path, update as (current: unknown) => unknown, options) as never;
+		this.onDisconnect = () => runtime.onDisconnect(path) as never;
 		this.push = (value, meta) => {
 			// Push keys are valid path segments by construction.
 			const key = runtime.pushKey();
@@ -137,6 +140,7 @@ class AwaitableReference implements WriteReference {
 	declare readonly delete: ChainReference['delete'];
 	declare readonly update: ChainReference['update'];
 	declare readonly transaction: ChainReference['transaction'];
+	declare readonly onDisconnect: ChainReference['onDisconnect'];
 	declare readonly push: ChainReference['push'];
 	declare readonly on: ChainReference['on'];
 	declare readonly once: ChainReference['once'];
@@ -152,6 +156,7 @@ class AwaitableReference implements WriteReference {
 		this.delete = reference.delete;
 		this.update = reference.update;
 		this.transaction = reference.transaction;
+		this.onDisconnect = reference.onDisconnect;
 		this.push = reference.push;
 		this.on = reference.on;
 		this.once = reference.once;

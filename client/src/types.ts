@@ -85,6 +85,16 @@ export type ChainReference<Schema extends SchemaDefinition = any> = {
 	 */
 	push: [RecordChild<Schema>] extends [never] ? never : (value?: WriteValue<RecordChild<Schema>>, meta?: Meta) => WriteReference<RecordChild<Schema>> & { readonly key: string };
 	/**
+	 * Writes the server keeps for this client and applies when its connection ends, for any
+	 * reason but the server's own `close()`: `db.disconnect()`, a dropped network, a failed
+	 * keep-alive, the server closing the client. Each promise resolves once the server has
+	 * registered the operation; the server's hooks decide then, and again when the write is applied.
+	 * The client registers its writes again on every new connection, until they are cancelled.
+	 * @example
+	 * await db.get('status').get(userId).onDisconnect().set('offline');
+	 */
+	onDisconnect: () => OnDisconnect<Schema>;
+	/**
 	 * Calls `callback` with the current value (`null` when there is none), then on every change.
 	 * Values are immutable snapshots; unchanged subtrees keep their identity between calls.
 	 * @example const stop = db.get('users').get('42').on((user, meta) => render(user));
@@ -114,6 +124,34 @@ export type ChainReference<Schema extends SchemaDefinition = any> = {
 	 * @example const leave = db.get('room').subscribeGroup((room) => { room.get('chat').each(show); room.get('title').on(setTitle); });
 	 */
 	subscribeGroup: (callback: (ref: ChainReference<Schema>) => void) => Unsubscriber;
+};
+
+/**
+ * The operations of `ref.onDisconnect()`. Writes are applied in the order they were registered,
+ * each as the matching write (`set`, `update`, `delete`) of the reference would be.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as ChainReference
+export type OnDisconnect<Schema extends SchemaDefinition = any> = {
+	/**
+	 * Sets `value` (with `meta`) at this path when the connection ends, as `set` would.
+	 * @example await db.get('status').get(userId).onDisconnect().set('offline', { at: Date.now() });
+	 */
+	set: (value: Schema, meta?: Meta) => Promise<void>;
+	/**
+	 * Writes several paths below this reference when the connection ends, as `update` would.
+	 * @example await db.get('users').get(userId).onDisconnect().update({ online: false, 'session/id': null });
+	 */
+	update: (values: Record<string, unknown>, meta?: Meta) => Promise<void>;
+	/**
+	 * Deletes this path when the connection ends.
+	 * @example await db.get('cursors').get(userId).onDisconnect().delete();
+	 */
+	delete: () => Promise<void>;
+	/**
+	 * Drops every `onDisconnect` write of this client made at this path or below it.
+	 * @example await db.get('status').get(userId).onDisconnect().cancel();
+	 */
+	cancel: () => Promise<void>;
 };
 
 /** What `set` and `delete` return: the same reference, awaitable for the write's outcome. */
