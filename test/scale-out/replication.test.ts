@@ -310,3 +310,24 @@ test('transactions taken by different processes: the compare happens when the en
 	expect(a.server.get('counter').value).toBe(200);
 	expect(b.server.stats().revision).toBe(a.server.stats().revision);
 });
+
+test("an onDisconnect write is applied by the process that held the connection, through the log: another process's subscribers see it", async () => {
+	const name = `r${++clusters}`;
+	const [a, b] = await Promise.all([node(name), node(name)]);
+	const toA = await startTcpProxy(() => [a.port]);
+	const db = connectClient(`ws://127.0.0.1:${toA.port}`);
+	const seen: unknown[] = [];
+	connectClient(b.url)
+		.get('status/ada')
+		.on((value) => seen.push(value));
+	await db.get('status/ada').set('online');
+	await db.get('status/ada').onDisconnect().set('offline');
+	await expect.poll(() => seen.at(-1)).toBe('online');
+	const revision = a.server.stats().revision;
+
+	toA.reset();
+	await expect.poll(() => seen.at(-1)).toBe('offline');
+	expect(b.server.stats().revision).toBe(revision + 1);
+	expect(a.server.get('status/ada').value).toBe('offline');
+	expect([...a.errors, ...b.errors]).toEqual([]);
+});
