@@ -14,10 +14,24 @@ function showState(text, kind) {
 	state.textContent = text;
 	state.className = kind;
 }
-db.intercept('client:firstConnect', () => showState('online', 'online'));
-db.intercept('client:reconnect', () => showState('online', 'online'));
+// Who is online: each window keeps `online/<me>` while it is connected. The server deletes it when
+// the connection ends, however it ends (going offline, closing the window, a lost network); the
+// client registers that again on every connection, and says it is back after each reconnect.
+const presence = db.get('online').get(me);
+void presence.onDisconnect().delete();
+const connected = () => {
+	showState('online', 'online');
+	void presence.set(true);
+};
+db.intercept('client:firstConnect', connected);
+db.intercept('client:reconnect', connected);
 db.intercept('client:disconnect', () => showState(online ? 'reconnecting' : 'offline', 'offline'));
 db.connect();
+
+const who = document.getElementById('online');
+db.get('online').onKeys((ids) => {
+	who.replaceChildren(...ids.sort().map((id) => Object.assign(document.createElement('span'), { className: 'who', textContent: id === me ? `${id} (you)` : id })));
+});
 
 /** Writes wait in the client's outbox while offline; count them until the server acknowledges each. */
 function track(write) {

@@ -34,6 +34,8 @@ async function open(): Promise<Page> {
 }
 
 const titles = (page: Page) => page.locator('#todos .title').allTextContents();
+/** The windows one window shows online, its own marked `(you)`. */
+const whoIsOnline = (page: Page) => page.locator('#online .who').allTextContents();
 
 test('the todo example keeps two windows in sync, offline writes included', async () => {
 	const first = await open();
@@ -64,4 +66,24 @@ test('the todo example keeps two windows in sync, offline writes included', asyn
 	await expect.poll(() => titles(second)).toEqual(['written offline']);
 	await first.close();
 	await second.close();
+});
+
+test('the todo example shows who is online: a window that goes offline or closes leaves the list, one back online joins it again', async () => {
+	const first = await open();
+	const second = await open();
+	await expect.poll(async () => (await whoIsOnline(first)).length).toBe(2);
+	const [me] = (await whoIsOnline(first)).filter((id) => id.endsWith('(you)'));
+	const other = (await whoIsOnline(second)).find((id) => id.endsWith('(you)'))!.replace(' (you)', '');
+	expect((await whoIsOnline(second)).sort()).toEqual([me!.replace(' (you)', ''), `${other} (you)`].sort());
+
+	await second.locator('#network').click();
+	await second.waitForSelector('#state.offline');
+	await expect.poll(() => whoIsOnline(first)).toEqual([me]);
+	await second.locator('#network').click();
+	await expect.poll(async () => (await whoIsOnline(first)).sort()).toEqual([me!, other].sort());
+
+	// Closing the window drops its connection: the server applies its onDisconnect delete.
+	await second.close();
+	await expect.poll(() => whoIsOnline(first)).toEqual([me]);
+	await first.close();
 });
