@@ -1,13 +1,18 @@
 import { afterEach, expect, test } from 'vitest';
 import { nodeify } from '@socketdb/core';
+import type { SocketDBClientAPI } from '@socketdb/client';
 import type { ServerPlugin, SessionContext } from '@socketdb/server';
 import { importCodeBlock } from './helpers/docs';
-import { cleanup, connectClient, startServer } from './helpers/server';
+import { cleanup, connectClient, record, sameJson, startServer, waitFor } from './helpers/server';
+import { closeTcpProxies, startTcpProxy } from './helpers/tcp-proxy';
 
 // The authorization recipes of the docs, run as they are written, against the bypasses that
 // broke their earlier versions.
 
-afterEach(cleanup);
+afterEach(async () => {
+	await cleanup();
+	await closeTcpProxies();
+});
 
 /** How each settled write ended: 'ok' or its error code. */
 async function outcomes(writes: PromiseLike<unknown>[]): Promise<string[]> {
@@ -61,4 +66,38 @@ test("docs/plugins.md's read-only config recipe: config can be neither written n
 	expect(await outcomes([db.get('configuration').set(1), db.get('configuration').delete(), db.get('users/43').delete()])).toEqual(['ok', 'ok', 'ok']);
 	await server.update(nodeify({ config: { mode: 'maintenance' } }));
 	expect(server.get('config/mode').value).toBe('maintenance');
+});
+
+test("docs/client.md's presence recipe: a client is online while connected, offline once its connection ends however it ends, online again when it is back", async () => {
+	const { trackPresence } = await importCodeBlock<{ trackPresence: (db: SocketDBClientAPI, id: string) => () => Promise<void> }>('docs/client.md', 'Recipe: who is online', 'presence');
+	const { server, url, port, errors } = await startServer();
+	const proxy = await startTcpProxy(() => [port]);
+	const status = record(connectClient(url).get('status'));
+	const shows = (expected: unknown) => waitFor(() => sameJson(status.last(), expected), JSON.stringify(expected));
+	const ada = connectClient(`ws://127.0.0.1:${proxy.port}`);
+	const grace = connectClient(url);
+	trackPresence(ada, 'ada');
+	const stopGrace = trackPresence(grace, 'grace');
+	await shows({ ada: 'online', grace: 'online' });
+
+	ada.disconnect();
+	await shows({ ada: 'offline', grace: 'online' });
+	ada.connect(`ws://127.0.0.1:${proxy.port}`);
+	await shows({ ada: 'online', grace: 'online' });
+	// A dropped network: offline, and online again once the client is back.
+	proxy.reset();
+	await shows({ ada: 'offline', grace: 'online' });
+	await shows({ ada: 'online', grace: 'online' });
+
+	await stopGrace();
+	await shows({ ada: 'online', grace: 'offline' });
+	// Stopped: neither a drop nor a reconnect changes it any more.
+	const back = new Promise<void>((resolve) => grace.intercept('client:reconnect', () => resolve()));
+	grace.disconnect();
+	grace.connect(url);
+	await back;
+	await grace.get('barrier').set(1);
+	expect(server.get('status/grace').value).toBe('offline');
+	expect(server.get('status/ada').value).toBe('online');
+	expect(errors).toEqual([]);
 });
