@@ -166,9 +166,9 @@ describe('hooks refuse', () => {
 		const db = connectClient(url);
 		await expect(db.get('x').onDisconnect().set('forbidden')).rejects.toMatchObject({ code: 'FORBIDDEN', message: 'not this one' });
 		await db.get('y').onDisconnect().set('fine');
+		const reconnected = new Promise<void>((resolve) => db.intercept('client:reconnect', () => resolve()));
 		proxy.reset();
 		await waitFor(() => valueAt(server, 'y') === 'fine', 'the accepted write');
-		const reconnected = new Promise<void>((resolve) => db.intercept('client:reconnect', () => resolve()));
 		await reconnected;
 		await db.get('marker').set(1);
 		// Registered again on the new connection: only the accepted one.
