@@ -71,7 +71,8 @@ test('other clients are not held back by a slow one', async () => {
 		await new Promise((resolve) => setImmediate(resolve));
 		healthy.state.buffered = 0;
 	}
-	const delivered = healthy.messages().filter((message) => message.type === MessageType.DATA).length;
-	expect(delivered).toBe(50);
+	// Every update reached it (a busy server may send two in one DATA message).
+	const delivered = healthy.messages().flatMap((message) => (message.type === MessageType.DATA ? message.ops : []));
+	expect(delivered).toHaveLength(50);
 	expect(stalled.messages().filter((message) => message.type === MessageType.DATA).length).toBeLessThan(10);
 });
