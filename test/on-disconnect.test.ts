@@ -1,8 +1,8 @@
 import { pack } from 'msgpackr';
 import { afterEach, describe, expect, test } from 'vitest';
-import { MessageType, nodeify, SocketDBError, unwrap, type Node } from '@socketdb/core';
+import { MessageType, nodeify, PROTOCOL_VERSION, SocketDBError, unwrap, type Node } from '@socketdb/core';
 import type { ServerPlugin } from '@socketdb/server';
-import { closeRawSockets, handshake } from './helpers/raw';
+import { closeRawSockets, handshake, openRaw } from './helpers/raw';
 import { barrier, cleanup, connectClient, record, sleep, startServer, waitFor } from './helpers/server';
 import { closeTcpProxies, startTcpProxy } from './helpers/tcp-proxy';
 
@@ -307,4 +307,26 @@ describe('limits and bad input', () => {
 		expect(valueAt(server, 'a')).toBeNull();
 		expect(valueAt(server, 'again')).toBeNull();
 	});
+});
+
+test("a client back on a new connection while its old one still looks open: the old one ends at once (goodbye replaced), and its writes fire before the new connection's", async () => {
+	const { server, url } = await startServer();
+	const session = `half-open-${Math.random()}`;
+	const hello = (acked: number) => ({ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, session, acked, info: {} }) as const;
+	const old = await openRaw(url);
+	old.send(hello(0));
+	await old.next(MessageType.WELCOME, 0);
+	old.send({ type: MessageType.SET, seq: 1, path: 'status/ada', node: { value: 'online' } });
+	old.send({ type: MessageType.ON_DISCONNECT, seq: 2, op: 'set', path: 'status/ada', node: { value: 'offline' } });
+	await waitFor(() => old.messages.filter((message) => message.type === MessageType.ACK).length === 2, 'both answers');
+
+	// Nothing tells the server the old socket is gone; the client connects again and says it is online.
+	const fresh = await openRaw(url);
+	fresh.send(hello(2));
+	await fresh.next(MessageType.WELCOME, 0);
+	expect(await old.next(MessageType.GOODBYE, 0)).toMatchObject({ goodbye: { reason: 'replaced' } });
+	fresh.send({ type: MessageType.SET, seq: 3, path: 'status/ada', node: { value: 'online again' } });
+	await fresh.next(MessageType.ACK, 0);
+	await sleep(50);
+	expect(server.get('status/ada').value).toBe('online again');
 });

@@ -22,11 +22,13 @@ export interface CustomGoodbyeMessage {
  * - `handshake-timeout`: the client did not say hello in time.
  * - `slow-consumer`: the client read so slowly that the server would have had to buffer too much for it.
  * - `too-many-errors`: the client kept sending bad requests (more than `limits.badRequestsPerMinute`).
+ * - `replaced`: the same client connected again while this connection still looked open (its
+ *   network went away without closing it); this one is closed so that the new one takes over.
  * - `unspecified`: `client.close()` without a message.
  */
 export type GoodbyeMessage =
 	| {
-			reason: 'keep-alive-check-failed' | 'unspecified' | 'unsupported-protocol' | 'server-shutdown' | 'protocol-error' | 'too-many-connections' | 'handshake-timeout' | 'slow-consumer' | 'too-many-errors';
+			reason: 'keep-alive-check-failed' | 'unspecified' | 'unsupported-protocol' | 'server-shutdown' | 'protocol-error' | 'too-many-connections' | 'handshake-timeout' | 'slow-consumer' | 'too-many-errors' | 'replaced';
 			message?: string;
 	  }
 	| CustomGoodbyeMessage;

@@ -124,6 +124,13 @@ export class ClientConnection extends ConnectionSender implements Subscribing, W
 		this.socket.close(1000, 'reason' in goodbye && typeof goodbye.reason === 'string' ? goodbye.reason.slice(0, 120) : undefined);
 	}
 
+	/** The client connected again on another connection: this one ends now (see `handshake`). */
+	replaced(): void {
+		if (this.finished) return;
+		this.goodbye({ reason: 'replaced', message: 'this client connected again on another connection' });
+		this.closed();
+	}
+
 	/** One keep-alive round: close a client that never answered, otherwise ping it. */
 	keepAliveCheck(): void {
 		keepAliveRound(this, this.runtime);
@@ -221,6 +228,10 @@ export class ClientConnection extends ConnectionSender implements Subscribing, W
 		// A client resuming a session (it wrote before) gets it now, so that resent writes are
 		// recognised; a new one gets its session at its first write.
 		const { sessions } = this.runtime;
+		// The client's previous connection may still look open here (its network went away without
+		// closing it): it is closed now, so that its onDisconnect writes apply before this one's writes.
+		const previous = sessions.ownerOf(message.session);
+		if (previous instanceof ClientConnection && previous !== this) previous.replaced();
 		if (message.acked > 0 || sessions.has(message.session)) this.session = sessions.attach(message.session, this, message.acked);
 		this.state = 'open';
 		this.runtime.connectionOpened(this);

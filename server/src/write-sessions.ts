@@ -134,6 +134,11 @@ export class WriteSessions {
 		return session;
 	}
 
+	/** The connection that holds session `id` now, if one does. */
+	ownerOf(id: string): object | undefined {
+		return this.sessions.get(id)?.owner;
+	}
+
 	release(session: WriteSession, owner: object): void {
 		if (session.owner !== owner) return;
 		session.owner = undefined;
