@@ -1,5 +1,6 @@
 import { pack } from 'msgpackr';
 import { afterEach, describe, expect, test } from 'vitest';
+import { increment, serverTimestamp } from '@socketdb/client';
 import { MessageType, nodeify, PROTOCOL_VERSION, SocketDBError, unwrap, type Node } from '@socketdb/core';
 import type { ServerPlugin } from '@socketdb/server';
 import { closeRawSockets, handshake, openRaw } from './helpers/raw';
@@ -329,4 +330,20 @@ test("a client back on a new connection while its old one still looks open: the 
 	await fresh.next(MessageType.ACK, 0);
 	await sleep(50);
 	expect(server.get('status/ada').value).toBe('online again');
+});
+
+test('server values in onDisconnect writes are filled in when the write fires', async () => {
+	const { server, url } = await startServer();
+	await server.update(nodeify({ visits: 5 }));
+	const db = connectClient(url);
+	await db.get('lastSeen').onDisconnect().set(serverTimestamp());
+	await db.onDisconnect().update({ visits: increment(1) });
+	await sleep(30);
+	const before = Date.now();
+	expect(server.get('lastSeen').value).toBeNull();
+	db.disconnect();
+	await waitFor(() => server.get('visits').value === 6, 'the writes to fire');
+	const at = server.get('lastSeen').value as number;
+	expect(at).toBeGreaterThanOrEqual(before);
+	expect(at).toBeLessThanOrEqual(Date.now());
 });

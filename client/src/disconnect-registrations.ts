@@ -30,7 +30,7 @@ export class DisconnectRegistrations {
 	/** `ref.onDisconnect().set(value, meta)`: settles once the server registered it (or refused it). */
 	set(path: string, value: unknown, meta?: Meta): WriteOutcome {
 		return this.register(() => {
-			const { node } = setMessage({ path, value: toJsonValue(value), meta: meta === undefined ? undefined : (toJsonValue(meta) as Meta) });
+			const { node } = setMessage({ path, value: toJsonValue(value, true), meta: meta === undefined ? undefined : (toJsonValue(meta) as Meta) });
 			return { op: 'set', path, node };
 		});
 	}
