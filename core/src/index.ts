@@ -12,7 +12,7 @@ export { definePlugin, HookPipeline } from './plugin';
 export type { Hook, HookArgs, HookContext, Plugin } from './plugin';
 export { concatBytes, decodeFrame, DEFAULT_MAX_FRAME_BYTES, encodeFrame, encodeMessage, MessageType, PROTOCOL_VERSION } from './protocol';
 export { parseClientMessage, parseServerMessage } from './protocol-parse';
-export type { ClientInfo, ClientMessage, ConnectionStats, DataOp, DisconnectOp, OnDisconnectMessage, ServerMessage, TransactionMessage, UpdateMessage } from './protocol';
+export type { AckMessage, ClientInfo, ClientMessage, ConnectionStats, DataOp, DisconnectOp, OnDisconnectMessage, ServerMessage, TransactionMessage, UpdateMessage } from './protocol';
 export { WriteOutcome } from './outcome';
 export { estimateBytes, openSliceReader, readFirstSlice, SliceMeter } from './slice-reader';
 export type { Slice, SliceBudget, SliceReader } from './slice-reader';

@@ -159,8 +159,13 @@ export function parseServerMessage(raw: unknown): ServerMessage {
 			if (tuple[4] !== undefined && tuple[4] !== null) welcome.db = expectString(tuple[4], 'database id');
 			return welcome;
 		}
-		case MessageType.ACK:
-			return tuple.length >= 4 ? { type, seq: expectSeq(tuple[1]), value: tuple[3] } : { type, seq: expectSeq(tuple[1]) };
+		case MessageType.ACK: {
+			const ack: ServerMessage = { type, seq: expectSeq(tuple[1]) };
+			if (tuple[2] !== undefined && tuple[2] !== null) ack.rev = expectSeq(tuple[2], 'revision');
+			// A transaction's ACK carries the value it committed in the fourth place.
+			if (tuple.length >= 4) ack.value = tuple[3];
+			return ack;
+		}
 		case MessageType.REJECT: {
 			const message: ServerMessage = {
 				type,

@@ -127,9 +127,18 @@ export type DisconnectOp =
 /** A `DisconnectOp` numbered like a write: answered with ACK once registered, or REJECT. */
 export type OnDisconnectMessage = { type: typeof MessageType.ON_DISCONNECT; seq: number } & DisconnectOp;
 
+/**
+ * A write was applied. `rev` (optional): the data holds the write as of that revision, and every
+ * value subscription of the client that the write reaches is, or will be told by a DATA, as of
+ * that revision at least; a client showing the write before the server answered keeps showing it
+ * until its subscriptions reached `rev` (see docs/client.md, optimistic writes). `value`: what a
+ * transaction committed at its path.
+ */
+export type AckMessage = { type: typeof MessageType.ACK; seq: number; rev?: number; value?: unknown };
+
 export type ServerMessage =
 	| { type: typeof MessageType.WELCOME; protocol: number; id: string; maxFrameBytes?: number; db?: string }
-	| { type: typeof MessageType.ACK; seq: number; value?: unknown }
+	| AckMessage
 	| { type: typeof MessageType.REJECT; seq: number; code: string; message: string; details?: unknown }
 	| { type: typeof MessageType.SNAPSHOT; path: string; node: NodeDiff | null; id: number; rev: number; more?: true }
 	| { type: typeof MessageType.SNAPSHOT_PART; id: number; node: NodeDiff }
@@ -211,8 +220,8 @@ function toTuple(message: ClientMessage | ServerMessage): unknown[] {
 			return tuple;
 		}
 		case MessageType.ACK:
-			// The third place is left for the revision a write took; a transaction's ACK carries the value it committed.
-			return 'value' in message ? [message.type, message.seq, null, message.value ?? null] : [message.type, message.seq];
+			if ('value' in message) return [message.type, message.seq, message.rev ?? null, message.value ?? null];
+			return message.rev === undefined ? [message.type, message.seq] : [message.type, message.seq, message.rev];
 		case MessageType.REJECT:
 			return message.details === undefined
 				? [message.type, message.seq, message.code, message.message]
