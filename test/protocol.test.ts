@@ -130,7 +130,7 @@ test('an unknown message type gets ERROR INVALID_MESSAGE; the connection keeps w
 	// The same connection still writes.
 	const after = raw.messages.length;
 	raw.send({ type: MessageType.SET, seq: 6, path: 'raw', node: { value: 'ok' } });
-	expect(await raw.next(MessageType.ACK, after)).toEqual({ type: MessageType.ACK, seq: 6 });
+	expect(await raw.next(MessageType.ACK, after)).toEqual({ type: MessageType.ACK, seq: 6, rev: testServer.server.stats().revision });
 	expect(testServer.server.get('raw').value).toBe('ok');
 });
 
@@ -211,12 +211,15 @@ test('a resent write number is not applied twice; a HELLO after the handshake is
 	const raw = await handshake(testServer.url);
 	let from = raw.messages.length;
 	raw.send({ type: MessageType.SET, seq: 1, path: 'a/b', node: { value: 2 } });
-	expect(await raw.next(MessageType.ACK, from)).toEqual({ type: MessageType.ACK, seq: 1 });
+	const ack = await raw.next(MessageType.ACK, from);
+	const applied = testServer.server.stats().revision;
+	expect(ack).toEqual({ type: MessageType.ACK, seq: 1, rev: applied });
 	expect(testServer.server.get('a/b').value).toBe(2);
 	testServer.server.update(nodeify({ a: { b: 3 } }));
 	from = raw.messages.length;
 	raw.send({ type: MessageType.SET, seq: 1, path: 'a/b', node: { value: 2 } });
-	expect(await raw.next(MessageType.ACK, from)).toEqual({ type: MessageType.ACK, seq: 1 });
+	// The answer to a resend says the data holds the write as of now.
+	expect(await raw.next(MessageType.ACK, from)).toEqual({ type: MessageType.ACK, seq: 1, rev: applied + 1 });
 	expect(testServer.server.get('a/b').value).toBe(3);
 
 	from = raw.messages.length;
@@ -241,6 +244,6 @@ test('a resent write keeps its original answer, also when it was refused before 
 	const second = await openRaw(url);
 	second.send({ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, session, acked: 0, info: {} }, ...writes);
 	expect(await second.answer(1)).toMatchObject({ type: MessageType.REJECT, code: 'INVALID_PATH' });
-	expect(await second.answer(2)).toEqual({ type: MessageType.ACK, seq: 2 });
+	expect(await second.answer(2)).toEqual({ type: MessageType.ACK, seq: 2, rev: server.stats().revision });
 	expect(server.get('good')).toEqual({ value: 1 });
 });

@@ -61,10 +61,11 @@ export abstract class ConnectionSender implements Subscriber {
 	 * Acknowledges a write: it goes out with the next frame, or at the latest after
 	 * ACK_DELAY_MS. A client writing fast then gets its acknowledgements several per frame
 	 * instead of paying a socket write each. With a durable store, the acknowledgements were
-	 * already gathered while the store synced, so they go out at the end of this tick.
+	 * already gathered while the store synced, so they go out at the end of this tick. `rev`: the
+	 * revision the data holds the write as of (see the ACK message).
 	 */
-	acknowledge(seq: number, committed?: { value: unknown }): void {
-		const message = encodeMessage(committed === undefined ? { type: MessageType.ACK, seq } : { type: MessageType.ACK, seq, value: committed.value });
+	acknowledge(seq: number, rev: number, committed?: { value: unknown }): void {
+		const message = encodeMessage(committed === undefined ? { type: MessageType.ACK, seq, rev } : { type: MessageType.ACK, seq, rev, value: committed.value });
 		if (this.runtime.store.flush !== undefined) return this.enqueue(message);
 		(this.outgoing ??= []).push(message);
 		if (this.flushScheduled || this.ackTimer !== undefined) return;

@@ -1,24 +1,28 @@
-import { anchorAtPath, joinPath, MessageType, parsePath, SocketDBError, toSocketDBError, type ServerMessage, type UpdateMessage } from '@socketdb/core';
+import { anchorAtPath, joinPath, MessageType, parsePath, SocketDBError, toSocketDBError, type NodeDiff, type OnDisconnectMessage, type ServerMessage, type UpdateMessage } from '@socketdb/core';
 import type { HookSubject } from './call-hook';
 import { rejection } from './connection-sender';
+import type { Subscriber } from './fanout';
 import { RateLimiter } from './limits';
 import { checkWrite, type WriteMessage } from './request-checks';
 import type { ServerRuntime } from './runtime';
+import type { SmallSet } from './small-set';
 import type { Committed } from './write-path';
 import type { WriteSession } from './write-sessions';
 
 
 /** A connection as its writes see it. */
-export interface Writing extends HookSubject {
+export interface Writing extends HookSubject, Subscriber {
 	readonly state: string;
+	/** The paths it holds value subscriptions to. */
+	readonly valuePaths: SmallSet;
 	/** Its write session, attached at its first write (or at the handshake when it resumes one). */
 	session: WriteSession | undefined;
 	/** The session id it said hello with. */
 	readonly sessionId: string | undefined;
 	readonly extras: { rateLimiter: RateLimiter | undefined };
 	send(message: ServerMessage): void;
-	/** `committed`: what a transaction committed, sent with the ACK. */
-	acknowledge(seq: number, committed?: Committed): void;
+	/** `rev`: the revision the data holds the write as of; `committed`: what a transaction committed. */
+	acknowledge(seq: number, rev: number, committed?: Committed): void;
 	reject(seq: number, error: SocketDBError): void;
 	refuse(error: SocketDBError, answer?: ServerMessage): void;
 }
@@ -30,7 +34,7 @@ export interface Writing extends HookSubject {
 export function handleWrite(connection: Writing, message: WriteMessage, runtime: ServerRuntime): void {
 	const session = (connection.session ??= runtime.sessions.attach(connection.sessionId!, connection, 0));
 	const { seq } = message;
-	if (seq <= session.lastSeq && !session.takeRetry(seq)) return answerResend(connection, session, seq);
+	if (seq <= session.lastSeq && !session.takeRetry(seq)) return answerResend(connection, session, message, runtime);
 	const { limits } = runtime;
 	let serverValues: boolean;
 	try {
@@ -61,7 +65,7 @@ function runWrite(connection: Writing, message: WriteMessage, runtime: ServerRun
 	let committed: Committed | undefined;
 	const settle = (error?: SocketDBError) => {
 		if (message.type === MessageType.TRANSACTION) runtime.turns.done(message.path, session.id, error?.code === 'CONFLICT');
-		settleWrite(session, seq, error, runtime, committed);
+		settleWrite(session, message, error, runtime, committed);
 	};
 	{
 		if (session.retryPendingBefore(seq)) return settle(new SocketDBError('UNAVAILABLE', 'an earlier write of this client could not be logged yet; this one is sent again after it'));
@@ -102,20 +106,54 @@ export function pathsOf(message: Pick<UpdateMessage, 'path' | 'node' | 'deleted'
 }
 
 /** A write is done: its answer goes to whichever connection holds the session now. */
-export function settleWrite(session: WriteSession, seq: number, error: SocketDBError | undefined, runtime: ServerRuntime, committed?: Committed): void {
+export function settleWrite(session: WriteSession, message: AnsweredMessage, error: SocketDBError | undefined, runtime: ServerRuntime, committed?: Committed): void {
+	const { seq } = message;
 	session.settled(seq);
 	if (error?.code === 'UNAVAILABLE') session.allowRetry(seq);
 	else if (error !== undefined) session.rememberRefusal(seq, error, runtime.sessions.options.maxRefusals);
 	const owner = session.owner as Writing | undefined;
 	if (owner === undefined || owner.state !== 'open') return;
-	if (error === undefined) owner.acknowledge(seq, committed);
+	if (error === undefined) acknowledgeWrite(owner, message, runtime, committed);
 	else owner.reject(seq, error);
 }
 
 /** A write the session already received: answer with its outcome, or wait for it if still running. */
-export function answerResend(connection: Writing, session: WriteSession, seq: number): void {
-	if (session.isInFlight(seq)) return;
-	const refusal = session.refusalOf(seq);
-	if (refusal !== undefined) connection.reject(seq, refusal);
-	else connection.send({ type: MessageType.ACK, seq });
+export function answerResend(connection: Writing, session: WriteSession, message: AnsweredMessage, runtime: ServerRuntime): void {
+	if (session.isInFlight(message.seq)) return;
+	const refusal = session.refusalOf(message.seq);
+	if (refusal !== undefined) connection.reject(message.seq, refusal);
+	else acknowledgeWrite(connection, message, runtime);
+}
+
+/** What is answered like a write: the writes, and onDisconnect registrations. */
+type AnsweredMessage = WriteMessage | OnDisconnectMessage;
+
+/**
+ * ACK with the latest revision, after telling the connection's value subscriptions the write
+ * reaches that they are as of that revision (see `FanOut.confirmCurrent`): a client showing the
+ * write ahead of the server keeps it shown until they are.
+ */
+function acknowledgeWrite(connection: Writing, message: AnsweredMessage, runtime: ServerRuntime, committed?: Committed): void {
+	const { fanout } = runtime;
+	if (connection.valuePaths !== undefined) for (const [path, node] of writtenAt(message)) fanout.confirmCurrent(connection, path, node);
+	connection.acknowledge(message.seq, fanout.latestRevision, committed);
+}
+
+/** Where a write writes: the diff at each path, or none where it deletes (or replaces). */
+function writtenAt(message: AnsweredMessage): [string, NodeDiff | undefined][] {
+	switch (message.type) {
+		case MessageType.SET:
+			return [[message.path, message.node]];
+		case MessageType.DELETE:
+		case MessageType.TRANSACTION:
+			return [[message.path, undefined]];
+		case MessageType.ON_DISCONNECT:
+			// Registered, not written.
+			return [];
+		case MessageType.UPDATE: {
+			const written: [string, NodeDiff | undefined][] = message.deleted.map((relative) => [joinPath(message.path, relative), undefined]);
+			if (message.node !== undefined) written.push([message.path, message.node]);
+			return written;
+		}
+	}
 }

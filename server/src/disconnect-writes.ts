@@ -64,7 +64,7 @@ export interface DisconnectWriting extends Writing {
 export function handleDisconnectWrite(connection: DisconnectWriting, message: OnDisconnectMessage, runtime: ServerRuntime): void {
 	const session = (connection.session ??= runtime.sessions.attach(connection.sessionId!, connection, 0));
 	const { seq } = message;
-	if (seq <= session.lastSeq && !session.takeRetry(seq)) return answerResend(connection, session, seq);
+	if (seq <= session.lastSeq && !session.takeRetry(seq)) return answerResend(connection, session, message, runtime);
 	session.lastSeq = Math.max(session.lastSeq, seq);
 	const { limits, writePath } = runtime;
 	try {
@@ -75,7 +75,7 @@ export function handleDisconnectWrite(connection: DisconnectWriting, message: On
 	}
 	session.started(seq);
 	session.queue.run(() => {
-		const settle = (error?: SocketDBError) => settleWrite(session, seq, error, runtime);
+		const settle = (error?: SocketDBError) => settleWrite(session, message, error, runtime);
 		if (message.op === 'cancel') {
 			connection.extras.disconnectWrites?.cancel(message.path);
 			return settle();

@@ -795,3 +795,41 @@ describe('a flush held up by a long event-loop turn', () => {
 		expect(subscriber.flushes).toHaveLength(0);
 	});
 });
+
+describe('confirmCurrent (an acknowledged write tells its writer which of its subscriptions are current)', () => {
+	const paths = ['', 'a', 'a/b', 'a/b/c', 'a/b/c/d', 'a/b/x', 'a/bc', 'z'];
+
+	function confirmed(write: (fanout: FanOut, subscriber: Recorder) => void, queue?: (fanout: FanOut, store: Store) => void) {
+		const fanout = createFanOut(50);
+		const store = createStore();
+		const writer = new Recorder();
+		const other = new Recorder();
+		for (const path of paths) fanout.subscribeValue(writer, path);
+		fanout.subscribeValue(other, 'a');
+		queue?.(fanout, store);
+		write(fanout, writer);
+		writer.flush();
+		other.flush();
+		const messages = writer.messages.filter((message) => message.type === MessageType.DATA);
+		expect(other.messages).toEqual([]);
+		for (const message of messages) expect(message).toMatchObject({ ops: [], rev: fanout.latestRevision });
+		return writer.data().map(({ path }) => path);
+	}
+
+	test('a set: the paths at and above it, and below it where its diff goes (everything below a leaf)', () => {
+		expect(confirmed((fanout, writer) => fanout.confirmCurrent(writer, 'a/b', nodeify({ c: { d: 1 } }) as NodeDiff))).toEqual(['', 'a', 'a/b', 'a/b/c', 'a/b/c/d']);
+		expect(confirmed((fanout, writer) => fanout.confirmCurrent(writer, 'a/b', nodeify(5) as NodeDiff))).toEqual(['', 'a', 'a/b', 'a/b/c', 'a/b/c/d', 'a/b/x']);
+		expect(confirmed((fanout, writer) => fanout.confirmCurrent(writer, 'a/b', { meta: { m: 1 } }))).toEqual(['', 'a', 'a/b']);
+		expect(confirmed((fanout, writer) => fanout.confirmCurrent(writer, 'q/r', nodeify(1) as NodeDiff))).toEqual(['']);
+	});
+
+	test('a delete: the paths at, above and below it', () => {
+		expect(confirmed((fanout, writer) => fanout.confirmCurrent(writer, 'a/b', undefined))).toEqual(['', 'a', 'a/b', 'a/b/c', 'a/b/c/d', 'a/b/x']);
+	});
+
+	test('not where changes are queued: their DATA says so when it goes out', () => {
+		const queued = (fanout: FanOut, store: Store) => write(fanout, store, 'a/b/c', { d: 2 });
+		expect(confirmed((fanout, writer) => fanout.confirmCurrent(writer, 'a/b', nodeify({ c: { d: 1 } }) as NodeDiff), queued)).toEqual([]);
+		expect(confirmed((fanout, writer) => fanout.confirmCurrent(writer, 'a/b/x', nodeify(1) as NodeDiff), queued)).toEqual(['a/b/x']);
+	});
+});

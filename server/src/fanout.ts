@@ -1,4 +1,4 @@
-import { cloneNode, encodeMessage, forEachCommonChild, forEachTrieNode, isEmptyObject, isObject, mergeNode, MessageType, parsePath, PathTrie, storeChildren, type DataOp, type Node, type NodeDiff, type ServerMessage, type Store, type TrieNode } from '@socketdb/core';
+import { cloneNode, encodeMessage, forEachCommonChild, forEachTrieNode, isEmptyObject, isObject, mergeNode, MessageType, parsePath, PathTrie, segmentsOf, storeChildren, type DataOp, type Node, type NodeDiff, type ServerMessage, type Store, type TrieNode } from '@socketdb/core';
 
 /** What kind of subscription a fanned-out message serves. */
 export type SubscriptionKind = 'value' | 'keys';
@@ -84,6 +84,49 @@ export class FanOut {
 		const removed = this.keys.remove(path, subscriber);
 		if (this.keys.itemsAt(path) === undefined) this.pendingKeys.delete(path);
 		return removed;
+	}
+
+	/** The revision of the last change published (what DATA going out now says its state is as of). */
+	get latestRevision(): number {
+		return this.revision;
+	}
+
+	/**
+	 * A write at `path` (`node`: the diff written there; none for a delete) was answered: each of
+	 * `subscriber`'s value subscriptions the write reaches is told that it is as of the latest
+	 * revision. Where changes are queued for one, their DATA says so when it goes out; where none
+	 * are, the subscriber already holds the current value and gets a DATA without ops now. So a
+	 * client that showed its write before the server answered knows, by the ACK's revision, when
+	 * each of its subscriptions holds the write (a write that changed nothing included).
+	 */
+	confirmCurrent(subscriber: Subscriber, path: string, node: NodeDiff | undefined): void {
+		if (this.values.size === 0) return;
+		const confirm = (trie: TrieNode<Subscriber>) => {
+			if (trie.items?.has(subscriber) !== true || this.pendingData.has(trie.path)) return;
+			subscriber.pushUpdate('value', trie.path, encodeMessage({ type: MessageType.DATA, id: this.ids.get(trie.path)!, ops: [], rev: this.revision }));
+		};
+		let trie: TrieNode<Subscriber> | undefined = this.values.root;
+		for (const key of segmentsOf(path)) {
+			confirm(trie);
+			trie = trie.child(key);
+			if (trie === undefined) return;
+		}
+		this.confirmAlong(trie, node, confirm);
+	}
+
+	/** The subscriptions at and below `trie` that a diff (none: a delete) at its path reaches. */
+	private confirmAlong(trie: TrieNode<Subscriber>, node: NodeDiff | undefined, confirm: (trie: TrieNode<Subscriber>) => void): void {
+		confirm(trie);
+		if (trie.children === undefined) return;
+		const value = node?.value;
+		if (node !== undefined && isObject(value)) {
+			forEachCommonChild(trie, value, (child, next) => {
+				if (isObject(next)) this.confirmAlong(child, next as NodeDiff, confirm);
+			});
+		} else if (node === undefined || value !== undefined) {
+			// Deleted, or replaced by a leaf: everything below is reached.
+			for (const child of trie.children.values()) this.forEachSubscribedBelow(child, confirm);
+		}
 	}
 
 	/** The number DATA messages carry for `path`, while anybody subscribes to it. */
