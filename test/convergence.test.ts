@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { unwrap, type Store } from '@socketdb/core';
+import type { ServerPlugin } from '@socketdb/server';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createLmdbStore } from '@socketdb/store-lmdb';
 import { temporaryDirectory } from './helpers/cli';
@@ -9,29 +10,58 @@ import { randomPath, randomValue, seededRandom } from './helpers/random';
 afterEach(cleanup);
 
 /**
+ * The server refuses any write that holds the string "y", after a moment: clients that showed
+ * such a write at once (optimistic) take it back.
+ */
+const vetoY: ServerPlugin = {
+	name: 'veto-y',
+	hooks: {
+		'server:update': async ({ data }) => {
+			if (!JSON.stringify(data).includes('"y"')) return;
+			await new Promise((resolve) => setTimeout(resolve, 1));
+			throw new Error('no y');
+		},
+	},
+};
+
+/**
  * N clients make random sets, deletes, subscribes and unsubscribes against one server, and
  * go offline and back; once everything settled, every client's view of each path it watches
- * equals the server's and each() has announced every key.
+ * equals the server's and each() has announced every key. Half the clients show their writes
+ * at once (optimistic, the default), half only once the server sends them back; the server
+ * refuses some writes.
  */
 async function converge(seed: number, updateInterval: number, store?: Store): Promise<void> {
 	const random = seededRandom(seed);
-	const { server, url } = await startServer(store === undefined ? { updateInterval } : { updateInterval, store });
-	const clients = Array.from({ length: 4 }, () => {
-		const db = connectClient(url);
+	const plugins = [vetoY];
+	const { server, url } = await startServer(store === undefined ? { updateInterval, plugins } : { updateInterval, store, plugins });
+	const clients = Array.from({ length: 4 }, (_, index) => {
+		const db = connectClient(url, { optimistic: index % 2 === 0 });
 		const watched = new Map<string, { last: unknown; stop: () => void }>();
 		const keys = new Map<string, Set<string>>();
 		return { db, watched, keys, offline: false };
 	});
-	const writes: PromiseLike<void>[] = [];
+	const writes: Promise<void>[] = [];
+	// Observed at once: a refused write is part of the test, not an error to report.
+	const track = (write: PromiseLike<void>) => void writes.push(Promise.resolve(write).catch(() => undefined));
 
 	for (let step = 0; step < 240; step++) {
 		const client = random.pick(clients);
 		const path = randomPath(random);
 		const action = random.int(10);
-		if (action < 5) {
-			writes.push(client.db.get(path).set(randomValue(random) as never, random.chance(0.2) ? { by: step } : undefined));
+		if (action < 4) {
+			track(client.db.get(path).set(randomValue(random) as never, random.chance(0.2) ? { by: step } : undefined));
+		} else if (action < 5) {
+			// Several paths below one reference, none at or below another.
+			const values: Record<string, unknown> = {};
+			for (let i = random.int(3); i >= 0; i--) {
+				const key = randomPath(random);
+				if (Object.keys(values).some((other) => `${key}/`.startsWith(`${other}/`) || `${other}/`.startsWith(`${key}/`))) continue;
+				values[key] = random.chance(0.3) ? null : randomValue(random);
+			}
+			track(client.db.get(path).update(values));
 		} else if (action < 7) {
-			writes.push(client.db.get(path).delete());
+			track(client.db.get(path).delete());
 		} else if (action < 9 && !client.watched.has(path)) {
 			const entry: { last: unknown; stop: () => void } = { last: undefined, stop: () => undefined };
 			entry.stop = client.db.get(path).on((value) => void (entry.last = value));

@@ -92,7 +92,8 @@ describe('ref.update', () => {
 		await db.get('marker').set(1);
 		expect(server.stats().revision).toBe(before + 1);
 		expect(plain(server.get('doc'))).toEqual(plain(nodeify({ locked: 1, open: 2 })));
-		expect(doc.values).toEqual([{ locked: 1, open: 2 }]);
+		// Each update showed at once and was taken back when the server refused it.
+		expect(doc.values).toEqual([{ locked: 1, open: 2 }, { open: 3 }, { locked: 1, open: 2 }, { locked: 1, name: 'evil' }, { locked: 1, open: 2 }]);
 	});
 
 	test('paths where one lies at or below another, undefined values, and non-objects are refused at once, sending nothing', async () => {

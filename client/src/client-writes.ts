@@ -1,15 +1,17 @@
 import { assertPath, assertRootObject, isObject, MessageType, nodeify, ServerValue, SocketDBError, toSocketDBError, type HookPipeline, type Json, type LeafValue, type Meta, type NodeDiff, type WriteOutcome } from '@socketdb/core';
 import { toJsonValue } from './json-value';
+import { isLocalWrite, type LocalWrite } from './local-write';
 import type { Outbox } from './outbox';
 import { pathWrites, updateMessage, type PathWrite } from './paths-update';
 import type { ClientErrorEvent, ClientHooks } from './types';
 
 /**
  * The client's writes, from a reference's call to the outbox: the values copied as JSON, the
- * `client:set` and `client:delete` hooks, the message built and queued. What the server answers
- * settles them (see the client's handling of ACK and REJECT).
+ * `client:set` and `client:delete` hooks, the message built and queued, and `made` told of it (the
+ * client shows it at once). What the server answers settles them (see the client's handling of
+ * ACK and REJECT).
  */
-export function createClientWrites(outbox: Outbox, hooks: HookPipeline<ClientHooks>, flushOutbox: () => void, reportError: (event: ClientErrorEvent) => void) {
+export function createClientWrites(outbox: Outbox, hooks: HookPipeline<ClientHooks>, flushOutbox: () => void, reportError: (event: ClientErrorEvent) => void, made: (seq: number, write: LocalWrite) => void) {
 	/** A write on its way through the outbox: numbered now, sent once `ready` gets its message. */
 	function outgoingWrite() {
 		const entry = outbox.create();
@@ -18,6 +20,7 @@ export function createClientWrites(outbox: Outbox, hooks: HookPipeline<ClientHoo
 			outcome: entry.outcome,
 			ready(message: Parameters<Outbox['ready']>[1]) {
 				outbox.ready(entry, message);
+				if (isLocalWrite(entry.message)) made(entry.seq, entry.message);
 				flushOutbox();
 			},
 			refuse,

@@ -22,9 +22,11 @@ import { ConsoleReport } from './console-report';
 import { DisconnectRegistrations } from './disconnect-registrations';
 import { keysOfNode, Listeners, UNAVAILABLE, type ListenerSource } from './listeners';
 import { Mirror } from './mirror';
+import { OptimisticView } from './optimistic-view';
 import { Outbox } from './outbox';
 import { PushIdGenerator } from './push-id';
 import { clientApi, type ReferenceRuntime } from './reference';
+import { createShownWrites } from './shown-writes';
 import { browserRoute, followBrowserRoute } from './route-tracking';
 import { ClientSession } from './session';
 import { SnapshotAssembly } from './snapshot-assembly';
@@ -47,7 +49,7 @@ const UNAVAILABLE_RETRY_MS = 1_000;
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- SocketDB's contract: an untyped client takes any schema
 export function SocketDBClient<Schema extends Json = any>(options: SocketDBClientOptions = {}): SocketDBClientAPI<Schema> {
-	const { store: externalStore, socketClient = createWebsocketClient(), plugins = [], version, url: defaultUrl, routeTracking = false } = options;
+	const { store: externalStore, socketClient = createWebsocketClient(), plugins = [], version, url: defaultUrl, routeTracking = false, optimistic = true } = options;
 	/** The route reported to the server: in a browser with `routeTracking`, or set by `trackRoute`. */
 	let route = routeTracking ? browserRoute() : undefined;
 
@@ -61,11 +63,11 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 	const source: ListenerSource = {
 		nodeFor(path) {
 			if (subscriptions.coveringValue(path)?.loaded !== true) return UNAVAILABLE;
-			return mirror.nodeAt(segmentsOf(path));
+			return view.nodeAt(segmentsOf(path));
 		},
 		keysFor(path) {
 			const covering = subscriptions.coveringValue(path);
-			if (covering !== undefined) return covering.loaded ? keysOfNode(mirror.nodeAt(segmentsOf(path))) : UNAVAILABLE;
+			if (covering !== undefined) return covering.loaded ? keysOfNode(view.nodeAt(segmentsOf(path))) : UNAVAILABLE;
 			return subscriptions.keysOf(path) ?? UNAVAILABLE;
 		},
 		dataOf: (node) => mirror.dataOf(node),
@@ -113,6 +115,9 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 	}
 	if (routeTracking) followBrowserRoute(trackRoute);
 	const subscriptions = new ServerSubscriptions(listeners, mirror, assembly, (message) => session.send(message));
+	/** What listeners see: the mirror with this client's unconfirmed writes on top. */
+	const view = new OptimisticView(mirror, subscriptions, optimistic ? () => outbox.unanswered() : () => []);
+	const shown = createShownWrites(view, listeners, subscriptions, optimistic);
 
 	function flushOutbox(): void {
 		if (session.state !== 'ready') return;
@@ -123,6 +128,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 				return true;
 			}
 			const error = new SocketDBError('PAYLOAD_TOO_LARGE', `the write takes ${bytes.byteLength} bytes; the server accepts frames of at most ${session.maxFrameBytes}`);
+			shown.withdraw(view.refused(entry.seq));
 			if (outbox.fail(entry.seq, error) !== undefined) reportError({ code: error.code, message: error.message });
 			return false;
 		});
@@ -154,7 +160,8 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		switch (message.type) {
 			case MessageType.ACK:
 				unavailable = false;
-				return outbox.acknowledge(message.seq, 'value' in message ? { value: message.value } : undefined);
+				outbox.acknowledge(message.seq, 'value' in message ? { value: message.value } : undefined);
+				return shown.withdraw(view.acknowledged(message.seq, message.rev, subscriptions.database));
 			case MessageType.REJECT: {
 				// The servers could not log it in time: kept, and sent again a little later. Reported
 				// once per outage (not once per write), so an application can show it.
@@ -164,6 +171,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 					return retryLater();
 				}
 				const error = new SocketDBError(toCode(message.code), message.message, message.details);
+				shown.withdraw(view.refused(message.seq));
 				if (outbox.fail(message.seq, error) !== undefined) reportError({ code: error.code, message: error.message, details: error.details });
 				return;
 			}
@@ -184,8 +192,9 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 				return;
 			}
 			case MessageType.SNAPSHOT_ABORT:
-				if (subscriptions.valueRefused(message.path)) reportError({ code: message.code, message: message.message });
-				return;
+				if (!subscriptions.valueRefused(message.path)) return;
+				shown.settle();
+				return reportError({ code: message.code, message: message.message });
 			case MessageType.DATA: {
 				const path = subscriptions.pathOf(message.id);
 				if (path === undefined) return;
@@ -194,15 +203,17 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 					return assembly.reached(path, message.rev);
 				}
 				applyOps(path, message.ops, message.joined);
-				return subscriptions.valueReached(path, message.rev);
+				subscriptions.valueReached(path, message.rev);
+				return shown.settle();
 			}
 			case MessageType.DELTA:
 				// What changed since the revision a resubscription named. A subscription made again
 				// since then holds no value to apply it to: its SNAPSHOT follows.
 				if (!subscriptions.isLoaded(message.path) || !subscriptions.valueStarted(message.path, message.id)) return;
 				assembly.drop(message.path);
-				applyOps(message.path, message.ops, 'all');
-				return subscriptions.valueLoaded(message.path, message.rev);
+				// Loaded first: writes whose change the delta brings leave the view before listeners look.
+				subscriptions.valueLoaded(message.path, message.rev);
+				return shown.settle(() => applyOps(message.path, message.ops, 'all'));
 			case MessageType.KEYS:
 				// Removals are announced before additions, so a key deleted and re-added is reported again.
 				if (!subscriptions.applyKeys(message.path, { removeAll: message.reset, removed: message.removed })) return;
@@ -221,6 +232,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 				if ('reason' in message.goodbye && message.goodbye.reason === 'unsupported-protocol') {
 					session.disconnect();
 					const error = new SocketDBError('UNSUPPORTED_PROTOCOL', message.goodbye.message ?? 'the server does not speak this client protocol version');
+					for (const write of view.clear()) shown.refresh(write);
 					for (const _ of outbox.failAll(error)) reportError({ code: error.code, message: error.message });
 				}
 				return;
@@ -280,8 +292,9 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		subscriptions.valueLoaded(path, rev);
 		mirror.replace(path, node);
 		writeThrough(path, node, true);
-		listeners.refresh(path);
+		shown.settle(() => listeners.refresh(path));
 	}
+
 
 	function heartbeat(payload: Record<string, unknown>): void {
 		const answer = (reply: Record<string, unknown> | void) => session.send({ type: MessageType.PONG, payload: reply ?? payload });
@@ -307,7 +320,10 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 			if (!active) return;
 			active = false;
 			listeners.remove(listener);
-			if (!listeners.hasAt(path, 'value')) subscriptions.valueListenerRemoved(path);
+			if (!listeners.hasAt(path, 'value')) {
+				subscriptions.valueListenerRemoved(path);
+				shown.settle();
+			}
 		};
 		const listener = listeners.addValue(path, once ? (data, meta) => (unsubscribe(), callback(data, meta)) : callback);
 		subscriptions.valueListenerAdded(path);
@@ -328,7 +344,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		};
 	}
 
-	const { write, update, transactionWrite } = createClientWrites(outbox, hooks, flushOutbox, reportError);
+	const { write, update, transactionWrite } = createClientWrites(outbox, hooks, flushOutbox, reportError, shown.show);
 	const cachedValue = (path: string) => {
 		const node = source.nodeFor(path);
 		return node === UNAVAILABLE ? undefined : mirror.dataOf(node);

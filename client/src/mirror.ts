@@ -8,9 +8,30 @@ import { childOf, childrenOf, emptyNode, fromNode, mergePersistent, removeNode, 
  * compare identities to find out what changed.
  */
 export class Mirror {
-	private root: TreeNode = emptyNode();
+	private tree: TreeNode = emptyNode();
+	/** Counts the changes of the tree, so that a view built on it knows when to build again. */
+	version = 0;
 	private readonly unwrapped = new WeakMap<object, unknown>();
 	private readonly plainMeta = new WeakMap<object, Meta>();
+
+	/** The whole tree. */
+	get root(): TreeNode {
+		return this.tree;
+	}
+
+	private setRoot(root: TreeNode): void {
+		if (root === this.tree) return;
+		this.tree = root;
+		this.version++;
+	}
+
+	/**
+	 * Takes `root`, a tree equal to the current one, for its node identities (those of a view that
+	 * showed the same data): nothing changes for anyone reading it.
+	 */
+	adopt(root: TreeNode): void {
+		this.tree = root;
+	}
 
 	/** The node at `path`, or `undefined`. */
 	nodeAt(segments: readonly string[]): TreeNode | undefined {
@@ -24,13 +45,13 @@ export class Mirror {
 
 	/** Merges a diff at `path`. */
 	merge(path: string, diff: NodeDiff): void {
-		this.root = updateAt(this.root, segmentsOf(path), (node) => mergePersistent(node, diff));
+		this.setRoot(updateAt(this.root, segmentsOf(path), (node) => mergePersistent(node, diff)));
 	}
 
 	/** Deletes `path` (and everything below). */
 	delete(path: string): void {
 		const segments = parsePath(path);
-		this.root = segments.length === 0 ? emptyNode() : updateAt(this.root, segments, removeNode);
+		this.setRoot(segments.length === 0 ? emptyNode() : updateAt(this.root, segments, removeNode));
 	}
 
 	/**
@@ -43,7 +64,7 @@ export class Mirror {
 		const current = this.nodeAt(segments);
 		const next = fromNode(node as Node, current);
 		if (next === current) return;
-		this.root = segments.length === 0 ? (childrenOf(next) !== undefined ? next : emptyNode()) : updateAt(this.root, segments, () => next);
+		this.setRoot(segments.length === 0 ? (childrenOf(next) !== undefined ? next : emptyNode()) : updateAt(this.root, segments, () => next));
 	}
 
 	/** Forgets everything under `path` except the subtrees at `keep` (paths below `path`). */
@@ -61,7 +82,7 @@ export class Mirror {
 			if (relative.length === 0) return;
 			skeleton = updateAt(skeleton, relative, () => keptNode);
 		}
-		this.root = segments.length === 0 ? skeleton : updateAt(this.root, segments, () => skeleton);
+		this.setRoot(segments.length === 0 ? skeleton : updateAt(this.root, segments, () => skeleton));
 	}
 
 	/** The data at a node as handed to callbacks: frozen, and the same object while the node is unchanged. */

@@ -116,6 +116,11 @@ export class Outbox {
 		return unobserved;
 	}
 
+	/** The writes not answered yet, in write order (`message` is set once their hooks ran). */
+	unanswered(): Iterable<OutboxEntry> {
+		return this.entries.values();
+	}
+
 	/** Highest sequence number below which every write is settled (sent in the handshake). */
 	settledThrough(): number {
 		const first = this.entries.values().next().value;

@@ -148,3 +148,28 @@ export function fromNode(next: Node, current?: TreeNode): TreeNode {
 	}
 	return same ? current! : createNode(children, meta);
 }
+
+/**
+ * `next` with every part that equals `previous` (the same values, meta and order of keys) taken
+ * from `previous`, so that a tree worked out again from scratch tells nobody about changes that
+ * did not happen. Costs only the parts whose identities differ.
+ */
+export function keepEqual(next: TreeNode, previous: TreeNode | undefined): TreeNode {
+	if (previous === undefined || next === previous) return next;
+	const metaEqual = leafEquals(next.meta, previous.meta);
+	const children = childrenOf(next);
+	const previousChildren = childrenOf(previous);
+	if (children === undefined) return previousChildren === undefined && metaEqual && leafEquals(next.value, previous.value) ? previous : next;
+	if (previousChildren === undefined) return next;
+	let same = metaEqual && children.size === previousChildren.size;
+	const previousKeys = previousChildren.keys();
+	let copied: Map<string, TreeNode> | undefined;
+	for (const [key, child] of children) {
+		const before = previousChildren.get(key);
+		const kept = before === undefined ? child : keepEqual(child, before);
+		if (same && (kept !== before || previousKeys.next().value !== key)) same = false;
+		if (kept !== child) (copied ??= new Map(children)).set(key, kept);
+	}
+	if (same) return previous;
+	return copied === undefined ? next : createNode(copied, next.meta);
+}

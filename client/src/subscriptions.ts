@@ -1,6 +1,8 @@
 import { forEachTrieNode, MessageType, normalizePath, PathTrie, type ClientMessage } from '@socketdb/core';
 import type { Listeners } from './listeners';
+import { writeReaches, type LocalWrite } from './local-write';
 import type { Mirror } from './mirror';
+import type { ViewSubscriptions } from './optimistic-view';
 import type { SnapshotAssembly } from './snapshot-assembly';
 
 /**
@@ -15,7 +17,7 @@ type Subscription = { loaded: boolean; id?: number; rev?: number; db?: string | 
  * it. `each` listeners not covered by a value subscription need only the keys of their
  * path, which is far cheaper for big collections.
  */
-export class ServerSubscriptions {
+export class ServerSubscriptions implements ViewSubscriptions {
 	private readonly values = new PathTrie<Subscription>();
 	private readonly valueByPath = new Map<string, Subscription>();
 	/** Value subscriptions by the number the server gave their path. */
@@ -23,7 +25,9 @@ export class ServerSubscriptions {
 	private readonly keys = new Map<string, Subscription & { keys: Set<string> }>();
 	private readonly keyPaths = new PathTrie<true>();
 	/** The database of the current connection (told in WELCOME). */
-	private database: string | undefined;
+	private currentDatabase: string | undefined;
+	/** Changes whenever a value subscription gets its value or goes away. */
+	loadedVersion = 0;
 
 	constructor(
 		private readonly listeners: Listeners,
@@ -38,6 +42,28 @@ export class ServerSubscriptions {
 		return node === undefined ? undefined : this.valueByPath.get(node.path);
 	}
 
+	/**
+	 * The value subscriptions whose values `write` may change. They never nest, so either one
+	 * covers the written path or any number lie below it.
+	 */
+	valuesReachedBy(write: LocalWrite): readonly Subscription[] {
+		if (this.valueByPath.size === 0) return NONE;
+		const covering = this.values.coveringNode(write.path);
+		if (covering !== undefined) return writeReaches(write, covering.path) ? [this.valueByPath.get(covering.path)!] : NONE;
+		const start = this.values.find(write.path);
+		if (start === undefined) return NONE;
+		const found: Subscription[] = [];
+		forEachTrieNode(start, (node) => {
+			if (node.items !== undefined && writeReaches(write, node.path)) found.push(this.valueByPath.get(node.path)!);
+		});
+		return found;
+	}
+
+	/** The database of the current connection (told in WELCOME). */
+	get database(): string | undefined {
+		return this.currentDatabase;
+	}
+
 	isValueSubscribed(path: string): boolean {
 		return this.valueByPath.has(path);
 	}
@@ -45,6 +71,11 @@ export class ServerSubscriptions {
 	keysOf(path: string): Set<string> | undefined {
 		const subscription = this.keys.get(path);
 		return subscription?.loaded ? subscription.keys : undefined;
+	}
+
+	/** The paths of the value subscriptions at or below `path`. */
+	valuePathsAtOrBelow(path: string): string[] {
+		return subscribedAtOrBelow(this.values, path);
 	}
 
 	/** A value listener was added at `path`. */
@@ -114,9 +145,10 @@ export class ServerSubscriptions {
 	valueLoaded(path: string, rev: number): void {
 		const subscription = this.valueByPath.get(path);
 		if (subscription === undefined) return;
+		if (!subscription.loaded) this.loadedVersion++;
 		subscription.loaded = true;
 		subscription.rev = rev;
-		subscription.db = this.database;
+		subscription.db = this.currentDatabase;
 	}
 
 	/** Changes of a loaded value subscription, applied to the mirror, brought it to revision `rev`. */
@@ -159,7 +191,7 @@ export class ServerSubscriptions {
 	 * same database, it asks only for the changes since.
 	 */
 	resubscribeAll(database: string | undefined): void {
-		this.database = database;
+		this.currentDatabase = database;
 		this.pathById.clear();
 		this.assembly.clear();
 		for (const [path, subscription] of this.valueByPath) {
@@ -188,6 +220,7 @@ export class ServerSubscriptions {
 		if (subscription === undefined) return false;
 		this.values.remove(path, subscription);
 		this.valueByPath.delete(path);
+		if (subscription.loaded) this.loadedVersion++;
 		if (subscription.id !== undefined) this.pathById.delete(subscription.id);
 		this.assembly.drop(path);
 		return true;
@@ -203,6 +236,8 @@ export class ServerSubscriptions {
 		return subscribedAtOrBelow(this.values, path).filter((found) => found !== normalizePath(path));
 	}
 }
+
+const NONE: readonly Subscription[] = [];
 
 /** Paths at or below `path` that hold an item in `trie`. */
 function subscribedAtOrBelow<T>(trie: PathTrie<T>, path: string): string[] {

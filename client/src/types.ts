@@ -180,9 +180,9 @@ export type ClientErrorEvent = { code: string; message: string; details?: unknow
  * the client; throwing drops the action.
  */
 export type ClientHooks = {
-	/** Before a `set` is queued. Return `{ path, value, meta }` to change it; throw to drop it (the write rejects). */
+	/** Before a `set` is queued (and shown in this client's subscriptions). Return `{ path, value, meta }` to change it; throw to drop it (the write rejects and never shows). */
 	'client:set'?: Hook<{ path: string; value: SchemaDefinition; meta?: Meta }>;
-	/** Before a `delete` is queued. Return `{ path }` to change it; throw to drop it (the delete rejects). */
+	/** Before a `delete` is queued (and shown). Return `{ path }` to change it; throw to drop it (the delete rejects and never shows). */
 	'client:delete'?: Hook<{ path: string }>;
 	/** The first time the client is connected (after the handshake). */
 	'client:firstConnect'?: Hook;
@@ -225,6 +225,14 @@ export type SocketDBClientOptions = {
 	routeTracking?: boolean;
 	/** Default URL for `connect()`. */
 	url?: string;
+	/**
+	 * Show this client's writes in its own subscriptions at once, before the server answers (its
+	 * `client:set`/`client:delete` hooks run first). A write the server refuses is taken back:
+	 * subscribers get the server's value, with the client's other unanswered writes on top. With
+	 * `false`, a write shows only once the server sends it back, as in SocketDB. See docs/client.md.
+	 * @default true
+	 */
+	optimistic?: boolean;
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as SocketDBClient

@@ -53,6 +53,32 @@ test('two pages stay in sync through a real server', async () => {
 	await reader.close();
 });
 
+test('a page’s subscriber sees its own write at once, before the server answers', async () => {
+	const page = await openPage();
+	await page.evaluate(async () => {
+		window.seen = [];
+		window.db.get('optimistic').on((value: unknown) => window.seen.push(value));
+	});
+	await page.waitForFunction(() => window.seen.length === 1);
+	// The server holds the write until the page has looked.
+	let release!: () => void;
+	const held = new Promise<void>((resolve) => (release = resolve));
+	const unregister = server.intercept('server:update', async ({ data }) => {
+		if ((data.value as Record<string, unknown>)['optimistic'] !== undefined) await held;
+	});
+	const before = await page.evaluate(async () => {
+		void window.db.get('optimistic').set({ text: 'mine' });
+		await new Promise<void>((resolve) => queueMicrotask(resolve));
+		return [...window.seen];
+	});
+	expect(before).toEqual([null, { text: 'mine' }]);
+	expect(server.get('optimistic').value).toBe(null);
+	release();
+	unregister();
+	await expect.poll(() => server.get('optimistic/text').value).toBe('mine');
+	await page.close();
+});
+
 test('in the browser, writes are awaitable and snapshots are frozen', async () => {
 	const page = await openPage();
 	const result = await page.evaluate(async () => {

@@ -118,8 +118,11 @@ export function sameJson(a: unknown, b: unknown): boolean {
 
 /**
  * Proves that everything the server sent `db` before a call has arrived: writes a fresh
- * value to a path `db` watches and waits until it comes back, then gives stray callbacks a
- * short moment to (wrongly) run. Use it before asserting that something did NOT happen.
+ * value to a path `db` watches and waits for the server's acknowledgement, which the server
+ * sends after everything it sent `db` before (changes it made before included, with the
+ * tests' `updateInterval: 0`), then gives stray callbacks a short moment to (wrongly) run. Use
+ * it before asserting that something did NOT happen. (The value shows at `db` at once: its
+ * writes are optimistic.)
  */
 export function barrier(db: SocketDBClientAPI, path = '__barrier') {
 	const seen = record<number>(db.get(path));

@@ -1,0 +1,94 @@
+import { anchorAtPath, isObject, joinPath, MessageType, parsePath, segmentsOf, type ClientMessage, type NodeDiff } from '@socketdb/core';
+import { emptyNode, mergePersistent, removeNode, updateAt, type TreeNode } from './persistent-tree';
+
+/**
+ * A write as the client sends it (after its hooks ran): what the client shows before the server
+ * answers. Transactions are not shown ahead (their outcome depends on the server's value), nor
+ * onDisconnect registrations (they write nothing now).
+ */
+export type LocalWrite = Extract<ClientMessage, { type: typeof MessageType.SET | typeof MessageType.DELETE | typeof MessageType.UPDATE }>;
+
+/** True for the writes a client shows ahead of the server's answer. */
+export function isLocalWrite(message: ClientMessage | undefined): message is LocalWrite {
+	return message !== undefined && (message.type === MessageType.SET || message.type === MessageType.DELETE || message.type === MessageType.UPDATE);
+}
+
+/**
+ * The tree after `write`, applied as the server applies it: a set merges its node at its path,
+ * a delete removes the path, an update removes its deleted paths, then merges its node. Every
+ * part the write does not change keeps its identity.
+ *
+ * This is where a write turns into the client's local change: a value the server computes when it
+ * applies the write (a placeholder) is worked out here, from what `root` holds.
+ */
+export function applyWrite(root: TreeNode, write: LocalWrite): TreeNode {
+	switch (write.type) {
+		case MessageType.SET:
+			return mergeAt(root, write.path, write.node);
+		case MessageType.DELETE:
+			return deleteAt(root, write.path);
+		case MessageType.UPDATE: {
+			let next = root;
+			for (const relative of write.deleted) next = deleteAt(next, joinPath(write.path, relative));
+			return write.node === undefined ? next : mergeAt(next, write.path, write.node);
+		}
+	}
+}
+
+function mergeAt(root: TreeNode, path: string, node: NodeDiff): TreeNode {
+	return mergePersistent(root, anchorAtPath(segmentsOf(path), node)) ?? root;
+}
+
+function deleteAt(root: TreeNode, path: string): TreeNode {
+	const segments = parsePath(path);
+	return segments.length === 0 ? emptyNode() : updateAt(root, segments, removeNode);
+}
+
+/**
+ * Whether `write` may change the value at `path` (anything at or below it): a delete at, above or
+ * below it; a set or update whose diff reaches it (at or above it, or below it within the diff's
+ * keys, or through a leaf written above it, which replaces everything below). The server's
+ * `FanOut.confirmCurrent` follows the same rule.
+ */
+export function writeReaches(write: LocalWrite, path: string): boolean {
+	switch (write.type) {
+		case MessageType.SET:
+			return diffReaches(write.path, write.node, path);
+		case MessageType.DELETE:
+			return related(write.path, path);
+		case MessageType.UPDATE:
+			return write.deleted.some((relative) => related(joinPath(write.path, relative), path)) || (write.node !== undefined && diffReaches(write.path, write.node, path));
+	}
+}
+
+/** The paths a write writes at: the diff there, or none for a deleted path. */
+export function writtenPaths(write: LocalWrite): [path: string, diff: NodeDiff | undefined][] {
+	if (write.type === MessageType.SET) return [[write.path, write.node]];
+	if (write.type === MessageType.DELETE) return [[write.path, undefined]];
+	const written: [string, NodeDiff | undefined][] = write.deleted.map((relative) => [joinPath(write.path, relative), undefined]);
+	if (write.node !== undefined) written.push([write.path, write.node]);
+	return written;
+}
+
+/** Whether one path lies at or below the other. */
+function related(a: string, b: string): boolean {
+	const [shorter, longer] = a.length <= b.length ? [a, b] : [b, a];
+	return shorter === '' || longer === shorter || longer.startsWith(`${shorter}/`);
+}
+
+function diffReaches(at: string, diff: NodeDiff, path: string): boolean {
+	// At or above the written path: it changes something there.
+	if (path === '' || path === at || at.startsWith(`${path}/`)) return true;
+	if (at !== '' && !path.startsWith(`${at}/`)) return false;
+	const below = segmentsOf(path).slice(segmentsOf(at).length);
+	let node: NodeDiff = diff;
+	for (const key of below) {
+		const value = node.value;
+		// A leaf replaces everything below it; a node without a value (meta only) changes nothing below.
+		if (!isObject(value)) return value !== undefined;
+		const child = value[key];
+		if (!isObject(child)) return false;
+		node = child as NodeDiff;
+	}
+	return true;
+}

@@ -1,0 +1,137 @@
+import { MessageType, nodeify, type NodeDiff } from '@socketdb/core';
+import { describe, expect, test } from 'vitest';
+import type { LocalWrite } from './local-write';
+import { Mirror } from './mirror';
+import { OptimisticView, type SubscriptionState, type ViewSubscriptions } from './optimistic-view';
+import { childrenOf, type TreeNode } from './persistent-tree';
+
+/** Subscriptions as plain data: one value subscription at `path`, reached by every write at or below it. */
+class FakeSubscriptions implements ViewSubscriptions {
+	loadedVersion = 0;
+	database: string | undefined = 'db1';
+	readonly state: { loaded: boolean; rev?: number; db?: string } = { loaded: false };
+
+	constructor(readonly path = 'doc') {}
+
+	valuesReachedBy(write: LocalWrite): readonly SubscriptionState[] {
+		return write.path === this.path || write.path.startsWith(`${this.path}/`) ? [this.state] : [];
+	}
+
+	load(rev: number): void {
+		if (!this.state.loaded) this.loadedVersion++;
+		Object.assign(this.state, { loaded: true, rev, db: this.database });
+	}
+}
+
+const set = (seq: number, path: string, data: unknown): LocalWrite => ({ type: MessageType.SET, seq, path, node: nodeify(data as never) as NodeDiff });
+
+function plain(node: TreeNode | undefined): unknown {
+	if (node === undefined) return null;
+	const children = childrenOf(node);
+	if (children === undefined) return node.value;
+	return Object.fromEntries([...children].map(([key, child]) => [key, plain(child)]));
+}
+
+/** A view over an empty mirror; `unanswered` stands for the outbox's writes. */
+function empty() {
+	const mirror = new Mirror();
+	const subscriptions = new FakeSubscriptions();
+	const unanswered: { seq: number; message: LocalWrite }[] = [];
+	const view = new OptimisticView(mirror, subscriptions, () => unanswered);
+	/** A write made: in the outbox, and handed to the view. */
+	const write = (message: LocalWrite) => {
+		unanswered.push({ seq: message.seq, message });
+		return view.add(message.seq, message);
+	};
+	/** The server answered: out of the outbox. */
+	const answered = (seq: number) => unanswered.splice(unanswered.findIndex((entry) => entry.seq === seq), 1);
+	return { mirror, subscriptions, view, write, answered };
+}
+
+/** A view over a loaded subscription at `doc`. */
+function setup() {
+	const parts = empty();
+	parts.mirror.replace('doc', nodeify({ a: 1, b: 1 }) as NodeDiff);
+	parts.subscriptions.load(1);
+	const doc = () => plain(parts.view.nodeAt(['doc']));
+	return { ...parts, doc };
+}
+
+describe('OptimisticView', () => {
+	test('with nothing shown the view is the mirror itself; a write nobody watches is not shown', () => {
+		const { mirror, view, write } = setup();
+		expect(view.root()).toBe(mirror.root);
+		expect(write(set(1, 'elsewhere', 5))).toBe(false);
+		expect(view.root()).toBe(mirror.root);
+		expect(view.size).toBe(0);
+		expect(view.acknowledged(1, 3, 'db1')).toBeUndefined();
+	});
+
+	test('a shown write stays until the subscription holds its revision; then the mirror takes the identities shown', () => {
+		const { mirror, subscriptions, view, doc, write, answered } = setup();
+		expect(write(set(1, 'doc/a', 2))).toBe(true);
+		const shown = view.nodeAt(['doc']);
+		expect(doc()).toEqual({ a: 2, b: 1 });
+		answered(1);
+		expect(view.acknowledged(1, 5, 'db1')).toBeUndefined();
+		expect(doc()).toEqual({ a: 2, b: 1 });
+		// The server's change arrives, then its revision: the write leaves, nothing changes for readers.
+		mirror.merge('doc', nodeify({ a: 2 }) as NodeDiff);
+		expect(view.nodeAt(['doc'])).toBe(shown);
+		subscriptions.load(5);
+		expect(view.settle()).toEqual([set(1, 'doc/a', 2)]);
+		expect(view.nodeAt(['doc'])).toBe(shown);
+		expect(view.root()).toBe(mirror.root);
+	});
+
+	test('a refused write leaves; the others stay applied on top of the server’s value, in order', () => {
+		const { view, doc, write } = setup();
+		write(set(1, 'doc', { a: 5, b: 5 }));
+		write(set(2, 'doc/b', 6));
+		expect(doc()).toEqual({ a: 5, b: 6 });
+		expect(view.refused(1)).toEqual(set(1, 'doc', { a: 5, b: 5 }));
+		expect(doc()).toEqual({ a: 1, b: 6 });
+		expect(view.clear()).toEqual([set(2, 'doc/b', 6)]);
+		expect(doc()).toEqual({ a: 1, b: 1 });
+	});
+
+	test('a write whose hooks finish after a later one’s is applied in write order', () => {
+		const { view, doc } = setup();
+		view.add(2, set(2, 'doc/a', 'second'));
+		view.add(1, set(1, 'doc/a', 'first'));
+		expect(doc()).toEqual({ a: 'second', b: 1 });
+	});
+
+	test('an unanswered write shows once a subscription it reaches gets its value, and leaves with the subscription', () => {
+		const { mirror, subscriptions, view, write } = empty();
+		expect(write(set(1, 'doc/a', 2))).toBe(false);
+		mirror.replace('doc', nodeify({ a: 1, b: 1 }) as NodeDiff);
+		subscriptions.load(1);
+		expect(plain(view.nodeAt(['doc']))).toEqual({ a: 2, b: 1 });
+		Object.assign(subscriptions.state, { loaded: false });
+		subscriptions.loadedVersion++;
+		expect(view.root()).toBe(mirror.root);
+		expect(view.size).toBe(0);
+	});
+
+	test('revisions compare within one database: data of the current one settles a write acknowledged by another, not the other way round', () => {
+		const { mirror, subscriptions, view, doc, write, answered } = setup();
+		write(set(1, 'doc/a', 2));
+		answered(1);
+		view.acknowledged(1, 9, 'db1');
+		// Reconnected to another database; the subscription still holds the old data.
+		subscriptions.database = 'db2';
+		expect(view.settle()).toEqual([]);
+		write(set(2, 'doc/b', 3));
+		answered(2);
+		view.acknowledged(2, 1, 'db2');
+		expect(view.settle()).toEqual([]);
+		expect(doc()).toEqual({ a: 2, b: 3 });
+		// Its fresh value arrives from db2, at revision 1: both writes are in what it holds.
+		mirror.replace('doc', nodeify({ a: 2, b: 3 }) as NodeDiff);
+		Object.assign(subscriptions.state, { rev: 1, db: 'db2' });
+		expect(view.settle()).toHaveLength(2);
+		expect(view.size).toBe(0);
+		expect(doc()).toEqual({ a: 2, b: 3 });
+	});
+});
