@@ -24,7 +24,8 @@ await new Promise((resolve) => setTimeout(resolve, 5));
 deliver(encodeFrame([{ type: MessageType.WELCOME, protocol: PROTOCOL_VERSION, id: 'x' }]));
 
 function acknowledge(): void {
-	if (acks.length > 0) deliver(encodeFrame(acks.splice(0).map((seq) => ({ type: MessageType.ACK, seq }))));
+	// With the revision the data holds the write as of, as the server acknowledges.
+	if (acks.length > 0) deliver(encodeFrame(acks.splice(0).map((seq) => ({ type: MessageType.ACK, seq, rev: seq }))));
 }
 
 const start = performance.now();
