@@ -5,18 +5,29 @@ import { Mirror } from './mirror';
 import { OptimisticView, type SubscriptionState, type ViewSubscriptions } from './optimistic-view';
 import { childrenOf, type TreeNode } from './persistent-tree';
 
-/** Subscriptions as plain data: one value subscription at `path`, reached by every write at or below it. */
+type State = { loaded: boolean; rev?: number; db?: string | undefined };
+
+/** Value subscriptions as plain data, each reached by every write at, above or below its path. */
 class FakeSubscriptions implements ViewSubscriptions {
 	loadedVersion = 0;
 	database: string | undefined = 'db1';
-	readonly state: { loaded: boolean; rev?: number; db?: string } = { loaded: false };
+	readonly states: Map<string, State>;
 
-	constructor(readonly path = 'doc') {}
-
-	valuesReachedBy(write: LocalWrite): readonly SubscriptionState[] {
-		return write.path === this.path || write.path.startsWith(`${this.path}/`) ? [this.state] : [];
+	constructor(paths: string[]) {
+		this.states = new Map(paths.map((path) => [path, { loaded: false }]));
 	}
 
+	/** The first subscription's state. */
+	get state(): State {
+		return this.states.values().next().value!;
+	}
+
+	valuesReachedBy(write: LocalWrite): readonly SubscriptionState[] {
+		const related = (path: string) => write.path === '' || write.path === path || write.path.startsWith(`${path}/`) || path.startsWith(`${write.path}/`);
+		return [...this.states].filter(([path]) => related(path)).map(([, state]) => state);
+	}
+
+	/** The first subscription's value arrived, as of `rev`. */
 	load(rev: number): void {
 		if (!this.state.loaded) this.loadedVersion++;
 		Object.assign(this.state, { loaded: true, rev, db: this.database });
@@ -33,9 +44,9 @@ function plain(node: TreeNode | undefined): unknown {
 }
 
 /** A view over an empty mirror; `unanswered` stands for the outbox's writes. */
-function empty() {
+function empty(paths = ['doc']) {
 	const mirror = new Mirror();
-	const subscriptions = new FakeSubscriptions();
+	const subscriptions = new FakeSubscriptions(paths);
 	const unanswered: { seq: number; message: LocalWrite }[] = [];
 	const view = new OptimisticView(mirror, subscriptions, () => unanswered);
 	/** A write made: in the outbox, and handed to the view. */
@@ -48,9 +59,9 @@ function empty() {
 	return { mirror, subscriptions, view, write, answered };
 }
 
-/** A view over a loaded subscription at `doc`. */
-function setup() {
-	const parts = empty();
+/** A view over a loaded subscription at `doc` (and others at `paths`, without their values). */
+function setup(paths = ['doc']) {
+	const parts = empty(paths);
 	parts.mirror.replace('doc', nodeify({ a: 1, b: 1 }) as NodeDiff);
 	parts.subscriptions.load(1);
 	const doc = () => plain(parts.view.nodeAt(['doc']));
@@ -112,6 +123,17 @@ describe('OptimisticView', () => {
 		subscriptions.loadedVersion++;
 		expect(view.root()).toBe(mirror.root);
 		expect(view.size).toBe(0);
+	});
+
+	test('an acknowledged write does not wait for a subscription it reaches that holds no value yet', () => {
+		const { mirror, subscriptions, view, write, answered } = setup(['doc', 'other']);
+		const both: LocalWrite = { type: MessageType.UPDATE, seq: 1, path: '', deleted: [], node: nodeify({ doc: { a: 2 }, other: { x: 1 } }) as NodeDiff };
+		expect(write(both)).toBe(true);
+		answered(1);
+		view.acknowledged(1, 5, 'db1');
+		mirror.merge('doc', nodeify({ a: 2 }) as NodeDiff);
+		subscriptions.load(5);
+		expect(view.settle()).toEqual([both]);
 	});
 
 	test('revisions compare within one database: data of the current one settles a write acknowledged by another, not the other way round', () => {

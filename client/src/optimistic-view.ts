@@ -165,12 +165,15 @@ export class OptimisticView {
 		return entry.write;
 	}
 
-	/** Every value subscription the write reaches holds data as of its ACK. */
+	/**
+	 * Every value subscription the write reaches that holds a value holds it as of the write's ACK.
+	 * (One still waiting for its value shows nothing yet: whatever arrives is news to its listeners.)
+	 */
 	private reached(entry: ShownWrite): boolean {
 		const { rev, db } = entry;
 		const current = this.subscriptions.database;
 		for (const subscription of this.subscriptions.valuesReachedBy(entry.write)) {
-			if (!subscription.loaded) return false;
+			if (!subscription.loaded) continue;
 			if (subscription.db === db) {
 				if (subscription.rev === undefined || subscription.rev < rev!) return false;
 			} else if (subscription.db !== current || db === current) {
