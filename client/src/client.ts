@@ -202,6 +202,12 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 					for (const op of message.ops) assembly.apply(path, op);
 					return assembly.reached(path, message.rev);
 				}
+				if (message.ops.length <= 1) {
+					// One change: the writes it brings leave the view first, and it is built once.
+					subscriptions.valueReached(path, message.rev);
+					return shown.settle(() => applyOps(path, message.ops, message.joined));
+				}
+				// Several: listeners see each, with the writes still shown on top of the older ones.
 				applyOps(path, message.ops, message.joined);
 				subscriptions.valueReached(path, message.rev);
 				return shown.settle();
@@ -232,7 +238,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 				if ('reason' in message.goodbye && message.goodbye.reason === 'unsupported-protocol') {
 					session.disconnect();
 					const error = new SocketDBError('UNSUPPORTED_PROTOCOL', message.goodbye.message ?? 'the server does not speak this client protocol version');
-					for (const write of view.clear()) shown.refresh(write);
+					shown.withdraw(view.clear());
 					for (const _ of outbox.failAll(error)) reportError({ code: error.code, message: error.message });
 				}
 				return;

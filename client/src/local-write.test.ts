@@ -1,7 +1,7 @@
 import { anchorAtPath, createRecord, createStore, joinPath, MessageType, nodeify, parsePath, type Node, type NodeDiff } from '@socketdb/core';
 import { describe, expect, test } from 'vitest';
 import { seededRandom, type Random } from '../../test/helpers/random';
-import { applyWrite, writeReaches, type LocalWrite } from './local-write';
+import { applyWrite, masks, writeReaches, type LocalWrite } from './local-write';
 import { childOf, childrenOf, emptyNode, keepEqual, mergePersistent, type TreeNode } from './persistent-tree';
 
 /** A tree node as a core node (children in objects). */
@@ -140,6 +140,61 @@ describe('writeReaches', () => {
 		const update: LocalWrite = { type: MessageType.UPDATE, seq: 2, path: '', deleted: ['x/y'], node: anchorAtPath(['a', 'b'], { value: 1 }) };
 		expect(['x', 'x/y/z', 'a', 'a/b', 'a/b/c', ''].map((path) => writeReaches(update, path))).toEqual([true, true, true, true, true, true]);
 		expect(['x/z', 'a/c', 'b'].map((path) => writeReaches(update, path))).toEqual([false, false, false]);
+	});
+});
+
+/** A diff that writes over all of `diff`: its keys again (with other values, some replaced by leaves), its meta keys again. */
+function coverOf(random: Random, diff: NodeDiff): NodeDiff {
+	const cover: NodeDiff = {};
+	if (diff.meta !== undefined) cover.meta = { ...Object.fromEntries(Object.keys(diff.meta).map((key) => [key, random.pick(['m', 'n', { deep: 1 }])])), ...(random.chance(0.3) ? { extra: 1 } : {}) };
+	const value = diff.value;
+	if (value !== null && typeof value === 'object' && !Array.isArray(value) && !random.chance(0.2)) {
+		const children: Record<string, NodeDiff> = {};
+		for (const [key, child] of Object.entries(value)) children[key] = coverOf(random, child as NodeDiff);
+		if (random.chance(0.3)) children[random.pick(['d', 'e'])] = { value: random.int(3) };
+		cover.value = children;
+	} else {
+		cover.value = random.pick([1, 'z', [2], true]);
+	}
+	return cover;
+}
+
+describe('masks', () => {
+	for (const seed of [1, 2, 3]) {
+		test(`a write that masks an earlier one gives alone what both give (seed ${seed})`, () => {
+			const random = seededRandom(seed);
+			let masked = 0;
+			for (let round = 0; round < 400; round++) {
+				let tree = emptyNode();
+				for (let i = 0; i < 4; i++) tree = applyWrite(tree, randomWrite(random, i));
+				const earlier = random.chance(0.8) ? ({ type: MessageType.SET, seq: 10, path: randomPath(random), node: randomDiff(random) } as const) : randomWrite(random, 10);
+				const later: LocalWrite = random.chance(0.7) && earlier.type === MessageType.SET
+					? { type: MessageType.SET, seq: 11, path: earlier.path, node: coverOf(random, earlier.node) }
+					: random.chance(0.5) ? { type: MessageType.DELETE, seq: 11, path: earlier.path } : randomWrite(random, 11);
+				if (!masks(later, earlier)) continue;
+				masked++;
+				const both = applyWrite(applyWrite(tree, earlier), later);
+				expect(toNode(both), `${JSON.stringify(earlier)} then ${JSON.stringify(later)}`).toEqual(toNode(applyWrite(tree, later)));
+			}
+			expect(masked).toBeGreaterThan(150);
+		});
+	}
+
+	test('only a later write of the same path, over everything the earlier one wrote', () => {
+		const set = (path: string, data: unknown, meta?: Record<string, unknown>): LocalWrite => {
+			const node = nodeify(data as never) as NodeDiff;
+			if (meta !== undefined) node.meta = meta;
+			return { type: MessageType.SET, seq: 1, path, node };
+		};
+		expect(masks(set('a', { x: 1, y: 2 }), set('a', { x: 0 }))).toBe(true);
+		expect(masks(set('a', 5), set('a', { x: 0 }))).toBe(true);
+		expect(masks({ type: MessageType.DELETE, seq: 2, path: 'a/b' }, set('a/b', { x: 0 }))).toBe(false);
+		expect(masks(set('a', { x: 1 }), set('a', { x: 0, y: 0 }))).toBe(false);
+		expect(masks(set('a', { x: 1 }), set('b', { x: 0 }))).toBe(false);
+		expect(masks(set('a', { x: 1 }), set('a', 3))).toBe(false);
+		expect(masks(set('a', { x: 1 }), set('a', { x: 0 }, { by: 'me' }))).toBe(false);
+		expect(masks(set('a', { x: 1 }, { by: 'you' }), set('a', { x: 0 }, { by: 'me' }))).toBe(true);
+		expect(masks(set('a', 1), { type: MessageType.DELETE, seq: 2, path: 'a' })).toBe(false);
 	});
 });
 

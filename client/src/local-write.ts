@@ -92,3 +92,37 @@ function diffReaches(at: string, diff: NodeDiff, path: string): boolean {
 	}
 	return true;
 }
+
+/**
+ * Whether applying `earlier` and then `later` always gives what `later` alone gives: both set the
+ * same path, and `later` writes over everything `earlier` set (every key it wrote, at every level,
+ * written again or replaced by a leaf; its meta keys set again). A client that keeps writing one
+ * path then replays only its last write. (A delete does not mask a set: the objects the set made
+ * on the way to its path stay.)
+ */
+export function masks(later: LocalWrite, earlier: LocalWrite): boolean {
+	return later.type === MessageType.SET && earlier.type === MessageType.SET && later.path === earlier.path && covers(later.node, earlier.node);
+}
+
+function covers(later: NodeDiff, earlier: NodeDiff): boolean {
+	if (earlier.meta !== undefined && !recordCovers(later.meta, earlier.meta)) return false;
+	const [next, before] = [later.value, earlier.value];
+	if (before === undefined || (next !== undefined && !isObject(next))) return true;
+	if (!isObject(next) || !isObject(before)) return false;
+	for (const key of Object.keys(before)) {
+		const child = next[key];
+		if (!isObject(child) || !covers(child as NodeDiff, before[key] as NodeDiff)) return false;
+	}
+	return true;
+}
+
+/** Meta merges: every key of `earlier` set again, objects only over objects. */
+function recordCovers(later: unknown, earlier: Record<string, unknown>): boolean {
+	if (!isObject(later)) return false;
+	for (const key of Object.keys(earlier)) {
+		const next = later[key];
+		if (next === undefined) return false;
+		if (isObject(next) && !(isObject(earlier[key]) && recordCovers(next, earlier[key]))) return false;
+	}
+	return true;
+}

@@ -75,7 +75,7 @@ describe('OptimisticView', () => {
 		expect(write(set(1, 'elsewhere', 5))).toBe(false);
 		expect(view.root()).toBe(mirror.root);
 		expect(view.size).toBe(0);
-		expect(view.acknowledged(1, 3, 'db1')).toBeUndefined();
+		expect(view.acknowledged(1, 3, 'db1')).toEqual([]);
 	});
 
 	test('a shown write stays until the subscription holds its revision; then the mirror takes the identities shown', () => {
@@ -84,7 +84,7 @@ describe('OptimisticView', () => {
 		const shown = view.nodeAt(['doc']);
 		expect(doc()).toEqual({ a: 2, b: 1 });
 		answered(1);
-		expect(view.acknowledged(1, 5, 'db1')).toBeUndefined();
+		expect(view.acknowledged(1, 5, 'db1')).toEqual([]);
 		expect(doc()).toEqual({ a: 2, b: 1 });
 		// The server's change arrives, then its revision: the write leaves, nothing changes for readers.
 		mirror.merge('doc', nodeify({ a: 2 }) as NodeDiff);
@@ -100,10 +100,46 @@ describe('OptimisticView', () => {
 		write(set(1, 'doc', { a: 5, b: 5 }));
 		write(set(2, 'doc/b', 6));
 		expect(doc()).toEqual({ a: 5, b: 6 });
-		expect(view.refused(1)).toEqual(set(1, 'doc', { a: 5, b: 5 }));
+		expect(view.refused(1)).toEqual([set(1, 'doc', { a: 5, b: 5 })]);
 		expect(doc()).toEqual({ a: 1, b: 6 });
 		expect(view.clear()).toEqual([set(2, 'doc/b', 6)]);
 		expect(doc()).toEqual({ a: 1, b: 1 });
+	});
+
+	test('writes leave in write order: one whose change arrived waits for an earlier one still shown', () => {
+		const { mirror, subscriptions, view, doc, write, answered } = setup(['doc', 'other']);
+		const both: LocalWrite = { type: MessageType.UPDATE, seq: 1, path: '', deleted: [], node: nodeify({ doc: { a: 2 }, other: { x: 1 } }) as NodeDiff };
+		write(both);
+		write(set(2, 'doc/a', 3));
+		answered(1);
+		answered(2);
+		// `other` holds a value older than the first write's ACK: the first write stays.
+		subscriptions.states.get('other')!.loaded = true;
+		subscriptions.states.get('other')!.rev = 1;
+		subscriptions.states.get('other')!.db = 'db1';
+		expect(view.acknowledged(1, 5, 'db1')).toEqual([]);
+		expect(view.acknowledged(2, 6, 'db1')).toEqual([]);
+		mirror.merge('doc', nodeify({ a: 3 }) as NodeDiff);
+		subscriptions.load(6);
+		// The second write's change is in `doc`, but leaving before the first would show the first's a: 2.
+		expect(view.settle()).toEqual([]);
+		expect(doc()).toEqual({ a: 3, b: 1 });
+		subscriptions.states.get('other')!.rev = 6;
+		expect(view.settle()).toEqual([both, set(2, 'doc/a', 3)]);
+		expect(doc()).toEqual({ a: 3, b: 1 });
+	});
+
+	test('a write masked by the next one is not replayed, unless the next one is refused', () => {
+		const { mirror, view, doc, write } = setup();
+		write(set(1, 'doc', { a: 5, c: 5 }));
+		write(set(2, 'doc', { a: 6, c: 6 }));
+		write(set(3, 'doc', { a: 7 }));
+		expect(doc()).toEqual({ a: 7, b: 1, c: 6 });
+		// A change from the server: the view is built again from it.
+		mirror.merge('doc', nodeify({ b: 2 }) as NodeDiff);
+		expect(doc()).toEqual({ a: 7, b: 2, c: 6 });
+		view.refused(2);
+		expect(doc()).toEqual({ a: 7, b: 2, c: 5 });
 	});
 
 	test('a write whose hooks finish after a later one’s is applied in write order', () => {

@@ -1,6 +1,6 @@
 import type { ClientMessage } from '@socketdb/core';
 import type { Mirror } from './mirror';
-import { applyWrite, isLocalWrite, type LocalWrite } from './local-write';
+import { applyWrite, isLocalWrite, masks, type LocalWrite } from './local-write';
 import { childOf, keepEqual, type TreeNode } from './persistent-tree';
 
 /** A value subscription as the view needs it: whether it holds its value, and as of which revision of which database. */
@@ -20,10 +20,16 @@ export interface ViewSubscriptions {
 type ShownWrite = {
 	readonly seq: number;
 	readonly write: LocalWrite;
-	/** The ACK's revision and the database it counts in, once acknowledged. */
+	/** The ACK's revision (`AT_ONCE` for an ACK without one) and the database it counts in, once acknowledged. */
 	rev?: number;
 	db?: string | undefined;
+	/** The next shown write, when it writes over everything this one wrote: replaying it is enough while it is shown. */
+	maskedBy?: ShownWrite;
 };
+
+/** The revision of an ACK that carries none: the data the client holds has the write. */
+const AT_ONCE = -1;
+const NONE: readonly LocalWrite[] = [];
 
 /**
  * What this client's listeners see: the server's data (the mirror) with the writes the server has
@@ -33,16 +39,16 @@ type ShownWrite = {
  * A write shows while a value subscription it reaches holds its value. It leaves when the server
  * refuses it, or once it is acknowledged and every value subscription it reaches holds data as of
  * the ACK's revision (it is then part of the server's data; dropping it at the ACK would show an
- * older value until the server's DATA arrives).
+ * older value until the server's DATA arrives), after the writes before it: an earlier write
+ * applied over the server's data would hide a later one that data holds.
  *
  * With no write shown, the view is the mirror's tree itself: writes nobody watches cost a check.
  */
 export class OptimisticView {
 	/** The writes shown, by sequence number, in write order. */
 	private shown = new Map<number, ShownWrite>();
-	/** The highest sequence number shown so far. */
-	private lastShown = 0;
-	private readonly acked = new Set<ShownWrite>();
+	/** The last write shown, in write order. */
+	private last: ShownWrite | undefined;
 	/** The view's tree while writes are shown; `undefined` when the view is the mirror's tree. */
 	private view: TreeNode | undefined;
 	/** The mirror version the view was built on. */
@@ -100,45 +106,40 @@ export class OptimisticView {
 	}
 
 	/**
-	 * The server acknowledged a write as of revision `rev` of database `db` (no revision: as of
-	 * when the acknowledgement arrived). Returns the write if it left the view.
+	 * The server acknowledged a write as of revision `rev` of database `db` (no revision: the data
+	 * the client holds has it). Returns the writes that left the view.
 	 */
-	acknowledged(seq: number, rev: number | undefined, db: string | undefined): LocalWrite | undefined {
+	acknowledged(seq: number, rev: number | undefined, db: string | undefined): readonly LocalWrite[] {
 		const entry = this.shown.get(seq);
-		if (entry === undefined) return undefined;
-		if (rev !== undefined) {
-			entry.rev = rev;
-			entry.db = db;
-			if (!this.reached(entry)) {
-				this.acked.add(entry);
-				return undefined;
-			}
-		}
-		return this.remove(entry);
+		if (entry === undefined) return NONE;
+		entry.rev = rev ?? AT_ONCE;
+		entry.db = db;
+		return this.settle();
 	}
 
-	/** The server refused a write (or it could never be sent). Returns the write if it left the view. */
-	refused(seq: number): LocalWrite | undefined {
+	/** The server refused a write (or it could never be sent). Returns the writes that left the view. */
+	refused(seq: number): readonly LocalWrite[] {
 		const entry = this.shown.get(seq);
-		return entry === undefined ? undefined : this.remove(entry);
+		if (entry === undefined) return NONE;
+		return [this.remove(entry), ...this.settle()];
 	}
 
 	/** Every write was refused. Returns those that left the view. */
 	clear(): LocalWrite[] {
-		const left = [...this.shown.values()].map((entry) => entry.write);
-		for (const seq of [...this.shown.keys()]) this.remove(this.shown.get(seq)!);
-		return left;
+		return [...this.shown.values()].map((entry) => this.remove(entry));
 	}
 
 	/**
 	 * Subscriptions got values or changes (or went away): acknowledged writes whose change every
-	 * subscription they reach now holds leave the view. Returns them.
+	 * subscription they reach now holds leave the view, in write order. Returns them.
 	 */
-	settle(): LocalWrite[] {
-		if (this.acked.size === 0) return [];
-		const left: LocalWrite[] = [];
-		for (const entry of [...this.acked]) if (this.reached(entry)) left.push(this.remove(entry));
-		return left;
+	settle(): readonly LocalWrite[] {
+		let left: LocalWrite[] | undefined;
+		for (const entry of this.shown.values()) {
+			if (entry.rev === undefined || !this.reached(entry)) break;
+			(left ??= []).push(this.remove(entry));
+		}
+		return left ?? NONE;
 	}
 
 	/** How many writes the view shows. */
@@ -147,20 +148,27 @@ export class OptimisticView {
 	}
 
 	private insert(entry: ShownWrite): void {
+		const last = this.last;
 		this.shown.set(entry.seq, entry);
-		if (entry.seq > this.lastShown) {
-			this.lastShown = entry.seq;
+		if (last === undefined || entry.seq > last.seq) {
+			if (last !== undefined && this.shown.get(last.seq) === last && masks(entry.write, last.write)) last.maskedBy = entry;
+			this.last = entry;
 			return;
 		}
 		// Out of order (its hooks finished after a later write's, or its subscription's value came
 		// later): the view keeps the order the server applies the writes in.
 		this.shown = new Map([...this.shown].sort(([a], [b]) => a - b));
+		let previous: ShownWrite | undefined;
+		for (const each of this.shown.values()) {
+			if (previous !== undefined) previous.maskedBy = masks(each.write, previous.write) ? each : undefined;
+			previous = each;
+		}
+		this.last = previous;
 		this.stale = true;
 	}
 
 	private remove(entry: ShownWrite): LocalWrite {
 		this.shown.delete(entry.seq);
-		this.acked.delete(entry);
 		this.stale = true;
 		return entry.write;
 	}
@@ -171,6 +179,7 @@ export class OptimisticView {
 	 */
 	private reached(entry: ShownWrite): boolean {
 		const { rev, db } = entry;
+		if (rev === AT_ONCE) return true;
 		const current = this.subscriptions.database;
 		for (const subscription of this.subscriptions.valuesReachedBy(entry.write)) {
 			if (!subscription.loaded) continue;
@@ -210,7 +219,10 @@ export class OptimisticView {
 	/** The server's data with the shown writes applied in order; equal parts keep the identities the view had. */
 	private build(): void {
 		let next = this.mirror.root;
-		for (const entry of this.shown.values()) next = applyWrite(next, entry.write);
+		for (const entry of this.shown.values()) {
+			const masker = entry.maskedBy;
+			if (masker === undefined || this.shown.get(masker.seq) !== masker) next = applyWrite(next, entry.write);
+		}
 		this.view = keepEqual(next, this.view ?? this.mirror.root);
 		this.builtOn = this.mirror.version;
 		this.stale = false;

@@ -41,9 +41,9 @@ export function createShownWrites(view: OptimisticView, listeners: Listeners, su
 			shown.push(write);
 		},
 
-		/** A write left the view (`undefined`: it was not in it). */
-		withdraw(write: LocalWrite | undefined): void {
-			if (write !== undefined) refresh(write);
+		/** Writes left the view. */
+		withdraw(writes: readonly LocalWrite[]): void {
+			for (const write of writes) refresh(write);
 		},
 
 		/**
