@@ -133,8 +133,10 @@ function inOrder(connection: Subscribing, step: () => unknown): void {
 function afterWrites(connection: Subscribing, task: () => void, logged: boolean): void {
 	const { session } = connection;
 	if (session === undefined) return task();
+	// The writes received before this read, not those after it: they queue behind it.
+	const through = session.lastSeq;
 	session.queue.run(() => {
-		const writes = logged ? session.whenSettled() : undefined;
+		const writes = logged ? session.whenSettled(through) : undefined;
 		return writes === undefined ? task() : writes.then(task);
 	});
 }

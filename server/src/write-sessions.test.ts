@@ -61,6 +61,27 @@ describe('WriteSession', () => {
 	});
 });
 
+describe('whenSettled', () => {
+	test('waits for the writes up to the given one only; none left running there: nothing to wait for', async () => {
+		const session = new WriteSession('s');
+		for (const seq of [1, 2, 3]) {
+			session.lastSeq = seq;
+			session.started(seq);
+		}
+		let settled = false;
+		void session.whenSettled(2)!.then(() => (settled = true));
+		session.settled(1);
+		await Promise.resolve();
+		expect(settled).toBe(false);
+		session.settled(2);
+		await Promise.resolve();
+		// Write 3 still runs: it came after.
+		expect(settled).toBe(true);
+		expect(session.whenSettled(2)).toBeUndefined();
+		expect(session.whenSettled()).toBeInstanceOf(Promise);
+	});
+});
+
 describe('attach and release', () => {
 	test('attach starts a session owned by the connection', () => {
 		const sessions = new WriteSessions(options);

@@ -34,16 +34,23 @@ export class WriteSession {
 		if (this.settledWaiters !== undefined) this.wakeSettledWaiters();
 	}
 
-	/** Resolves once every write received so far has settled; undefined when none is running. */
-	whenSettled(): Promise<void> | undefined {
-		if (!this.busy) return undefined;
-		const through = this.lastSeq;
+	/**
+	 * Resolves once every write up to `through` (by default, every write received so far) has
+	 * settled; undefined when none is running.
+	 */
+	whenSettled(through = this.lastSeq): Promise<void> | undefined {
+		if (this.oldestInFlight() > through) return undefined;
 		return new Promise((resolve) => (this.settledWaiters ??= []).push({ through, resolve }));
 	}
 
-	private wakeSettledWaiters(): void {
+	private oldestInFlight(): number {
 		let oldest = Infinity;
 		for (const seq of this.inFlight ?? []) if (seq < oldest) oldest = seq;
+		return oldest;
+	}
+
+	private wakeSettledWaiters(): void {
+		const oldest = this.oldestInFlight();
 		this.settledWaiters = this.settledWaiters!.filter((waiter) => {
 			if (waiter.through >= oldest) return true;
 			waiter.resolve();

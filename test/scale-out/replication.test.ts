@@ -331,3 +331,19 @@ test("an onDisconnect write is applied by the process that held the connection, 
 	expect(a.server.get('status/ada').value).toBe('offline');
 	expect([...a.errors, ...b.errors]).toEqual([]);
 });
+
+test('a subscription between two writes of one frame waits only for the writes before it', async () => {
+	const name = `r${++clusters}`;
+	const a = await node(name);
+	const raw = await openRaw(a.url);
+	raw.send({ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, session: `raw-${Math.random()}`, acked: 0, info: {} });
+	raw.send(
+		{ type: MessageType.SET, seq: 1, path: 'x', node: nodeify('first') },
+		{ type: MessageType.SUBSCRIBE, path: 'x' },
+		{ type: MessageType.SET, seq: 2, path: 'x', node: nodeify('second') },
+	);
+	expect(await raw.answer(1)).toMatchObject({ type: MessageType.ACK });
+	expect(await raw.answer(2)).toMatchObject({ type: MessageType.ACK });
+	// The subscription's value holds the write before it.
+	expect(await raw.next(MessageType.SNAPSHOT, 0)).toMatchObject({ path: 'x', node: { value: 'first' } });
+});
