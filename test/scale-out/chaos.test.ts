@@ -24,8 +24,9 @@ type Slot = { node: ClusterNode | undefined; data: string | undefined; toRedis: 
  * clients reach them through a balancer. Clients write and delete at random (each in its own
  * part of the tree, so the expected end state is known: its own writes in its order), while
  * processes are killed with SIGKILL and started again on their data, and cut off from Redis
- * for a while. Afterwards every write was acknowledged, and every process holds exactly the
- * expected tree.
+ * for a while. Afterwards every write was acknowledged, every process holds exactly the
+ * expected tree, and every client, which watches its own part and shows its writes at once
+ * (optimistic), shows that part as the processes hold it.
  */
 async function chaos(seed: number): Promise<void> {
 	const random = seededRandom(seed);
@@ -62,7 +63,8 @@ async function chaos(seed: number): Promise<void> {
 	};
 	const balancer = await startTcpProxy(() => slots.flatMap((slot) => (slot.node === undefined || slot.restarting !== undefined ? [] : [slot.node.port])));
 	const url = `ws://127.0.0.1:${balancer.port}`;
-	const clients = Array.from({ length: CLIENTS }, (_, index) => ({ index, db: connectClient(url), model: {} as Record<string, unknown>, written: false }));
+	const clients = Array.from({ length: CLIENTS }, (_, index) => ({ index, db: connectClient(url), model: {} as Record<string, unknown>, written: false, view: undefined as unknown }));
+	for (const client of clients) client.db.get(`c${client.index}`).on((value) => (client.view = value));
 
 	const writes: Promise<unknown>[] = [];
 	const failures: string[] = [];
@@ -118,6 +120,9 @@ async function chaos(seed: number): Promise<void> {
 	readers.forEach((reader, i) => reader.get('').on((value) => (trees[i] = value)));
 	await waitFor(() => trees.every((tree) => isDeepStrictEqual(tree, expected)), `seed ${seed}: every node holds the expected tree`, 15_000).catch(() => undefined);
 	for (const tree of trees) expect(tree, `seed ${seed} (${kills} kills, ${cuts} cuts)`).toEqual(expected);
+	const own = (client: (typeof clients)[number]) => (client.written ? client.model : null);
+	await waitFor(() => clients.every((client) => isDeepStrictEqual(client.view, own(client))), `seed ${seed}: every client shows its part`, 5_000).catch(() => undefined);
+	for (const client of clients) expect(client.view, `seed ${seed}: what client ${client.index} shows of its part`).toEqual(own(client));
 	if (process.env['CHAOS_VERBOSE']) console.log(`seed ${seed}: ${kills} kills, ${cuts} cuts, ${writes.length} writes`);
 }
 
