@@ -91,7 +91,7 @@ describe('when the writes fire', () => {
 		const { server, url } = await startServer({ limits: { badRequestsPerMinute: 1 } });
 		const raw = await handshake(url);
 		raw.send({ type: MessageType.ON_DISCONNECT, seq: 1, op: 'set', path: 'raw', node: nodeify('gone') });
-		expect(await raw.answer(1)).toEqual({ type: MessageType.ACK, seq: 1 });
+		expect(await raw.answer(1)).toEqual({ type: MessageType.ACK, seq: 1, rev: expect.any(Number) });
 		raw.sendBytes(pack([MessageType.ON_DISCONNECT, 2, 'bogus', 'x']));
 		raw.sendBytes(pack([MessageType.ON_DISCONNECT, 3, 'bogus', 'x']));
 		await waitFor(() => raw.closed() !== undefined, 'the goodbye');
