@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from 'vitest';
+import { increment, serverTimestamp } from '@socketdb/client';
 import { SocketDBError, nodeify, unwrap, type Json, type Node } from '@socketdb/core';
 import type { ServerPlugin } from '@socketdb/server';
 import { cleanup, connectClient, record, sleep, startServer, waitFor } from './helpers/server';
@@ -359,5 +360,27 @@ describe('optimistic writes', () => {
 		await outcome;
 		await sleep(80);
 		expect(doc.values).toEqual([{ a: 2, b: 1 }]);
+	});
+});
+
+describe('server values shown ahead', () => {
+	test("an increment shows as the value held plus the delta, a timestamp as the client's clock; then the server's numbers", async () => {
+		const { server, db, seen, writes } = await watching({ doc: { likes: 5, title: 'x' } }, 'doc');
+		const before = Date.now();
+		void db.get('doc').update({ likes: increment(2), seen: serverTimestamp() });
+		await sameTick();
+		const shown = seen.last() as { likes: number; seen: number; title: string };
+		expect(shown.likes).toBe(7);
+		expect(shown.title).toBe('x');
+		expect(shown.seen).toBeGreaterThanOrEqual(before);
+		expect(shown.seen).toBeLessThanOrEqual(Date.now());
+		// Another client's increment lands first: the shown value counts from it.
+		await server.update(nodeify({ doc: { likes: 10 } }));
+		await waitFor(() => (seen.last() as { likes: number }).likes === 12, 'the shown increment on the new value');
+		(await writes.next()).release();
+		await waitFor(() => (unwrap(server.get('doc/likes')) as number) === 12, 'the server to apply the increment');
+		const stamped = unwrap(server.get('doc/seen')) as number;
+		await waitFor(() => (seen.last() as { seen: number }).seen === stamped, "the server's timestamp");
+		expect(seen.last()).toEqual({ likes: 12, title: 'x', seen: stamped });
 	});
 });

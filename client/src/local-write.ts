@@ -1,5 +1,5 @@
-import { anchorAtPath, isObject, joinPath, MessageType, parsePath, segmentsOf, type ClientMessage, type NodeDiff } from '@socketdb/core';
-import { emptyNode, mergePersistent, removeNode, updateAt, type TreeNode } from './persistent-tree';
+import { anchorAtPath, isObject, isServerValueNode, joinPath, MessageType, parsePath, segmentsOf, type ClientMessage, type NodeDiff } from '@socketdb/core';
+import { childOf, emptyNode, mergePersistent, removeNode, updateAt, type TreeNode } from './persistent-tree';
 
 /**
  * A write as the client sends it (after its hooks ran): what the client shows before the server
@@ -24,15 +24,52 @@ export function isLocalWrite(message: ClientMessage | undefined): message is Loc
 export function applyWrite(root: TreeNode, write: LocalWrite): TreeNode {
 	switch (write.type) {
 		case MessageType.SET:
-			return mergeAt(root, write.path, write.node);
+			return mergeAt(root, write.path, localValues(write, write.node, root));
 		case MessageType.DELETE:
 			return deleteAt(root, write.path);
 		case MessageType.UPDATE: {
 			let next = root;
 			for (const relative of write.deleted) next = deleteAt(next, joinPath(write.path, relative));
-			return write.node === undefined ? next : mergeAt(next, write.path, write.node);
+			return write.node === undefined ? next : mergeAt(next, write.path, localValues(write, write.node, next));
 		}
 	}
+}
+
+/** Per write: whether its diff holds server values, and the local time its timestamps show. */
+const serverValueTimes = new WeakMap<LocalWrite, number | null>();
+
+/**
+ * The write's diff with its server values (`increment()`, `serverTimestamp()`) worked out as the
+ * server will: an increment of the number `root` holds there now, the client's clock (taken once
+ * per write, so the value does not change while it shows) for a timestamp. The server's numbers
+ * replace them once its change arrives.
+ */
+function localValues(write: Extract<LocalWrite, { path: string; node?: NodeDiff }>, diff: NodeDiff, root: TreeNode): NodeDiff {
+	let time = serverValueTimes.get(write);
+	if (time === undefined) serverValueTimes.set(write, (time = holdsServerValues(diff) ? Date.now() : null));
+	if (time === null) return diff;
+	let node: TreeNode | undefined = root;
+	for (const key of segmentsOf(write.path)) node = childOf(node, key);
+	return fillIn(diff, node, time);
+}
+
+function holdsServerValues(diff: NodeDiff): boolean {
+	if (isServerValueNode(diff)) return true;
+	if (!isObject(diff.value)) return false;
+	for (const key in diff.value) if (holdsServerValues(diff.value[key] as NodeDiff)) return true;
+	return false;
+}
+
+function fillIn(diff: NodeDiff, node: TreeNode | undefined, time: number): NodeDiff {
+	if (isServerValueNode(diff)) {
+		const { sv, meta } = diff;
+		const value = sv === 'timestamp' ? time : (typeof node?.value === 'number' ? node.value : 0) + sv.increment;
+		return meta === undefined ? { value } : { value, meta };
+	}
+	if (!isObject(diff.value)) return diff;
+	const children: Record<string, NodeDiff> = {};
+	for (const key in diff.value) children[key] = fillIn(diff.value[key] as NodeDiff, childOf(node, key), time);
+	return diff.meta === undefined ? { value: children } : { value: children, meta: diff.meta };
 }
 
 function mergeAt(root: TreeNode, path: string, node: NodeDiff): TreeNode {
