@@ -1,5 +1,5 @@
 import { cloneJson, parsePath, segmentsOf, type Meta, type Node, type NodeDiff } from '@socketdb/core';
-import { freeze } from 'immer';
+import { deepFreeze } from './deep-freeze';
 import { childOf, childrenOf, emptyNode, fromNode, mergePersistent, removeNode, updateAt, type TreeNode } from './persistent-tree';
 
 /**
@@ -106,7 +106,7 @@ export class Mirror {
 		if (meta === undefined) return undefined;
 		let plain = this.plainMeta.get(meta);
 		if (plain === undefined) {
-			plain = freeze(cloneJson(meta), true) as Meta;
+			plain = deepFreeze(cloneJson(meta)) as Meta;
 			this.plainMeta.set(meta, plain);
 		}
 		return plain;
