@@ -34,6 +34,8 @@ export const ERROR_CODES = [
 	'UNAVAILABLE',
 	/** A transaction's path no longer held the value it was computed from; `details.value` is what it holds. */
 	'CONFLICT',
+	/** A query's parts do not go together (two orders, both limits, a bound of the wrong type) or one is malformed. */
+	'INVALID_QUERY',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
