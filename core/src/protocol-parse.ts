@@ -2,7 +2,8 @@ import { SocketDBError } from './errors';
 import type { GoodbyeMessage } from './goodbye';
 import { isObject, type Json } from './json';
 import { nodeify, type NodeDiff } from './node';
-import { MessageType, type ClientInfo, type ClientMessage, type ConnectionStats, type DataOp, type OnDisconnectMessage, type ServerMessage, type TransactionMessage, type UpdateMessage } from './protocol';
+import { parseQuery } from './query-spec';
+import { MessageType, type ClientInfo, type ClientMessage, type ConnectionStats, type DataOp, type OnDisconnectMessage, type QueryChange, type QueryEntry, type ServerMessage, type TransactionMessage, type UpdateMessage } from './protocol';
 
 /*
  * Reading messages back: the shape of every message checked, nodes in their compact form
@@ -108,9 +109,30 @@ export function parseClientMessage(raw: unknown): ClientMessage {
 		case MessageType.SUBSCRIBE_STATS:
 		case MessageType.UNSUBSCRIBE_STATS:
 			return { type };
+		case MessageType.QUERY_SUBSCRIBE:
+			// The query's own parts are checked here too: a malformed one is refused INVALID_QUERY.
+			return { type, id: expectSeq(tuple[1], 'query id'), path: expectString(tuple[2], 'path'), query: parseQuery(tuple[3]) };
+		case MessageType.QUERY_UNSUBSCRIBE:
+			return { type, id: expectSeq(tuple[1], 'query id') };
 		default:
 			return invalid(`unknown message type ${JSON.stringify(type)}`);
 	}
+}
+
+function expectNode(wire: unknown, what: string): NodeDiff {
+	if (!isObject(wire) && !isPlainForm(wire)) invalid(`${what} must carry a node`);
+	return expandNode(wire);
+}
+
+/** A child of a query's window on the wire: `[key, node]`. */
+function expectEntry(wire: unknown): QueryEntry {
+	if (!Array.isArray(wire) || wire.length !== 2) invalid('a query entry must be [key, node]');
+	return { key: expectString(wire[0], 'a query entry key'), node: expectNode(wire[1], 'a query entry') };
+}
+
+/** A change of a query's window on the wire: a key (it left) or `[key, node]` (it entered or changed). */
+function expectChange(wire: unknown): QueryChange {
+	return typeof wire === 'string' ? { key: wire } : expectEntry(wire);
 }
 
 /** ON_DISCONNECT: `[type, seq, op, path, ...]`, the rest shaped like the matching write's. */
@@ -223,6 +245,15 @@ export function parseServerMessage(raw: unknown): ServerMessage {
 			if (typeof stats['total'] !== 'number' || !isObject(stats['versions']) || !isObject(stats['routes'])) invalid('stats must carry a total, versions and routes');
 			return { type, stats: stats as ConnectionStats };
 		}
+		case MessageType.QUERY_RESULT: {
+			const id = expectSeq(tuple[1], 'query id');
+			if (tuple[2] === null) return { type, id, refused: { code: expectString(tuple[3], 'error code'), message: expectString(tuple[4], 'error message') } };
+			if (!Array.isArray(tuple[2])) invalid('a query result must carry a list of entries or nil');
+			return { type, id, entries: tuple[2].map(expectEntry), rev: expectSeq(tuple[3], 'revision') };
+		}
+		case MessageType.QUERY_CHANGES:
+			if (!Array.isArray(tuple[2])) invalid('query changes must carry a list of changes');
+			return { type, id: expectSeq(tuple[1], 'query id'), changes: tuple[2].map(expectChange), rev: expectSeq(tuple[3], 'revision') };
 		default:
 			return invalid(`unknown message type ${JSON.stringify(type)}`);
 	}

@@ -71,6 +71,10 @@ const clientMessages: ClientMessage[] = [
 	{ type: MessageType.ROUTE, route: '/settings' },
 	{ type: MessageType.SUBSCRIBE_STATS },
 	{ type: MessageType.UNSUBSCRIBE_STATS },
+	{ type: MessageType.QUERY_SUBSCRIBE, id: 1, path: 'scores', query: { orderBy: { child: 'points' }, startAt: { value: 10, key: 'ada', exclusive: true }, limitToLast: 3 } },
+	{ type: MessageType.QUERY_SUBSCRIBE, id: 2, path: '', query: { orderBy: 'key' } },
+	{ type: MessageType.QUERY_SUBSCRIBE, id: 3, path: 'a/b', query: { orderBy: 'value', equalTo: { value: null } } },
+	{ type: MessageType.QUERY_UNSUBSCRIBE, id: 1 },
 ];
 
 const serverMessages: ServerMessage[] = [
@@ -108,6 +112,11 @@ const serverMessages: ServerMessage[] = [
 	{ type: MessageType.MESSAGE, data: { type: 'welcome', list: [1, 'two', null] } },
 	{ type: MessageType.MESSAGE, data: 'plain' },
 	{ type: MessageType.STATS, stats: { total: 3, versions: { '1.0.0': 2, unknown: 1 }, routes: { '/': 2 } } },
+	{ type: MessageType.QUERY_RESULT, id: 1, entries: [{ key: 'ada', node: { value: { points: { value: 12 } } } }, { key: 'bob', node: { value: 'x', meta: { at: 1 } } }], rev: 4 },
+	{ type: MessageType.QUERY_RESULT, id: 2, entries: [], rev: 0 },
+	{ type: MessageType.QUERY_RESULT, id: 3, refused: { code: 'FORBIDDEN', message: 'no' } },
+	{ type: MessageType.QUERY_CHANGES, id: 1, changes: [{ key: 'ada' }, { key: 'cy', node }, { key: 'bob', node: { value: 3 } }], rev: 5 },
+	{ type: MessageType.QUERY_CHANGES, id: 70000, changes: [], rev: 5 },
 ];
 
 describe('round trips', () => {
@@ -401,8 +410,24 @@ describe('parseClientMessage refuses with INVALID_MESSAGE', () => {
 		['UNSUBSCRIBE_KEYS without path', [MessageType.UNSUBSCRIBE_KEYS]],
 		['PONG with a list payload', [MessageType.PONG, [1]]],
 		['PONG with a string payload', [MessageType.PONG, 'x']],
+		['QUERY_SUBSCRIBE without id', [MessageType.QUERY_SUBSCRIBE, undefined, 'p', { orderBy: 'key' }]],
+		['QUERY_SUBSCRIBE with a negative id', [MessageType.QUERY_SUBSCRIBE, -1, 'p', { orderBy: 'key' }]],
+		['QUERY_SUBSCRIBE without path', [MessageType.QUERY_SUBSCRIBE, 1, undefined, { orderBy: 'key' }]],
+		['QUERY_UNSUBSCRIBE without id', [MessageType.QUERY_UNSUBSCRIBE]],
+		['QUERY_UNSUBSCRIBE with a string id', [MessageType.QUERY_UNSUBSCRIBE, '1']],
 	])('%s', (_, raw) => {
 		expectCode(() => parseClientMessage(raw), 'INVALID_MESSAGE');
+	});
+
+	test.each([
+		['without a query', [MessageType.QUERY_SUBSCRIBE, 1, 'p']],
+		['with a list for a query', [MessageType.QUERY_SUBSCRIBE, 1, 'p', ['key']]],
+		['with an unknown order', [MessageType.QUERY_SUBSCRIBE, 1, 'p', { orderBy: 'priority' }]],
+		['with both limits', [MessageType.QUERY_SUBSCRIBE, 1, 'p', { orderBy: 'key', limitToFirst: 1, limitToLast: 1 }]],
+		['with a number bound ordered by key', [MessageType.QUERY_SUBSCRIBE, 1, 'p', { orderBy: 'key', startAt: { value: 1 } }]],
+		['with a field a query does not have', [MessageType.QUERY_SUBSCRIBE, 1, 'p', { orderBy: 'key', where: 1 }]],
+	])('QUERY_SUBSCRIBE %s is refused with INVALID_QUERY', (_, raw) => {
+		expectCode(() => parseClientMessage(raw), 'INVALID_QUERY');
 	});
 
 	test('HELLO tolerates missing acked and info, and ignores a non-string version', () => {
@@ -499,6 +524,18 @@ describe('parseServerMessage refuses with INVALID_MESSAGE', () => {
 		['KEYS_SNAPSHOT without path', [MessageType.KEYS_SNAPSHOT, undefined, []]],
 		['ERROR without message', [MessageType.ERROR, 'INTERNAL_ERROR']],
 		['ERROR with a numeric code', [MessageType.ERROR, 500, 'm']],
+		['QUERY_RESULT without entries', [MessageType.QUERY_RESULT, 1]],
+		['QUERY_RESULT with a map of entries', [MessageType.QUERY_RESULT, 1, { a: 1 }, 3]],
+		['QUERY_RESULT with an entry that is not a pair', [MessageType.QUERY_RESULT, 1, [['a']], 3]],
+		['QUERY_RESULT with a numeric key', [MessageType.QUERY_RESULT, 1, [[1, [1]]], 3]],
+		['QUERY_RESULT with a leaf for a node', [MessageType.QUERY_RESULT, 1, [['a', 5]], 3]],
+		['QUERY_RESULT without a revision', [MessageType.QUERY_RESULT, 1, []]],
+		['QUERY_RESULT refused without a code', [MessageType.QUERY_RESULT, 1, null]],
+		['QUERY_RESULT refused without a message', [MessageType.QUERY_RESULT, 1, null, 'FORBIDDEN']],
+		['QUERY_CHANGES without changes', [MessageType.QUERY_CHANGES, 1]],
+		['QUERY_CHANGES with a numeric change', [MessageType.QUERY_CHANGES, 1, [5], 3]],
+		['QUERY_CHANGES without id', [MessageType.QUERY_CHANGES, undefined, [], 3]],
+		['QUERY_CHANGES without a revision', [MessageType.QUERY_CHANGES, 1, []]],
 	])('%s', (_, raw) => {
 		expectCode(() => parseServerMessage(raw), 'INVALID_MESSAGE');
 	});
@@ -513,6 +550,13 @@ describe('parseServerMessage refuses with INVALID_MESSAGE', () => {
 		expect(parseServerMessage(raw)).toEqual({ type: MessageType.WELCOME, protocol: 2, id: 'c', db: 'd' });
 	});
 
+	test('query entries and changes without meta travel as plain data; a removed child as its key', () => {
+		const result = decodeFrame(encodeMessage({ type: MessageType.QUERY_RESULT, id: 2, entries: [{ key: 'a', node: { value: { b: { value: 1 } } } }], rev: 9 }))[0];
+		expect(result).toEqual([MessageType.QUERY_RESULT, 2, [['a', [{ b: 1 }]]], 9]);
+		const changes = decodeFrame(encodeMessage({ type: MessageType.QUERY_CHANGES, id: 2, changes: [{ key: 'a' }, { key: 'b', node: { value: 2 } }], rev: 10 }))[0];
+		expect(changes).toEqual([MessageType.QUERY_CHANGES, 2, ['a', ['b', [2]]], 10]);
+	});
+
 	test('DELTA ops without meta travel as plain data, like DATA', () => {
 		const raw = decodeFrame(encodeMessage({ type: MessageType.DELTA, path: 'p', id: 2, ops: [{ value: { a: { value: 1 } } }, 'a'], rev: 9 }))[0];
 		expect(raw).toEqual([MessageType.DELTA, 'p', 2, [[{ a: 1 }], 'a'], 9]);
@@ -525,7 +569,7 @@ describe('parseServerMessage refuses with INVALID_MESSAGE', () => {
 	});
 });
 
-describe('random values never make the parsers throw anything but INVALID_MESSAGE', () => {
+describe('random values never make the parsers throw anything but INVALID_MESSAGE (INVALID_QUERY for a query)', () => {
 	test('fuzz', () => {
 		const next = random(99);
 		const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
@@ -545,7 +589,8 @@ describe('random values never make the parsers throw anything but INVALID_MESSAG
 				try {
 					parse(raw);
 				} catch (error) {
-					if (!(error instanceof SocketDBError && error.code === 'INVALID_MESSAGE')) surprises.push({ raw, error });
+					const expected = error instanceof SocketDBError && (error.code === 'INVALID_MESSAGE' || (error.code === 'INVALID_QUERY' && raw[0] === MessageType.QUERY_SUBSCRIBE));
+					if (!expected) surprises.push({ raw, error });
 				}
 			}
 		}

@@ -3,6 +3,7 @@ import { SocketDBError } from './errors';
 import type { GoodbyeMessage } from './goodbye';
 import { isObject } from './json';
 import type { NodeDiff } from './node';
+import type { QuerySpec } from './query-spec';
 
 /**
  * The wire protocol. A frame is one or more MessagePack values back to back;
@@ -30,6 +31,8 @@ export const MessageType = {
 	UPDATE: 12,
 	TRANSACTION: 13,
 	ON_DISCONNECT: 14,
+	QUERY_SUBSCRIBE: 15,
+	QUERY_UNSUBSCRIBE: 16,
 
 	WELCOME: 20,
 	ACK: 21,
@@ -47,6 +50,8 @@ export const MessageType = {
 	SNAPSHOT_END: 33,
 	SNAPSHOT_ABORT: 34,
 	DELTA: 35,
+	QUERY_RESULT: 36,
+	QUERY_CHANGES: 37,
 } as const;
 
 /** What a client says about itself in its first message: the app's build version and its current route. */
@@ -97,7 +102,29 @@ export type ClientMessage =
 	| { type: typeof MessageType.PONG; payload: Record<string, unknown> }
 	| { type: typeof MessageType.ROUTE; route: string }
 	| { type: typeof MessageType.SUBSCRIBE_STATS }
-	| { type: typeof MessageType.UNSUBSCRIBE_STATS };
+	| { type: typeof MessageType.UNSUBSCRIBE_STATS }
+	| QuerySubscribeMessage
+	| { type: typeof MessageType.QUERY_UNSUBSCRIBE; id: number };
+
+/**
+ * A live query on the children of `path`. `id` is the client's number for it (unique among its
+ * queries on this connection); the server's QUERY_RESULT and QUERY_CHANGES name it.
+ */
+export type QuerySubscribeMessage = { type: typeof MessageType.QUERY_SUBSCRIBE; id: number; path: string; query: QuerySpec };
+
+/** One child in a query's window: its key and its whole node (value and meta). */
+export type QueryEntry = { key: string; node: NodeDiff };
+
+/** A change of a query's window: a child that entered it or changed (`node`, its whole new node), or one that left it (no node). */
+export type QueryChange = { key: string; node?: NodeDiff };
+
+/**
+ * The answer to QUERY_SUBSCRIBE: the children in the window, in the query's order, as of
+ * revision `rev`; or, with `refused`, why the server dropped the query instead.
+ */
+export type QueryResultMessage =
+	| { type: typeof MessageType.QUERY_RESULT; id: number; entries: QueryEntry[]; rev: number }
+	| { type: typeof MessageType.QUERY_RESULT; id: number; refused: { code: string; message: string } };
 
 /**
  * Several paths below `path` written at once: `node` (anchored at `path`, like SET's) merges what
@@ -152,7 +179,9 @@ export type ServerMessage =
 	| { type: typeof MessageType.GOODBYE; goodbye: GoodbyeMessage }
 	| { type: typeof MessageType.ERROR; code: string; message: string }
 	| { type: typeof MessageType.MESSAGE; data: unknown }
-	| { type: typeof MessageType.STATS; stats: ConnectionStats };
+	| { type: typeof MessageType.STATS; stats: ConnectionStats }
+	| QueryResultMessage
+	| { type: typeof MessageType.QUERY_CHANGES; id: number; changes: QueryChange[]; rev: number };
 
 /** Encodes one message as MessagePack. Frames are concatenations of these. */
 export function encodeMessage(message: ClientMessage | ServerMessage): Uint8Array {
@@ -209,6 +238,15 @@ function toTuple(message: ClientMessage | ServerMessage): unknown[] {
 		case MessageType.SUBSCRIBE_STATS:
 		case MessageType.UNSUBSCRIBE_STATS:
 			return [message.type];
+		case MessageType.QUERY_SUBSCRIBE:
+			return [message.type, message.id, message.path, message.query];
+		case MessageType.QUERY_UNSUBSCRIBE:
+			return [message.type, message.id];
+		case MessageType.QUERY_RESULT:
+			if ('refused' in message) return [message.type, message.id, null, message.refused.code, message.refused.message];
+			return [message.type, message.id, message.entries.map((entry) => [entry.key, compactNode(entry.node)]), message.rev];
+		case MessageType.QUERY_CHANGES:
+			return [message.type, message.id, message.changes.map((change) => (change.node === undefined ? change.key : [change.key, compactNode(change.node)])), message.rev];
 		case MessageType.MESSAGE:
 			return [message.type, message.data];
 		case MessageType.STATS:
