@@ -1,6 +1,7 @@
 import type { RateLimiter } from './limits';
 import type { SnapshotStreams } from './connection-snapshots';
 import type { DisconnectWrites } from './disconnect-writes';
+import type { QuerySubscription } from './query-subscriptions';
 
 /**
  * The part of a connection's state that most connections never need, made on first use so an
@@ -21,4 +22,6 @@ export class ConnectionExtras {
 	streams: SnapshotStreams | undefined;
 	/** Writes to apply when the connection ends (`ref.onDisconnect()`). */
 	disconnectWrites: DisconnectWrites | undefined;
+	/** Live queries, by the client's number for each. */
+	queries: Map<number, QuerySubscription> | undefined;
 }

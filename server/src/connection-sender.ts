@@ -8,7 +8,7 @@ const ACK_DELAY_MS = 1;
 
 export type ConnectionState = 'handshake' | 'open' | 'closing' | 'closed';
 
-/** Paths whose updates a congested connection dropped, by kind. */
+/** Paths (for queries, their numbers) whose updates a congested connection dropped, by kind. */
 export type StalePaths = Record<SubscriptionKind, Set<string>>;
 
 /** Since when a connection is congested, and the paths whose updates it dropped meanwhile. */
@@ -83,7 +83,7 @@ export abstract class ConnectionSender implements Subscriber {
 
 	pushUpdate(kind: SubscriptionKind, path: string, message: Uint8Array): void {
 		const congestion = this.congestion;
-		if (congestion !== undefined) (congestion.stale ??= { value: new Set(), keys: new Set() })[kind].add(path);
+		if (congestion !== undefined) (congestion.stale ??= { value: new Set(), keys: new Set(), query: new Set() })[kind].add(path);
 		else if (kind === 'value' && this.streams?.hold(path, message) === true) return;
 		else (this.outgoing ??= []).push(message);
 	}

@@ -18,6 +18,8 @@ export interface Subscribing extends Subscriber, SnapshotHost {
 	readonly extras: SnapshotHost['extras'] & { subscriptionsInFlight: Promise<unknown> | undefined };
 	/** Whether a `server:subscribe` hook is still deciding, read without making the rarely used state. */
 	readonly subscribing: boolean;
+	/** How many live queries it holds (they count as subscriptions). */
+	readonly queryCount: number;
 	refuse(error: SocketDBError, answer?: ServerMessage): void;
 }
 
@@ -35,7 +37,7 @@ export function handleSubscription(connection: Subscribing, message: Subscriptio
 	}
 	const { path } = message;
 	const adding = message.type === MessageType.SUBSCRIBE || message.type === MessageType.SUBSCRIBE_KEYS;
-	const held = smallSetSize(connection.valuePaths) + smallSetSize(connection.keysPaths);
+	const held = smallSetSize(connection.valuePaths) + smallSetSize(connection.keysPaths) + connection.queryCount;
 	if (adding && held >= limits.maxSubscriptionsPerConnection && !smallSetHas(connection.valuePaths, path) && !smallSetHas(connection.keysPaths, path)) {
 		return connection.refuse(new SocketDBError('TOO_MANY_SUBSCRIPTIONS', `a connection may hold at most ${limits.maxSubscriptionsPerConnection} subscriptions; "${path}" was not subscribed`));
 	}
@@ -116,7 +118,7 @@ export function resendStale(connection: Subscribing, stale: StalePaths, runtime:
 const CATCH_UP_MS = 1_000;
 
 /** Runs subscription steps one after the other while a `server:subscribe` hook is deciding one. */
-function inOrder(connection: Subscribing, step: () => unknown): void {
+export function inOrder(connection: Subscribing, step: () => unknown): void {
 	const more = connection.extras;
 	const link = (more.subscriptionsInFlight ?? Promise.resolve()).then(step);
 	more.subscriptionsInFlight = link;
@@ -130,7 +132,7 @@ function inOrder(connection: Subscribing, step: () => unknown): void {
  * With a shared log a client's writes leave its queue once they are queued for the log, before
  * they are applied: the read waits for them to settle too.
  */
-function afterWrites(connection: Subscribing, task: () => void, logged: boolean): void {
+export function afterWrites(connection: Subscribing, task: () => void, logged: boolean): void {
 	const { session } = connection;
 	if (session === undefined) return task();
 	// The writes received before this read, not those after it: they queue behind it.

@@ -17,7 +17,9 @@ import { requestStats, updateRoute } from './client-tracking';
 import { ConnectionExtras } from './connection-extras';
 import { ConnectionSender, errorMessage, rejection, type ConnectionState, type StalePaths } from './connection-sender';
 import type { SnapshotStreams } from './connection-snapshots';
-import { dropSubscriptions, dropValue, handleSubscription, resendStale, type Subscribing } from './connection-subscriptions';
+import { dropQueries, handleQuery, resendStaleQueries, type Querying } from './connection-queries';
+import { dropSubscriptions, dropValue, handleSubscription, resendStale } from './connection-subscriptions';
+import type { QuerySubscription } from './query-subscriptions';
 import { handleWrite, type Writing } from './connection-writes';
 import { applyDisconnectWrites, disconnectGoodbye, handleDisconnectWrite } from './disconnect-writes';
 import { answeredPing, keepAliveRound } from './keep-alive';
@@ -35,7 +37,7 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
  * checking what the client sends, and handing each message to what handles it. What goes back
  * is the send side's (`ConnectionSender`); writes and subscriptions have their own modules.
  */
-export class ClientConnection extends ConnectionSender implements Subscribing, Writing {
+export class ClientConnection extends ConnectionSender implements Querying, Writing {
 	/** The `Client` handed to hooks and `getClient`, made on first use (most connections never need it). */
 	private clientHandle: Client | undefined;
 	state: ConnectionState = 'handshake';
@@ -98,6 +100,18 @@ export class ClientConnection extends ConnectionSender implements Subscribing, W
 		return this.occasional?.subscriptionsInFlight !== undefined;
 	}
 
+	get queries(): Map<number, QuerySubscription> | undefined {
+		return this.occasional?.queries;
+	}
+
+	set queries(queries: Map<number, QuerySubscription> | undefined) {
+		if (queries !== undefined || this.occasional !== undefined) this.extras.queries = queries;
+	}
+
+	get queryCount(): number {
+		return this.occasional?.queries?.size ?? 0;
+	}
+
 	/** True once the handshake completed (whatever happened since). */
 	get opened(): boolean {
 		return this.sessionId !== undefined;
@@ -158,6 +172,7 @@ export class ClientConnection extends ConnectionSender implements Subscribing, W
 
 	protected override resend(stale: StalePaths): void {
 		resendStale(this, stale, this.runtime);
+		resendStaleQueries(this, stale.query, this.runtime);
 	}
 
 	private receive(frame: Uint8Array | string): void {
@@ -255,6 +270,9 @@ export class ClientConnection extends ConnectionSender implements Subscribing, W
 			case MessageType.SUBSCRIBE_KEYS:
 			case MessageType.UNSUBSCRIBE_KEYS:
 				return handleSubscription(this, message, this.runtime);
+			case MessageType.QUERY_SUBSCRIBE:
+			case MessageType.QUERY_UNSUBSCRIBE:
+				return handleQuery(this, message, this.runtime);
 			case MessageType.PONG:
 				return answeredPing(this, message.payload, this.runtime);
 			case MessageType.ROUTE:
@@ -274,6 +292,7 @@ export class ClientConnection extends ConnectionSender implements Subscribing, W
 		clearTimeout(this.handshakeTimer);
 		this.stopSending();
 		dropSubscriptions(this, this.runtime);
+		dropQueries(this, this.runtime);
 		if (this.session !== undefined) this.runtime.sessions.release(this.session, this);
 		applyDisconnectWrites(this, this.occasional?.disconnectWrites, this.runtime);
 		this.runtime.connectionClosed(this);

@@ -1,7 +1,13 @@
 import { cloneNode, encodeMessage, forEachCommonChild, forEachTrieNode, isEmptyObject, isObject, mergeNode, MessageType, parsePath, PathTrie, segmentsOf, storeChildren, type DataOp, type Node, type NodeDiff, type ServerMessage, type Store, type TrieNode } from '@socketdb/core';
 
 /** What kind of subscription a fanned-out message serves. */
-export type SubscriptionKind = 'value' | 'keys';
+export type SubscriptionKind = 'value' | 'keys' | 'query';
+
+/** Told of every change the fan-out publishes, after the store applied it (the live queries). */
+export interface ChangeObserver {
+	changed(diff: NodeDiff, revision: number): void;
+	deleted(path: string, revision: number): void;
+}
 
 /** Someone who receives encoded messages (a connection). */
 export interface Subscriber {
@@ -50,6 +56,8 @@ export class FanOut {
 	private dueAt = Infinity;
 	/** The revision of the last change published: every DATA message says its state is that recent. */
 	private revision = 0;
+	/** Told of every change published. */
+	observer: ChangeObserver | undefined;
 
 	constructor(private readonly updateInterval: number) {}
 
@@ -172,6 +180,7 @@ export class FanOut {
 		this.walkValues(this.values.root, diff);
 		if (this.keys.size > 0) this.walkKeys(this.keys.root, diff, probe);
 		this.schedule();
+		this.observer?.changed(diff, revision);
 	}
 
 	/** Queues the deletion of `path`, the change of `revision`, for everyone it affects. */
@@ -189,6 +198,7 @@ export class FanOut {
 		if (values !== undefined) this.forEachSubscribedBelow(values, (node) => this.queueData(node.path, ''));
 		if (keys !== undefined) this.forEachSubscribedBelow(keys, (node) => this.queueKeys(node.path, resetKeys));
 		this.schedule();
+		this.observer?.deleted(path, revision);
 	}
 
 	/** Flushes now if the scheduled flush is overdue (its timer is held up by a long event-loop turn). */

@@ -3,6 +3,7 @@ import type { HookHost } from './call-hook';
 import type { ConnectionCounts } from './connection-stats';
 import type { FanOut } from './fanout';
 import type { Limits } from './limits';
+import type { QueryEngine } from './query-subscriptions';
 import type { ReplicatedLog } from './replicated-log';
 import type { SocketDBServerDataAPI } from './types';
 import type { WritePath } from './write-path';
@@ -14,6 +15,8 @@ export interface ServerRuntime extends HookHost {
 	readonly store: Store;
 	readonly api: SocketDBServerDataAPI;
 	readonly fanout: FanOut;
+	/** Live queries and the ordered indexes they use. */
+	readonly queries: QueryEngine;
 	readonly writePath: WritePath;
 	readonly sessions: WriteSessions;
 	/** Turns for transactions on one path (fairness under contention). */

@@ -21,6 +21,7 @@ import { callHook, type HookHost } from './call-hook';
 import { ClientConnection } from './connection';
 import { ConnectionCounts } from './connection-stats';
 import { FanOut } from './fanout';
+import { QueryEngine } from './query-subscriptions';
 import { KeepAliveTimer } from './keep-alive';
 import { resolveLimits } from './limits';
 import type { ServerRuntime } from './runtime';
@@ -114,6 +115,8 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 	};
 
 	const fanout = new FanOut(updateInterval);
+	const queries = new QueryEngine(store, updateInterval);
+	fanout.observer = queries;
 	const counts = new ConnectionCounts(updateInterval);
 	const hookHost: HookHost = { hooks, api, report };
 	const writePath = new WritePath(store, fanout, hookHost);
@@ -182,6 +185,7 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 		hooks,
 		api,
 		fanout,
+		queries,
 		writePath,
 		sessions,
 		turns: new TransactionTurns(),
@@ -251,10 +255,12 @@ export function SocketDBServer<Schema extends Json = Json>(options: SocketDBServ
 		clearInterval(sessionSweep);
 		clearInterval(congestionTimer);
 		fanout.flush();
+		queries.flush();
 		const open = [...clients.values(), ...unlisted];
 		for (const connection of open) connection.goodbye({ reason: 'server-shutdown' });
 		await waitForClose(open, CLOSE_GRACE_MS);
 		fanout.stop();
+		queries.stop();
 		counts.stop();
 		await replication?.stop();
 		writePath.close();

@@ -1,4 +1,4 @@
-import type { GoodbyeMessage, Hook, Json, Node, Plugin, SocketServer, Store } from '@socketdb/core';
+import type { GoodbyeMessage, Hook, Json, Node, Plugin, QuerySpec, SocketServer, Store } from '@socketdb/core';
 import type { Limits } from './limits';
 import type { Replication } from './replication';
 import type { AllowedOrigins } from './transport/allowed-origins';
@@ -95,8 +95,10 @@ export type ServerHooks<Schema extends Json = Json> = {
 	 * Before a client subscribes to `path` (its value, or with `keys` its keys only). A throw
 	 * refuses the subscription: the client gets a `FORBIDDEN` error (or the thrown error's own
 	 * code) and nothing of the path. Read authorization belongs here; the client is not trusted.
+	 * For a query (`orderByChild(...)...on`) `query` holds it, and returning the arguments with
+	 * another `query` (a lower limit, say) makes the server run that one instead.
 	 */
-	'server:subscribe'?: Hook<{ path: string; keys: boolean }, ConnectionContext<Schema>>;
+	'server:subscribe'?: Hook<{ path: string; keys: boolean; query?: QuerySpec }, ConnectionContext<Schema>>;
 	/** A client reported a new route (with `routeTracking: true`); `client.route` is already the new one. A throw is reported to `onError`. */
 	'server:routeUpdate'?: Hook<{ id: string; route: string }, ConnectionContext<Schema>>;
 	/** A client asked for live stats; `'server:authorizeStats'` decides next. A throw denies the stats. */

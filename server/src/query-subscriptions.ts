@@ -1,0 +1,230 @@
+import { encodeMessage, forEachCommonChild, forEachTrieNode, isObject, MessageType, parsePath, PathTrie, type NodeDiff, type QueryChange, type QueryEntry, type QuerySpec, type ServerMessage, type Store, type TrieNode } from '@socketdb/core';
+import type { Subscriber } from './fanout';
+import { OrderedIndex, orderName } from './ordered-index';
+
+/** A connection as its queries see it. */
+export interface QuerySubscriber extends Subscriber {
+	readonly state: string;
+}
+
+/** One live query of one connection. */
+export type QuerySubscription = {
+	readonly subscriber: QuerySubscriber;
+	readonly id: number;
+	readonly path: string;
+	readonly spec: QuerySpec;
+	readonly index: OrderedIndex;
+	/** The keys in the window now. */
+	window: Set<string>;
+	/** The keys the client holds (the window as last sent). */
+	readonly known: Set<string>;
+	/** Keys whose place or value changed since the last send. */
+	dirty: Set<string> | undefined;
+};
+
+/** The indexes of one path, one per order, and the queries each serves. */
+type PathIndexes = Map<string, { index: OrderedIndex; queries: Set<QuerySubscription> }>;
+
+/**
+ * Live queries, evaluated on the server. Each (path, order) has one `OrderedIndex`, built when
+ * the first query needs it and dropped with the last. The fan-out tells the engine of every
+ * applied change; the engine refreshes the children the change touched in the indexes it
+ * reaches, moves each query's window and marks the keys whose membership or value changed. Those
+ * go out as QUERY_CHANGES with the fan-out's timing (one `updateInterval`), each read from the
+ * store as it is then, so a child that changed twice is sent once.
+ */
+export class QueryEngine {
+	private readonly indexes = new PathTrie<PathIndexes>();
+	private readonly byPath = new Map<string, PathIndexes>();
+	private pending = new Set<QuerySubscription>();
+	private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | undefined;
+	private revision = 0;
+
+	constructor(
+		private readonly store: Store,
+		private readonly updateInterval: number,
+	) {}
+
+	/** Number of live queries. */
+	size = 0;
+
+	/** Registers a query and returns its first result (the window now, in order). */
+	subscribe(subscriber: QuerySubscriber, id: number, path: string, spec: QuerySpec, revision: number): { subscription: QuerySubscription; result: ServerMessage } {
+		let indexes = this.byPath.get(path);
+		if (indexes === undefined) {
+			this.byPath.set(path, (indexes = new Map()));
+			this.indexes.add(path, indexes);
+		}
+		const name = orderName(spec.orderBy);
+		let slot = indexes.get(name);
+		if (slot === undefined) indexes.set(name, (slot = { index: new OrderedIndex(path, spec.orderBy, this.store), queries: new Set() }));
+		const keys = slot.index.window(spec);
+		const subscription: QuerySubscription = { subscriber, id, path, spec, index: slot.index, window: new Set(keys), known: new Set(keys), dirty: undefined };
+		slot.queries.add(subscription);
+		this.size++;
+		return { subscription, result: this.resultOf(subscription, keys, revision) };
+	}
+
+	/** The whole window of a query now, as QUERY_RESULT; what the client holds is then this. */
+	result(subscription: QuerySubscription, revision: number): ServerMessage {
+		const keys = subscription.index.window(subscription.spec);
+		subscription.window = new Set(keys);
+		subscription.dirty = undefined;
+		return this.resultOf(subscription, keys, revision);
+	}
+
+	private resultOf(subscription: QuerySubscription, keys: string[], revision: number): ServerMessage {
+		subscription.known.clear();
+		const entries: QueryEntry[] = [];
+		for (const key of keys) {
+			const node = this.store.get(subscription.index.childPath(key));
+			if (node === null) continue;
+			entries.push({ key, node: node as NodeDiff });
+			subscription.known.add(key);
+		}
+		return { type: MessageType.QUERY_RESULT, id: subscription.id, entries, rev: revision };
+	}
+
+	unsubscribe(subscription: QuerySubscription): void {
+		const indexes = this.byPath.get(subscription.path);
+		const name = orderName(subscription.spec.orderBy);
+		const slot = indexes?.get(name);
+		if (slot === undefined || !slot.queries.delete(subscription)) return;
+		this.size--;
+		this.pending.delete(subscription);
+		if (slot.queries.size > 0) return;
+		indexes!.delete(name);
+		if (indexes!.size > 0) return;
+		this.byPath.delete(subscription.path);
+		this.indexes.remove(subscription.path, indexes!);
+	}
+
+	/** An applied, root-anchored diff, the change of `revision`. */
+	changed(diff: NodeDiff, revision: number): void {
+		this.revision = revision;
+		if (this.size === 0) return;
+		this.walk(this.indexes.root, diff);
+		this.schedule();
+	}
+
+	/** `path` was deleted, the change of `revision`. */
+	deleted(path: string, revision: number): void {
+		this.revision = revision;
+		if (this.size === 0) return;
+		const segments = parsePath(path);
+		let node: TrieNode<PathIndexes> | undefined = this.indexes.root;
+		for (let depth = 0; depth < segments.length && node !== undefined; depth++) {
+			// An index above the deleted path: one of its children changed or went.
+			if (node.items !== undefined) this.touch(node, [segments[depth]!]);
+			node = node.child(segments[depth]!);
+		}
+		if (node !== undefined) this.clearBelow(node);
+		this.schedule();
+	}
+
+	private walk(trie: TrieNode<PathIndexes>, diff: NodeDiff): void {
+		const value = diff.value;
+		if (value === undefined) return;
+		if (!isObject(value)) return this.clearBelow(trie);
+		if (trie.items !== undefined) this.touch(trie, Object.keys(value));
+		forEachCommonChild(trie, value, (child, next) => this.walk(child, next as NodeDiff));
+	}
+
+	/** The path and every indexed path below it lost all their children. */
+	private clearBelow(trie: TrieNode<PathIndexes>): void {
+		forEachTrieNode(trie, (node) => {
+			if (node.items === undefined) return;
+			for (const indexes of node.items) {
+				for (const { index, queries } of indexes.values()) {
+					index.clear();
+					for (const query of queries) this.moveWindow(query, query.window);
+				}
+			}
+		});
+	}
+
+	/** Children `keys` of the indexed path at `trie` changed (or went). */
+	private touch(trie: TrieNode<PathIndexes>, keys: readonly string[]): void {
+		for (const indexes of trie.items!) {
+			for (const { index, queries } of indexes.values()) {
+				for (const key of keys) index.refresh(key);
+				for (const query of queries) this.moveWindow(query, keys);
+			}
+		}
+	}
+
+	/**
+	 * Brings a query's window up to date after `touched` changed. Without a limit, only the
+	 * touched children can enter or leave; with one, the window is read again from the index
+	 * (its size plus a logarithmic search), since a child entering pushes another out.
+	 */
+	private moveWindow(query: QuerySubscription, touched: Iterable<string>): void {
+		const { index, spec } = query;
+		let dirty = query.dirty;
+		const mark = (key: string) => (dirty ??= new Set()).add(key);
+		if (spec.limitToFirst === undefined && spec.limitToLast === undefined) {
+			for (const key of [...touched]) {
+				const inside = index.inRange(spec, key);
+				if (inside) query.window.add(key);
+				else query.window.delete(key);
+				if (inside || query.known.has(key)) mark(key);
+			}
+		} else {
+			const next = new Set(index.window(spec));
+			for (const key of query.window) if (!next.has(key)) mark(key);
+			for (const key of next) if (!query.window.has(key)) mark(key);
+			for (const key of touched) if (next.has(key)) mark(key);
+			query.window = next;
+		}
+		if (dirty !== undefined) {
+			query.dirty = dirty;
+			this.pending.add(query);
+		}
+	}
+
+	private schedule(): void {
+		if (this.timer !== undefined || this.pending.size === 0) return;
+		this.timer = this.updateInterval > 0 ? setTimeout(() => this.flush(), this.updateInterval) : setImmediate(() => this.flush());
+	}
+
+	/** Sends every query's changes now. */
+	flush(): void {
+		this.timer = undefined;
+		const pending = this.pending;
+		if (pending.size === 0) return;
+		this.pending = new Set();
+		const touched = new Set<QuerySubscriber>();
+		for (const query of pending) {
+			const changes = this.changesOf(query);
+			if (changes.length === 0 || query.subscriber.state !== 'open') continue;
+			query.subscriber.pushUpdate('query', String(query.id), encodeMessage({ type: MessageType.QUERY_CHANGES, id: query.id, changes, rev: this.revision }));
+			touched.add(query.subscriber);
+		}
+		for (const subscriber of touched) subscriber.flush();
+	}
+
+	private changesOf(query: QuerySubscription): QueryChange[] {
+		const dirty = query.dirty;
+		query.dirty = undefined;
+		const changes: QueryChange[] = [];
+		if (dirty === undefined) return changes;
+		for (const key of dirty) {
+			const node = query.window.has(key) ? this.store.get(query.index.childPath(key)) : null;
+			if (node !== null) {
+				changes.push({ key, node: node as NodeDiff });
+				query.known.add(key);
+			} else if (query.known.delete(key)) changes.push({ key });
+		}
+		return changes;
+	}
+
+	/** Stops the timer, dropping what is queued. */
+	stop(): void {
+		if (this.timer !== undefined) {
+			clearTimeout(this.timer as ReturnType<typeof setTimeout>);
+			clearImmediate(this.timer as ReturnType<typeof setImmediate>);
+		}
+		this.timer = undefined;
+		this.pending.clear();
+	}
+}
