@@ -25,6 +25,7 @@ import { Mirror } from './mirror';
 import { OptimisticView } from './optimistic-view';
 import { Outbox } from './outbox';
 import { PushIdGenerator } from './push-id';
+import { ClientQueries } from './queries';
 import { clientApi, type ReferenceRuntime } from './reference';
 import { createShownWrites } from './shown-writes';
 import { browserRoute, followBrowserRoute } from './route-tracking';
@@ -82,6 +83,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 				disconnects.rearm();
 				flushOutbox();
 				subscriptions.resubscribeAll(session.database);
+				queries.resubscribeAll();
 				stats.resubscribe();
 				void hooks.call(first ? 'client:firstConnect' : 'client:reconnect', undefined, undefined).catch(reportHookFailure);
 			},
@@ -118,6 +120,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 	/** What listeners see: the mirror with this client's unconfirmed writes on top. */
 	const view = new OptimisticView(mirror, subscriptions, optimistic ? () => outbox.unanswered() : () => []);
 	const shown = createShownWrites(view, listeners, subscriptions, optimistic);
+	const queries = new ClientQueries((message) => session.send(message), reportError);
 
 	function flushOutbox(): void {
 		if (session.state !== 'ready') return;
@@ -250,6 +253,9 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 				return;
 			case MessageType.STATS:
 				return stats.received(message.stats);
+			case MessageType.QUERY_RESULT:
+			case MessageType.QUERY_CHANGES:
+				return queries.received(message);
 			case MessageType.WELCOME:
 				return;
 		}
@@ -363,7 +369,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		delete: () => disconnects.delete(path),
 		cancel: () => disconnects.cancel(path),
 	});
-	const runtime: ReferenceRuntime = { write, update, transaction: { cachedValue, transactionWrite }, onDisconnect, subscribeValue, subscribeEach, pushKey: () => pushIds.next() };
+	const runtime: ReferenceRuntime = { write, update, transaction: { cachedValue, transactionWrite }, onDisconnect, subscribeValue, subscribeEach, pushKey: () => pushIds.next(), query: queries };
 
 	return clientApi<SocketDBClientAPI<Schema>>(runtime, {
 		connect(url) {

@@ -1,4 +1,5 @@
 import { assertPath, joinPath, SocketDBError, WriteOutcome, type Meta } from '@socketdb/core';
+import { startQuery, type QueryRuntime } from './query';
 import { runTransaction, type TransactionRuntime } from './transaction';
 import type { ChainReference, OnDisconnect, Unsubscriber, WriteReference } from './types';
 
@@ -12,6 +13,7 @@ export interface ReferenceRuntime {
 	subscribeEach(path: string, callback: (key: string) => void, whole?: (keys: string[]) => void): Unsubscriber;
 	/** A key for `push`: a valid path segment, later than every key this client made before. */
 	pushKey(): string;
+	query: QueryRuntime;
 }
 
 /** Subscriptions made through the references of one `subscribeGroup` call. */
@@ -61,6 +63,10 @@ class Reference implements ChainReference {
 	declare readonly each: ChainReference['each'];
 	declare readonly onKeys: ChainReference['onKeys'];
 	declare readonly subscribeGroup: ChainReference['subscribeGroup'];
+	declare readonly orderByChild: ChainReference['orderByChild'];
+	declare readonly orderByKey: ChainReference['orderByKey'];
+	declare readonly orderByValue: ChainReference['orderByValue'];
+	declare readonly onChild: ChainReference['onChild'];
 
 	constructor(runtime: ReferenceRuntime, path: string, group: SubscriptionGroup | undefined) {
 		this.#path = path;
@@ -89,6 +95,10 @@ class Reference implements ChainReference {
 		this.once = (callback) => track(() => runtime.subscribeValue(path, callback as (data: unknown, meta?: Meta) => void, true));
 		this.onKeys = (callback) => track(() => runtime.subscribeEach(path, () => undefined, callback));
 		this.each = (callback) => track(() => runtime.subscribeEach(path, (key) => callback(reference(runtime, joinPath(path, key), group), key as never)));
+		this.orderByChild = (child) => startQuery(runtime.query, path, { child });
+		this.orderByKey = () => startQuery(runtime.query, path, 'key');
+		this.orderByValue = () => startQuery(runtime.query, path, 'value');
+		this.onChild = (event, callback) => track(() => startQuery(runtime.query, path, 'key').onChild(event, callback as never));
 		this.subscribeGroup = (callback) => {
 			const inner = new SubscriptionGroup();
 			const unsubscribeAll = track(() => () => inner.close());
@@ -147,6 +157,10 @@ class AwaitableReference implements WriteReference {
 	declare readonly each: ChainReference['each'];
 	declare readonly onKeys: ChainReference['onKeys'];
 	declare readonly subscribeGroup: ChainReference['subscribeGroup'];
+	declare readonly orderByChild: ChainReference['orderByChild'];
+	declare readonly orderByKey: ChainReference['orderByKey'];
+	declare readonly orderByValue: ChainReference['orderByValue'];
+	declare readonly onChild: ChainReference['onChild'];
 	readonly #outcome: WriteOutcome;
 
 	constructor(reference: ChainReference, outcome: WriteOutcome) {
@@ -163,6 +177,10 @@ class AwaitableReference implements WriteReference {
 		this.each = reference.each;
 		this.onKeys = reference.onKeys;
 		this.subscribeGroup = reference.subscribeGroup;
+		this.orderByChild = reference.orderByChild;
+		this.orderByKey = reference.orderByKey;
+		this.orderByValue = reference.orderByValue;
+		this.onChild = reference.onChild;
 		this.#outcome = outcome;
 	}
 

@@ -1,4 +1,6 @@
 import type { TransactionOptions, TransactionResult } from './transaction';
+import type { ChildEvent, QueryEntry } from './child-events';
+import type { Query } from './query';
 import type { ConnectionStats, GoodbyeMessage, Hook, Json, LeafValue, Meta, Plugin, ServerValue, SocketClient, Store } from '@socketdb/core';
 
 /** Any value a path can hold. */
@@ -118,6 +120,28 @@ export type ChainReference<Schema extends SchemaDefinition = any> = {
 	 * @example db.get('users').onKeys((ids) => renderList(ids));
 	 */
 	onKeys: (callback: (keys: string[]) => void) => Unsubscriber;
+	/**
+	 * A query on the children of this path, sorted by the value at `path` inside each child
+	 * (see [queries](queries.md)); narrow it with `startAt`, `endAt`, `equalTo`, the limits...
+	 * @example db.get('scores').orderByChild('points').limitToLast(3).on((top) => render(top));
+	 */
+	orderByChild: (path: string) => Query<ChildSchema<Schema, ChildKey<Schema>>>;
+	/**
+	 * A query on the children of this path, sorted by key (32-bit integer keys first, numerically).
+	 * @example db.get('messages').orderByKey().limitToLast(50).on(render);
+	 */
+	orderByKey: () => Query<ChildSchema<Schema, ChildKey<Schema>>>;
+	/**
+	 * A query on the children of this path, sorted by their own values.
+	 * @example db.get('names').orderByValue().startAt('m').on(render);
+	 */
+	orderByValue: () => Query<ChildSchema<Schema, ChildKey<Schema>>>;
+	/**
+	 * Child events of this path's children, in key order: `added` (at first for every child),
+	 * `changed`, `removed`, `moved`, with the key of the child before it (null when first).
+	 * @example db.get('messages').onChild('added', ({ key, value }) => show(key, value));
+	 */
+	onChild: (event: ChildEvent, callback: (entry: QueryEntry<ChildSchema<Schema, ChildKey<Schema>>>, previousKey: string | null) => void) => Unsubscriber;
 	/**
 	 * Runs `callback` with a reference whose subscriptions (and those of every reference
 	 * derived from it, now or later) are all undone by the returned function.

@@ -34,7 +34,7 @@ function invalidQuery(message: string): never {
 
 /** Starts a query: `previous` is the query it is chained on, if any (one order per query). */
 export function queryOrderedBy(previous: QuerySpec | undefined, orderBy: QueryOrderBy): QuerySpec {
-	if (previous !== undefined) invalidQuery('a query has one order: orderByChild, orderByKey or orderByValue was called twice');
+	if (previous !== undefined) invalidQuery('a query has one order');
 	if (typeof orderBy === 'object') {
 		const reason = typeof orderBy.child !== 'string' ? 'the child path must be a string' : orderBy.child === '' ? 'the child path must not be empty' : invalidPathReason(orderBy.child);
 		if (reason !== null) invalidQuery(`orderByChild: ${reason}`);
@@ -45,18 +45,17 @@ export function queryOrderedBy(previous: QuerySpec | undefined, orderBy: QueryOr
 
 function checkBound(spec: QuerySpec, method: string, value: unknown, key: unknown): void {
 	if (spec.orderBy === 'key') {
-		if (typeof value !== 'string') invalidQuery(`${method}: a query ordered by key compares keys, so its bound must be a string`);
-		if (key !== undefined) invalidQuery(`${method}: a query ordered by key takes no second key`);
-	} else if (value !== null && typeof value !== 'string' && typeof value !== 'boolean' && typeof value !== 'number') {
-		invalidQuery(`${method}: a bound must be null, a boolean, a number or a string`);
+		if (typeof value !== 'string') invalidQuery(`${method}: ordered by key, a bound is a string`);
+		if (key !== undefined) invalidQuery(`${method}: ordered by key, no key argument`);
+	} else if (value !== null && typeof value !== 'string' && typeof value !== 'boolean' && !Number.isFinite(value)) {
+		invalidQuery(`${method}: a bound is null, a boolean, a finite number or a string`);
 	}
-	if (typeof value === 'number' && !Number.isFinite(value)) invalidQuery(`${method}: a bound must be a finite number`);
-	if (typeof value === 'string') {
+		if (typeof value === 'string') {
 		const reason = malformedTextReason('string', value);
 		if (reason !== null) invalidQuery(`${method}: ${reason}`);
 	}
 	if (key !== undefined) {
-		if (typeof key !== 'string') invalidQuery(`${method}: the key must be a string`);
+		if (typeof key !== 'string') invalidQuery(`${method}: a key is a string`);
 		const reason = malformedTextReason('key', key);
 		if (reason !== null) invalidQuery(`${method}: ${reason}`);
 	}
@@ -72,7 +71,7 @@ function boundOf(value: QueryValue, key: string | undefined, exclusive: boolean)
 /** `startAt` (or, `exclusive`, `startAfter`): the children from this place on. */
 export function queryStart(spec: QuerySpec, value: QueryValue, key?: string, exclusive = false): QuerySpec {
 	const method = exclusive ? 'startAfter' : 'startAt';
-	if (spec.startAt !== undefined || spec.equalTo !== undefined) invalidQuery(`${method}: the query's start is already set`);
+	if (spec.startAt !== undefined || spec.equalTo !== undefined) invalidQuery(`${method}: the start is set`);
 	checkBound(spec, method, value, key);
 	return { ...spec, startAt: boundOf(value, key, exclusive) };
 }
@@ -80,14 +79,14 @@ export function queryStart(spec: QuerySpec, value: QueryValue, key?: string, exc
 /** `endAt` (or, `exclusive`, `endBefore`): the children up to this place. */
 export function queryEnd(spec: QuerySpec, value: QueryValue, key?: string, exclusive = false): QuerySpec {
 	const method = exclusive ? 'endBefore' : 'endAt';
-	if (spec.endAt !== undefined || spec.equalTo !== undefined) invalidQuery(`${method}: the query's end is already set`);
+	if (spec.endAt !== undefined || spec.equalTo !== undefined) invalidQuery(`${method}: the end is set`);
 	checkBound(spec, method, value, key);
 	return { ...spec, endAt: boundOf(value, key, exclusive) };
 }
 
 /** `equalTo`: the children whose sort value (and key, when given) equal these. */
 export function queryEqual(spec: QuerySpec, value: QueryValue, key?: string): QuerySpec {
-	if (spec.startAt !== undefined || spec.endAt !== undefined || spec.equalTo !== undefined) invalidQuery("equalTo: the query's start or end is already set");
+	if (spec.startAt !== undefined || spec.endAt !== undefined || spec.equalTo !== undefined) invalidQuery('equalTo: the start or end is set');
 	checkBound(spec, 'equalTo', value, key);
 	return { ...spec, equalTo: key === undefined ? { value } : { value, key } };
 }
@@ -95,8 +94,8 @@ export function queryEqual(spec: QuerySpec, value: QueryValue, key?: string): Qu
 /** `limitToFirst` / `limitToLast`: at most `count` children from that end of the range. */
 export function queryLimit(spec: QuerySpec, end: 'first' | 'last', count: number): QuerySpec {
 	const method = end === 'first' ? 'limitToFirst' : 'limitToLast';
-	if (spec.limitToFirst !== undefined || spec.limitToLast !== undefined) invalidQuery(`${method}: the query's limit is already set`);
-	if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1) invalidQuery(`${method}: the limit must be a positive integer`);
+	if (spec.limitToFirst !== undefined || spec.limitToLast !== undefined) invalidQuery(`${method}: the limit is set`);
+	if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1) invalidQuery(`${method}: a limit is a positive integer`);
 	return end === 'first' ? { ...spec, limitToFirst: count } : { ...spec, limitToLast: count };
 }
 

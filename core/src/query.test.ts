@@ -186,7 +186,7 @@ describe('invalid queries throw INVALID_QUERY', () => {
 		expectInvalid(() => queryStart(byKey(), 1 as never), /string/);
 		expectInvalid(() => queryEnd(byKey(), null as never), /string/);
 		expectInvalid(() => queryEqual(byKey(), true as never), /string/);
-		expectInvalid(() => queryStart(byKey(), 'a', 'b'), /no second key/);
+		expectInvalid(() => queryStart(byKey(), 'a', 'b'), /no key argument/);
 	});
 
 	test('a second start or end, and equalTo with either', () => {

@@ -1,0 +1,101 @@
+import { MessageType, SocketDBError, type ClientMessage, type QuerySpec, type ServerMessage } from '@socketdb/core';
+import { CHILD_EVENTS, QueryWindow, type ChildEventCall } from './child-events';
+import type { QueryListener, QueryRuntime } from './query';
+import type { ClientErrorEvent, Unsubscriber } from './types';
+
+type QueryResult = Extract<ServerMessage, { type: typeof MessageType.QUERY_RESULT }>;
+type QueryChanges = Extract<ServerMessage, { type: typeof MessageType.QUERY_CHANGES }>;
+
+/** One query the server evaluates for this client; listeners of the same path and query share it. */
+type LiveQuery = { readonly id: number; readonly name: string; readonly path: string; readonly spec: QuerySpec; window: QueryWindow; readonly listeners: Set<QueryListener>; refused: boolean };
+
+/**
+ * The client's live queries: one server query per (path, query) however many listeners it has,
+ * subscribed again after every handshake. Results and changes update the query's window, whose
+ * child events and entries go to its listeners.
+ */
+export class ClientQueries implements QueryRuntime {
+	private readonly byName = new Map<string, LiveQuery>();
+	private readonly byId = new Map<number, LiveQuery>();
+	private nextId = 1;
+
+	constructor(
+		private readonly send: (message: ClientMessage) => void,
+		private readonly reportError: (event: ClientErrorEvent) => void,
+	) {}
+
+	listenQuery(path: string, spec: QuerySpec, listener: QueryListener): Unsubscriber {
+		if (listener.kind === 'child' && !CHILD_EVENTS.includes(listener.event)) throw new SocketDBError('INVALID_QUERY', `a child event is one of ${CHILD_EVENTS.join(', ')}; "${String(listener.event)}" is not`);
+		const name = `${path}\n${JSON.stringify(spec)}`;
+		let query = this.byName.get(name);
+		if (query === undefined) {
+			query = { id: this.nextId++, name, path, spec, window: new QueryWindow(spec), listeners: new Set(), refused: false };
+			this.byName.set(name, query);
+			this.byId.set(query.id, query);
+			this.subscribe(query);
+		}
+		const live = query;
+		live.listeners.add(listener);
+		// A query already loaded tells a new listener what it holds.
+		if (live.window.loaded) queueMicrotask(() => this.greet(live, listener));
+		let active = true;
+		return () => {
+			if (!active) return;
+			active = false;
+			this.remove(live, listener);
+		};
+	}
+
+	private greet(query: LiveQuery, listener: QueryListener): void {
+		if (!query.listeners.has(listener)) return;
+		if (listener.kind === 'result') this.tellResult(query, listener);
+		else if (listener.event === 'added') for (const call of query.window.currentAdded()) listener.callback(call.entry, call.previousKey);
+	}
+
+	private remove(query: LiveQuery, listener: QueryListener): void {
+		if (!query.listeners.delete(listener) || query.listeners.size > 0) return;
+		this.byName.delete(query.name);
+		this.byId.delete(query.id);
+		if (!query.refused) this.send({ type: MessageType.QUERY_UNSUBSCRIBE, id: query.id });
+	}
+
+	private subscribe(query: LiveQuery): void {
+		this.send({ type: MessageType.QUERY_SUBSCRIBE, id: query.id, path: query.path, query: query.spec });
+	}
+
+	/** After every handshake: the server holds no queries of a new connection. */
+	resubscribeAll(): void {
+		for (const query of this.byId.values()) if (!query.refused) this.subscribe(query);
+	}
+
+	received(message: QueryResult | QueryChanges): void {
+		const query = this.byId.get(message.id);
+		if (query === undefined) return;
+		if (message.type === MessageType.QUERY_CHANGES) return this.tell(query, query.window.apply(message.changes), true);
+		if ('refused' in message) {
+			query.refused = true;
+			return this.reportError({ code: message.refused.code, message: message.refused.message });
+		}
+		const first = !query.window.loaded;
+		const calls = query.window.replace(message.entries);
+		// The first result is news even when empty; a later one (after a reconnect) only when it differs.
+		this.tell(query, calls, first || calls.length > 0);
+	}
+
+	/** Child events first, in their order (removed, added, moved, changed), then the whole result. */
+	private tell(query: LiveQuery, calls: readonly ChildEventCall[], changed: boolean): void {
+		const listeners = [...query.listeners];
+		for (const call of calls) {
+			for (const listener of listeners) {
+				if (listener.kind === 'child' && listener.event === call.event && query.listeners.has(listener)) listener.callback(call.entry, call.previousKey);
+			}
+		}
+		if (!changed) return;
+		for (const listener of listeners) if (listener.kind === 'result' && query.listeners.has(listener)) this.tellResult(query, listener);
+	}
+
+	private tellResult(query: LiveQuery, listener: Extract<QueryListener, { kind: 'result' }>): void {
+		if (listener.once) this.remove(query, listener);
+		listener.callback([...query.window.entries]);
+	}
+}
