@@ -13,10 +13,13 @@ import {
 	type QuerySpec,
 	type ServerMessage,
 	type SortEntry,
+	type Store,
 } from '@socketdb/core';
+import { createLmdbStore } from '@socketdb/store-lmdb';
+import { temporaryDirectory } from './helpers/cli';
 import { closeRawSockets, handshake, type Raw } from './helpers/raw';
 import { seededRandom } from './helpers/random';
-import { cleanup, startServer, waitFor } from './helpers/server';
+import { cleanup, sameJson, startServer, waitFor } from './helpers/server';
 
 afterEach(async () => {
 	closeRawSockets();
@@ -171,9 +174,22 @@ describe('queries evaluated on the server', () => {
 	});
 
 	const SEEDS = Number(process.env['QUERY_SEEDS'] ?? 3);
-	test.each(Array.from({ length: SEEDS }, (_, index) => 1000 + index))('every live window equals the query computed from scratch after every change (seed %i)', async (seed) => {
+	const runs = Array.from({ length: SEEDS }, (_, index) => [1000 + index, index === 0 ? 'lmdb' : 'memory'] as const);
+	test.each(runs)('every live window equals the query computed from scratch after every change (seed %i, %s store)', async (seed, kind) => {
+		const directory = kind === 'lmdb' ? temporaryDirectory('socketdb-queries-') : undefined;
+		const store = directory === undefined ? undefined : createLmdbStore({ path: directory.path });
+		try {
+			await randomWindows(seed, store);
+		} finally {
+			await cleanup();
+			await store?.close();
+			directory?.remove();
+		}
+	});
+
+	async function randomWindows(seed: number, store: Store | undefined): Promise<void> {
 		const random = seededRandom(seed);
-		const { server, url } = await startServer();
+		const { server, url } = await startServer(store === undefined ? {} : { store });
 		const raw = await handshake(url);
 		const keys = ['1', '2', '10', '-3', 'a', 'b', 'ab', 'z'];
 		const values: unknown[] = [null, false, true, 0, 1, 2, 2.5, -1, '', 'a', 'b', { x: 1 }, [1, 2]];
@@ -201,7 +217,7 @@ describe('queries evaluated on the server', () => {
 		const converged = () =>
 			specs.every((spec, id) => {
 				const held = heldWindow(raw, id);
-				return JSON.stringify(ordered(held, spec)) === JSON.stringify(expectedWindow(unwrap(server.get('items')), spec));
+				return sameJson(ordered(held, spec), expectedWindow(unwrap(server.get('items')), spec));
 			});
 		for (let step = 0; step < 120; step++) {
 			const roll = random.next();
@@ -218,7 +234,7 @@ describe('queries evaluated on the server', () => {
 				const wrong = specs.flatMap((spec, id) => {
 					const held = ordered(heldWindow(raw, id), spec);
 					const expected = expectedWindow(items, spec);
-					return JSON.stringify(held) === JSON.stringify(expected) ? [] : [{ id, spec, held, expected }];
+					return sameJson(held, expected) ? [] : [{ id, spec, held, expected }];
 				});
 				throw new Error(`${(error as Error).message}: ${JSON.stringify({ items, wrong })}`);
 			});
@@ -236,5 +252,5 @@ describe('queries evaluated on the server', () => {
 		}
 		expect(outside, `seed ${seed}`).toEqual([]);
 		expect(overfull, `seed ${seed}`).toEqual([]);
-	});
+	}
 });

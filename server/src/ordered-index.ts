@@ -85,12 +85,22 @@ export class OrderedIndex {
 		const { store, orderBy } = this;
 		const path = this.childPath(key);
 		if (orderBy === 'key' || typeof orderBy === 'object') {
-			if (!(store.has !== undefined ? store.has(path) : store.get(path) !== null)) return undefined;
+			if (!present(store, path)) return undefined;
 			if (orderBy === 'key') return null;
 			return leafSort(store, `${path}/${orderBy.child}`) ?? null;
 		}
 		return leafSort(store, path);
 	}
+}
+
+/**
+ * Whether the store holds a child at `path`, as `get` sees it (a null leaf is no child), without
+ * reading a whole object from a store that reads from disk: one with children is there.
+ */
+function present(store: Store, path: string): boolean {
+	if (store.has === undefined || store.keys === undefined) return store.get(path) !== null;
+	if (!store.has(path)) return false;
+	return store.keys(path).length > 0 || store.get(path) !== null;
 }
 
 /** The sort value of what the store holds at `path`, without unwrapping objects; undefined when nothing. */
