@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { nodeify, SocketDBError } from '@socketdb/core';
+import { nodeify } from '@socketdb/core';
 import type { QueryEntry } from '@socketdb/client';
 import { startChaosProxy, type ChaosProxy } from './helpers/chaos-proxy';
 import { cleanup, connectClient, startServer, waitFor } from './helpers/server';
+import { expectInvalidQuery as expectInvalid } from './helpers/invalid-query';
 
 const proxies: ChaosProxy[] = [];
 afterEach(async () => {
@@ -17,16 +18,6 @@ function results(query: { on: (cb: (entries: QueryEntry[]) => void) => () => voi
 	return { calls, stop, last: () => calls.at(-1), keys: () => calls.at(-1)?.map(([key]) => key) };
 }
 
-function expectInvalid(run: () => unknown): void {
-	let thrown: unknown;
-	try {
-		run();
-	} catch (error) {
-		thrown = error;
-	}
-	expect(thrown).toBeInstanceOf(SocketDBError);
-	expect((thrown as SocketDBError).code).toBe('INVALID_QUERY');
-}
 
 const mixed = {
 	absent: { other: 1 },

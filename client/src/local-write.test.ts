@@ -1,48 +1,13 @@
-import { anchorAtPath, createRecord, createStore, joinPath, MessageType, nodeify, parsePath, type Node, type NodeDiff } from '@socketdb/core';
+import { anchorAtPath, createStore, joinPath, MessageType, nodeify, parsePath, type Node, type NodeDiff } from '@socketdb/core';
 import { describe, expect, test } from 'vitest';
 import { seededRandom, type Random } from '../../test/helpers/random';
+import { randomDiff as randomTreeDiff, toNode, TREE_KEYS } from '../../test/helpers/random-tree';
 import { applyWrite, masks, writeReaches, type LocalWrite } from './local-write';
 import { childOf, childrenOf, emptyNode, keepEqual, mergePersistent, type TreeNode } from './persistent-tree';
 
-/** A tree node as a core node (children in objects). */
-function toNode(node: TreeNode): Node {
-	const children = childrenOf(node);
-	let value: unknown = node.value;
-	if (children !== undefined) {
-		const record = createRecord<Node>();
-		for (const [key, child] of children) record[key] = toNode(child);
-		value = record;
-	}
-	return node.meta === undefined ? { value } : { value, meta: node.meta };
-}
 
-const KEYS = ['a', 'b', 'c'];
-const randomPath = (random: Random, min = 1) => Array.from({ length: min + random.int(3) }, () => random.pick(KEYS)).join('/');
-
-function randomData(random: Random, depth = 0): unknown {
-	switch (random.int(depth >= 2 ? 4 : 6)) {
-		case 0:
-			return random.int(3);
-		case 1:
-			return random.pick(['x', 'y']);
-		case 2:
-			return [random.int(2)];
-		case 3:
-			return true;
-		default: {
-			const object: Record<string, unknown> = {};
-			for (let i = random.int(3); i >= 0; i--) object[random.pick(KEYS)] = randomData(random, depth + 1);
-			return object;
-		}
-	}
-}
-
-function randomDiff(random: Random): NodeDiff {
-	const diff = nodeify(randomData(random) as never) as NodeDiff;
-	if (random.chance(0.2)) diff.meta = { tag: random.pick(['m', 'n']) };
-	if (random.chance(0.1)) diff.value = {};
-	return diff;
-}
+const randomPath = (random: Random, min = 1) => Array.from({ length: min + random.int(3) }, () => random.pick(TREE_KEYS)).join('/');
+const randomDiff = (random: Random) => randomTreeDiff(random, true, () => ({ tag: random.pick(['m', 'n']) }), 0.2);
 
 /** A random write, as the client sends it (an update's paths never lie below one another). */
 function randomWrite(random: Random, seq: number): LocalWrite {

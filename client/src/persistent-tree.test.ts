@@ -1,46 +1,11 @@
-import { cloneNode, createRecord, mergeNode, nodeify, type Node, type NodeDiff } from '@socketdb/core';
+import { cloneNode, mergeNode, nodeify, type Node, type NodeDiff } from '@socketdb/core';
 import { describe, expect, test } from 'vitest';
 import { seededRandom, type Random } from '../../test/helpers/random';
+import { randomDiff as randomTreeDiff, toNode } from '../../test/helpers/random-tree';
 import { childOf, childrenOf, emptyNode, fromNode, mergePersistent, removeNode, updateAt, type TreeNode } from './persistent-tree';
 
-/** A tree node as a core node (children in objects), to compare with core's functions. */
-function toNode(node: TreeNode): Node {
-	const children = childrenOf(node);
-	let value: unknown = node.value;
-	if (children !== undefined) {
-		const record = createRecord<Node>();
-		for (const [key, child] of children) record[key] = toNode(child);
-		value = record;
-	}
-	return node.meta === undefined ? { value } : { value, meta: node.meta };
-}
 
-const KEYS = ['a', 'b', 'c'];
-
-function randomData(random: Random, depth = 0): unknown {
-	switch (random.int(depth >= 2 ? 4 : 6)) {
-		case 0:
-			return random.int(3);
-		case 1:
-			return random.pick(['x', 'y']);
-		case 2:
-			return [random.int(2)];
-		case 3:
-			return null;
-		default: {
-			const object: Record<string, unknown> = {};
-			for (let i = random.int(3); i >= 0; i--) object[random.pick(KEYS)] = randomData(random, depth + 1);
-			return object;
-		}
-	}
-}
-
-function randomDiff(random: Random): NodeDiff {
-	const diff = nodeify(randomData(random) as never) as NodeDiff;
-	if (random.chance(0.3)) diff.meta = { tag: random.pick(['m', 'n']), nested: { n: random.int(2) } };
-	if (random.chance(0.1)) diff.value = {};
-	return diff;
-}
+const randomDiff = (random: Random) => randomTreeDiff(random, null, () => ({ tag: random.pick(['m', 'n']), nested: { n: random.int(2) } }), 0.3);
 
 /** Every node object, meta and leaf value in the tree is frozen (children Maps are never handed out). */
 function expectDeeplyFrozen(node: TreeNode): void {

@@ -1,21 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import { SocketDBError } from './errors';
 import { compareEntries, compareKeys, compareSortValues, integerKey, OBJECT_SORT, sortValueOf, type SortEntry, type SortValue } from './query-order';
 import { parseQuery, queryEnd, queryEqual, queryLimit, queryOrderedBy, queryStart, type QuerySpec } from './query-spec';
 import { afterStart, beforeEnd, rangeOf, selectWindow, sortValueFor } from './query-window';
 import { seededRandom } from '../../test/helpers/random';
+import { expectInvalidQuery as expectInvalid } from '../../test/helpers/invalid-query';
 
-function expectInvalid(run: () => unknown, message?: RegExp): void {
-	let thrown: unknown;
-	try {
-		run();
-	} catch (error) {
-		thrown = error;
-	}
-	expect(thrown).toBeInstanceOf(SocketDBError);
-	expect((thrown as SocketDBError).code).toBe('INVALID_QUERY');
-	if (message !== undefined) expect((thrown as SocketDBError).message).toMatch(message);
-}
 
 const byChild = (child: string) => queryOrderedBy(undefined, { child });
 const byKey = () => queryOrderedBy(undefined, 'key');
