@@ -48,7 +48,8 @@ test('server.close() under load, with connections being reset, completes and lea
 			if (n % 20 === 0) await sleep(0);
 		}
 	});
-	await sleep(50);
+	// Under way: every writer's load reached the server.
+	await waitFor(() => writers.every((_, i) => typeof unwrap(server.get(`load/${i}`)) === 'object'), "every writer's load");
 	const resets = setInterval(() => proxy.reset(), 5);
 	const started = Date.now();
 	await server.close();
