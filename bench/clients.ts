@@ -1,6 +1,7 @@
 // The client side of every workload, in its own process: connections are opened in `setup`,
 // the measured part runs in `go`, and `teardown` closes everything.
 import { performance } from 'node:perf_hooks';
+import { setupLeaderboard, type LeaderboardParams } from './leaderboard';
 import { connect, connectMany, type Connection, type System } from './lib/drivers';
 import { serveRequests } from './lib/ipc';
 import { nextTurn, percentile, sleep } from './lib/stats';
@@ -20,7 +21,7 @@ let current: Workload | undefined;
 serveRequests({
 	setup: async (payload) => {
 		const { workload, system, url, urls, params } = payload as Setup;
-		const setups: Record<string, typeof scaleOut> = { fanout, latency, manyPaths, idle, acknowledged, acknowledgementLatency, acknowledgementsUntilStopped, readOnce, scaleOut };
+		const setups: Record<string, typeof scaleOut> = { fanout, latency, manyPaths, idle, acknowledged, acknowledgementLatency, acknowledgementsUntilStopped, readOnce, scaleOut, leaderboard };
 		current = await setups[workload]!(system, url, params, urls ?? [url]);
 		return true;
 	},
@@ -411,4 +412,20 @@ async function scaleOut(system: System, url: string, { subscribers, rate, warmup
 			};
 		},
 	};
+}
+
+/**
+ * W11: the leaderboard of bench/leaderboard.ts; "project" watches the top ten with a query, the
+ * "baseline" the whole collection (both on the project's server).
+ */
+async function leaderboard(system: System, url: string, params: Record<string, number>): Promise<Workload> {
+	const run = await setupLeaderboard(url, system === 'project' ? 'query' : 'collection', params as LeaderboardParams);
+	const closing: Connection = {
+		subscribe: () => Promise.reject(new Error('not used')),
+		set: () => undefined,
+		write: () => Promise.reject(new Error('not used')),
+		once: () => Promise.reject(new Error('not used')),
+		close: () => void run.close(),
+	};
+	return { connections: [closing], go: () => run.go() };
 }

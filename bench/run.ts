@@ -29,7 +29,11 @@ type Metric = { name: string; unit: string; better: 'lower' | 'higher'; value: (
  * `compare: 'stores'` runs the project against itself: on the durable LMDB store (reported as
  * "project") and on the in-memory store (as "baseline"), to show what durability costs.
  */
-type Scenario = { workload: string; name: string; clientWorkload: string; updateInterval: number; params: Record<string, number>; metrics: Metric[]; memory?: boolean; compare?: 'stores' };
+/**
+ * `compare: 'subscriptions'` runs the project's server in memory for both; the client workload
+ * takes "project" and "baseline" as two ways of subscribing (W11: a query, the whole collection).
+ */
+type Scenario = { workload: string; name: string; clientWorkload: string; updateInterval: number; params: Record<string, number>; metrics: Metric[]; memory?: boolean; compare?: 'stores' | 'subscriptions' };
 
 const fanoutMetrics: Metric[] = [
 	{ name: 'time until every subscriber saw the last value', unit: 'ms', better: 'lower', value: (c) => c['timeToLastMs']! },
@@ -79,6 +83,24 @@ const durableScenarios: Scenario[] = [
 	},
 ];
 
+const leaderboardChildren = q(100_000, 10_000);
+const leaderboardScenario: Scenario = {
+	workload: 'W11',
+	name: `leaderboard: ${q(100, 20)} clients on orderByChild('score').limitToLast(10) of ${leaderboardChildren.toLocaleString('en')} children, 100 score changes/s (baseline: ${q(10, 5)} clients on the whole collection)`,
+	clientWorkload: 'leaderboard',
+	updateInterval: 50,
+	params: { children: leaderboardChildren, subscribers: q(100, 20), collectionSubscribers: q(10, 5), rate: 100, durationMs: q(5_000, 2_000) },
+	metrics: [
+		{ name: 'bytes sent to a client at subscribe', unit: 'B', better: 'lower', value: (c) => c['subscribeBytes']! },
+		{ name: 'time until every client held its first result', unit: 'ms', better: 'lower', value: (c) => c['subscribeMs']! },
+		{ name: 'bytes sent per write and client', unit: 'B', better: 'lower', value: (c) => c['bytesPerWriteAndClient']! },
+		{ name: 'server CPU per write', unit: 'µs', better: 'lower', value: (c, s) => s.cpuMicros / c['written']! },
+		{ name: 'clients whose window did not change that were sent nothing', unit: '%', better: 'higher', value: (c) => c['unchangedSentNothingPercent'] ?? Number.NaN },
+		{ name: 'writes that changed the top ten', unit: '', better: 'lower', value: (c) => c['windowChanges']! },
+	],
+	compare: 'subscriptions',
+};
+
 const scenarios: Scenario[] = [
 	...[100, 1000].flatMap((subscribers) =>
 		[0, 50].map((updateInterval) => ({
@@ -108,6 +130,7 @@ const scenarios: Scenario[] = [
 	})),
 	{ workload: 'W4', name: `memory: ${q(1000, 100)} idle clients, each watching its own path`, clientWorkload: 'idle', updateInterval: 50, params: { clients: q(1000, 100) }, metrics: memoryMetrics, memory: true },
 	...durableScenarios,
+	leaderboardScenario,
 ]
 	.filter((scenario) => only === undefined || only.includes(scenario.workload))
 	.filter((scenario) => process.env['BENCH_SCENARIO'] === undefined || scenario.name.includes(process.env['BENCH_SCENARIO']));
@@ -122,7 +145,7 @@ const difference = (after: ServerSample, before: ServerSample) => ({
 async function runOnce(scenario: Scenario, system: System): Promise<Record<string, number>> {
 	const stores = scenario.compare === 'stores';
 	const dataDirectory = stores && system === 'project' ? mkdtempSync(join(tmpdir(), 'socketdb-bench-')) : undefined;
-	const server = await start(`bench/servers/${stores ? 'project' : system}.ts`, { UPDATE_INTERVAL: String(scenario.updateInterval), ...(dataDirectory === undefined ? {} : { DATA_DIR: dataDirectory }) });
+	const server = await start(`bench/servers/${scenario.compare === undefined ? system : 'project'}.ts`, { UPDATE_INTERVAL: String(scenario.updateInterval), ...(dataDirectory === undefined ? {} : { DATA_DIR: dataDirectory }) });
 	const clients = await start('bench/clients.ts', {});
 	const clientSystem: System = stores ? 'project' : system;
 	const limit = setTimeout(() => {
@@ -446,7 +469,7 @@ async function readWhileWriting(directory: string, rate: number, nodes: number):
 if (only === undefined || only.includes('W12')) results.push(await snapshotScenario());
 
 /**
- * W11: the acknowledgement waits of a client writing 200 acknowledged writes per second to a
+ * W14: the acknowledgement waits of a client writing 200 acknowledged writes per second to a
  * running `socketdb serve` while `socketdb import` writes 1,200,000 nodes into the same data
  * directory ("project"), against the same writer with no import, for as long as the last import
  * took ("baseline").
@@ -464,7 +487,7 @@ async function importBesideServerScenario(): Promise<ScenarioResult> {
 	const groups = q(1200, 120);
 	const leaves = groups * 1000;
 	const name = `acknowledged writes at 200/s while a ${(leaves + groups + 1).toLocaleString('en')}-node import runs beside the server (baseline no import)`;
-	console.log(`\nW11 ${name}`);
+	console.log(`\nW14 ${name}`);
 	const folder = mkdtempSync(join(tmpdir(), 'socketdb-bench-'));
 	try {
 		// Made in a process of its own: a heap of a million objects here would put collector pauses
@@ -487,7 +510,7 @@ async function importBesideServerScenario(): Promise<ScenarioResult> {
 				runs[system][rep] = run;
 			}
 		}
-		const result: ScenarioResult = { workload: 'W11', name, params: { nodes: leaves + groups + 1, rate: 200 }, updateInterval: 50, metrics: {} };
+		const result: ScenarioResult = { workload: 'W14', name, params: { nodes: leaves + groups + 1, rate: 200 }, updateInterval: 50, metrics: {} };
 		for (const metric of metrics) record(result, { name: metric, unit: 'ms', better: 'lower', value: () => 0 }, runs, metric);
 		record(result, { name: 'import time', unit: 's', better: 'lower', value: () => 0 }, runs, 'import time');
 		return result;
@@ -549,7 +572,7 @@ async function acknowledgementsBeside(data: string, file: string | undefined, du
 	}
 }
 
-if (only === undefined || only.includes('W11')) results.push(await importBesideServerScenario());
+if (only === undefined || only.includes('W14')) results.push(await importBesideServerScenario());
 
 /**
  * W13: the bytes a client that comes back after 10 changes to its 10,000-leaf subscription is
