@@ -1,4 +1,4 @@
-import { anchorAtPath, isObject, isServerValueNode, joinPath, MessageType, parsePath, segmentsOf, type ClientMessage, type NodeDiff } from '@socketdb/core';
+import { anchorAtPath, holdsServerValues, isObject, isServerValueNode, joinPath, MessageType, parsePath, segmentsOf, type ClientMessage, type NodeDiff } from '@socketdb/core';
 import { childOf, emptyNode, mergePersistent, removeNode, updateAt, type TreeNode } from './persistent-tree';
 
 /**
@@ -51,13 +51,6 @@ function localValues(write: Extract<LocalWrite, { path: string; node?: NodeDiff 
 	let node: TreeNode | undefined = root;
 	for (const key of segmentsOf(write.path)) node = childOf(node, key);
 	return fillIn(diff, node, time);
-}
-
-function holdsServerValues(diff: NodeDiff): boolean {
-	if (isServerValueNode(diff)) return true;
-	if (!isObject(diff.value)) return false;
-	for (const key in diff.value) if (holdsServerValues(diff.value[key] as NodeDiff)) return true;
-	return false;
 }
 
 function fillIn(diff: NodeDiff, node: TreeNode | undefined, time: number): NodeDiff {

@@ -21,7 +21,7 @@ export type { AckMessage, ClientInfo, ClientMessage, ConnectionStats, DataOp, Di
 export { WriteOutcome } from './outcome';
 export { estimateBytes, openSliceReader, readFirstSlice, SliceMeter } from './slice-reader';
 export type { Slice, SliceBudget, SliceReader } from './slice-reader';
-export { assertServerValueSpec, increment, isServerValueNode, serverTimestamp, ServerValue } from './server-values';
+export { assertServerValueSpec, holdsServerValues, increment, isServerValueNode, serverTimestamp, ServerValue } from './server-values';
 export type { ServerValueNode, ServerValueSpec } from './server-values';
 export { createStore, storeChildren, storeKeys } from './store';
 export type { LogPosition, Store } from './store';

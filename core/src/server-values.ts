@@ -54,6 +54,14 @@ export function isServerValueNode(node: unknown): node is ServerValueNode {
 	return isObject(node) && node['sv'] !== undefined;
 }
 
+/** True when a write's diff holds a server value anywhere. */
+export function holdsServerValues(diff: NodeDiff): boolean {
+	if (isServerValueNode(diff)) return true;
+	if (!isObject(diff.value)) return false;
+	for (const key in diff.value) if (holdsServerValues(diff.value[key] as NodeDiff)) return true;
+	return false;
+}
+
 /**
  * Checks a server value as it arrived.
  *

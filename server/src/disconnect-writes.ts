@@ -1,11 +1,10 @@
-import { anchorAtPath, cloneNode, isChildPath, parsePath, SocketDBError, toSocketDBError, type GoodbyeMessage, type NodeDiff, type OnDisconnectMessage } from '@socketdb/core';
+import { anchorAtPath, cloneNode, holdsServerValues, isChildPath, parsePath, SocketDBError, toSocketDBError, type GoodbyeMessage, type NodeDiff, type OnDisconnectMessage } from '@socketdb/core';
 import { reportedClient } from './call-hook';
 import { rejection } from './connection-sender';
 import { answerResend, pathsOf, settleWrite, type Writing } from './connection-writes';
 import { RateLimiter } from './limits';
 import type { PathsUpdate } from './replication';
 import { checkDisconnectWrite } from './request-checks';
-import { holdsServerValues } from './server-values';
 import type { ServerRuntime } from './runtime';
 import type { WriteSession } from './write-sessions';
 

@@ -1,6 +1,6 @@
-import { createStore, nodeify, type Node, type NodeDiff } from '@socketdb/core';
+import { createStore, holdsServerValues, nodeify, type Node, type NodeDiff } from '@socketdb/core';
 import { describe, expect, test } from 'vitest';
-import { holdsServerValues, keepIncrements, resolveIncrements, resolveServerValues, resolveTimestamps } from './server-values';
+import { keepIncrements, resolveIncrements, resolveServerValues, resolveTimestamps } from './server-values';
 
 const inc = (delta: number, meta?: object): NodeDiff => ({ sv: { increment: delta }, ...(meta === undefined ? {} : { meta }) }) as NodeDiff;
 const stamp = { sv: 'timestamp' } as NodeDiff;

@@ -12,14 +12,6 @@ export type ResolvedIncrement = { segments: readonly string[]; delta: number; pr
  * stands.
  */
 
-/** True when a diff holds a server value anywhere. */
-export function holdsServerValues(diff: NodeDiff): boolean {
-	if (isServerValueNode(diff)) return true;
-	if (!isObject(diff.value)) return false;
-	for (const key in diff.value) if (holdsServerValues(diff.value[key] as NodeDiff)) return true;
-	return false;
-}
-
 /** Fills in the timestamps of a root-anchored diff with `now`; increments stay. */
 export function resolveTimestamps(diff: NodeDiff, now: number): NodeDiff {
 	return mapServerValues(diff, [], (node) => (node.sv === 'timestamp' ? leaf(now, node.meta) : undefined));

@@ -1,11 +1,11 @@
-import { anchorAtPath, assertPath, assertRootObject, isObject, leafEquals, parsePath, SocketDBError, toError, toSocketDBError, unwrap, type LogPosition, type Node, type NodeDiff, type Store } from '@socketdb/core';
+import { anchorAtPath, assertPath, assertRootObject, holdsServerValues, isObject, leafEquals, parsePath, SocketDBError, toError, toSocketDBError, unwrap, type LogPosition, type Node, type NodeDiff, type Store } from '@socketdb/core';
 import { callHook, reportedClient, type HookHost, type HookSubject } from './call-hook';
 import { ChangeHistory, type HistoryChange } from './change-history';
 import { DurableFlush } from './durable-flush';
 import type { FanOut } from './fanout';
 import type { ReplicatedLog } from './replicated-log';
 import { RevisionWaiters } from './revision-waiters';
-import { holdsServerValues, resolveIncrements } from './server-values';
+import { resolveIncrements } from './server-values';
 import { WriteDecisions } from './write-decisions';
 import type { LogEntry, LoggedEntry, Origin, PathsUpdate } from './replication';
 import type { ServerHooks } from './types';
