@@ -91,15 +91,6 @@ export function writeReaches(write: LocalWrite, path: string): boolean {
 	}
 }
 
-/** The paths a write writes at: the diff there, or none for a deleted path. */
-export function writtenPaths(write: LocalWrite): [path: string, diff: NodeDiff | undefined][] {
-	if (write.type === MessageType.SET) return [[write.path, write.node]];
-	if (write.type === MessageType.DELETE) return [[write.path, undefined]];
-	const written: [string, NodeDiff | undefined][] = write.deleted.map((relative) => [joinPath(write.path, relative), undefined]);
-	if (write.node !== undefined) written.push([write.path, write.node]);
-	return written;
-}
-
 /** Whether one path lies at or below the other. */
 function related(a: string, b: string): boolean {
 	const [shorter, longer] = a.length <= b.length ? [a, b] : [b, a];

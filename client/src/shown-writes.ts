@@ -1,5 +1,6 @@
+import { writtenPaths } from '@socketdb/core';
 import type { Listeners } from './listeners';
-import { writtenPaths, type LocalWrite } from './local-write';
+import type { LocalWrite } from './local-write';
 import type { OptimisticView } from './optimistic-view';
 import type { ServerSubscriptions } from './subscriptions';
 

@@ -27,4 +27,5 @@ export { createStore, storeChildren, storeKeys } from './store';
 export type { LogPosition, Store } from './store';
 export type { CloseInfo, SocketClient, SocketConnection, SocketServer } from './transport';
 export { assertRootObject, validateJson, validateNodeDiff } from './validate';
+export { writtenPaths } from './written-paths';
 export type { ValueLimits } from './validate';

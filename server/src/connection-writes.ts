@@ -1,4 +1,4 @@
-import { anchorAtPath, joinPath, MessageType, parsePath, SocketDBError, toSocketDBError, type NodeDiff, type OnDisconnectMessage, type ServerMessage, type UpdateMessage } from '@socketdb/core';
+import { anchorAtPath, joinPath, MessageType, parsePath, SocketDBError, toSocketDBError, writtenPaths, type OnDisconnectMessage, type ServerMessage, type UpdateMessage } from '@socketdb/core';
 import type { HookSubject } from './call-hook';
 import { rejection } from './connection-sender';
 import type { Subscriber } from './fanout';
@@ -135,25 +135,6 @@ type AnsweredMessage = WriteMessage | OnDisconnectMessage;
  */
 function acknowledgeWrite(connection: Writing, message: AnsweredMessage, runtime: ServerRuntime, committed?: Committed): void {
 	const { fanout } = runtime;
-	if (connection.valuePaths !== undefined) for (const [path, node] of writtenAt(message)) fanout.confirmCurrent(connection, path, node);
+	if (connection.valuePaths !== undefined) for (const [path, node] of writtenPaths(message)) fanout.confirmCurrent(connection, path, node);
 	connection.acknowledge(message.seq, fanout.latestRevision, committed);
-}
-
-/** Where a write writes: the diff at each path, or none where it deletes (or replaces). */
-function writtenAt(message: AnsweredMessage): [string, NodeDiff | undefined][] {
-	switch (message.type) {
-		case MessageType.SET:
-			return [[message.path, message.node]];
-		case MessageType.DELETE:
-		case MessageType.TRANSACTION:
-			return [[message.path, undefined]];
-		case MessageType.ON_DISCONNECT:
-			// Registered, not written.
-			return [];
-		case MessageType.UPDATE: {
-			const written: [string, NodeDiff | undefined][] = message.deleted.map((relative) => [joinPath(message.path, relative), undefined]);
-			if (message.node !== undefined) written.push([message.path, message.node]);
-			return written;
-		}
-	}
 }
