@@ -1,13 +1,14 @@
 /**
- * W11 leaderboard, the client side (run in the clients process): a writer fills `board` with
- * `children` children `{ score, name }`; `subscribers` clients, each through its own counting
- * proxy (so the bytes each one is sent are known), watch either the top ten
- * (`orderByChild('score').limitToLast(10)`, "query") or the whole collection (`on`, "collection");
- * then the writer changes random scores at `rate` per second for `durationMs`. Public client API
- * only.
+ * W11 leaderboard, the client side (run in the clients process): a writer (in its own process,
+ * bench/leaderboard-writer.ts) fills `board` with `children` children `{ score, name }`;
+ * `subscribers` clients, each through its own counting proxy (so the bytes each one is sent are
+ * known), watch either the top ten (`orderByChild('score').limitToLast(10)`, "query") or the whole
+ * collection (`on`, "collection"); then the writer changes random scores at `rate` per second for
+ * `durationMs`. Public client API only.
  */
 import { createWebsocketClient, SocketDBClient, type SocketDBClientAPI } from '@socketdb/client';
 import { startCountingProxy, type CountingProxy } from './lib/counting-proxy';
+import { exited, start } from './lib/processes';
 import { sleep } from './lib/stats';
 
 /** `subscribers` watch the query; `collectionSubscribers` (fewer: each holds the whole collection) the collection. */
@@ -41,41 +42,56 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<void>
 	}
 }
 
-/** The keys of the top `WINDOW` children by score, in the query's order (ascending; ties by key). */
+/** Score order, as the query sorts: ascending, ties by key. */
+function compare(scores: Map<string, number>, a: string, b: string): number {
+	return scores.get(a)! - scores.get(b)! || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/** The keys of the top `WINDOW` children by score, in the query's order, by one pass over them all. */
 function topKeys(scores: Map<string, number>): string[] {
-	return [...scores]
-		.sort(([ka, a], [kb, b]) => a - b || (ka < kb ? -1 : ka > kb ? 1 : 0))
-		.slice(-WINDOW)
-		.map(([key]) => key);
+	const top: string[] = [];
+	for (const key of scores.keys()) {
+		if (top.length === WINDOW && compare(scores, key, top[0]!) < 0) continue;
+		top.push(key);
+		top.sort((a, b) => compare(scores, a, b));
+		if (top.length > WINDOW) top.shift();
+	}
+	return top;
+}
+
+/**
+ * The top ten after `key`'s score changed (already in `scores`), from the top ten before it:
+ * without a pass over every child unless a child of the top ten fell: working out the writes
+ * must not keep the process from its clients (they answer the server's keep-alive pings).
+ */
+function nextTop(scores: Map<string, number>, top: readonly string[], key: string): string[] {
+	const held = top.includes(key);
+	if (held && compare(scores, key, top.find((other) => other !== key) ?? key) < 0) return topKeys(scores);
+	const next = held ? [...top] : [...top, key];
+	next.sort((a, b) => compare(scores, a, b));
+	return next.slice(-WINDOW);
 }
 
 export async function setupLeaderboard(url: string, kind: 'query' | 'collection', params: LeaderboardParams) {
 	const { children, rate, durationMs } = params;
 	const subscribers = kind === 'query' ? params.subscribers : params.collectionSubscribers;
 	const next = random(42);
-	const writer = await client(url);
+	const writer = await start('bench/leaderboard-writer.ts', {});
 	const scores = new Map<string, number>();
 	const port = Number(new URL(url).port);
 	const watchers: Watcher[] = [];
 	const close = async () => {
-		writer.disconnect();
+		await writer.request('close');
+		writer.child.kill();
+		await exited(writer.child);
 		for (const watcher of watchers) {
 			watcher.db.disconnect();
 			await watcher.proxy.close();
 		}
 	};
 
-	// Loaded in sets of one child each, a few thousand in flight: one set of the whole collection
-	// would pass the server's limit of keys per write.
-	for (let start = 0; start < children; start += 5000) {
-		const batch: Promise<void>[] = [];
-		for (let i = start; i < Math.min(children, start + 5000); i++) {
-			const score = Math.floor(next() * SCORES);
-			scores.set(`p${i}`, score);
-			batch.push(Promise.resolve(writer.get(`${PATH}/p${i}`).set({ score, name: `player ${i}` })).then(() => undefined));
-		}
-		await Promise.all(batch);
-	}
+	for (let i = 0; i < children; i++) scores.set(`p${i}`, Math.floor(next() * SCORES));
+	await writer.request('load', { url, path: PATH, children: [...scores] }, 600_000);
 
 	for (let i = 0; i < subscribers; i++) {
 		const proxy = await startCountingProxy({ port });
@@ -111,24 +127,23 @@ export async function setupLeaderboard(url: string, kind: 'query' | 'collection'
 			}
 			const keys = [...scores.keys()];
 			let windowChanges = 0;
-			const pending: Promise<void>[] = [];
+			let top = topKeys(scores);
+			const changes: [string, number][] = [];
 			const total = Math.round((rate * durationMs) / 1000);
-			const start = performance.now();
 			for (let i = 0; i < total; i++) {
-				const wait = start + (i * 1000) / rate - performance.now();
-				if (wait > 1) await sleep(wait);
 				const key = keys[Math.floor(next() * keys.length)]!;
 				const score = Math.floor(next() * SCORES);
-				const before = topKeys(scores).join();
+				const before = top;
 				scores.set(key, score);
-				const top = topKeys(scores);
-				if (top.join() !== before || top.includes(key)) windowChanges++;
-				pending.push(Promise.resolve(writer.get(`${PATH}/${key}/score`).set(score)).then(() => undefined));
+				top = nextTop(scores, before, key);
+				if (top.join() !== before.join() || top.includes(key)) windowChanges++;
+				changes.push([key, score]);
 			}
-			await Promise.all(pending);
+			await writer.request('write', { path: PATH, changes, rate }, 600_000);
 			// Everything the writes cause has been sent well within this (updateInterval is 50 ms).
 			await sleep(500);
 			const expected = topKeys(scores).join();
+			if (expected !== top.join()) throw new Error('the bench lost track of the top ten');
 			if (kind === 'query' && watchers.some((watcher) => watcher.top.join() !== expected)) throw new Error('a subscriber does not hold the top ten after the writes');
 			const unchanged = watchers.filter((watcher) => watcher.results === 0);
 			return {
