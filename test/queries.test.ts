@@ -120,6 +120,35 @@ describe('queries', () => {
 		await waitFor(() => top.last()?.length === 0, 'the empty window');
 	});
 
+	test('onKeys gives the keys of the window in order, and again only when they or their order change', async () => {
+		const { server, url } = await startServer();
+		await server.update(nodeify({ s: { a: { p: 1 }, b: { p: 5 }, c: { p: 9 }, d: { p: 3 } } }));
+		const db = connectClient(url);
+		const told: string[][] = [];
+		const stop = db.get('s').orderByChild('p').limitToLast(2).onKeys((keys) => told.push(keys));
+		const page = db.get('s').orderByKey().startAfter('a').limitToFirst(2);
+		const pages: string[][] = [];
+		page.onKeys((keys) => pages.push(keys));
+		await waitFor(() => told.length === 1 && pages.length === 1, 'the first keys');
+		expect(told).toEqual([['b', 'c']]);
+		expect(pages).toEqual([['b', 'c']]);
+
+		// A change that keeps the keys and their order tells nothing; a move does.
+		await db.get('s/b/note').set('x');
+		await db.get('s/b/p').set(6);
+		await db.get('s/b/p').set(10);
+		await waitFor(() => told.length === 2, 'b moved after c');
+		expect(told[1]).toEqual(['c', 'b']);
+		await db.get('s/a/p').set(20);
+		await waitFor(() => told.length === 3, 'a in, c out');
+		expect(told[2]).toEqual(['b', 'a']);
+		await db.get('s/bb').set({ p: 0 });
+		await waitFor(() => pages.length === 2, 'bb in the page');
+		expect(pages[1]).toEqual(['b', 'bb']);
+		stop();
+		expect(told).toHaveLength(3);
+	});
+
 	test('once gives one result', async () => {
 		const { server, url } = await startServer();
 		await server.update(nodeify({ s: { a: 1, b: 2 } }));

@@ -113,6 +113,42 @@ describe('queries evaluated on the server', () => {
 		expect(raw.messages.slice(from).filter((message) => message.type === MessageType.QUERY_CHANGES)).toEqual([]);
 	});
 
+	test('a query of keys only carries sort values, never the children, and is quiet about changes that move nothing', async () => {
+		const { server, url } = await startServer();
+		const bulky = 'x'.repeat(5_000);
+		await server.update(nodeify({ scores: { ada: { points: 5, bio: bulky }, bob: { points: 1, bio: bulky }, cy: { points: 9, bio: { long: bulky } }, dee: { points: { best: 3 } } } }));
+		const raw = await handshake(url);
+		raw.send({ type: MessageType.QUERY_SUBSCRIBE, id: 1, path: 'scores', query: { orderBy: { child: 'points' }, limitToLast: 3 }, keys: true });
+		const result = await raw.next(MessageType.QUERY_RESULT, 0);
+		// An object's sort value travels as {}: it sorts after every number.
+		expect('entries' in result && result.entries.map((entry) => [entry.key, entry.node.value])).toEqual([
+			['ada', 5],
+			['cy', 9],
+			['dee', {}],
+		]);
+
+		// bio changes and points does not: the window's keys and order are the same, nothing is sent.
+		let from = raw.messages.length;
+		await server.update(nodeify({ scores: { ada: { bio: 'short' } } }));
+		// Then a change that matters: bob enters with 7, ada (5) leaves.
+		await server.update(nodeify({ scores: { bob: { points: 7 } } }));
+		const changes = await raw.next(MessageType.QUERY_CHANGES, from);
+		expect(changes.changes.map((change) => [change.key, change.node?.value ?? null]).sort()).toEqual([
+			['ada', null],
+			['bob', 7],
+		]);
+		expect(raw.messages.slice(from).filter((message) => message.type === MessageType.QUERY_CHANGES)).toHaveLength(1);
+
+		// Ordered by key, every sort value is null.
+		from = raw.messages.length;
+		raw.send({ type: MessageType.QUERY_SUBSCRIBE, id: 2, path: 'scores', query: { orderBy: 'key', limitToFirst: 2 }, keys: true });
+		const byKey = await raw.next(MessageType.QUERY_RESULT, from);
+		expect('entries' in byKey && byKey.entries).toEqual([
+			{ key: 'ada', node: { value: null } },
+			{ key: 'bob', node: { value: null } },
+		]);
+	});
+
 	test('a malformed query is refused INVALID_QUERY with its number; the connection goes on', async () => {
 		const { url } = await startServer();
 		const raw = await handshake(url);
@@ -212,14 +248,20 @@ describe('queries evaluated on the server', () => {
 			raw.send({ type: MessageType.QUERY_SUBSCRIBE, id, path: 'items', query: spec });
 		}
 		await waitFor(() => raw.messages.filter((message) => message.type === MessageType.QUERY_RESULT).length === specs.length, 'every first result');
+		// The same queries again from a second connection: one window serves both, and half of
+		// them are dropped on the way. Later still, copies on the first connection join in.
+		const twin = await handshake(url);
+		specs.forEach((spec, id) => twin.send({ type: MessageType.QUERY_SUBSCRIBE, id, path: 'items', query: spec }));
+		const held = new Map<number, QuerySpec>(specs.map((spec, id) => [id, spec]));
+		const twinHeld = new Map(held);
 		const outside: string[] = [];
 		const overfull: string[] = [];
-		const converged = () =>
-			specs.every((spec, id) => {
-				const held = heldWindow(raw, id);
-				return sameJson(ordered(held, spec), expectedWindow(unwrap(server.get('items')), spec));
-			});
+		const matches = (connection: Raw, queries: Map<number, QuerySpec>) =>
+			[...queries].every(([id, spec]) => sameJson(ordered(heldWindow(connection, id), spec), expectedWindow(unwrap(server.get('items')), spec)));
+		const converged = () => matches(raw, held) && matches(twin, twinHeld);
 		for (let step = 0; step < 120; step++) {
+			if (step === 40) for (let id = 0; id < specs.length; id += 2) twinHeld.delete(id), twin.send({ type: MessageType.QUERY_UNSUBSCRIBE, id });
+			if (step === 60) specs.forEach((spec, id) => (held.set(100 + id, spec), raw.send({ type: MessageType.QUERY_SUBSCRIBE, id: 100 + id, path: 'items', query: spec })));
 			const roll = random.next();
 			const key = random.pick(keys);
 			if (roll < 0.5) await server.update(nodeify({ items: { [key]: random.chance(0.3) ? random.pick(values) : { score: random.pick(values), deep: { er: random.pick(values) } } } } as never));
@@ -231,24 +273,26 @@ describe('queries evaluated on the server', () => {
 			else await server.update({ value: { items: { value: { [key]: { meta: { touched: step } } } } } } as never);
 			await waitFor(converged, `seed ${seed} step ${step}: the live windows to match`, 2_000).catch((error: unknown) => {
 				const items = unwrap(server.get('items'));
-				const wrong = specs.flatMap((spec, id) => {
-					const held = ordered(heldWindow(raw, id), spec);
+				const wrong = [...held].flatMap(([id, spec]) => {
+					const window = ordered(heldWindow(raw, id), spec);
 					const expected = expectedWindow(items, spec);
-					return sameJson(held, expected) ? [] : [{ id, spec, held, expected }];
+					return sameJson(window, expected) ? [] : [{ id, spec, window, expected }];
 				});
 				throw new Error(`${(error as Error).message}: ${JSON.stringify({ items, wrong })}`);
 			});
 			// Every message received matched the state it was sent in: nothing outside the window, never more than the limit.
 			const now = unwrap(server.get('items'));
-			specs.forEach((spec, id) => {
-				const expected = new Set(expectedWindow(now, spec).map(([k]) => k));
-				heldWindow(raw, id, (message, window) => {
-					if (message.rev !== server.stats().revision) return;
-					for (const change of message.changes) if (change.node !== undefined && !expected.has(change.key)) outside.push(`${id}:${change.key}`);
-					const limit = spec.limitToFirst ?? spec.limitToLast;
-					if (limit !== undefined && window.size > limit) overfull.push(`${id}@${step}`);
-				});
-			});
+			for (const [connection, queries] of [[raw, held], [twin, twinHeld]] as const) {
+				for (const [id, spec] of queries) {
+					const expected = new Set(expectedWindow(now, spec).map(([k]) => k));
+					heldWindow(connection, id, (message, window) => {
+						if (message.rev !== server.stats().revision) return;
+						for (const change of message.changes) if (change.node !== undefined && !expected.has(change.key)) outside.push(`${id}:${change.key}`);
+						const limit = spec.limitToFirst ?? spec.limitToLast;
+						if (limit !== undefined && window.size > limit) overfull.push(`${id}@${step}`);
+					});
+				}
+			}
 		}
 		expect(outside, `seed ${seed}`).toEqual([]);
 		expect(overfull, `seed ${seed}`).toEqual([]);

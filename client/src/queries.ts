@@ -7,7 +7,7 @@ type QueryResult = Extract<ServerMessage, { type: typeof MessageType.QUERY_RESUL
 type QueryChanges = Extract<ServerMessage, { type: typeof MessageType.QUERY_CHANGES }>;
 
 /** One query the server evaluates for this client; listeners of the same path and query share it. */
-type LiveQuery = { readonly id: number; readonly name: string; readonly path: string; readonly spec: QuerySpec; window: QueryWindow; readonly listeners: Set<QueryListener>; refused: boolean };
+type LiveQuery = { readonly id: number; readonly name: string; readonly path: string; readonly spec: QuerySpec; readonly keysOnly: boolean; window: QueryWindow; toldKeys?: string; readonly listeners: Set<QueryListener>; refused: boolean };
 
 /**
  * The client's live queries: one server query per (path, query) however many listeners it has,
@@ -26,10 +26,13 @@ export class ClientQueries implements QueryRuntime {
 
 	listenQuery(path: string, spec: QuerySpec, listener: QueryListener): Unsubscriber {
 		if (listener.kind === 'child' && !CHILD_EVENTS.includes(listener.event)) throw new SocketDBError('INVALID_QUERY', `a child event is one of ${CHILD_EVENTS.join(', ')}; "${String(listener.event)}" is not`);
-		const name = `${path}\n${JSON.stringify(spec)}`;
+		// Keys only is a query of its own: the server sends its children's sort values, not the children.
+		const keysOnly = listener.kind === 'keys';
+		const name = `${path}\n${JSON.stringify(spec)}${keysOnly ? '\nkeys' : ''}`;
 		let query = this.byName.get(name);
 		if (query === undefined) {
-			query = { id: this.nextId++, name, path, spec, window: new QueryWindow(spec), listeners: new Set(), refused: false };
+			const window = new QueryWindow(keysOnly && spec.orderBy !== 'key' ? { ...spec, orderBy: 'value' } : spec);
+			query = { id: this.nextId++, name, path, spec, keysOnly, window, listeners: new Set(), refused: false };
 			this.byName.set(name, query);
 			this.byId.set(query.id, query);
 			this.subscribe(query);
@@ -48,7 +51,7 @@ export class ClientQueries implements QueryRuntime {
 
 	private greet(query: LiveQuery, listener: QueryListener): void {
 		if (!query.listeners.has(listener)) return;
-		if (listener.kind === 'result') this.tellResult(query, listener);
+		if (listener.kind !== 'child') this.tellResult(query, listener);
 		else if (listener.event === 'added') for (const call of query.window.currentAdded()) listener.callback(call.entry, call.previousKey);
 	}
 
@@ -60,7 +63,7 @@ export class ClientQueries implements QueryRuntime {
 	}
 
 	private subscribe(query: LiveQuery): void {
-		this.send({ type: MessageType.QUERY_SUBSCRIBE, id: query.id, path: query.path, query: query.spec });
+		this.send(query.keysOnly ? { type: MessageType.QUERY_SUBSCRIBE, id: query.id, path: query.path, query: query.spec, keys: true } : { type: MessageType.QUERY_SUBSCRIBE, id: query.id, path: query.path, query: query.spec });
 	}
 
 	/** After every handshake: the server holds no queries of a new connection. */
@@ -90,11 +93,20 @@ export class ClientQueries implements QueryRuntime {
 				if (listener.kind === 'child' && listener.event === call.event && query.listeners.has(listener)) listener.callback(call.entry, call.previousKey);
 			}
 		}
-		if (!changed) return;
-		for (const listener of listeners) if (listener.kind === 'result' && query.listeners.has(listener)) this.tellResult(query, listener);
+		if (!changed || (query.keysOnly && !this.keysChanged(query))) return;
+		for (const listener of listeners) if (listener.kind !== 'child' && query.listeners.has(listener)) this.tellResult(query, listener);
 	}
 
-	private tellResult(query: LiveQuery, listener: Extract<QueryListener, { kind: 'result' }>): void {
+	/** Whether the keys (or their order) differ from those last told: a sort value can change and move nothing. */
+	private keysChanged(query: LiveQuery): boolean {
+		const keys = query.window.entries.map((entry) => entry.key).join('/');
+		if (keys === query.toldKeys) return false;
+		query.toldKeys = keys;
+		return true;
+	}
+
+	private tellResult(query: LiveQuery, listener: Exclude<QueryListener, { kind: 'child' }>): void {
+		if (listener.kind === 'keys') return listener.callback(query.window.entries.map((entry) => entry.key));
 		if (listener.once) this.remove(query, listener);
 		listener.callback([...query.window.entries]);
 	}

@@ -5,6 +5,7 @@ import type { Unsubscriber } from './types';
 /** What a query's listener is told: the whole result, or one child event. */
 export type QueryListener =
 	| { kind: 'result'; callback: (entries: QueryEntry[]) => void; once: boolean }
+	| { kind: 'keys'; callback: (keys: string[]) => void }
 	| { kind: 'child'; event: ChildEvent; callback: (entry: QueryEntry, previousKey: string | null) => void };
 
 /** What queries need from the client they belong to. */
@@ -99,6 +100,16 @@ export class Query<T = unknown> {
 	 */
 	once(callback: (entries: QueryEntry<T>[]) => void): Unsubscriber {
 		return this.runtime.listenQuery(this.path, this.spec, { kind: 'result', callback: callback as (entries: QueryEntry[]) => void, once: true });
+	}
+
+	/**
+	 * Calls `callback` with the keys in the window, in the query's order, then whenever they or
+	 * their order change. The server sends keys only, never the children's values: a way to page
+	 * through a large collection without loading it.
+	 * @example const stop = db.get('messages').orderByKey().limitToLast(50).onKeys((keys) => renderList(keys));
+	 */
+	onKeys(callback: (keys: string[]) => void): Unsubscriber {
+		return this.runtime.listenQuery(this.path, this.spec, { kind: 'keys', callback });
 	}
 
 	/**

@@ -3,7 +3,7 @@ import type { GoodbyeMessage } from './goodbye';
 import { isObject, type Json } from './json';
 import { nodeify, type NodeDiff } from './node';
 import { parseQuery } from './query-spec';
-import { MessageType, type ClientInfo, type ClientMessage, type ConnectionStats, type DataOp, type OnDisconnectMessage, type QueryChange, type QueryEntry, type ServerMessage, type TransactionMessage, type UpdateMessage } from './protocol';
+import { MessageType, type ClientInfo, type ClientMessage, type ConnectionStats, type DataOp, type OnDisconnectMessage, type QueryChange, type QueryEntry, type QuerySubscribeMessage, type ServerMessage, type TransactionMessage, type UpdateMessage } from './protocol';
 
 /*
  * Reading messages back: the shape of every message checked, nodes in their compact form
@@ -109,9 +109,13 @@ export function parseClientMessage(raw: unknown): ClientMessage {
 		case MessageType.SUBSCRIBE_STATS:
 		case MessageType.UNSUBSCRIBE_STATS:
 			return { type };
-		case MessageType.QUERY_SUBSCRIBE:
+		case MessageType.QUERY_SUBSCRIBE: {
 			// The query's own parts are checked here too: a malformed one is refused INVALID_QUERY.
-			return { type, id: expectSeq(tuple[1], 'query id'), path: expectString(tuple[2], 'path'), query: parseQuery(tuple[3]) };
+			const message: QuerySubscribeMessage = { type, id: expectSeq(tuple[1], 'query id'), path: expectString(tuple[2], 'path'), query: parseQuery(tuple[3]) };
+			if (tuple[4] === true) message.keys = true;
+			else if (tuple[4] !== undefined) invalid('a query asks for its keys only with true, or says nothing');
+			return message;
+		}
 		case MessageType.QUERY_UNSUBSCRIBE:
 			return { type, id: expectSeq(tuple[1], 'query id') };
 		default:

@@ -74,6 +74,7 @@ const clientMessages: ClientMessage[] = [
 	{ type: MessageType.QUERY_SUBSCRIBE, id: 1, path: 'scores', query: { orderBy: { child: 'points' }, startAt: { value: 10, key: 'ada', exclusive: true }, limitToLast: 3 } },
 	{ type: MessageType.QUERY_SUBSCRIBE, id: 2, path: '', query: { orderBy: 'key' } },
 	{ type: MessageType.QUERY_SUBSCRIBE, id: 3, path: 'a/b', query: { orderBy: 'value', equalTo: { value: null } } },
+	{ type: MessageType.QUERY_SUBSCRIBE, id: 4, path: 'a', query: { orderBy: 'key', limitToFirst: 5 }, keys: true },
 	{ type: MessageType.QUERY_UNSUBSCRIBE, id: 1 },
 ];
 
@@ -413,6 +414,7 @@ describe('parseClientMessage refuses with INVALID_MESSAGE', () => {
 		['QUERY_SUBSCRIBE without id', [MessageType.QUERY_SUBSCRIBE, undefined, 'p', { orderBy: 'key' }]],
 		['QUERY_SUBSCRIBE with a negative id', [MessageType.QUERY_SUBSCRIBE, -1, 'p', { orderBy: 'key' }]],
 		['QUERY_SUBSCRIBE without path', [MessageType.QUERY_SUBSCRIBE, 1, undefined, { orderBy: 'key' }]],
+		['QUERY_SUBSCRIBE with a keys flag that is not true', [MessageType.QUERY_SUBSCRIBE, 1, 'p', { orderBy: 'key' }, 1]],
 		['QUERY_UNSUBSCRIBE without id', [MessageType.QUERY_UNSUBSCRIBE]],
 		['QUERY_UNSUBSCRIBE with a string id', [MessageType.QUERY_UNSUBSCRIBE, '1']],
 	])('%s', (_, raw) => {

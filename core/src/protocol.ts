@@ -108,9 +108,12 @@ export type ClientMessage =
 
 /**
  * A live query on the children of `path`. `id` is the client's number for it (unique among its
- * queries on this connection); the server's QUERY_RESULT and QUERY_CHANGES name it.
+ * queries on this connection); the server's QUERY_RESULT and QUERY_CHANGES name it. With `keys`
+ * the client wants the keys in the window only: each entry's node then holds the child's sort
+ * value instead of the child (null when ordered by key, `{}` for an object), and a child whose
+ * value changed without changing its sort value is not sent again.
  */
-export type QuerySubscribeMessage = { type: typeof MessageType.QUERY_SUBSCRIBE; id: number; path: string; query: QuerySpec };
+export type QuerySubscribeMessage = { type: typeof MessageType.QUERY_SUBSCRIBE; id: number; path: string; query: QuerySpec; keys?: true };
 
 /** One child in a query's window: its key and its whole node (value and meta). */
 export type QueryEntry = { key: string; node: NodeDiff };
@@ -239,7 +242,7 @@ function toTuple(message: ClientMessage | ServerMessage): unknown[] {
 		case MessageType.UNSUBSCRIBE_STATS:
 			return [message.type];
 		case MessageType.QUERY_SUBSCRIBE:
-			return [message.type, message.id, message.path, message.query];
+			return message.keys === true ? [message.type, message.id, message.path, message.query, true] : [message.type, message.id, message.path, message.query];
 		case MessageType.QUERY_UNSUBSCRIBE:
 			return [message.type, message.id];
 		case MessageType.QUERY_RESULT:

@@ -43,7 +43,7 @@ export function handleQuery(connection: Querying, message: QueryMessage, runtime
 		afterWrites(connection, () => {
 			if (connection.state !== 'open') return;
 			dropQuery(connection, id, runtime);
-			const { subscription, result } = runtime.queries.subscribe(connection, id, path, query, runtime.writePath.revision);
+			const { subscription, result } = runtime.queries.subscribe(connection, id, path, query, message.keys === true, runtime.writePath.revision);
 			(connection.queries ??= new Map()).set(id, subscription);
 			connection.send(result);
 		}, runtime.log !== undefined);
@@ -54,7 +54,7 @@ export function handleQuery(connection: Querying, message: QueryMessage, runtime
 		return;
 	}
 	inOrder(connection, () =>
-		hooks.call('server:subscribe', { path, keys: false, query: message.query }, { client: connection.client, api }).then(
+		hooks.call('server:subscribe', { path, keys: message.keys === true, query: message.query }, { client: connection.client, api }).then(
 			(args) => {
 				let query: QuerySpec;
 				try {

@@ -62,6 +62,11 @@ export class OrderedIndex {
 		return this.entries.has(key);
 	}
 
+	/** The sort value the index holds for a child; undefined when it holds no such child. */
+	sortOf(key: string): SortValue | undefined {
+		return this.entries.get(key)?.sort;
+	}
+
 	/** Whether a held child lies in the query's range (its limit aside). */
 	inRange(spec: QuerySpec, key: string): boolean {
 		const entry = this.entries.get(key);

@@ -1,4 +1,4 @@
-import { encodeMessage, forEachCommonChild, forEachTrieNode, isObject, MessageType, parsePath, PathTrie, type NodeDiff, type QueryChange, type QueryEntry, type QuerySpec, type ServerMessage, type Store, type TrieNode } from '@socketdb/core';
+import { encodeMessage, forEachCommonChild, OBJECT_SORT, type SortValue, forEachTrieNode, isObject, MessageType, parsePath, PathTrie, type NodeDiff, type QueryChange, type QueryEntry, type QuerySpec, type ServerMessage, type Store, type TrieNode } from '@socketdb/core';
 import type { Subscriber } from './fanout';
 import { OrderedIndex, orderName } from './ordered-index';
 
@@ -7,23 +7,36 @@ export interface QuerySubscriber extends Subscriber {
 	readonly state: string;
 }
 
+/**
+ * The live queries of one path that are the same query (however many clients hold it): their
+ * window is worked out once per change, and a change that leaves it as it was costs nothing more.
+ */
+type QueryGroup = {
+	readonly name: string;
+	readonly spec: QuerySpec;
+	readonly index: OrderedIndex;
+	/** The keys in the window now. */
+	window: Set<string>;
+	readonly members: Set<QuerySubscription>;
+};
+
 /** One live query of one connection. */
 export type QuerySubscription = {
 	readonly subscriber: QuerySubscriber;
 	readonly id: number;
 	readonly path: string;
 	readonly spec: QuerySpec;
-	readonly index: OrderedIndex;
-	/** The keys in the window now. */
-	window: Set<string>;
+	readonly group: QueryGroup;
+	/** Set when the client wants keys only: the sort value last sent for each key it holds. */
+	readonly sentSorts: Map<string, SortValue> | undefined;
 	/** The keys the client holds (the window as last sent). */
 	readonly known: Set<string>;
 	/** Keys whose place or value changed since the last send. */
 	dirty: Set<string> | undefined;
 };
 
-/** The indexes of one path, one per order, and the queries each serves. */
-type PathIndexes = Map<string, { index: OrderedIndex; queries: Set<QuerySubscription> }>;
+/** The indexes of one path by order name, each with the groups of queries it serves by query. */
+type PathIndexes = Map<string, { index: OrderedIndex; groups: Map<string, QueryGroup> }>;
 
 /**
  * Live queries, evaluated on the server. Each (path, order) has one `OrderedIndex`, built when
@@ -49,37 +62,39 @@ export class QueryEngine {
 	size = 0;
 
 	/** Registers a query and returns its first result (the window now, in order). */
-	subscribe(subscriber: QuerySubscriber, id: number, path: string, spec: QuerySpec, revision: number): { subscription: QuerySubscription; result: ServerMessage } {
+	subscribe(subscriber: QuerySubscriber, id: number, path: string, spec: QuerySpec, keysOnly: boolean, revision: number): { subscription: QuerySubscription; result: ServerMessage } {
 		let indexes = this.byPath.get(path);
 		if (indexes === undefined) {
 			this.byPath.set(path, (indexes = new Map()));
 			this.indexes.add(path, indexes);
 		}
-		const name = orderName(spec.orderBy);
-		let slot = indexes.get(name);
-		if (slot === undefined) indexes.set(name, (slot = { index: new OrderedIndex(path, spec.orderBy, this.store), queries: new Set() }));
+		const order = orderName(spec.orderBy);
+		let slot = indexes.get(order);
+		if (slot === undefined) indexes.set(order, (slot = { index: new OrderedIndex(path, spec.orderBy, this.store), groups: new Map() }));
 		const keys = slot.index.window(spec);
-		const subscription: QuerySubscription = { subscriber, id, path, spec, index: slot.index, window: new Set(keys), known: new Set(keys), dirty: undefined };
-		slot.queries.add(subscription);
+		const name = JSON.stringify(spec);
+		let group = slot.groups.get(name);
+		if (group === undefined) slot.groups.set(name, (group = { name, spec, index: slot.index, window: new Set(keys), members: new Set() }));
+		const subscription: QuerySubscription = { subscriber, id, path, spec, group, sentSorts: keysOnly ? new Map() : undefined, known: new Set(), dirty: undefined };
+		group.members.add(subscription);
 		this.size++;
 		return { subscription, result: this.resultOf(subscription, keys, revision) };
 	}
 
 	/** The whole window of a query now, as QUERY_RESULT; what the client holds is then this. */
 	result(subscription: QuerySubscription, revision: number): ServerMessage {
-		const keys = subscription.index.window(subscription.spec);
-		subscription.window = new Set(keys);
 		subscription.dirty = undefined;
-		return this.resultOf(subscription, keys, revision);
+		return this.resultOf(subscription, subscription.group.index.window(subscription.spec), revision);
 	}
 
 	private resultOf(subscription: QuerySubscription, keys: string[], revision: number): ServerMessage {
 		subscription.known.clear();
+		subscription.sentSorts?.clear();
 		const entries: QueryEntry[] = [];
 		for (const key of keys) {
-			const node = this.store.get(subscription.index.childPath(key));
+			const node = this.nodeOf(subscription, key);
 			if (node === null) continue;
-			entries.push({ key, node: node as NodeDiff });
+			entries.push({ key, node });
 			subscription.known.add(key);
 		}
 		return { type: MessageType.QUERY_RESULT, id: subscription.id, entries, rev: revision };
@@ -87,13 +102,16 @@ export class QueryEngine {
 
 	unsubscribe(subscription: QuerySubscription): void {
 		const indexes = this.byPath.get(subscription.path);
-		const name = orderName(subscription.spec.orderBy);
-		const slot = indexes?.get(name);
-		if (slot === undefined || !slot.queries.delete(subscription)) return;
+		const order = orderName(subscription.spec.orderBy);
+		const slot = indexes?.get(order);
+		const { group } = subscription;
+		if (slot === undefined || !group.members.delete(subscription)) return;
 		this.size--;
 		this.pending.delete(subscription);
-		if (slot.queries.size > 0) return;
-		indexes!.delete(name);
+		if (group.members.size > 0) return;
+		slot.groups.delete(group.name);
+		if (slot.groups.size > 0) return;
+		indexes!.delete(order);
 		if (indexes!.size > 0) return;
 		this.byPath.delete(subscription.path);
 		this.indexes.remove(subscription.path, indexes!);
@@ -135,9 +153,9 @@ export class QueryEngine {
 		forEachTrieNode(trie, (node) => {
 			if (node.items === undefined) return;
 			for (const indexes of node.items) {
-				for (const { index, queries } of indexes.values()) {
+				for (const { index, groups } of indexes.values()) {
 					index.clear();
-					for (const query of queries) this.moveWindow(query, query.window);
+					for (const group of groups.values()) this.moveWindow(group, group.window);
 				}
 			}
 		});
@@ -146,38 +164,40 @@ export class QueryEngine {
 	/** Children `keys` of the indexed path at `trie` changed (or went). */
 	private touch(trie: TrieNode<PathIndexes>, keys: readonly string[]): void {
 		for (const indexes of trie.items!) {
-			for (const { index, queries } of indexes.values()) {
+			for (const { index, groups } of indexes.values()) {
 				for (const key of keys) index.refresh(key);
-				for (const query of queries) this.moveWindow(query, keys);
+				for (const group of groups.values()) this.moveWindow(group, keys);
 			}
 		}
 	}
 
 	/**
-	 * Brings a query's window up to date after `touched` changed. Without a limit, only the
-	 * touched children can enter or leave; with one, the window is read again from the index
-	 * (its size plus a logarithmic search), since a child entering pushes another out.
+	 * Brings a group's window up to date after `touched` changed, and marks what its members must
+	 * be sent. Without a limit, only the touched children can enter or leave; with one, the window
+	 * is read again from the index (its size plus a logarithmic search), since a child entering
+	 * pushes another out. A child outside the window before and after concerns no member.
 	 */
-	private moveWindow(query: QuerySubscription, touched: Iterable<string>): void {
-		const { index, spec } = query;
-		let dirty = query.dirty;
-		const mark = (key: string) => (dirty ??= new Set()).add(key);
+	private moveWindow(group: QueryGroup, touched: Iterable<string>): void {
+		const { index, spec, window } = group;
+		const changed: string[] = [];
 		if (spec.limitToFirst === undefined && spec.limitToLast === undefined) {
 			for (const key of [...touched]) {
 				const inside = index.inRange(spec, key);
-				if (inside) query.window.add(key);
-				else query.window.delete(key);
-				if (inside || query.known.has(key)) mark(key);
+				if (inside) window.add(key);
+				else if (!window.delete(key)) continue;
+				changed.push(key);
 			}
 		} else {
 			const next = new Set(index.window(spec));
-			for (const key of query.window) if (!next.has(key)) mark(key);
-			for (const key of next) if (!query.window.has(key)) mark(key);
-			for (const key of touched) if (next.has(key)) mark(key);
-			query.window = next;
+			for (const key of window) if (!next.has(key)) changed.push(key);
+			for (const key of next) if (!window.has(key)) changed.push(key);
+			for (const key of touched) if (next.has(key) && window.has(key)) changed.push(key);
+			group.window = next;
 		}
-		if (dirty !== undefined) {
-			query.dirty = dirty;
+		if (changed.length === 0) return;
+		for (const query of group.members) {
+			const dirty = (query.dirty ??= new Set());
+			for (const key of changed) dirty.add(key);
 			this.pending.add(query);
 		}
 	}
@@ -209,13 +229,32 @@ export class QueryEngine {
 		const changes: QueryChange[] = [];
 		if (dirty === undefined) return changes;
 		for (const key of dirty) {
-			const node = query.window.has(key) ? this.store.get(query.index.childPath(key)) : null;
+			const sentSort = query.sentSorts?.get(key);
+			const node = query.group.window.has(key) ? this.nodeOf(query, key) : null;
 			if (node !== null) {
-				changes.push({ key, node: node as NodeDiff });
+				// Keys only: a child that stayed and kept its sort value is no news.
+				if (sentSort !== undefined && query.known.has(key) && sentSort === query.sentSorts!.get(key)) continue;
+				changes.push({ key, node });
 				query.known.add(key);
-			} else if (query.known.delete(key)) changes.push({ key });
+			} else if (query.known.delete(key)) {
+				query.sentSorts?.delete(key);
+				changes.push({ key });
+			}
 		}
 		return changes;
+	}
+
+	/**
+	 * What the client is sent of a child in the window: the child as the store holds it, or, for
+	 * a query of keys only, its sort value (an object's as `{}`); null when it is gone.
+	 */
+	private nodeOf(query: QuerySubscription, key: string): NodeDiff | null {
+		const { index } = query.group;
+		if (query.sentSorts === undefined) return this.store.get(index.childPath(key)) as NodeDiff | null;
+		const sort = index.sortOf(key);
+		if (sort === undefined) return null;
+		query.sentSorts.set(key, sort);
+		return { value: sort === OBJECT_SORT ? {} : sort };
 	}
 
 	/** Stops the timer, dropping what is queued. */

@@ -95,7 +95,7 @@ export type ServerHooks<Schema extends Json = Json> = {
 	 * Before a client subscribes to `path` (its value, or with `keys` its keys only). A throw
 	 * refuses the subscription: the client gets a `FORBIDDEN` error (or the thrown error's own
 	 * code) and nothing of the path. Read authorization belongs here; the client is not trusted.
-	 * For a query (`orderByChild(...)...on`) `query` holds it, and returning the arguments with
+	 * For a query (`orderByChild(...)...on`, or `...onKeys` with `keys`) `query` holds it, and returning the arguments with
 	 * another `query` (a lower limit, say) makes the server run that one instead.
 	 */
 	'server:subscribe'?: Hook<{ path: string; keys: boolean; query?: QuerySpec }, ConnectionContext<Schema>>;

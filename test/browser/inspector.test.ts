@@ -331,6 +331,38 @@ test('keys are shown in natural order', async () => {
 	expect(paths).toEqual(['item1', 'item2', 'Item3', 'item10', 'item20']);
 });
 
+test('a large collection is paged by the server: the page receives a page of keys, never the collection', async () => {
+	const { server, url } = await inspectedServer();
+	const children = 100_000;
+	const board: Record<string, { value: string }> = {};
+	for (let i = 0; i < children; i++) board[`p${String(i).padStart(5, '0')}`] = { value: `player ${i} with a longish name` };
+	await server.update({ value: { board: { value: board } } });
+	const page = await browser.newPage();
+	cleanups.push(() => page.close());
+	let received = 0;
+	page.on('websocket', (socket) => socket.on('framereceived', ({ payload }) => void (received += typeof payload === 'string' ? payload.length : payload.byteLength)));
+	await page.goto(url);
+	await page.waitForSelector('#status[data-state=connected]');
+
+	await expect.poll(() => row(page, 'board').locator('.value').textContent()).toBe('{ more than 200 keys }');
+	await row(page, 'board').locator('.toggle').click();
+	await row(page, 'board/p00199').waitFor();
+	const shown = () => page.locator('li[data-path="board"] > ul > li.node').evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset['path']));
+	expect(await shown()).toEqual(Array.from({ length: 200 }, (_, i) => `board/p${String(i).padStart(5, '0')}`));
+	await page.locator('li[data-path="board"] > ul > li > button.more').click();
+	await row(page, 'board/p00399').waitFor();
+	expect(await shown()).toHaveLength(400);
+	// A child that enters the shown page appears; one beyond it does not.
+	await server.update({ value: { board: { value: { p00000a: { value: 'new' }, zzz: { value: 'beyond' } } } } });
+	await row(page, 'board/p00000a').waitFor();
+	expect(await page.locator('li[data-path="board/zzz"]').count()).toBe(0);
+
+	// The collection's keys alone are over half a megabyte; the page got them a page at a time, with the shown values.
+	const keys = Object.keys(board).join('').length;
+	expect(keys).toBeGreaterThan(500_000);
+	expect(received).toBeLessThan(keys / 5);
+});
+
 test('with a token, only a page logged in with it is the inspector, on loopback too; beyond loopback without one it is off', async () => {
 	const open = await serve(['--memory', '--host', '0.0.0.0', '--insecure-no-auth']);
 	await waitFor(() => open.output().includes('Inspector off: listening on 0.0.0.0 without a token'), 'the inspector line');

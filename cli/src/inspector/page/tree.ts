@@ -2,7 +2,7 @@ import type { SocketDBClientAPI } from '@socketdb/client';
 import { compareKeys } from './keys';
 import { ValueForm, type FormResult } from './value-form';
 
-/** How many children of one node are shown (and watched) before "show more". */
+/** How many children of one node are shown (and watched) before "show more"; also how far a closed node counts its keys. */
 const PAGE = 200;
 /** Nodes this shallow with this few keys open by themselves, so small data is seen at a glance. */
 const AUTO_OPEN_DEPTH = 2;
@@ -18,8 +18,10 @@ export type Messages = { report: (message: string, path: string) => void; clear:
 type Track = (write: PromiseLike<unknown>) => void;
 
 /**
- * One node of the live tree. A node watches only its child keys (`onKeys`), and each shown
- * child watches its own keys; a child without keys also watches its value (a leaf is cheap to
+ * One node of the live tree. A node watches only the first keys of its children, a page at a
+ * time, through a query of keys only (`orderByKey().limitToFirst(n).onKeys`) that the server
+ * evaluates: a collection of a million children costs one page. Each shown child counts its own
+ * first keys the same way; a child without keys also watches its value (a leaf is cheap to
  * watch). So only expanded nodes cost subscriptions, whatever the size of the tree below.
  */
 export class TreeNodeView {
@@ -33,7 +35,9 @@ export class TreeNodeView {
 	private readonly childList = document.createElement('ul');
 	private readonly children = new Map<string, TreeNodeView>();
 	private keys: string[] = [];
+	/** How many children are shown; one more key is asked for, to know whether there are more. */
 	private shown = PAGE;
+	private more = false;
 	private expanded = false;
 	/** True once the user opened or closed this node: it no longer opens by itself. */
 	private touched = false;
@@ -79,7 +83,7 @@ export class TreeNodeView {
 	/** Starts watching whether this node has children, and its value while it has none. */
 	watch(): void {
 		if (this.path === '') return this.expand();
-		this.stopChildKeys = this.db.get(this.path).onKeys((keys) => this.kindChanged(keys.length > 0, keys.length));
+		this.stopChildKeys = firstKeys(this.db, this.path, PAGE + 1, (keys) => this.kindChanged(keys.length > 0, keys.length));
 	}
 
 	dispose(): void {
@@ -149,12 +153,21 @@ export class TreeNodeView {
 		this.expanded = true;
 		this.toggle.textContent = '▾';
 		if (this.path !== '') this.valueView.textContent = '';
-		this.stopKeys = this.db.get(this.path).onKeys((keys) => {
-			this.keys = [...keys].map(String).sort(compareKeys);
+		this.watchPage();
+		if (this.path === '') this.renderActions(true);
+	}
+
+	/** Watches the keys of the children shown, and one more. */
+	private watchPage(): void {
+		this.stopKeys?.();
+		this.stopKeys = firstKeys(this.db, this.path, this.shown + 1, (keys) => {
+			this.more = keys.length > this.shown;
+			// All children on screen sort naturally (item2 before item10); a larger collection is
+			// paged, so it keeps the database's key order, in which the pages follow each other.
+			this.keys = this.more ? keys.slice(0, this.shown) : keys.sort(compareKeys);
 			this.renderChildren();
 			this.subtreeChanged();
 		});
-		if (this.path === '') this.renderActions(true);
 	}
 
 	collapse(): void {
@@ -166,12 +179,13 @@ export class TreeNodeView {
 		this.children.clear();
 		this.childList.replaceChildren();
 		this.toggle.textContent = '▸';
-		if (this.keys.length > 0 && this.path !== '') this.valueView.textContent = keyCount(this.keys.length);
+		if (this.keys.length > 0 && this.path !== '') this.valueView.textContent = keyCount(this.more ? PAGE + 1 : this.keys.length);
+		this.shown = PAGE;
 		this.subtreeChanged();
 	}
 
 	private renderChildren(): void {
-		const visible = this.keys.slice(0, this.shown);
+		const visible = this.keys;
 		const wanted = new Set(visible);
 		for (const [key, child] of this.children) {
 			if (!wanted.has(key)) {
@@ -189,15 +203,15 @@ export class TreeNodeView {
 			}
 			items.push(child.element);
 		}
-		if (this.keys.length > this.shown) {
+		if (this.more) {
 			const more = document.createElement('li');
 			const button = document.createElement('button');
 			button.type = 'button';
 			button.className = 'more';
-			button.textContent = `show ${Math.min(PAGE, this.keys.length - this.shown)} more of ${this.keys.length - this.shown}`;
+			button.textContent = `show up to ${PAGE} more`;
 			button.addEventListener('click', () => {
 				this.shown += PAGE;
-				this.renderChildren();
+				this.watchPage();
 			});
 			more.append(button);
 			items.push(more);
@@ -279,8 +293,14 @@ function button(text: string, name: string, onClick: () => void): HTMLButtonElem
 	return element;
 }
 
-/** What a closed object shows in place of its value. */
+/** Calls `callback` with the first `count` keys of the children of `path`, in key order; the server sends nothing else. */
+function firstKeys(db: SocketDBClientAPI, path: string, count: number, callback: (keys: string[]) => void): () => void {
+	return db.get(path).orderByKey().limitToFirst(count).onKeys(callback);
+}
+
+/** What a closed object shows in place of its value: its number of keys, counted up to `PAGE`. */
 function keyCount(count: number): string {
+	if (count > PAGE) return `{ more than ${PAGE} keys }`;
 	return `{ ${count} key${count === 1 ? '' : 's'} }`;
 }
 
