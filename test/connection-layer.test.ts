@@ -141,6 +141,23 @@ describe('stats', () => {
 		expect(server.stats()).toEqual({ total: 2, versions: { '1.0.0': 1, unknown: 1 }, routes: { '/settings': 1 }, revision: expect.any(Number) });
 	});
 
+	test('while queries are live, the stats count them by query; the count follows unsubscribes and disconnects', async () => {
+		const { url, server } = await startServer();
+		const top = "scores: orderByChild('points').limitToLast(3)";
+		const a = connectClient(url);
+		const b = connectClient(url);
+		const stopA = a.get('scores').orderByChild('points').limitToLast(3).on(() => undefined);
+		b.get('scores').orderByChild('points').limitToLast(3).on(() => undefined);
+		b.get('rooms').orderByKey().startAfter('__proto__').onKeys(() => undefined);
+		await waitFor(() => server.stats().queries?.[top] === 2, 'both queries counted');
+		expect(server.stats().queries).toEqual({ [top]: 2, "rooms: orderByKey().startAfter('__proto__')": 1 });
+		stopA();
+		await waitFor(() => server.stats().queries?.[top] === 1, 'the unsubscribe');
+		b.disconnect();
+		await waitFor(() => server.stats().total === 1, 'the disconnect');
+		expect(server.stats()).toEqual({ total: 1, versions: { unknown: 1 }, routes: {}, revision: expect.any(Number) });
+	});
+
 	test('stats are denied by default: FORBIDDEN, and the callback is never called', async () => {
 		const asked: string[] = [];
 		const { url } = await startServer({ plugins: [{ name: 'watch', hooks: { 'server:subscribeStats': ({ id }) => void asked.push(id) } }] });

@@ -33,7 +33,10 @@ export class StatsSubscription {
 
 	received(stats: ConnectionStats): void {
 		if (this.callbacks.size === 0) return;
-		this.latest = Object.freeze({ total: stats.total, versions: Object.freeze({ ...stats.versions }), routes: Object.freeze({ ...stats.routes }) });
-		for (const callback of [...this.callbacks]) callback(this.latest);
+		const latest: ConnectionStats = { total: stats.total, versions: Object.freeze({ ...stats.versions }), routes: Object.freeze({ ...stats.routes }) };
+		if (stats.queries !== undefined) latest.queries = Object.freeze({ ...stats.queries });
+		Object.freeze(latest);
+		this.latest = latest;
+		for (const callback of [...this.callbacks]) callback(latest);
 	}
 }

@@ -11,7 +11,7 @@ export { forEachCommonChild, forEachTrieNode, PathTrie, TrieNode } from './path-
 export { definePlugin, HookPipeline } from './plugin';
 export { compareEntries, compareKeys, compareSortValues, compareStrings, integerKey, OBJECT_SORT, sortValueOf } from './query-order';
 export type { SortEntry, SortValue } from './query-order';
-export { parseQuery, queryEnd, queryEqual, queryLimit, queryOrderedBy, queryStart } from './query-spec';
+export { describeQuery, parseQuery, queryEnd, queryEqual, queryLimit, queryOrderedBy, queryStart } from './query-spec';
 export type { QueryBound, QueryOrderBy, QuerySpec, QueryValue } from './query-spec';
 export { afterStart, beforeEnd, limitRange, orderSegments, rangeOf, selectWindow, sortValueFor } from './query-window';
 export type { Hook, HookArgs, HookContext, Plugin } from './plugin';

@@ -247,6 +247,7 @@ export function parseServerMessage(raw: unknown): ServerMessage {
 		case MessageType.STATS: {
 			const stats = expectRecord(tuple[1], 'stats');
 			if (typeof stats['total'] !== 'number' || !isObject(stats['versions']) || !isObject(stats['routes'])) invalid('stats must carry a total, versions and routes');
+			if (stats['queries'] !== undefined && !isObject(stats['queries'])) invalid('the stats\' queries must be a map');
 			return { type, stats: stats as ConnectionStats };
 		}
 		case MessageType.QUERY_RESULT: {

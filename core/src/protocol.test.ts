@@ -112,7 +112,7 @@ const serverMessages: ServerMessage[] = [
 	{ type: MessageType.ERROR, code: 'RATE_LIMITED', message: 'slow down' },
 	{ type: MessageType.MESSAGE, data: { type: 'welcome', list: [1, 'two', null] } },
 	{ type: MessageType.MESSAGE, data: 'plain' },
-	{ type: MessageType.STATS, stats: { total: 3, versions: { '1.0.0': 2, unknown: 1 }, routes: { '/': 2 } } },
+	{ type: MessageType.STATS, stats: { total: 3, versions: { '1.0.0': 2, unknown: 1 }, routes: { '/': 2 }, queries: { "scores: orderByChild('points').limitToLast(3)": 2 } } },
 	{ type: MessageType.QUERY_RESULT, id: 1, entries: [{ key: 'ada', node: { value: { points: { value: 12 } } } }, { key: 'bob', node: { value: 'x', meta: { at: 1 } } }], rev: 4 },
 	{ type: MessageType.QUERY_RESULT, id: 2, entries: [], rev: 0 },
 	{ type: MessageType.QUERY_RESULT, id: 3, refused: { code: 'FORBIDDEN', message: 'no' } },

@@ -57,8 +57,12 @@ export const MessageType = {
 /** What a client says about itself in its first message: the app's build version and its current route. */
 export type ClientInfo = { version?: string; route?: string };
 
-/** Connected clients, counted by the version and the route they reported. */
-export type ConnectionStats = { total: number; versions: Record<string, number>; routes: Record<string, number> };
+/**
+ * Connected clients, counted by the version and the route they reported; while there are live
+ * queries, also those by query (as `describeQuery` names them: the path, then the query as code),
+ * at most 50, the most held first.
+ */
+export type ConnectionStats = { total: number; versions: Record<string, number>; routes: Record<string, number>; queries?: Record<string, number> };
 
 /**
  * DATA messages name their path by a number the server assigns per subscribed path (told

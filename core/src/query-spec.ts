@@ -137,3 +137,22 @@ export function parseQuery(raw: unknown): QuerySpec {
 	if (raw['limitToLast'] !== undefined) spec = queryLimit(spec, 'last', raw['limitToLast'] as number);
 	return spec;
 }
+
+/**
+ * A query as the code that makes it reads, after the path it is on: what the connection stats
+ * name it by.
+ *
+ * @example describeQuery('scores', { orderBy: { child: 'points' }, limitToLast: 3 }) // "scores: orderByChild('points').limitToLast(3)"
+ */
+export function describeQuery(path: string, spec: QuerySpec): string {
+	const text = (value: QueryValue | undefined) => (typeof value === 'string' ? `'${value.replace(/[\\']/g, '\\$&')}'` : String(value));
+	const bound = (method: string, { value, key }: { value: QueryValue; key?: string }) => `.${method}(${text(value)}${key === undefined ? '' : `, ${text(key)}`})`;
+	const { orderBy, startAt, endAt, equalTo } = spec;
+	let query = orderBy === 'key' ? 'orderByKey()' : orderBy === 'value' ? 'orderByValue()' : `orderByChild(${text(orderBy.child)})`;
+	if (equalTo !== undefined) query += bound('equalTo', equalTo);
+	if (startAt !== undefined) query += bound(startAt.exclusive === true ? 'startAfter' : 'startAt', startAt);
+	if (endAt !== undefined) query += bound(endAt.exclusive === true ? 'endBefore' : 'endAt', endAt);
+	if (spec.limitToFirst !== undefined) query += `.limitToFirst(${spec.limitToFirst})`;
+	if (spec.limitToLast !== undefined) query += `.limitToLast(${spec.limitToLast})`;
+	return `${path === '' ? '(root)' : path}: ${query}`;
+}

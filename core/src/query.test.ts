@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { compareEntries, compareKeys, compareSortValues, integerKey, OBJECT_SORT, sortValueOf, type SortEntry, type SortValue } from './query-order';
-import { parseQuery, queryEnd, queryEqual, queryLimit, queryOrderedBy, queryStart, type QuerySpec } from './query-spec';
+import { describeQuery, parseQuery, queryEnd, queryEqual, queryLimit, queryOrderedBy, queryStart, type QuerySpec } from './query-spec';
 import { afterStart, beforeEnd, rangeOf, selectWindow, sortValueFor } from './query-window';
 import { seededRandom } from '../../test/helpers/random';
 import { expectInvalidQuery as expectInvalid } from '../../test/helpers/invalid-query';
@@ -263,5 +263,14 @@ describe('selectWindow agrees with filtering everything, on random data', () => 
 			const data = order === 'value' ? Object.fromEntries(Object.entries(children).map(([k, v]) => [k, (v as { own: unknown }).own])) : children;
 			expect(windowKeys(data, spec), `seed ${seed} round ${round} ${JSON.stringify(spec)}`).toEqual(naiveWindow(data, spec));
 		}
+	});
+});
+
+describe('describeQuery', () => {
+	test('reads as the code that makes the query', () => {
+		expect(describeQuery('scores', { orderBy: { child: 'points' }, limitToLast: 3 })).toBe("scores: orderByChild('points').limitToLast(3)");
+		expect(describeQuery('', { orderBy: 'key', startAt: { value: 'b', exclusive: true }, endAt: { value: "it's" }, limitToFirst: 5 })).toBe("(root): orderByKey().startAfter('b').endAt('it\\'s').limitToFirst(5)");
+		expect(describeQuery('a/b', { orderBy: 'value', equalTo: { value: null, key: 'k' } })).toBe("a/b: orderByValue().equalTo(null, 'k')");
+		expect(describeQuery('n', { orderBy: 'value', startAt: { value: 1, key: 'x' }, endAt: { value: true, exclusive: true } })).toBe("n: orderByValue().startAt(1, 'x').endBefore(true)");
 	});
 });

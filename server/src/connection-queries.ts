@@ -1,4 +1,4 @@
-import { MessageType, parseQuery, SocketDBError, assertPath, toSocketDBError, type ClientMessage, type QuerySpec } from '@socketdb/core';
+import { describeQuery, MessageType, parseQuery, SocketDBError, assertPath, toSocketDBError, type ClientMessage, type QuerySpec } from '@socketdb/core';
 import { afterWrites, inOrder, type Subscribing } from './connection-subscriptions';
 import type { QuerySubscription } from './query-subscriptions';
 import type { ServerRuntime } from './runtime';
@@ -45,6 +45,7 @@ export function handleQuery(connection: Querying, message: QueryMessage, runtime
 			dropQuery(connection, id, runtime);
 			const { subscription, result } = runtime.queries.subscribe(connection, id, path, query, message.keys === true, runtime.writePath.revision);
 			(connection.queries ??= new Map()).set(id, subscription);
+			runtime.counts.countQuery(describeQuery(path, query), 1);
 			connection.send(result);
 		}, runtime.log !== undefined);
 	const { hooks, api } = runtime;
@@ -81,14 +82,19 @@ function dropQuery(connection: Querying, id: number, runtime: ServerRuntime): vo
 	const subscription = connection.queries?.get(id);
 	if (subscription === undefined) return;
 	connection.queries!.delete(id);
+	forget(subscription, runtime);
+}
+
+function forget(subscription: QuerySubscription, runtime: ServerRuntime): void {
 	runtime.queries.unsubscribe(subscription);
+	runtime.counts.countQuery(describeQuery(subscription.path, subscription.spec), -1);
 }
 
 /** Drops every query of a closed connection. */
 export function dropQueries(connection: Querying, runtime: ServerRuntime): void {
 	const queries = connection.queries;
 	if (queries === undefined) return;
-	for (const subscription of queries.values()) runtime.queries.unsubscribe(subscription);
+	for (const subscription of queries.values()) forget(subscription, runtime);
 	connection.queries = undefined;
 }
 

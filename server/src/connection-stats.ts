@@ -8,9 +8,14 @@ export interface Counted {
 	enqueue(message: Uint8Array): void;
 }
 
+/** How many queries the stats name: those held by the most connections. */
+const MAX_QUERIES = 50;
+/** The longest query name the stats carry: a bound can be a long string. */
+const MAX_NAME = 200;
+
 /**
- * Open connections counted by the version and route their clients reported, and the
- * connections watching those counts. Watchers get the counts when they start watching, then
+ * Open connections counted by the version and route their clients reported, live queries
+ * counted by query, and the connections watching those counts. Watchers get the counts when they start watching, then
  * after every change, at most once per interval. With several server processes as one
  * database, the counts are the cluster's: this process's plus the others' (`setOthers`), and
  * `onLocalChange` hands this process's own on to the others.
@@ -19,6 +24,7 @@ export class ConnectionCounts {
 	private total = 0;
 	private readonly versions = new Map<string, number>();
 	private readonly routes = new Map<string, number>();
+	private readonly queries = new Map<string, number>();
 	private readonly watchers = new Set<Counted>();
 	private timer: ReturnType<typeof setTimeout> | undefined;
 	private lastSentAt = -Infinity;
@@ -38,7 +44,9 @@ export class ConnectionCounts {
 	/** This process's own counts. */
 	local(): ConnectionStats {
 		// Versions and routes are the clients' words: the maps have no prototype.
-		return { total: this.total, versions: toRecord(this.versions), routes: toRecord(this.routes) };
+		const local: ConnectionStats = { total: this.total, versions: toRecord(this.versions), routes: toRecord(this.routes) };
+		if (this.queries.size > 0) local.queries = toRecord(this.queries, MAX_QUERIES);
+		return local;
 	}
 
 	/** Counts a connection that finished its handshake. */
@@ -66,6 +74,12 @@ export class ConnectionCounts {
 		this.changed();
 	}
 
+	/** A connection started (`by` 1) or stopped (`by` -1) a live query, named by `describeQuery` (cut to 200 characters). */
+	countQuery(name: string, by: 1 | -1): void {
+		bump(this.queries, name.length > MAX_NAME ? `${name.slice(0, MAX_NAME - 1)}…` : name, by);
+		this.changed();
+	}
+
 	/** The counts: this process's, and the other processes' too when there are others. */
 	snapshot(): ConnectionStats {
 		const local = this.local();
@@ -74,6 +88,11 @@ export class ConnectionCounts {
 		local.total += others.total;
 		for (const [key, count] of Object.entries(others.versions)) local.versions[key] = (local.versions[key] ?? 0) + count;
 		for (const [key, count] of Object.entries(others.routes)) local.routes[key] = (local.routes[key] ?? 0) + count;
+		if (others.queries !== undefined) {
+			const queries = new Map(Object.entries(local.queries ?? {}));
+			for (const [key, count] of Object.entries(others.queries)) queries.set(key, (queries.get(key) ?? 0) + count);
+			if (queries.size > 0) local.queries = toRecord(queries, MAX_QUERIES);
+		}
 		return local;
 	}
 
@@ -122,8 +141,10 @@ function bump(counts: Map<string, number>, key: string, by: number): void {
 	else counts.delete(key);
 }
 
-function toRecord(counts: Map<string, number>): Record<string, number> {
+/** The counts as a record without a prototype; with `max`, only the `max` largest, largest first. */
+function toRecord(counts: Map<string, number>, max?: number): Record<string, number> {
 	const record = createRecord<number>();
-	for (const [key, count] of counts) record[key] = count;
+	const entries = max === undefined ? counts : [...counts].sort((a, b) => b[1] - a[1]).slice(0, max);
+	for (const [key, count] of entries) record[key] = count;
 	return record;
 }

@@ -160,8 +160,21 @@ test('the page from socketdb serve shows writes live, and its edits and deletes 
 
 	// The connections panel counts a second client joining.
 	await expect.poll(() => page.locator('#connections .total').textContent()).toBe('2 connected');
-	nodeClient(server.url);
+	const other = nodeClient(server.url);
 	await expect.poll(() => page.locator('#connections .total').textContent()).toBe('3 connected');
+
+	// It lists the live queries, with the number of connections holding each.
+	const leaderboard = "todos: orderByChild('done').limitToLast(3)";
+	const liveQueries = () => page.locator('#connections .queries li').allTextContents();
+	const stopFirst = db.get('todos').orderByChild('done').limitToLast(3).on(() => undefined);
+	other.get('todos').orderByChild('done').limitToLast(3).on(() => undefined);
+	await expect.poll(liveQueries).toContain(`${leaderboard}: 2`);
+	// The page's own tree pages through the root's keys the same way.
+	expect(await liveQueries()).toContain('(root): orderByKey().limitToFirst(201): 1');
+	stopFirst();
+	await expect.poll(liveQueries).toContain(`${leaderboard}: 1`);
+	other.disconnect();
+	await expect.poll(async () => (await liveQueries()).some((line) => line.startsWith(leaderboard))).toBe(false);
 	await db.get('big').delete();
 	await expect.poll(() => page.locator('#status').textContent()).toBe('connected');
 

@@ -3,11 +3,15 @@ import type { ConnectionStats } from '@socketdb/core';
 /** Seconds of history the chart shows. */
 const HISTORY = 300;
 
-/** The connections panel: totals by version and route from the live stats, and a chart of the last minutes. */
+/**
+ * The connections panel: totals by version and route from the live stats, the live queries (each
+ * with the number of connections holding it), and a chart of the last minutes.
+ */
 export class ConnectionsPanel {
 	private readonly total = document.createElement('p');
 	private readonly versions = document.createElement('ul');
 	private readonly routes = document.createElement('ul');
+	private readonly queries = document.createElement('ul');
 	private readonly chart = document.createElement('canvas');
 	private readonly connections: number[] = [];
 	private readonly writes: number[] = [];
@@ -19,13 +23,14 @@ export class ConnectionsPanel {
 		this.total.textContent = 'waiting for stats…';
 		this.versions.className = 'versions';
 		this.routes.className = 'routes';
+		this.queries.className = 'queries';
 		this.chart.width = 360;
 		this.chart.height = 120;
 		this.chart.className = 'chart';
 		const legend = document.createElement('p');
 		legend.className = 'legend';
 		legend.innerHTML = '<span class="connections">connections</span> <span class="writes">writes/s</span> (up to the last 5 minutes)';
-		element.append(this.total, heading('by version'), this.versions, heading('by route'), this.routes, this.chart, legend);
+		element.append(this.total, heading('by version'), this.versions, heading('by route'), this.routes, heading('live queries'), this.queries, this.chart, legend);
 		setInterval(() => this.sample(), 1000);
 	}
 
@@ -34,6 +39,7 @@ export class ConnectionsPanel {
 		this.total.textContent = `${stats.total} connected`;
 		this.versions.replaceChildren(...counts(stats.versions));
 		this.routes.replaceChildren(...counts(stats.routes));
+		this.queries.replaceChildren(...counts(stats.queries ?? {}));
 	}
 
 	denied(message: string): void {
