@@ -25,6 +25,30 @@ test('writes taken by any node reach the subscribers of every node', async () =>
 	expect(nodes[0]!.output()).toContain(`cluster "${name}" on redis://127.0.0.1:${redis.port}`);
 });
 
+test('a query on one node follows the writes taken by every node', async () => {
+	const name = cluster();
+	const redis = testRedis();
+	const [a, b] = await Promise.all([startNode(redis.url, name), startNode(redis.url, name)]);
+	const writers = [connectClient(a!.url), connectClient(b!.url)];
+	const readers = [connectClient(a!.url), connectClient(b!.url)];
+	const tops = readers.map(() => [] as string[]);
+	readers.forEach((reader, i) => reader.get('scores').orderByChild('points').limitToLast(3).on((entries) => (tops[i] = entries.map(({ key, value }) => `${key}:${(value as { points: number }).points}`))));
+	const points = new Map<string, number>();
+	const writes: Promise<void>[] = [];
+	for (let i = 0; i < 60; i++) {
+		const player = `p${i % 12}`;
+		const score = (i * 37) % 101;
+		points.set(player, score);
+		writes.push(Promise.resolve(writers[i % 2]!.get(`scores/${player}`).set({ points: score })));
+	}
+	await Promise.all(writes);
+	const expected = [...points]
+		.sort(([ka, a], [kb, b]) => a - b || (ka < kb ? -1 : 1))
+		.slice(-3)
+		.map(([key, score]) => `${key}:${score}`);
+	for (const i of [0, 1]) await expect.poll(() => tops[i]).toEqual(expected);
+});
+
 test('concurrent writers on two nodes: every observer ends at the same state and sees each writer in order', async () => {
 	const name = cluster();
 	const redis = testRedis();
