@@ -31,6 +31,7 @@ const packages = [
 	{ dir: 'redis', entries: ['src/index.ts'], platform: 'node', external: ['@socketdb/core', '@socketdb/server', 'ioredis'] },
 	{ dir: 'cli', entries: ['src/index.ts', 'src/main.ts'], platform: 'node', external: ['@socketdb/core', '@socketdb/client', '@socketdb/server', '@socketdb/store-lmdb', '@socketdb/redis', 'commander', 'ws'] },
 	{ dir: 'plugins/validate', entries: ['src/index.ts'], platform: 'node', external: ['@socketdb/core', '@socketdb/server', 'ajv', 'immer'] },
+	{ dir: 'plugins/rules', entries: ['src/index.ts', 'src/testing.ts'], platform: 'node', external: ['@socketdb/core', '@socketdb/server'] },
 ];
 
 if (!browserOnly) {
