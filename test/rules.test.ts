@@ -210,6 +210,15 @@ describe('rules over real sockets', () => {
 		await waitFor(() => server.get('status/ada').value === 'offline', 'the onDisconnect write');
 	});
 
+	test('a transaction replaces its path: it needs a grant there, not only for the keys it keeps', async () => {
+		const { server, as } = await ruled({ '.read': true, doc: { count: { '.write': true } } });
+		await server.update(nodeify({ doc: { count: 1, owner: 'bob' } }));
+		const ada = as('ada');
+		// Writing {count} over doc would remove owner, which no rule lets ada touch.
+		expect(await outcomes([ada.get('doc').transaction(() => ({ count: 2 })), ada.get('doc/count').transaction((count) => (count as number) + 1)])).toEqual(['FORBIDDEN', 'ok']);
+		expect(held(server, 'doc')).toEqual({ count: 2, owner: 'bob' });
+	});
+
 	test('writes the server makes itself are not checked', async () => {
 		const { server } = await ruled({});
 		await server.update(nodeify({ anything: { at: 'all' } }));

@@ -87,8 +87,10 @@ export type ServerHooks<Schema extends Json = Json> = {
 	 * Before one write is applied, with that write's root-anchored diff. Called once per
 	 * client `set` (never for several writes merged). A returned value replaces the write;
 	 * a throw refuses it, and the message reaches the writer as the rejection reason.
+	 * A transaction replaces the value at its path: `replaces` names that path (the keys its
+	 * new value leaves out are removed), so that a hook guarding them sees it.
 	 */
-	'server:update'?: Hook<{ data: Node<RecursivePartial<Schema>> }, WriteContext<Schema>>;
+	'server:update'?: Hook<{ data: Node<RecursivePartial<Schema>>; replaces?: string }, WriteContext<Schema>>;
 	/** Before one delete is applied. A returned value replaces the path; a throw refuses the delete. */
 	'server:delete'?: Hook<{ path: string }, WriteContext<Schema>>;
 	/**

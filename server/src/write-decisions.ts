@@ -21,12 +21,13 @@ export class WriteDecisions {
 		private readonly refuse: Refuse,
 	) {}
 
-	/** A root-anchored diff, through `server:update`. */
-	update(data: NodeDiff, serverValues: boolean, writer: HookSubject, origin: Origin | undefined): NodeDiff | Promise<NodeDiff> {
+	/** A root-anchored diff, through `server:update`; `replaces` names the path a transaction replaces. */
+	update(data: NodeDiff, serverValues: boolean, writer: HookSubject, origin: Origin | undefined, replaces?: string): NodeDiff | Promise<NodeDiff> {
 		const { hooks } = this.host;
 		if (!hooks.has('server:update')) return serverValues ? resolveTimestamps(data, Date.now()) : data;
 		const { diff, increments } = serverValues ? resolveServerValues(data, this.store, Date.now()) : { diff: data, increments: [] };
-		return hooks.call('server:update', { data: diff as Node }, { client: writer.client, api: this.host.api }).then(
+		const args = replaces === undefined ? { data: diff as Node } : { data: diff as Node, replaces };
+		return hooks.call('server:update', args, { client: writer.client, api: this.host.api }).then(
 			(result) => keepIncrements(result?.data ?? diff, increments),
 			(thrown: unknown) => {
 				throw this.refuse(thrown, 'server:update', writer, origin);

@@ -175,7 +175,7 @@ export class WritePath {
 			const decided = this.decisions.delete(path, writer, origin);
 			return decided instanceof Promise ? decided.then((final) => commit({ deleted: [final], expect })) : commit({ deleted: [decided], expect });
 		}
-		const decided = this.decisions.update(anchorAtPath(parsePath(path), node), serverValues, writer, origin);
+		const decided = this.decisions.update(anchorAtPath(parsePath(path), node), serverValues, writer, origin, path);
 		return decided instanceof Promise ? decided.then((data) => commit({ data, deleted: [path], expect })) : commit({ data: decided, deleted: [path], expect });
 	}
 

@@ -10,8 +10,11 @@ export type RulesWorld = {
 	readonly read: (path: string) => unknown;
 };
 
-/** A write to decide: a root-anchored diff merged into the tree, or a path deleted. */
-export type WriteRequest = { readonly diff: NodeDiff } | { readonly deleted: string };
+/**
+ * A write to decide: a root-anchored diff merged into the tree (with `replaces`, a transaction's,
+ * whose value replaces the one at that path), or a path deleted.
+ */
+export type WriteRequest = { readonly diff: NodeDiff; readonly replaces?: string | undefined } | { readonly deleted: string };
 
 /** The rules' answer: allowed, or refused with the path of the rule (or the written path no rule grants) and why. */
 export type Decision = { readonly allowed: true } | { readonly allowed: false; readonly path: string; readonly message: string; readonly cause?: unknown };
@@ -162,18 +165,8 @@ function decideWrite(decider: Decider, root: RuleNode, request: WriteRequest, wo
 		const path = request.deleted;
 		const segments = parsePath(path);
 		const after = (at: string) => valueAfterDelete(world.read(at), at, segments);
-		let granted = false;
-		let failure: Decision | undefined;
-		for (const { node, params, depth } of along(root, segments)) {
-			if (node.write === undefined) continue;
-			const outcome = decider.evaluate(node.write, world, segments.slice(0, depth).join('/'), params, after);
-			if (outcome === true) {
-				granted = true;
-				break;
-			}
-			if (outcome instanceof RuleFailure) failure ??= refused(node.path, `.write at "${node.path}" denies "${path}"`, outcome);
-		}
-		if (!granted) return failure ?? { allowed: false, path, message: `no .write rule grants deleting "${path}"` };
+		const granted = grantedAlong(decider, root, segments, world, after, `deleting "${path}"`);
+		if (granted !== ALLOWED) return granted;
 		// The ancestors' `.validate` see what is left of them.
 		for (const { node, params, depth } of along(root, segments)) {
 			if (depth === segments.length || node.validate === undefined) continue;
@@ -184,25 +177,56 @@ function decideWrite(decider: Decider, root: RuleNode, request: WriteRequest, wo
 		}
 		return ALLOWED;
 	}
-	const { diff } = request;
-	const write = grantWalk(decider, root, diff, '', {}, false, world);
+	const { diff, replaces } = request;
+	// What the diff merges into: the tree now, or, for a transaction, the tree without what it replaces.
+	let before = world.read;
+	if (replaces !== undefined) {
+		const segments = parsePath(replaces);
+		before = (at: string) => valueAfterDelete(world.read(at), at, segments);
+		const granted = grantedAlong(decider, root, segments, world, (at) => mergedAt(before, nodeAt(diff, at))(at), `replacing "${replaces}"`);
+		if (granted !== ALLOWED) return granted;
+	}
+	const write = grantWalk(decider, root, diff, '', {}, false, world, before);
 	if (write !== ALLOWED) return write;
-	return validateWalk(decider, root, diff, '', {}, world);
+	return validateWalk(decider, root, diff, '', {}, world, before);
+}
+
+/** Allowed when a `.write` on the way from the root to `segments` (included) grants; else the refusal. */
+function grantedAlong(decider: Decider, root: RuleNode, segments: readonly string[], world: RulesWorld, after: After, what: string): Decision {
+	let failure: Decision | undefined;
+	for (const { node, params, depth } of along(root, segments)) {
+		if (node.write === undefined) continue;
+		const outcome = decider.evaluate(node.write, world, segments.slice(0, depth).join('/'), params, after);
+		if (outcome === true) return ALLOWED;
+		if (outcome instanceof RuleFailure) failure ??= refused(node.path, `.write at "${node.path}" denies ${what}`, outcome);
+	}
+	return failure ?? { allowed: false, path: segments.join('/'), message: `no .write rule grants ${what}` };
+}
+
+/** The diff's node at `path`; an empty one when the diff does not reach there. */
+function nodeAt(diff: NodeDiff, path: string): NodeDiff {
+	let node: NodeDiff | undefined = diff;
+	for (const segment of parsePath(path)) {
+		const value: unknown = node?.value;
+		node = isObject(value) ? (value as Record<string, NodeDiff>)[segment] : undefined;
+		if (node === undefined) return {};
+	}
+	return node;
 }
 
 /** What `path` holds after `node` (the diff there) is merged into it. */
-const mergedAt = (world: RulesWorld, node: NodeDiff) => (path: string) => {
+const mergedAt = (before: (path: string) => unknown, node: NodeDiff) => (path: string) => {
 	// A leaf replaces what was there: no need to read it.
 	const value = node.value;
-	return value !== undefined && !isObject(value) ? value : mergeValue(world.read(path), node);
+	return value !== undefined && !isObject(value) ? value : mergeValue(before(path), node);
 };
 
 const childPath = (path: string, key: string) => (path === '' ? key : `${path}/${key}`);
 
 /** Walks the diff with the rules: each place the diff writes (a leaf, an empty object or meta) needs a grant at or above it. */
-function grantWalk(decider: Decider, node: RuleNode | undefined, diff: NodeDiff, path: string, params: Record<string, string>, granted: boolean, world: RulesWorld): Decision {
+function grantWalk(decider: Decider, node: RuleNode | undefined, diff: NodeDiff, path: string, params: Record<string, string>, granted: boolean, world: RulesWorld, before: (path: string) => unknown): Decision {
 	if (!granted && node?.write !== undefined) {
-		const outcome = decider.evaluate(node.write, world, path, params, mergedAt(world, diff));
+		const outcome = decider.evaluate(node.write, world, path, params, mergedAt(before, diff));
 		if (outcome instanceof RuleFailure) return refused(node.path, `.write at "${node.path}" denies "${path}"`, outcome);
 		granted = outcome;
 	}
@@ -213,7 +237,7 @@ function grantWalk(decider: Decider, node: RuleNode | undefined, diff: NodeDiff,
 	for (const key in value) {
 		empty = false;
 		const child = childRule(node, key, params);
-		const decision = grantWalk(decider, child?.node, value[key] as NodeDiff, childPath(path, key), child?.params ?? params, granted, world);
+		const decision = grantWalk(decider, child?.node, value[key] as NodeDiff, childPath(path, key), child?.params ?? params, granted, world, before);
 		if (decision !== ALLOWED) return decision;
 	}
 	return empty && !granted ? denied(path) : ALLOWED;
@@ -234,10 +258,10 @@ function deletesOnly(value: unknown): boolean {
 }
 
 /** Every `.validate` the diff reaches, from the root down to all it writes. */
-function validateWalk(decider: Decider, node: RuleNode, diff: NodeDiff, path: string, params: Record<string, string>, world: RulesWorld): Decision {
+function validateWalk(decider: Decider, node: RuleNode, diff: NodeDiff, path: string, params: Record<string, string>, world: RulesWorld, before: (path: string) => unknown): Decision {
 	const value = diff.value;
 	if (node.validate !== undefined) {
-		const after = mergedAt(world, diff);
+		const after = mergedAt(before, diff);
 		// Where the write leaves nothing (a leaf set to null, an object of deletes that empties it), there is nothing to validate.
 		if (value !== null && (!deletesOnly(value) || after(path) !== null)) {
 			const outcome = decider.evaluate(node.validate, world, path, params, after);
@@ -248,7 +272,7 @@ function validateWalk(decider: Decider, node: RuleNode, diff: NodeDiff, path: st
 	for (const key in value) {
 		const child = childRule(node, key, params);
 		if (child === undefined) continue;
-		const decision = validateWalk(decider, child.node, value[key] as NodeDiff, childPath(path, key), child.params, world);
+		const decision = validateWalk(decider, child.node, value[key] as NodeDiff, childPath(path, key), child.params, world, before);
 		if (decision !== ALLOWED) return decision;
 	}
 	return ALLOWED;

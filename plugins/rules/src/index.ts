@@ -47,7 +47,7 @@ export function pluginRules(rules: Rules): ServerPlugin {
 	return {
 		name: 'rules',
 		hooks: {
-			'server:update': ({ data }, { client, api }) => write({ diff: data as NodeDiff }, client, api),
+			'server:update': ({ data, replaces }, { client, api }) => write({ diff: data as NodeDiff, replaces }, client, api),
 			'server:delete': ({ path }, { client, api }) => write({ deleted: path }, client, api),
 			'server:subscribe': ({ path, query }, { client, api }) => enforce(settleRead(root, path, query, world(client, api))),
 		},
