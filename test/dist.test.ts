@@ -15,11 +15,14 @@ const serverAndClient = `
 import { SocketDBServer } from '@socketdb/server';
 import { SocketDBClient } from '@socketdb/client';
 import { pluginValidate } from '@socketdb/plugin-validate';
+import { pluginRules } from '@socketdb/plugin-rules';
+import { testRules } from '@socketdb/plugin-rules/testing';
 import { createLmdbStore } from '@socketdb/store-lmdb';
 import { createInspector } from '@socketdb/cli';
 if (typeof globalThis.WebSocket !== 'undefined') delete globalThis.WebSocket;
 const inspector = createInspector();
-const server = SocketDBServer({ updateInterval: 0, store: createLmdbStore({ path: process.argv[1] }), plugins: [pluginValidate({ type: 'object' }), inspector.plugin] });
+const server = SocketDBServer({ updateInterval: 0, store: createLmdbStore({ path: process.argv[1] }), plugins: [pluginValidate({ type: 'object' }), pluginRules({ greeting: { '.read': true, '.write': true } }), inspector.plugin] });
+if (testRules({ '.read': true }).canRead('x') !== true) throw new Error('testRules');
 server.listen(0, async () => {
 	const { port } = server.address();
 	const db = SocketDBClient();

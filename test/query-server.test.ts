@@ -260,8 +260,18 @@ describe('queries evaluated on the server', () => {
 			[...queries].every(([id, spec]) => sameJson(ordered(heldWindow(connection, id), spec), expectedWindow(unwrap(server.get('items')), spec)));
 		const converged = () => matches(raw, held) && matches(twin, twinHeld);
 		for (let step = 0; step < 120; step++) {
-			if (step === 40) for (let id = 0; id < specs.length; id += 2) twinHeld.delete(id), twin.send({ type: MessageType.QUERY_UNSUBSCRIBE, id });
-			if (step === 60) specs.forEach((spec, id) => (held.set(100 + id, spec), raw.send({ type: MessageType.QUERY_SUBSCRIBE, id: 100 + id, path: 'items', query: spec })));
+			if (step === 40) {
+				for (let id = 0; id < specs.length; id += 2) {
+					twinHeld.delete(id);
+					twin.send({ type: MessageType.QUERY_UNSUBSCRIBE, id });
+				}
+			}
+			if (step === 60) {
+				specs.forEach((spec, id) => {
+					held.set(100 + id, spec);
+					raw.send({ type: MessageType.QUERY_SUBSCRIBE, id: 100 + id, path: 'items', query: spec });
+				});
+			}
 			const roll = random.next();
 			const key = random.pick(keys);
 			if (roll < 0.5) await server.update(nodeify({ items: { [key]: random.chance(0.3) ? random.pick(values) : { score: random.pick(values), deep: { er: random.pick(values) } } } } as never));
