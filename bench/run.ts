@@ -3,7 +3,7 @@
 // min–max and the project/baseline ratio of each repetition, and writes bench/results/latest.json.
 // BENCH_ONLY=W1,W3 runs some workloads, BENCH_SCENARIO=text only scenarios whose name contains
 // it; BENCH_QUICK=1 shrinks every workload for a smoke run.
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -602,6 +602,25 @@ async function deltaResumeScenario(): Promise<ScenarioResult> {
 }
 
 if (only === undefined || only.includes('W13')) results.push(await deltaResumeScenario());
+
+/** W15: what the rules plugin's decision costs per write (bench/micro/rules.ts, in a process of its own per repetition). */
+function rulesScenario(): ScenarioResult {
+	const name = 'access rules: deciding a write under a three-level rule tree (baseline: one grant at the root)';
+	console.log(`\nW15 ${name}`);
+	const runs: Record<System, Record<string, number>[]> = { project: [], baseline: [] };
+	for (let rep = 0; rep < REPETITIONS; rep++) {
+		const output = execFileSync(process.execPath, ['--import', 'tsx', 'bench/micro/rules.ts', String(quick ? 50_000 : 500_000)], { encoding: 'utf8' });
+		const figures = JSON.parse(output.trim().split('\n').at(-1)!) as { baseMicros: number; ruledMicros: number; ruleMicros: number };
+		runs.project.push({ decided: figures.ruledMicros, evaluation: figures.ruleMicros });
+		runs.baseline.push({ decided: figures.baseMicros, evaluation: 0 });
+	}
+	const result: ScenarioResult = { workload: 'W15', name, params: { writes: quick ? 50_000 : 500_000 }, updateInterval: 0, metrics: {} };
+	record(result, { name: 'time to decide a write', unit: 'µs', better: 'lower', value: () => 0 }, runs, 'decided');
+	console.log(`  rule evaluation per write: ${runs.project.map((run) => run['evaluation']!.toFixed(2)).join(', ')} µs (target: at most 2 µs)`);
+	return result;
+}
+
+if (only === undefined || only.includes('W15')) results.push(rulesScenario());
 
 let bundle: { minifiedBytes: number; gzipBytes: number } | undefined;
 if (only === undefined || only.includes('W6')) {

@@ -1,4 +1,4 @@
-import { SocketDBError, unwrap, type Node, type NodeDiff } from '@socketdb/core';
+import { SocketDBError, unwrap, type Json, type Node, type NodeDiff } from '@socketdb/core';
 import type { ServerPlugin, SessionContext, SocketDBServerDataAPI } from '@socketdb/server';
 import { settleRead, settleWrite, type Decision, type RulesWorld, type WriteRequest } from './decide';
 import { compileRules, type Rules } from './rule-tree';
@@ -25,9 +25,9 @@ type Writer = { readonly id: string | null; readonly context: unknown };
  * @example
  * SocketDBServer({ plugins: [pluginRules({ users: { $uid: { '.read': true, '.write': ({ auth, params }) => auth.uid === params.uid } } })] });
  */
-export function pluginRules(rules: Rules): ServerPlugin {
+export function pluginRules<Schema extends Json = Json>(rules: Rules): ServerPlugin<Schema> {
 	const root = compileRules(rules);
-	const world = (client: Writer, api: SocketDBServerDataAPI): RulesWorld => ({
+	const world = (client: Writer, api: SocketDBServerDataAPI<Schema>): RulesWorld => ({
 		auth: client.context as SessionContext,
 		now: Date.now(),
 		read: (path) => {
@@ -39,7 +39,7 @@ export function pluginRules(rules: Rules): ServerPlugin {
 		if (decision instanceof Promise) return decision.then(refuseUnlessAllowed);
 		refuseUnlessAllowed(decision);
 	};
-	const write = (request: WriteRequest, client: Writer, api: SocketDBServerDataAPI): void | Promise<void> => {
+	const write = (request: WriteRequest, client: Writer, api: SocketDBServerDataAPI<Schema>): void | Promise<void> => {
 		// The server's own writes are not the clients': rules do not apply to them.
 		if (client.id === null) return;
 		return enforce(settleWrite(root, request, world(client, api)));
