@@ -87,6 +87,8 @@ describe('rules over real sockets', () => {
 		ada.get('users/ada').on((value) => void mine.push(value));
 		await waitFor(() => errors.length === 4 && mine.length === 1, 'four refusals and the own value');
 		expect(errors.map((error) => error.code)).toEqual(['FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN']);
+		// Each refusal names the subscription it refused.
+		expect(errors.map((error) => error.path).sort()).toEqual(['secret', 'users', 'users', 'users/bob']);
 		expect(mine).toEqual([{ mail: 'a@x' }]);
 		await server.update(nodeify({ secret: { code: 43 }, users: { bob: { mail: 'b2@x' } } }));
 		await sleep(100);

@@ -247,7 +247,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 				return;
 			}
 			case MessageType.ERROR:
-				return reportError({ code: message.code, message: message.message });
+				return reportError(message.path === undefined ? { code: message.code, message: message.message } : { code: message.code, message: message.message, path: message.path });
 			case MessageType.MESSAGE:
 				if (hooks.has('client:message')) void hooks.call('client:message', message.data, undefined).catch(reportHookFailure);
 				return;

@@ -77,7 +77,7 @@ export class ClientQueries implements QueryRuntime {
 		if (message.type === MessageType.QUERY_CHANGES) return this.tell(query, query.window.apply(message.changes), true);
 		if ('refused' in message) {
 			query.refused = true;
-			return this.reportError({ code: message.refused.code, message: message.refused.message });
+			return this.reportError({ code: message.refused.code, message: message.refused.message, path: query.path });
 		}
 		const first = !query.window.loaded;
 		const calls = query.window.replace(message.entries);

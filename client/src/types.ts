@@ -196,8 +196,11 @@ export type WriteReference<Schema extends SchemaDefinition = any> = ChainReferen
  */
 export type ConnectionState = 'connecting' | 'connected' | 'disconnected';
 
-/** An error the server addressed to this client that no awaited write received. */
-export type ClientErrorEvent = { code: string; message: string; details?: unknown };
+/**
+ * An error the server addressed to this client that no awaited write received. `path` names the
+ * subscription (`on`, `once`, `onKeys`, or a query's path) the server refused, when that is what it is.
+ */
+export type ClientErrorEvent = { code: string; message: string; details?: unknown; path?: string };
 
 /**
  * Every client hook. Returning a value replaces the arguments for the next hook and for

@@ -240,8 +240,10 @@ export function parseServerMessage(raw: unknown): ServerMessage {
 			return { type, payload: expectRecord(tuple[1], 'keep-alive payload') };
 		case MessageType.GOODBYE:
 			return { type, goodbye: expectRecord(tuple[1], 'goodbye') as GoodbyeMessage };
-		case MessageType.ERROR:
-			return { type, code: expectString(tuple[1], 'error code'), message: expectString(tuple[2], 'error message') };
+		case MessageType.ERROR: {
+			const error = { type, code: expectString(tuple[1], 'error code'), message: expectString(tuple[2], 'error message') };
+			return tuple[3] === undefined ? error : { ...error, path: expectString(tuple[3], 'refused path') };
+		}
 		case MessageType.MESSAGE:
 			return { type, data: tuple[1] };
 		case MessageType.STATS: {

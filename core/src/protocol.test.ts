@@ -110,6 +110,7 @@ const serverMessages: ServerMessage[] = [
 	{ type: MessageType.GOODBYE, goodbye: { reason: 'server-shutdown', message: 'bye' } },
 	{ type: MessageType.GOODBYE, goodbye: { reason: 'unspecified' } },
 	{ type: MessageType.ERROR, code: 'RATE_LIMITED', message: 'slow down' },
+	{ type: MessageType.ERROR, code: 'FORBIDDEN', message: 'subscribing to "a/b" was refused: no', path: 'a/b' },
 	{ type: MessageType.MESSAGE, data: { type: 'welcome', list: [1, 'two', null] } },
 	{ type: MessageType.MESSAGE, data: 'plain' },
 	{ type: MessageType.STATS, stats: { total: 3, versions: { '1.0.0': 2, unknown: 1 }, routes: { '/': 2 }, queries: { "scores: orderByChild('points').limitToLast(3)": 2 } } },

@@ -184,7 +184,8 @@ export type ServerMessage =
 	| { type: typeof MessageType.KEYS_SNAPSHOT; path: string; keys: string[] }
 	| { type: typeof MessageType.PING; payload: Record<string, unknown> }
 	| { type: typeof MessageType.GOODBYE; goodbye: GoodbyeMessage }
-	| { type: typeof MessageType.ERROR; code: string; message: string }
+	/** An error for this client; `path` names the subscription the server refused, when it is one. */
+	| { type: typeof MessageType.ERROR; code: string; message: string; path?: string }
 	| { type: typeof MessageType.MESSAGE; data: unknown }
 	| { type: typeof MessageType.STATS; stats: ConnectionStats }
 	| QueryResultMessage
@@ -295,7 +296,7 @@ function toTuple(message: ClientMessage | ServerMessage): unknown[] {
 		case MessageType.GOODBYE:
 			return [message.type, message.goodbye];
 		case MessageType.ERROR:
-			return [message.type, message.code, message.message];
+			return message.path === undefined ? [message.type, message.code, message.message] : [message.type, message.code, message.message, message.path];
 	}
 }
 

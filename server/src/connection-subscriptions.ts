@@ -77,7 +77,7 @@ export function handleSubscription(connection: Subscribing, message: Subscriptio
 			hooks.call('server:subscribe', { path, keys }, { client: connection.client, api }).then(go, (thrown: unknown) => {
 				const error = toSocketDBError(thrown, 'FORBIDDEN');
 				runtime.report(error, { hook: 'server:subscribe', client: connection.client });
-				if (connection.state === 'open') connection.send({ type: MessageType.ERROR, code: error.code, message: `subscribing to "${path}" was refused: ${error.message}` });
+				if (connection.state === 'open') connection.send({ type: MessageType.ERROR, code: error.code, message: `subscribing to "${path}" was refused: ${error.message}`, path });
 			}),
 		);
 	}
