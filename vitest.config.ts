@@ -17,7 +17,7 @@ export default defineConfig({
 				extends: true,
 				test: {
 					name: 'ws',
-					include: ['core/src/**/*.test.ts', 'client/src/**/*.test.ts', 'server/src/**/*.test.ts', 'store-lmdb/src/**/*.test.ts', 'redis/src/**/*.test.ts', 'cli/src/**/*.test.ts', 'plugins/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+					include: ['core/src/**/*.test.ts', 'client/src/**/*.test.ts', 'server/src/**/*.test.ts', 'store-lmdb/src/**/*.test.ts', 'redis/src/**/*.test.ts', 'cli/src/**/*.test.ts', 'react/src/**/*.test.ts', 'plugins/*/src/**/*.test.ts', 'test/**/*.test.ts'],
 				},
 			},
 			{

@@ -29,6 +29,7 @@ const packages = [
 	{ dir: 'client', entries: ['src/index.ts'], platform: 'node', external: ['@socketdb/core', 'immer', 'ws'] },
 	{ dir: 'store-lmdb', entries: ['src/index.ts'], platform: 'node', external: ['@socketdb/core', 'lmdb'] },
 	{ dir: 'redis', entries: ['src/index.ts'], platform: 'node', external: ['@socketdb/core', '@socketdb/server', 'ioredis'] },
+	{ dir: 'react', entries: ['src/index.ts'], platform: 'neutral', external: ['@socketdb/client', '@socketdb/core', 'react'] },
 	{ dir: 'cli', entries: ['src/index.ts', 'src/main.ts'], platform: 'node', external: ['@socketdb/core', '@socketdb/client', '@socketdb/server', '@socketdb/store-lmdb', '@socketdb/redis', 'commander', 'ws'] },
 	{ dir: 'plugins/validate', entries: ['src/index.ts'], platform: 'node', external: ['@socketdb/core', '@socketdb/server', 'ajv', 'immer'] },
 	{ dir: 'plugins/rules', entries: ['src/index.ts', 'src/testing.ts'], platform: 'node', external: ['@socketdb/core', '@socketdb/server'] },

@@ -44,6 +44,8 @@ const rules: Rule[] = [
 	{ dir: 'cli/src', allowed: /^(@socketdb\/(core|client|server|store-lmdb|redis)|commander|ws|node:.+)$/ },
 	{ dir: 'redis/src', allowed: /^(@socketdb\/(core|server)|ioredis|node:.+)$/ },
 	{ dir: 'plugins', allowed: /^(@socketdb\/(core|server|client)|ajv|immer)$/ },
+	// Runs in the browser: no Node module.
+	{ dir: 'react/src', allowed: /^(@socketdb\/(core|client)|react)$/ },
 ];
 
 /** The inspector's page runs in the browser: it may use the client and core only. */

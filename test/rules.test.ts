@@ -76,7 +76,7 @@ describe('rules over real sockets', () => {
 		const { server, as } = await ruled({ public: { '.read': true }, users: { $uid: { '.read': ({ auth, params }) => auth.uid === params['uid'] } } });
 		await server.update(nodeify({ secret: { code: 42 }, users: { ada: { mail: 'a@x' }, bob: { mail: 'b@x' } }, public: { hello: 'world' } }));
 		const ada = as('ada');
-		const errors: { code: string; message: string }[] = [];
+		const errors: { code: string; message: string; path?: string }[] = [];
 		ada.intercept('client:error', (event) => void errors.push(event));
 		const received: unknown[] = [];
 		ada.get('secret').on((value) => void received.push(value));
