@@ -1,0 +1,74 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { launchChromium } from '../helpers/browser';
+
+// `npm run example:react` as a user runs it: its server (which bundles the page from the built
+// packages), two Chromium windows.
+
+let browser: Browser;
+let example: ChildProcess;
+let url: string;
+
+beforeAll(async () => {
+	execFileSync(process.execPath, ['scripts/build.mjs', '--quiet', '--js-only'], { stdio: 'inherit' });
+	example = spawn(process.execPath, ['examples/todo-react/server.mjs'], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+	url = await new Promise<string>((resolve, reject) => {
+		let output = '';
+		example.stdout!.on('data', (chunk: Buffer) => {
+			output += chunk.toString();
+			const match = /React todo example at (http:\S+)/.exec(output);
+			if (match !== null) resolve(match[1]!);
+		});
+		example.once('exit', (code) => reject(new Error(`the example exited with ${code}`)));
+	});
+	browser = await launchChromium();
+}, 60_000);
+
+afterAll(async () => {
+	await browser?.close();
+	example?.kill('SIGTERM');
+});
+
+async function open(): Promise<Page> {
+	const page = await browser.newPage();
+	const errors: string[] = [];
+	page.on('pageerror', (error) => void errors.push(error.message));
+	await page.goto(url);
+	await page.waitForSelector('.state.connected');
+	expect(errors).toEqual([]);
+	return page;
+}
+
+const titles = (page: Page) => page.locator('#todos .title').allTextContents();
+const whoIsOnline = (page: Page) => page.locator('.who').allTextContents();
+
+test('the React todo example keeps two windows in sync, shows who is online, and keeps offline writes', async () => {
+	const a = await open();
+	const b = await open();
+	await expect.poll(async () => (await whoIsOnline(a)).length).toBe(2);
+	expect((await whoIsOnline(a)).filter((who) => who.endsWith('(you)'))).toHaveLength(1);
+
+	await a.fill('input[name=title]', 'milk');
+	await a.press('input[name=title]', 'Enter');
+	await expect.poll(() => titles(b)).toEqual(['milk']);
+	await b.locator('#todos li input[type=checkbox]').check();
+	await expect.poll(() => a.locator('#todos li.done .title').allTextContents()).toEqual(['milk']);
+
+	// Offline: the badge says so, the other window sees it leave, and its writes wait.
+	await b.click('#network');
+	await expect.poll(() => b.locator('.state').textContent()).toBe('disconnected');
+	await expect.poll(async () => (await whoIsOnline(a)).length).toBe(1);
+	await b.fill('input[name=title]', 'bread');
+	await b.press('input[name=title]', 'Enter');
+	await expect.poll(() => titles(b)).toEqual(['milk', 'bread']);
+	expect(await titles(a)).toEqual(['milk']);
+	await b.click('#network');
+	await expect.poll(() => titles(a)).toEqual(['milk', 'bread']);
+	await expect.poll(async () => (await whoIsOnline(a)).length).toBe(2);
+
+	await a.locator('#todos li', { hasText: 'milk' }).locator('button').click();
+	await expect.poll(() => titles(b)).toEqual(['bread']);
+	await a.close();
+	await b.close();
+});
