@@ -1,18 +1,13 @@
 import {
-	anchorAtPath,
 	encodeMessage,
 	HookPipeline,
-	joinPath,
 	MessageType,
-	parsePath,
 	segmentsOf,
 	SocketDBError,
 	toSocketDBError,
 	type ClientInfo,
-	type DataOp,
 	type Json,
 	type Meta,
-	type Node,
 	type NodeDiff,
 	type ServerMessage,
 } from '@socketdb/core';
@@ -22,6 +17,7 @@ import { ConsoleReport } from './console-report';
 import { DisconnectRegistrations } from './disconnect-registrations';
 import { keysOfNode, Listeners, UNAVAILABLE, type ListenerSource } from './listeners';
 import { Mirror } from './mirror';
+import { createMirrorUpdates } from './mirror-updates';
 import { OptimisticView } from './optimistic-view';
 import { Outbox } from './outbox';
 import { PushIdGenerator } from './push-id';
@@ -75,6 +71,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		metaOf: (node) => mirror.metaOf(node),
 	};
 	const listeners = new Listeners(source);
+	const { applyOps, writeThrough } = createMirrorUpdates(mirror, listeners, externalStore, (event) => reportError(event));
 
 	const session = new ClientSession(
 		socketClient,
@@ -261,44 +258,6 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		}
 	}
 
-	/** Changes of a subscribed path (DATA's ops) go into the mirror; listeners of what changed are called. */
-	/**
-	 * Listeners hear of every op, except that ops applied together (`joined` to the one before: one
-	 * write of several paths; or `'all'`, a delta) are all in the mirror before they hear of them.
-	 */
-	function applyOps(path: string, ops: readonly DataOp[], joined?: readonly number[] | 'all'): void {
-		if (joined === undefined) {
-			for (const op of ops) applyOp(path, op, true);
-			return;
-		}
-		const together = joined === 'all' ? undefined : new Set(joined);
-		let first = 0;
-		for (let index = 0; index < ops.length; index++) {
-			applyOp(path, ops[index]!, false);
-			const next = index + 1;
-			if (next < ops.length && (together === undefined || together.has(next))) continue;
-			for (let done = first; done <= index; done++) refreshOp(path, ops[done]!);
-			first = next;
-		}
-	}
-
-	function applyOp(path: string, op: DataOp, refresh: boolean): void {
-		if (typeof op === 'string') {
-			const deleted = joinPath(path, op);
-			mirror.delete(deleted);
-			writeThrough(deleted, null, true);
-		} else {
-			mirror.merge(path, op);
-			writeThrough(path, op, false);
-		}
-		if (refresh) refreshOp(path, op);
-	}
-
-	function refreshOp(path: string, op: DataOp): void {
-		if (typeof op === 'string') listeners.refresh(joinPath(path, op));
-		else listeners.refresh(path, op);
-	}
-
 	/** The server's full copy of a subscribed path, as of revision `rev`, arrived: it replaces what the mirror holds there. */
 	function loadValue(path: string, node: NodeDiff | null, rev: number): void {
 		subscriptions.valueLoaded(path, rev);
@@ -313,17 +272,6 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		if (!hooks.has('client:heartbeat')) return answer(payload);
 		// A throwing heartbeat hook means "do not answer": the server then closes the connection.
 		hooks.call('client:heartbeat', payload, undefined).then(answer, () => undefined);
-	}
-
-	/** Mirrors each change into a store the app passed in, if any. */
-	function writeThrough(path: string, node: NodeDiff | null, replace: boolean): void {
-		if (externalStore === undefined) return;
-		try {
-			if (replace) externalStore.del(path);
-			if (node !== null) externalStore.put(anchorAtPath(parsePath(path), node) as Node);
-		} catch (error) {
-			reportError({ code: 'INTERNAL_ERROR', message: `the client store failed: ${(error as Error).message}` });
-		}
 	}
 
 	function subscribeValue(path: string, callback: (data: unknown, meta?: Meta) => void, once: boolean): Unsubscriber {
