@@ -67,10 +67,13 @@ await build({
 });
 
 const browserBundle = 'client/dist/socketdb-client.browser.js';
+// What a page rarely needs (offline persistence) is a chunk beside it, fetched when asked for.
 await build({
 	...shared,
-	entryPoints: ['client/src/index.ts'],
-	outfile: browserBundle,
+	entryPoints: { 'socketdb-client.browser': 'client/src/index.ts' },
+	outdir: 'client/dist',
+	splitting: true,
+	chunkNames: 'browser-chunks/[name]-[hash]',
 	platform: 'browser',
 	minify: true,
 	sourcemap: false,

@@ -1,5 +1,5 @@
 import {
-	encodeMessage,
+	encodeClientMessage,
 	HookPipeline,
 	MessageType,
 	segmentsOf,
@@ -20,6 +20,10 @@ import { Mirror } from './mirror';
 import { createMirrorUpdates } from './mirror-updates';
 import { OptimisticView } from './optimistic-view';
 import { Outbox } from './outbox';
+import type { Restored } from './persistence/persistence';
+import { deferred } from './deferred';
+import type { PersistedState } from './persistence/persisted-state';
+import { isLocalWrite } from './local-write';
 import { PushIdGenerator } from './push-id';
 import { ClientQueries } from './queries';
 import { clientApi, type ReferenceRuntime } from './reference';
@@ -31,6 +35,9 @@ import { StatsSubscription } from './stats-subscription';
 import { ServerSubscriptions } from './subscriptions';
 import { createWebsocketClient } from './transport/websocket-client';
 import type { ClientErrorEvent, ClientHooks, SocketDBClientAPI, SocketDBClientOptions, Unsubscriber } from './types';
+
+/** Persistence that keeps nothing: a client whose persistence could not be loaded goes on with it. */
+const NOTHING_KEPT = { writeReady() {}, writeSettled() {}, valueChanged() {}, deliverCached() {} } as unknown as PersistedState;
 
 /** How long a write the servers answered `UNAVAILABLE` waits before it is sent again. */
 const UNAVAILABLE_RETRY_MS = 1_000;
@@ -46,7 +53,7 @@ const UNAVAILABLE_RETRY_MS = 1_000;
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- SocketDB's contract: an untyped client takes any schema
 export function SocketDBClient<Schema extends Json = any>(options: SocketDBClientOptions = {}): SocketDBClientAPI<Schema> {
-	const { store: externalStore, socketClient = createWebsocketClient(), plugins = [], version, url: defaultUrl, routeTracking = false, optimistic = true } = options;
+	const { store: externalStore, socketClient = createWebsocketClient(), plugins = [], version, url: defaultUrl, routeTracking = false, optimistic = true, persistence, name = 'default' } = options;
 	/** The route reported to the server: in a browser with `routeTracking`, or set by `trackRoute`. */
 	let route = routeTracking ? browserRoute() : undefined;
 
@@ -55,7 +62,17 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 	const mirror = new Mirror();
 	const assembly = new SnapshotAssembly();
 	const consoleReport = new ConsoleReport();
-	const outbox = new Outbox();
+	// Loaded only when asked for: the browser build keeps it in a chunk of its own.
+	const persisted =
+		persistence === 'indexeddb'
+			? deferred(
+					import('./persistence/persisted-state').then(
+						({ openPersisted }) => openPersisted(name, (restored) => restore(restored)),
+						(error: unknown) => (console.warn(`[socketdb] offline persistence could not be loaded (${String(error)}); going on in memory`), NOTHING_KEPT),
+					),
+				)
+			: undefined;
+	const outbox = new Outbox(persisted && { ready: (entry, nextSeq) => persisted.call((state) => state.writeReady(session.id, nextSeq, entry.message)), settled: (seq) => persisted.call((state) => state.writeSettled(seq)) });
 
 	const source: ListenerSource = {
 		nodeFor(path) {
@@ -119,10 +136,20 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 	const shown = createShownWrites(view, listeners, subscriptions, optimistic);
 	const queries = new ClientQueries((message) => session.send(message), reportError);
 
+	/** What the page before left (persistence): its write session and unanswered writes go on, shown as this client's own. */
+	function restore({ writes }: Restored): void {
+		if (writes === undefined) return;
+		// Writes made before the store opened are numbered again after the restored ones: out of the view meanwhile.
+		for (const entry of outbox.unanswered()) if (isLocalWrite(entry.message)) shown.withdraw(view.refused(entry.seq));
+		session.id = writes.session;
+		outbox.restore(writes.pending, writes.nextSeq);
+		for (const entry of outbox.unanswered()) if (isLocalWrite(entry.message)) shown.show(entry.seq, entry.message);
+	}
+
 	function flushOutbox(): void {
 		if (session.state !== 'ready') return;
 		outbox.flush((entry) => {
-			const bytes = (entry.bytes ??= encodeMessage(entry.message));
+			const bytes = (entry.bytes ??= encodeClientMessage(entry.message));
 			if (bytes.byteLength <= session.maxFrameBytes) {
 				session.sendEncoded(bytes);
 				return true;
@@ -202,6 +229,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 					for (const op of message.ops) assembly.apply(path, op);
 					return assembly.reached(path, message.rev);
 				}
+				remember(path);
 				if (message.ops.length <= 1) {
 					// One change: the writes it brings leave the view first, and it is built once.
 					subscriptions.valueReached(path, message.rev);
@@ -219,6 +247,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 				assembly.drop(message.path);
 				// Loaded first: writes whose change the delta brings leave the view before listeners look.
 				subscriptions.valueLoaded(message.path, message.rev);
+				remember(message.path);
 				return shown.settle(() => applyOps(message.path, message.ops, 'all'));
 			case MessageType.KEYS:
 				// Removals are announced before additions, so a key deleted and re-added is reported again.
@@ -264,6 +293,17 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		mirror.replace(path, node);
 		writeThrough(path, node, true);
 		shown.settle(() => listeners.refresh(path));
+		remember(path);
+	}
+
+	/** With persistence: a subscribed path's value (the server's, without this client's unanswered writes) is stored a moment later. */
+	function remember(path: string): void {
+		persisted?.call((state) =>
+			state.valueChanged(path, () => {
+				const node = mirror.nodeAt(segmentsOf(path));
+				return node === undefined ? null : { data: mirror.dataOf(node), meta: mirror.metaOf(node) };
+			}),
+		);
 	}
 
 
@@ -288,6 +328,8 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		const listener = listeners.addValue(path, once ? (data, meta) => (unsubscribe(), callback(data, meta)) : callback);
 		subscriptions.valueListenerAdded(path);
 		queueMicrotask(() => listeners.refreshOne(listener));
+		// With persistence, the value the page before saw, until the server's arrives.
+		if (!once) persisted?.call((state) => state.deliverCached(path, () => !active || subscriptions.coveringValue(path)?.loaded === true, (cached) => callback(cached.data, cached.meta)));
 		return unsubscribe;
 	}
 
@@ -310,6 +352,8 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		return node === UNAVAILABLE ? undefined : mirror.dataOf(node);
 	};
 	const pushIds = new PushIdGenerator();
+	/** With persistence, where `connect` asked to connect (undefined after `disconnect`). */
+	let wanted: string | undefined;
 	const disconnects = new DisconnectRegistrations(outbox, flushOutbox, reportError);
 	const onDisconnect = (path: string) => ({
 		set: (value: unknown, meta?: Meta) => disconnects.set(path, value, meta),
@@ -321,9 +365,14 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 
 	return clientApi<SocketDBClientAPI<Schema>>(runtime, {
 		connect(url) {
-			session.connect(url ?? defaultUrl ?? defaultServerUrl());
+			const target = url ?? defaultUrl ?? defaultServerUrl();
+			if (persisted === undefined) return session.connect(target);
+			// Nothing is sent before what the page before left is back.
+			wanted = target;
+			void persisted.ready.then(() => wanted !== undefined && session.connect(wanted));
 		},
 		disconnect() {
+			wanted = undefined;
 			session.disconnect();
 		},
 		intercept: (hook, callback) => hooks.register(hook, callback),

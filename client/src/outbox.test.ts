@@ -244,3 +244,43 @@ describe('a write the sender refuses', () => {
 		expect(outbox.size).toBe(1);
 	});
 });
+
+describe('persistence', () => {
+	test('the observer hears of each write when it is ready (with the next number) and when it stops waiting', () => {
+		const heard: string[] = [];
+		const outbox = new Outbox({ ready: (entry, nextSeq) => void heard.push(`ready ${entry.seq} next ${nextSeq}`), settled: (seq) => void heard.push(`settled ${seq}`) });
+		const a = outbox.create();
+		const b = outbox.create();
+		outbox.ready(a, { type: MessageType.DELETE, path: 'a' });
+		outbox.ready(b, { type: MessageType.DELETE, path: 'b' });
+		sent(outbox);
+		outbox.acknowledge(1);
+		outbox.fail(2, new SocketDBError('VETOED', 'no'));
+		void b.outcome.then(undefined, () => undefined);
+		expect(heard).toEqual(['ready 1 next 3', 'ready 2 next 3', 'settled 1', 'settled 2']);
+	});
+
+	test('restore puts the writes a page left first, and numbers the writes made since after them', () => {
+		const renumbered: number[] = [];
+		const outbox = new Outbox({ ready: (entry) => void renumbered.push(entry.seq), settled: () => undefined });
+		const early = outbox.create();
+		outbox.ready(early, { type: MessageType.DELETE, path: 'early' });
+		renumbered.length = 0;
+		outbox.restore(
+			[
+				{ type: MessageType.DELETE, seq: 7, path: 'left' },
+				{ type: MessageType.DELETE, seq: 8, path: 'left too' },
+			],
+			9,
+		);
+		expect(early.seq).toBe(9);
+		expect(renumbered).toEqual([9]);
+		expect(sent(outbox)).toEqual([
+			{ type: MessageType.DELETE, seq: 7, path: 'left' },
+			{ type: MessageType.DELETE, seq: 8, path: 'left too' },
+			{ type: MessageType.DELETE, seq: 9, path: 'early' },
+		]);
+		expect(outbox.settledThrough()).toBe(6);
+		expect(outbox.create().seq).toBe(10);
+	});
+});

@@ -6,7 +6,8 @@ export type UnnumberedWrite = WriteMessage extends infer M ? (M extends WriteMes
 
 /** One write on its way: numbered when made, sent once its hooks ran, kept until the server answers. */
 export type OutboxEntry = {
-	readonly seq: number;
+	/** Fixed once the write is sent; `Outbox.restore` may renumber a write not sent yet. */
+	seq: number;
 	state: 'hooks' | 'ready' | 'sent';
 	message: WriteMessage | undefined;
 	/** The message encoded once, reused when it is resent. */
@@ -15,6 +16,9 @@ export type OutboxEntry = {
 	/** Hears what a transaction committed, from its ACK. */
 	committed?: (value: unknown) => void;
 };
+
+/** Told of writes as they become ready to send and as they stop waiting (answered or dropped): what persistence keeps. */
+export type OutboxObserver = { ready(entry: OutboxEntry & { message: WriteMessage }, nextSeq: number): void; settled(seq: number): void };
 
 /**
  * Writes not yet acknowledged, in the order they were made. They survive disconnects:
@@ -29,6 +33,8 @@ export class Outbox {
 	private unsentHead = 0;
 	private nextSeq = 1;
 
+	constructor(private readonly observer?: OutboxObserver) {}
+
 	/** Writes still waiting for the server's answer. */
 	get size(): number {
 		return this.entries.size;
@@ -36,8 +42,7 @@ export class Outbox {
 
 	create(): OutboxEntry {
 		const entry: OutboxEntry = { seq: this.nextSeq++, state: 'hooks', message: undefined, outcome: new WriteOutcome() };
-		this.entries.set(entry.seq, entry);
-		this.unsent.push(entry);
+		this.add(entry);
 		return entry;
 	}
 
@@ -46,6 +51,33 @@ export class Outbox {
 		if (message.type === MessageType.UPDATE || message.type === MessageType.TRANSACTION || message.type === MessageType.ON_DISCONNECT) entry.message = { ...message, seq: entry.seq } as WriteMessage;
 		else entry.message = (message.type === MessageType.SET ? { type: message.type, seq: entry.seq, path: message.path, node: (message as unknown as { node: unknown }).node } : { type: message.type, seq: entry.seq, path: message.path }) as WriteMessage;
 		entry.state = 'ready';
+		this.observer?.ready(entry as OutboxEntry & { message: WriteMessage }, this.nextSeq);
+	}
+
+	/**
+	 * Takes back the writes an earlier page of this client left unanswered (numbered in its write
+	 * session, which this client goes on with), ahead of the writes made since, which are numbered
+	 * again after them. Call it before anything was sent.
+	 */
+	restore(pending: readonly WriteMessage[], nextSeq: number): void {
+		const made = [...this.entries.values()];
+		this.entries.clear();
+		this.unsent = [];
+		this.unsentHead = 0;
+		for (const message of pending) this.add({ seq: message.seq, state: 'ready', message, outcome: new WriteOutcome() });
+		this.nextSeq = Math.max(nextSeq, this.nextSeq);
+		for (const entry of made) {
+			entry.seq = this.nextSeq++;
+			delete entry.bytes;
+			if (entry.message !== undefined) entry.message = { ...entry.message, seq: entry.seq };
+			this.add(entry);
+			if (entry.message !== undefined) this.observer?.ready(entry as OutboxEntry & { message: WriteMessage }, this.nextSeq);
+		}
+	}
+
+	private add(entry: OutboxEntry): void {
+		this.entries.set(entry.seq, entry);
+		this.unsent.push(entry);
 	}
 
 	/**
@@ -104,6 +136,7 @@ export class Outbox {
 	/** Drops a write whose hooks refused it. */
 	drop(entry: OutboxEntry, error: SocketDBError): boolean {
 		this.entries.delete(entry.seq);
+		this.observer?.settled(entry.seq);
 		return entry.outcome.reject(error);
 	}
 
@@ -112,7 +145,10 @@ export class Outbox {
 		const unobserved: OutboxEntry[] = [];
 		const entries = [...this.entries.values()];
 		this.entries.clear();
-		for (const entry of entries) if (!entry.outcome.reject(error)) unobserved.push(entry);
+		for (const entry of entries) {
+			this.observer?.settled(entry.seq);
+			if (!entry.outcome.reject(error)) unobserved.push(entry);
+		}
 		return unobserved;
 	}
 
@@ -129,7 +165,9 @@ export class Outbox {
 
 	private take(seq: number): OutboxEntry | undefined {
 		const entry = this.entries.get(seq);
+		if (entry === undefined) return undefined;
 		this.entries.delete(seq);
+		this.observer?.settled(seq);
 		return entry;
 	}
 }

@@ -2,8 +2,7 @@ import {
 	concatBytes,
 	decodeFrame,
 	DEFAULT_MAX_FRAME_BYTES,
-	encodeFrame,
-	encodeMessage,
+	encodeClientMessage,
 	MessageType,
 	parseServerMessage,
 	PROTOCOL_VERSION,
@@ -38,8 +37,8 @@ export interface SessionHandlers {
  */
 export class ClientSession {
 	state: SessionState = 'idle';
-	/** This client's identity for the server's write deduplication; stable across reconnects. */
-	readonly id = randomId();
+	/** This client's identity for the server's write deduplication; stable across reconnects (and, with persistence, page loads). */
+	id = randomId();
 	/** The largest frame the server accepts (told in its welcome). */
 	maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
 	/** The id of the database the server serves (told in its welcome): revisions count in it. */
@@ -101,7 +100,7 @@ export class ClientSession {
 
 	/** Queues a message for the current connection; dropped unless the handshake completed. */
 	send(message: ClientMessage): void {
-		this.sendEncoded(encodeMessage(message));
+		this.sendEncoded(encodeClientMessage(message));
 	}
 
 	/** Queues an encoded message; frames are cut so none exceeds the server's limit. */
@@ -146,7 +145,7 @@ export class ClientSession {
 		if (this.state === 'closed') return;
 		this.state = 'handshake';
 		const { acked, info } = this.hello();
-		this.transport.send(encodeFrame([{ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, session: this.id, acked, info }]));
+		this.transport.send(encodeClientMessage({ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, session: this.id, acked, info }));
 		this.handlers.stateChanged?.();
 	}
 

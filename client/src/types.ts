@@ -260,6 +260,15 @@ export type SocketDBClientOptions = {
 	 * @default true
 	 */
 	optimistic?: boolean;
+	/**
+	 * In a browser, keep what must outlive the page in IndexedDB: the writes not yet answered (sent
+	 * exactly once after a reload, by one tab) and the last values of subscribed paths (given to
+	 * `on` at once on the next load, then replaced by the server's). Where IndexedDB is missing or
+	 * full, the client warns once and goes on in memory. See docs/client.md.
+	 */
+	persistence?: 'indexeddb';
+	/** With `persistence`, names the database (`socketdb:<name>`), so that several apps of one origin keep theirs apart. @default 'default' */
+	name?: string;
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as SocketDBClient

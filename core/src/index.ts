@@ -15,7 +15,7 @@ export { describeQuery, parseQuery, queryEnd, queryEqual, queryLimit, queryOrder
 export type { QueryBound, QueryOrderBy, QuerySpec, QueryValue } from './query-spec';
 export { afterStart, beforeEnd, limitRange, orderSegments, rangeOf, selectWindow, sortValueFor } from './query-window';
 export type { Hook, HookArgs, HookContext, Plugin } from './plugin';
-export { concatBytes, decodeFrame, DEFAULT_MAX_FRAME_BYTES, encodeFrame, encodeMessage, MessageType, PROTOCOL_VERSION } from './protocol';
+export { concatBytes, decodeFrame, DEFAULT_MAX_FRAME_BYTES, encodeClientMessage, encodeFrame, encodeMessage, MessageType, PROTOCOL_VERSION } from './protocol';
 export { parseClientMessage, parseServerMessage } from './protocol-parse';
 export type { AckMessage, ClientInfo, ClientMessage, ConnectionStats, DataOp, DisconnectOp, OnDisconnectMessage, QueryChange, QueryEntry, QueryResultMessage, QuerySubscribeMessage, ServerMessage, TransactionMessage, UpdateMessage } from './protocol';
 export { WriteOutcome } from './outcome';

@@ -193,7 +193,12 @@ export type ServerMessage =
 
 /** Encodes one message as MessagePack. Frames are concatenations of these. */
 export function encodeMessage(message: ClientMessage | ServerMessage): Uint8Array {
-	return pack(toTuple(message));
+	return pack(clientTuple(message as ClientMessage) ?? serverTuple(message as ServerMessage));
+}
+
+/** `encodeMessage` for a client's own messages: a client's bundle then holds no server encoding. */
+export function encodeClientMessage(message: ClientMessage): Uint8Array {
+	return pack(clientTuple(message)!);
 }
 
 /** Encodes several messages into one frame. */
@@ -216,7 +221,8 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
 	return frame;
 }
 
-function toTuple(message: ClientMessage | ServerMessage): unknown[] {
+/** A client message as its tuple; undefined for a server message. */
+function clientTuple(message: ClientMessage): unknown[] | undefined {
 	switch (message.type) {
 		case MessageType.HELLO:
 			return [message.type, message.protocol, message.session, message.acked, message.info];
@@ -239,7 +245,6 @@ function toTuple(message: ClientMessage | ServerMessage): unknown[] {
 		case MessageType.UNSUBSCRIBE_KEYS:
 			return [message.type, message.path];
 		case MessageType.PONG:
-		case MessageType.PING:
 			return [message.type, message.payload];
 		case MessageType.ROUTE:
 			return [message.type, message.route];
@@ -250,6 +255,16 @@ function toTuple(message: ClientMessage | ServerMessage): unknown[] {
 			return message.keys === true ? [message.type, message.id, message.path, message.query, true] : [message.type, message.id, message.path, message.query];
 		case MessageType.QUERY_UNSUBSCRIBE:
 			return [message.type, message.id];
+		default:
+			return undefined;
+	}
+}
+
+/** A server message as its tuple. */
+function serverTuple(message: ServerMessage): unknown[] {
+	switch (message.type) {
+		case MessageType.PING:
+			return [message.type, message.payload];
 		case MessageType.QUERY_RESULT:
 			if ('refused' in message) return [message.type, message.id, null, message.refused.code, message.refused.message];
 			return [message.type, message.id, message.entries.map((entry) => [entry.key, compactNode(entry.node)]), message.rev];

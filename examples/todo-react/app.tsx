@@ -11,7 +11,8 @@ type Todo = { title: string; done: boolean };
 type Schema = { todos: Record<string, Todo>; online: Record<string, true> };
 
 const me = `window-${Math.random().toString(36).slice(2, 6)}`;
-const db = SocketDBClient<Schema>({ version: 'todo-react-example' });
+// Unsent writes and the last values outlive a reload (IndexedDB).
+const db = SocketDBClient<Schema>({ version: 'todo-react-example', persistence: 'indexeddb', name: 'todo-react-example' });
 // Who is online: each window keeps `online/<me>` while it is connected; the server deletes it when
 // the connection ends, however it ends, and the window sets it again on every connection.
 const presence = db.get('online').get(me);

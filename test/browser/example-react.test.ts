@@ -69,6 +69,16 @@ test('the React todo example keeps two windows in sync, shows who is online, and
 
 	await a.locator('#todos li', { hasText: 'milk' }).locator('button').click();
 	await expect.poll(() => titles(b)).toEqual(['bread']);
+
+	// Persistence is on: a todo added offline survives a reload of its window.
+	await b.click('#network');
+	await expect.poll(() => b.locator('.state').textContent()).toBe('disconnected');
+	await b.fill('input[name=title]', 'eggs');
+	await b.press('input[name=title]', 'Enter');
+	await expect.poll(() => titles(b)).toEqual(['bread', 'eggs']);
+	await new Promise((resolve) => setTimeout(resolve, 200));
+	await b.reload();
+	await expect.poll(() => titles(a)).toEqual(['bread', 'eggs']);
 	await a.close();
 	await b.close();
 });
