@@ -85,7 +85,7 @@ async function open(query: string): Promise<Page> {
 	return page;
 }
 
-const seen = (page: Page) => page.evaluate(() => window.seen.map(({ value, state }) => ({ value, state })));
+const seen = (page: Page) => page.evaluate(() => window.todosSeen.map(({ value, state }) => ({ value, state })));
 
 test('writes made while the server is down survive a reload and arrive once; the cached value shows before the connection', async () => {
 	const port = await freePort();
@@ -95,10 +95,10 @@ test('writes made while the server is down survive a reload and arrive once; the
 	// The value is stored a moment after it changed.
 	await sleep(400);
 	await first.stop();
-	await expect.poll(() => page.evaluate(() => window.state)).not.toBe('connected');
+	await expect.poll(() => page.evaluate(() => window.connection)).not.toBe('connected');
 	await page.evaluate(() => {
-		void window.db.get('todos/b').set('written offline').then(undefined, () => undefined);
-		void window.db.get('todos/c').set('also offline').then(undefined, () => undefined);
+		void window.persistentDb.get('todos/b').set('written offline').then(undefined, () => undefined);
+		void window.persistentDb.get('todos/c').set('also offline').then(undefined, () => undefined);
 	});
 	await sleep(300);
 	await page.reload();
@@ -113,7 +113,7 @@ test('writes made while the server is down survive a reload and arrive once; the
 	// Answered now: another reload sends nothing again.
 	await page.reload();
 	await page.waitForFunction(() => window.ready === true);
-	await expect.poll(() => page.evaluate(() => window.state)).toBe('connected');
+	await expect.poll(() => page.evaluate(() => window.connection)).toBe('connected');
 	await sleep(300);
 	expect(Object.fromEntries(second.writes)).toEqual({ b: 1, c: 1 });
 });
@@ -122,8 +122,8 @@ test('two tabs of one origin keep their own unsent writes: each write arrives on
 	const port = await freePort();
 	const one = await open(`db=${port}&name=tabs`);
 	const two = await open(`db=${port}&name=tabs`);
-	await one.evaluate(() => void window.db.get('todos/one').set('from tab one'));
-	await two.evaluate(() => void window.db.get('todos/two').set('from tab two'));
+	await one.evaluate(() => void window.persistentDb.get('todos/one').set('from tab one'));
+	await two.evaluate(() => void window.persistentDb.get('todos/two').set('from tab two'));
 	await sleep(200);
 	// Tab one reloads while the server is still down: its write comes back with it, not with tab two.
 	await one.reload();
@@ -145,7 +145,7 @@ test('without IndexedDB the client warns once and goes on in memory', async () =
 	page.on('console', (message) => void (message.type() === 'warning' && warnings.push(message.text())));
 	await page.goto(`${pagesUrl}?db=${port}&name=none`);
 	await expect.poll(async () => (await seen(page)).at(-1)).toEqual({ value: { a: 'first' }, state: 'connected' });
-	await page.evaluate(() => window.db.get('todos/b').set('in memory'));
+	await page.evaluate(() => window.persistentDb.get('todos/b').set('in memory'));
 	await expect.poll(() => db.writes.get('b')).toBe(1);
 	expect(warnings.filter((warning) => warning.includes('persistence'))).toHaveLength(1);
 	expect(warnings[0]).toContain('IndexedDB is not available');
