@@ -1,40 +1,16 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { launchChromium } from '../helpers/browser';
+import type { Page } from 'playwright-core';
+import { expect, test } from 'vitest';
+import { exampleInBrowser } from '../helpers/browser';
 
-// `npm run example:react` as a user runs it: its server (which bundles the page from the built
-// packages), two Chromium windows.
+// `npm run example:react` as a user runs it (after the build `npm test` makes first): its server,
+// which bundles the page from the built packages, and two Chromium windows.
 
-let browser: Browser;
-let example: ChildProcess;
-let url: string;
-
-beforeAll(async () => {
-	execFileSync(process.execPath, ['scripts/build.mjs', '--quiet', '--js-only'], { stdio: 'inherit' });
-	example = spawn(process.execPath, ['examples/todo-react/server.mjs'], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
-	url = await new Promise<string>((resolve, reject) => {
-		let output = '';
-		example.stdout!.on('data', (chunk: Buffer) => {
-			output += chunk.toString();
-			const match = /React todo example at (http:\S+)/.exec(output);
-			if (match !== null) resolve(match[1]!);
-		});
-		example.once('exit', (code) => reject(new Error(`the example exited with ${code}`)));
-	});
-	browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-	await browser?.close();
-	example?.kill('SIGTERM');
-});
+const example = exampleInBrowser('examples/todo-react/server.mjs');
 
 async function open(): Promise<Page> {
-	const page = await browser.newPage();
+	const page = await example.newPage();
 	const errors: string[] = [];
 	page.on('pageerror', (error) => void errors.push(error.message));
-	await page.goto(url);
 	await page.waitForSelector('.state.connected');
 	expect(errors).toEqual([]);
 	return page;

@@ -1,34 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { launchChromium } from '../helpers/browser';
+import type { Page } from 'playwright-core';
+import { expect, test } from 'vitest';
+import { exampleInBrowser } from '../helpers/browser';
 
-let browser: Browser;
-let example: ChildProcess;
-let url: string;
-
-beforeAll(async () => {
-	example = spawn(process.execPath, ['examples/todo/server.mjs'], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
-	url = await new Promise<string>((resolve, reject) => {
-		let output = '';
-		example.stdout!.on('data', (chunk: Buffer) => {
-			output += chunk.toString();
-			const match = /Todo example at (http:\S+)/.exec(output);
-			if (match !== null) resolve(match[1]!);
-		});
-		example.once('exit', (code) => reject(new Error(`the example exited with ${code}`)));
-	});
-	browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-	await browser?.close();
-	example?.kill('SIGTERM');
-});
+const example = exampleInBrowser('examples/todo/server.mjs');
 
 async function open(): Promise<Page> {
-	const page = await browser.newPage();
-	await page.goto(url);
+	const page = await example.newPage();
 	await page.waitForSelector('#state.online');
 	return page;
 }

@@ -1,9 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createWebsocketServer, SocketDBServer, type SocketDBServerOptions } from '@socketdb/server';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const BUNDLE = 'client/dist/socketdb-client.browser.js';
@@ -75,6 +76,40 @@ export async function startBrowserRig(options: SocketDBServerOptions = {}): Prom
 			await browser.close();
 			await server.close();
 			await new Promise((resolve) => http.close(resolve));
+		},
+	};
+}
+
+/**
+ * An example (`node <script>`, as its npm script runs it, on a free port) and a Chromium, for the
+ * tests of one file: started before them, stopped after. `newPage()` opens the example's page.
+ */
+export function exampleInBrowser(script: string): { newPage: () => Promise<Page> } {
+	let browser: Browser | undefined;
+	let child: ChildProcess | undefined;
+	let url = '';
+	beforeAll(async () => {
+		child = spawn(process.execPath, [script], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+		url = await new Promise<string>((resolve, reject) => {
+			let output = '';
+			child!.stdout!.on('data', (chunk: Buffer) => {
+				output += chunk.toString();
+				const match = /example at (http:\S+)/.exec(output);
+				if (match !== null) resolve(match[1]!);
+			});
+			child!.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+		});
+		browser = await launchChromium();
+	}, 60_000);
+	afterAll(async () => {
+		await browser?.close();
+		child?.kill('SIGTERM');
+	});
+	return {
+		async newPage() {
+			const page = await browser!.newPage();
+			await page.goto(url);
+			return page;
 		},
 	};
 }
