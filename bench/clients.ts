@@ -85,9 +85,9 @@ async function fanout(system: System, url: string, { subscribers, writes }: Reco
 			const start = performance.now();
 			let lastWrittenAt = start;
 			for (let i = 0; i < writes!; i++) {
-				lastWrittenAt = performance.now();
 				writer.set('room/state', { counter: i, payload: `${i}:${filler}`.slice(0, 100) });
 				await nextTurn();
+				lastWrittenAt = performance.now();
 			}
 			const complete = await until(() => seen.every((state) => state.doneAt > 0), 120_000);
 			const end = complete ? Math.max(...seen.map((state) => state.doneAt)) : performance.now();
@@ -97,6 +97,7 @@ async function fanout(system: System, url: string, { subscribers, writes }: Reco
 			}
 			const delivered = seen.reduce((sum, state) => sum + state.delivered, 0);
 			return {
+				writerLoopMs: lastWrittenAt - start,
 				timeToLastMs: end - start,
 				lastValueLagMs: end - lastWrittenAt,
 				delivered,
@@ -195,6 +196,7 @@ async function manyPaths(system: System, url: string, { connections: count, path
 				written,
 				delivered,
 				deliveriesPerSecond: delivered / ((lastDeliveryAt - start) / 1000),
+				p50: percentile(latencies, 50),
 				p99: percentile(latencies, 99),
 				drainMs: Math.max(0, lastDeliveryAt - stoppedAt),
 				complete: complete ? 1 : 0,

@@ -36,6 +36,7 @@ type Metric = { name: string; unit: string; better: 'lower' | 'higher'; value: (
 type Scenario = { workload: string; name: string; clientWorkload: string; updateInterval: number; params: Record<string, number>; metrics: Metric[]; memory?: boolean; compare?: 'stores' | 'subscriptions' };
 
 const fanoutMetrics: Metric[] = [
+	{ name: "the writer's loop: its sets and turns", unit: 'ms', better: 'lower', value: (c) => c['writerLoopMs']! },
 	{ name: 'time until every subscriber saw the last value', unit: 'ms', better: 'lower', value: (c) => c['timeToLastMs']! },
 	{ name: 'last value seen by all, after it was written', unit: 'ms', better: 'lower', value: (c) => c['lastValueLagMs']! },
 	{ name: 'distinct updates delivered per second', unit: '/s', better: 'higher', value: (c) => c['updatesPerSecond']! },
@@ -128,6 +129,14 @@ const scenarios: Scenario[] = [
 		params: { connections: q(200, 50), pathsPerConnection, durationMs: q(10_000, 2_000) },
 		metrics: manyPathMetrics,
 	})),
+	{
+		workload: 'W3',
+		name: 'many paths: 200 subscriptions on 200 connections, default updateInterval (50)',
+		clientWorkload: 'manyPaths',
+		updateInterval: 50,
+		params: { connections: q(200, 50), pathsPerConnection: 1, durationMs: q(10_000, 2_000) },
+		metrics: [...manyPathMetrics, { name: 'latency p50', unit: 'ms', better: 'lower' as const, value: (c: Measured) => c['p50']! }],
+	},
 	{ workload: 'W4', name: `memory: ${q(1000, 100)} idle clients, each watching its own path`, clientWorkload: 'idle', updateInterval: 50, params: { clients: q(1000, 100) }, metrics: memoryMetrics, memory: true },
 	...durableScenarios,
 	leaderboardScenario,

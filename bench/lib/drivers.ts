@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 export interface Connection {
 	/** Subscribes to `path`; resolves once the first (current) value arrived; later values go to `onValue`. */
 	subscribe(path: string, onValue: (value: unknown) => void): Promise<void>;
-	/** Writes `value` at `path` without waiting. */
+	/** Writes `value` at `path` without waiting (the project observes the outcome with `.then()`, as applications that await their writes do). */
 	set(path: string, value: unknown): void;
 	/** Writes `value` at `path`; resolves once the server acknowledged it (the project only). */
 	write(path: string, value: unknown): Promise<void>;
@@ -18,6 +18,8 @@ export interface Connection {
 }
 
 export type System = 'project' | 'baseline';
+
+const ignore = () => undefined;
 
 export async function connect(system: System, url: string): Promise<Connection> {
 	return system === 'project' ? connectProject(url) : connectBaseline(url);
@@ -40,7 +42,8 @@ async function connectProject(url: string): Promise<Connection> {
 			});
 		},
 		set(path, value) {
-			db.get(path).set(value as never);
+			// As code that awaits its writes does: every write's outcome is observed.
+			db.get(path).set(value as never).then(ignore, ignore);
 		},
 		async write(path, value) {
 			await db.get(path).set(value as never);
