@@ -159,11 +159,15 @@ async function manyPaths(system: System, url: string, { connections: count, path
 	const latencies: number[] = [];
 	let delivered = 0;
 	let lastDeliveryAt = 0;
+	/** The last value written to each user, and the last each subscriber saw (an interval delivers only the latest). */
+	const lastWritten = new Map<number, number>();
+	const lastSeen = new Map<number, number>();
 	const onValue = (value: unknown) => {
-		const sent = (value as { sent: number } | null)?.sent;
+		const { sent, n, user } = (value as { sent?: number; n: number; user: number } | null) ?? {};
 		if (sent === undefined) return;
 		lastDeliveryAt = performance.now();
 		latencies.push(lastDeliveryAt - sent);
+		lastSeen.set(user!, n!);
 		delivered++;
 	};
 	for (let c = 0; c < count!; c++) {
@@ -178,11 +182,14 @@ async function manyPaths(system: System, url: string, { connections: count, path
 			const end = start + durationMs!;
 			while (performance.now() < end) {
 				seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-				writer.set(`users/${seed % users}`, { n: written++, sent: performance.now() });
+				const user = seed % users;
+				lastWritten.set(user, written);
+				writer.set(`users/${user}`, { n: written++, user, sent: performance.now() });
 				await nextTurn();
 			}
 			const stoppedAt = performance.now();
-			const complete = await until(() => delivered >= written, 60_000);
+			// Done when every subscriber saw the last value of its user (with updateInterval 0, that is every value).
+			const complete = await until(() => [...lastWritten].every(([user, n]) => lastSeen.get(user) === n), 60_000);
 			if (process.env['BENCH_DEBUG'] === '1') {
 				const sorted = [...latencies].sort((a, b) => a - b);
 				const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!.toFixed(1);
