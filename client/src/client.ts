@@ -21,7 +21,6 @@ import { createMirrorUpdates } from './mirror-updates';
 import { OptimisticView } from './optimistic-view';
 import { Outbox } from './outbox';
 import type { Restored } from './persistence/persistence';
-import { deferred } from './deferred';
 import type { PersistedState } from './persistence/persisted-state';
 import { isLocalWrite } from './local-write';
 import { PushIdGenerator } from './push-id';
@@ -35,9 +34,6 @@ import { StatsSubscription } from './stats-subscription';
 import { ServerSubscriptions } from './subscriptions';
 import { createWebsocketClient } from './transport/websocket-client';
 import type { ClientErrorEvent, ClientHooks, SocketDBClientAPI, SocketDBClientOptions, Unsubscriber } from './types';
-
-/** Persistence that keeps nothing: a client whose persistence could not be loaded goes on with it. */
-const NOTHING_KEPT = { writeReady() {}, writeSettled() {}, valueChanged() {}, deliverCached() {} } as unknown as PersistedState;
 
 /** How long a write the servers answered `UNAVAILABLE` waits before it is sent again. */
 const UNAVAILABLE_RETRY_MS = 1_000;
@@ -63,16 +59,23 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 	const assembly = new SnapshotAssembly();
 	const consoleReport = new ConsoleReport();
 	// Loaded only when asked for: the browser build keeps it in a chunk of its own.
-	const persisted =
+	/** With persistence, the store once it is open (and what the page before left is back); until then writes are not stored. */
+	let kept: PersistedState | undefined;
+	const outbox = new Outbox(persistence === 'indexeddb' ? { ready: (entry, nextSeq) => kept?.writeReady(session.id, nextSeq, entry.message), settled: (seq) => kept?.writeSettled(seq) } : undefined);
+	// Loaded only when asked for: the browser build keeps it in a chunk of its own. Writes made
+	// before it opened are stored once it has (with the numbers the restore gave them).
+	const keeping =
 		persistence === 'indexeddb'
-			? deferred(
-					import('./persistence/persisted-state').then(
-						({ openPersisted }) => openPersisted(name, (restored) => restore(restored)),
-						(error: unknown) => (console.warn(`[socketdb] offline persistence could not be loaded (${String(error)}); going on in memory`), NOTHING_KEPT),
-					),
-				)
+			? import('./persistence/persisted-state')
+					.then(({ openPersisted }) => openPersisted(name, (restored) => restore(restored)))
+					.then(
+						(state) => {
+							kept = state;
+							outbox.announce();
+						},
+						(error: unknown) => console.warn(`[socketdb] offline persistence could not be loaded (${String(error)}); going on in memory`),
+					)
 			: undefined;
-	const outbox = new Outbox(persisted && { ready: (entry, nextSeq) => persisted.call((state) => state.writeReady(session.id, nextSeq, entry.message)), settled: (seq) => persisted.call((state) => state.writeSettled(seq)) });
 
 	const source: ListenerSource = {
 		nodeFor(path) {
@@ -298,12 +301,10 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 
 	/** With persistence: a subscribed path's value (the server's, without this client's unanswered writes) is stored a moment later. */
 	function remember(path: string): void {
-		persisted?.call((state) =>
-			state.valueChanged(path, () => {
-				const node = mirror.nodeAt(segmentsOf(path));
-				return node === undefined ? null : { data: mirror.dataOf(node), meta: mirror.metaOf(node) };
-			}),
-		);
+		kept?.valueChanged(path, () => {
+			const node = mirror.nodeAt(segmentsOf(path));
+			return node === undefined ? null : { data: mirror.dataOf(node), meta: mirror.metaOf(node) };
+		});
 	}
 
 
@@ -329,7 +330,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		subscriptions.valueListenerAdded(path);
 		queueMicrotask(() => listeners.refreshOne(listener));
 		// With persistence, the value the page before saw, until the server's arrives.
-		if (!once) persisted?.call((state) => state.deliverCached(path, () => !active || subscriptions.coveringValue(path)?.loaded === true, (cached) => callback(cached.data, cached.meta)));
+		if (!once) void keeping?.then(() => kept?.deliverCached(path, () => !active || subscriptions.coveringValue(path)?.loaded === true, (cached) => callback(cached.data, cached.meta)));
 		return unsubscribe;
 	}
 
@@ -366,10 +367,10 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 	return clientApi<SocketDBClientAPI<Schema>>(runtime, {
 		connect(url) {
 			const target = url ?? defaultUrl ?? defaultServerUrl();
-			if (persisted === undefined) return session.connect(target);
+			if (keeping === undefined) return session.connect(target);
 			// Nothing is sent before what the page before left is back.
 			wanted = target;
-			void persisted.ready.then(() => wanted !== undefined && session.connect(wanted));
+			void keeping.then(() => wanted !== undefined && session.connect(wanted));
 		},
 		disconnect() {
 			wanted = undefined;

@@ -260,12 +260,12 @@ describe('persistence', () => {
 		expect(heard).toEqual(['ready 1 next 3', 'ready 2 next 3', 'settled 1', 'settled 2']);
 	});
 
-	test('restore puts the writes a page left first, and numbers the writes made since after them', () => {
-		const renumbered: number[] = [];
-		const outbox = new Outbox({ ready: (entry) => void renumbered.push(entry.seq), settled: () => undefined });
+	test('restore puts the writes a page left first, and numbers the writes made since after them; announce tells of them all', () => {
+		const announced: number[] = [];
+		const outbox = new Outbox({ ready: (entry) => void announced.push(entry.seq), settled: () => undefined });
 		const early = outbox.create();
 		outbox.ready(early, { type: MessageType.DELETE, path: 'early' });
-		renumbered.length = 0;
+		announced.length = 0;
 		outbox.restore(
 			[
 				{ type: MessageType.DELETE, seq: 7, path: 'left' },
@@ -274,7 +274,9 @@ describe('persistence', () => {
 			9,
 		);
 		expect(early.seq).toBe(9);
-		expect(renumbered).toEqual([9]);
+		expect(announced).toEqual([]);
+		outbox.announce();
+		expect(announced).toEqual([7, 8, 9]);
 		expect(sent(outbox)).toEqual([
 			{ type: MessageType.DELETE, seq: 7, path: 'left' },
 			{ type: MessageType.DELETE, seq: 8, path: 'left too' },

@@ -71,8 +71,12 @@ export class Outbox {
 			delete entry.bytes;
 			if (entry.message !== undefined) entry.message = { ...entry.message, seq: entry.seq };
 			this.add(entry);
-			if (entry.message !== undefined) this.observer?.ready(entry as OutboxEntry & { message: WriteMessage }, this.nextSeq);
 		}
+	}
+
+	/** Tells the observer of every write ready and waiting (one that started listening after they were made). */
+	announce(): void {
+		for (const entry of this.entries.values()) if (entry.message !== undefined) this.observer?.ready(entry as OutboxEntry & { message: WriteMessage }, this.nextSeq);
 	}
 
 	private add(entry: OutboxEntry): void {

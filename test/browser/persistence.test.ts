@@ -118,6 +118,36 @@ test('writes made while the server is down survive a reload and arrive once; the
 	expect(Object.fromEntries(second.writes)).toEqual({ b: 1, c: 1 });
 });
 
+test('a write made before IndexedDB opened is stored with the number it is sent with: no later page sends it again', async () => {
+	const port = await freePort();
+	const first = await database(port);
+	const page = await open(`db=${port}&name=early`);
+	await expect.poll(() => page.evaluate(() => window.connection)).toBe('connected');
+	await page.evaluate(async () => {
+		await window.persistentDb.get('todos/one').set(1);
+		await window.persistentDb.get('todos/two').set(2);
+	});
+	await first.stop();
+	await page.evaluate(() => void window.persistentDb.get('todos/left').set('left by the page before').then(undefined, () => undefined));
+	await sleep(200);
+	// The next load restores that write and makes one of its own at once, before IndexedDB has opened.
+	await page.goto(`${pagesUrl}?db=${port}&name=early&writeAtLoad=early`);
+	await page.waitForFunction(() => window.ready === true);
+	await sleep(200);
+	const second = await database(port);
+	await expect.poll(async () => (await seen(page)).at(-1)?.value).toEqual({ a: 'first', left: 'left by the page before', early: 'written at load' });
+	await sleep(300);
+	expect(Object.fromEntries(second.writes)).toEqual({ left: 1, early: 1 });
+	// A server that never heard of this client (so cannot tell a resent write): the next page sends it nothing.
+	await second.stop();
+	const third = await database(port);
+	await page.goto(`${pagesUrl}?db=${port}&name=early`);
+	await page.waitForFunction(() => window.ready === true);
+	await expect.poll(() => page.evaluate(() => window.connection)).toBe('connected');
+	await sleep(300);
+	expect(Object.fromEntries(third.writes)).toEqual({});
+});
+
 test('two tabs of one origin keep their own unsent writes: each write arrives once', async () => {
 	const port = await freePort();
 	const one = await open(`db=${port}&name=tabs`);

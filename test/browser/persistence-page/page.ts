@@ -19,5 +19,8 @@ window.todosSeen = [];
 window.connection = 'disconnected';
 db.onConnectionState((state) => void (window.connection = state));
 db.get('todos').on((value) => void window.todosSeen.push({ value, state: window.connection }));
+// `?writeAtLoad=key`: a write made at once, before IndexedDB has opened.
+const atLoad = params.get('writeAtLoad');
+if (atLoad !== null) void db.get(`todos/${atLoad}`).set('written at load').then(undefined, () => undefined);
 db.connect();
 window.ready = true;
