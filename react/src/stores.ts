@@ -30,11 +30,11 @@ function refuses(event: ClientErrorEvent, path: string): boolean {
 }
 
 /**
- * A store whose snapshot `listen` keeps up to date while subscribed, and which turns to `failed`
- * when the server refuses the subscription at `path`. Subscribing again (React's StrictMode
- * mounts twice) subscribes again; the snapshot stays.
+ * A store whose snapshot `listen` keeps up to date while subscribed (`current` reads it), and which
+ * turns to `failed` when the server refuses the subscription at `path`. Subscribing again (React's
+ * StrictMode mounts twice) subscribes again; the snapshot stays.
  */
-function listeningStore<S>(client: AnyClient, path: string, loading: S, listen: (set: (next: S) => void) => () => void, failed: (error: ClientErrorEvent) => S): ExternalStore<S> {
+function listeningStore<S>(client: AnyClient, path: string, loading: S, listen: (set: (next: S) => void, current: () => S) => () => void, failed: (error: ClientErrorEvent) => S): ExternalStore<S> {
 	let snapshot = loading;
 	return {
 		subscribe(onChange) {
@@ -43,7 +43,7 @@ function listeningStore<S>(client: AnyClient, path: string, loading: S, listen: 
 				snapshot = next;
 				onChange();
 			};
-			const stop = listen(set);
+			const stop = listen(set, () => snapshot);
 			const stopErrors = client.intercept('client:error', (event: ClientErrorEvent) => {
 				if (refuses(event, path)) set(failed(event));
 			});
@@ -58,19 +58,18 @@ function listeningStore<S>(client: AnyClient, path: string, loading: S, listen: 
 }
 
 export function valueStore<T>(client: AnyClient, path: string): ExternalStore<ValueState<T>> {
-	let current: ValueState<T> = LOADING_VALUE;
 	return listeningStore<ValueState<T>>(
 		client,
 		path,
 		LOADING_VALUE,
-		(set) =>
+		(set, current) =>
 			client.get(path).on((data: unknown, meta?: Meta) => {
 				// The client hands the same snapshot while it is unchanged: keep the state's identity then.
-				if (current.status === 'ready' && current.data === data && current.meta === meta) return;
-				current = Object.freeze({ data: data as T | null, meta, status: 'ready' });
-				set(current);
+				const now = current();
+				if (now.status === 'ready' && now.data === data && now.meta === meta) return;
+				set(Object.freeze({ data: data as T | null, meta, status: 'ready' }));
 			}),
-		(error) => (current = Object.freeze({ data: undefined, meta: undefined, status: 'error', error })),
+		(error) => Object.freeze({ data: undefined, meta: undefined, status: 'error', error }),
 	);
 }
 

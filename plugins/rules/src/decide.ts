@@ -183,7 +183,7 @@ function decideWrite(decider: Decider, root: RuleNode, request: WriteRequest, wo
 	if (replaces !== undefined) {
 		const segments = parsePath(replaces);
 		before = (at: string) => valueAfterDelete(world.read(at), at, segments);
-		const granted = grantedAlong(decider, root, segments, world, (at) => mergedAt(before, nodeAt(diff, at))(at), `replacing "${replaces}"`);
+		const granted = grantedAlong(decider, root, segments, world, (at) => valueAfterMerge(before(at), diff, parsePath(at)), `replacing "${replaces}"`);
 		if (granted !== ALLOWED) return granted;
 	}
 	const write = grantWalk(decider, root, diff, '', {}, false, world, before);
@@ -201,17 +201,6 @@ function grantedAlong(decider: Decider, root: RuleNode, segments: readonly strin
 		if (outcome instanceof RuleFailure) failure ??= refused(node.path, `.write at "${node.path}" denies ${what}`, outcome);
 	}
 	return failure ?? { allowed: false, path: segments.join('/'), message: `no .write rule grants ${what}` };
-}
-
-/** The diff's node at `path`; an empty one when the diff does not reach there. */
-function nodeAt(diff: NodeDiff, path: string): NodeDiff {
-	let node: NodeDiff | undefined = diff;
-	for (const segment of parsePath(path)) {
-		const value: unknown = node?.value;
-		node = isObject(value) ? (value as Record<string, NodeDiff>)[segment] : undefined;
-		if (node === undefined) return {};
-	}
-	return node;
 }
 
 /** What `path` holds after `node` (the diff there) is merged into it. */
@@ -279,7 +268,7 @@ function validateWalk(decider: Decider, node: RuleNode, diff: NodeDiff, path: st
 }
 
 /** The value at `path` once the root-anchored `diff` is merged into the tree (SocketDB's merge: objects key by key, leaves replace, null removes). */
-export function valueAfterMerge(now: unknown, diff: NodeDiff, segments: readonly string[]): unknown {
+function valueAfterMerge(now: unknown, diff: NodeDiff, segments: readonly string[]): unknown {
 	let node: NodeDiff | undefined = diff;
 	for (const segment of segments) {
 		const value: unknown = node?.value;
@@ -303,7 +292,7 @@ function mergeValue(now: unknown, node: NodeDiff): unknown {
 }
 
 /** The value at `path` once `deleted` (its segments) is deleted. */
-export function valueAfterDelete(now: unknown, path: string, deleted: readonly string[]): unknown {
+function valueAfterDelete(now: unknown, path: string, deleted: readonly string[]): unknown {
 	const segments = parsePath(path);
 	if (segments.length >= deleted.length) return deleted.every((segment, i) => segments[i] === segment) ? null : now;
 	if (!segments.every((segment, i) => deleted[i] === segment)) return now;
