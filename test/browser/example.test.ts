@@ -49,6 +49,7 @@ test('the todo example shows who is online: a window that goes offline or closes
 	const first = await open();
 	const second = await open();
 	await expect.poll(async () => (await whoIsOnline(first)).length).toBe(2);
+	await expect.poll(async () => (await whoIsOnline(second)).length).toBe(2);
 	const [me] = (await whoIsOnline(first)).filter((id) => id.endsWith('(you)'));
 	const other = (await whoIsOnline(second)).find((id) => id.endsWith('(you)'))!.replace(' (you)', '');
 	expect((await whoIsOnline(second)).sort()).toEqual([me!.replace(' (you)', ''), `${other} (you)`].sort());
