@@ -67,6 +67,8 @@ await build({
 });
 
 const browserBundle = 'client/dist/socketdb-client.browser.js';
+// Chunks of earlier builds (their names carry a hash) would otherwise pile up beside the bundle.
+rmSync('client/dist/browser-chunks', { recursive: true, force: true });
 // What a page rarely needs (offline persistence) is a chunk beside it, fetched when asked for.
 await build({
 	...shared,

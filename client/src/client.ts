@@ -13,7 +13,7 @@ import {
 } from '@socketdb/core';
 import { createClientWrites } from './client-writes';
 import { ConnectionStateListeners } from './connection-state';
-import { ConsoleReport } from './console-report';
+import type { ConsoleReport } from './console-report';
 import { DisconnectRegistrations } from './disconnect-registrations';
 import { keysOfNode, Listeners, UNAVAILABLE, type ListenerSource } from './listeners';
 import { Mirror } from './mirror';
@@ -27,7 +27,7 @@ import { PushIdGenerator } from './push-id';
 import { ClientQueries } from './queries';
 import { clientApi, type ReferenceRuntime } from './reference';
 import { createShownWrites } from './shown-writes';
-import { browserRoute, followBrowserRoute } from './route-tracking';
+import { browserRoute, followBrowserRoute } from './browser-route';
 import { ClientSession } from './session';
 import { SnapshotAssembly } from './snapshot-assembly';
 import { StatsSubscription } from './stats-subscription';
@@ -57,7 +57,8 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 	hooks.registerPlugins(plugins);
 	const mirror = new Mirror();
 	const assembly = new SnapshotAssembly();
-	const consoleReport = new ConsoleReport();
+	/** Where errors go without a `client:error` hook; loaded with the first (a chunk of its own in the browser bundle). */
+	let consoleReport: Promise<ConsoleReport> | undefined;
 	// Loaded only when asked for: the browser build keeps it in a chunk of its own.
 	/** With persistence, the store once it is open (and what the page before left is back); until then writes are not stored. */
 	let kept: PersistedState | undefined;
@@ -98,6 +99,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		{
 			ready(first) {
 				disconnects.rearm();
+				outbox.allowCombining(session.combine);
 				flushOutbox();
 				subscriptions.resubscribeAll(session.database);
 				queries.resubscribeAll();
@@ -158,10 +160,16 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 				return true;
 			}
 			const error = new SocketDBError('PAYLOAD_TOO_LARGE', `the write takes ${bytes.byteLength} bytes; the server accepts frames of at most ${session.maxFrameBytes}`);
-			shown.withdraw(view.refused(entry.seq));
-			if (outbox.fail(entry.seq, error) !== undefined) reportError({ code: error.code, message: error.message });
+			failWrite(entry.seq, error);
 			return false;
 		});
+	}
+
+	/** A write failed, with the writes it carried: they leave the view, and a failure nobody observes is reported. */
+	function failWrite(seq: number, error: SocketDBError): void {
+		const { settled, unobserved } = outbox.fail(seq, error);
+		for (const each of settled) shown.withdraw(view.refused(each));
+		for (let count = 0; count < unobserved; count++) reportError({ code: error.code, message: error.message, details: error.details });
 	}
 
 	let retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -179,7 +187,7 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 
 	function reportError(event: ClientErrorEvent): void {
 		if (hooks.has('client:error')) void hooks.call('client:error', event, undefined).catch(reportHookFailure);
-		else consoleReport.report(event);
+		else void (consoleReport ??= import('./console-report').then(({ ConsoleReport }) => new ConsoleReport())).then((report) => report.report(event));
 	}
 
 	function reportHookFailure(error: unknown): void {
@@ -190,8 +198,8 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		switch (message.type) {
 			case MessageType.ACK:
 				unavailable = false;
-				outbox.acknowledge(message.seq, 'value' in message ? { value: message.value } : undefined);
-				return shown.withdraw(view.acknowledged(message.seq, message.rev, subscriptions.database));
+				for (const seq of outbox.acknowledge(message.seq, 'value' in message ? { value: message.value } : undefined)) shown.withdraw(view.acknowledged(seq, message.rev, subscriptions.database));
+				return flushOutbox();
 			case MessageType.REJECT: {
 				// The servers could not log it in time: kept, and sent again a little later. Reported
 				// once per outage (not once per write), so an application can show it.
@@ -200,10 +208,8 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 					unavailable = true;
 					return retryLater();
 				}
-				const error = new SocketDBError(toCode(message.code), message.message, message.details);
-				shown.withdraw(view.refused(message.seq));
-				if (outbox.fail(message.seq, error) !== undefined) reportError({ code: error.code, message: error.message, details: error.details });
-				return;
+				failWrite(message.seq, new SocketDBError(toCode(message.code), message.message, message.details));
+				return flushOutbox();
 			}
 			case MessageType.SNAPSHOT:
 				if (!subscriptions.valueStarted(message.path, message.id)) return;
@@ -306,7 +312,6 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 			return node === undefined ? null : { data: mirror.dataOf(node), meta: mirror.metaOf(node) };
 		});
 	}
-
 
 	function heartbeat(payload: Record<string, unknown>): void {
 		const answer = (reply: Record<string, unknown> | void) => session.send({ type: MessageType.PONG, payload: reply ?? payload });

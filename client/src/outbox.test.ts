@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { MessageType, SocketDBError } from '@socketdb/core';
+import { increment, MessageType, nodeify, SocketDBError, type Json } from '@socketdb/core';
 import type { ClientMessage } from '@socketdb/core';
-import { Outbox } from './outbox';
+import { Outbox, WRITE_WINDOW } from './outbox';
 import type { OutboxEntry } from './outbox';
 import { trackUnhandledRejections } from '../../test/helpers/unhandled';
 
@@ -143,15 +143,15 @@ describe('settling', () => {
 			() => 'resolved',
 			(reason: unknown) => reason,
 		);
-		expect(outbox.fail(1, error)).toBeUndefined();
+		expect(outbox.fail(1, error)).toEqual({ settled: [1], unobserved: 0 });
 		expect(await result).toBe(error);
 		expect(outbox.size).toBe(0);
 	});
 
-	test('fail returns an unobserved entry so its error can be reported, without an unhandled rejection', async () => {
+	test('fail counts an unobserved failure so its error can be reported, without an unhandled rejection', async () => {
 		const outbox = new Outbox();
-		const a = outbox.create();
-		expect(outbox.fail(1, new SocketDBError('VETOED', 'no'))).toBe(a);
+		outbox.create();
+		expect(outbox.fail(1, new SocketDBError('VETOED', 'no'))).toEqual({ settled: [1], unobserved: 1 });
 		expect(outbox.size).toBe(0);
 		await settle();
 		expect(unhandled.reasons).toEqual([]);
@@ -159,7 +159,7 @@ describe('settling', () => {
 
 	test('fail of an unknown sequence number returns nothing', () => {
 		const outbox = new Outbox();
-		expect(outbox.fail(7, new SocketDBError('VETOED', 'no'))).toBeUndefined();
+		expect(outbox.fail(7, new SocketDBError('VETOED', 'no'))).toEqual({ settled: [], unobserved: 0 });
 	});
 
 	test('drop removes the entry and says whether anybody was listening', async () => {
@@ -284,5 +284,112 @@ describe('persistence', () => {
 		]);
 		expect(outbox.settledThrough()).toBe(6);
 		expect(outbox.create().seq).toBe(10);
+	});
+});
+
+describe('combining writes that wait behind the window', () => {
+	/** A set as the client makes it: the value as a node. */
+	const setValue = (outbox: Outbox, entry: OutboxEntry, path: string, value: Json) => outbox.ready(entry, { type: MessageType.SET, path, node: nodeify(value) } as ReadyMessage);
+	/** The combining code, loaded apart once writes first wait, has loaded. */
+	const combiningLoaded = async () => {
+		await import('./write-combining');
+		await settle();
+	};
+	/** Sends what the outbox lets go, like the client does. */
+	function send(outbox: Outbox): ClientMessage[] {
+		return sent(outbox);
+	}
+
+	test('without the server allowing it, every write goes at once, however many are unanswered', () => {
+		const outbox = new Outbox();
+		for (let index = 0; index < WRITE_WINDOW + 10; index++) set(outbox, outbox.create(), 'p', index);
+		expect(send(outbox)).toHaveLength(WRITE_WINDOW + 10);
+	});
+
+	test('past the window writes wait until half are answered; then they go together, each set carried by the latest to its path', async () => {
+		const outbox = new Outbox();
+		outbox.allowCombining(true);
+		for (let index = 0; index < WRITE_WINDOW; index++) set(outbox, outbox.create(), `fill/${index}`, index);
+		expect(send(outbox)).toHaveLength(WRITE_WINDOW);
+		const waiting = [outbox.create(), outbox.create(), outbox.create(), outbox.create()];
+		setValue(outbox, waiting[0]!, 'p', { a: 1 });
+		set(outbox, waiting[1]!, 'q', 1);
+		setValue(outbox, waiting[2]!, 'p', { b: 2 });
+		setValue(outbox, waiting[3]!, 'p', { a: 3 });
+		expect(send(outbox)).toEqual([]);
+		await combiningLoaded();
+		for (let seq = 1; seq < WRITE_WINDOW / 2; seq++) outbox.acknowledge(seq);
+		expect(send(outbox)).toEqual([]);
+		outbox.acknowledge(WRITE_WINDOW / 2);
+		const [first, second] = waiting.map((entry) => entry.seq);
+		expect(send(outbox)).toEqual([
+			{ type: MessageType.SET, seq: waiting[1]!.seq, path: 'q', node: { value: 1 } },
+			{ type: MessageType.SET, seq: waiting[3]!.seq, path: 'p', node: { value: { a: { value: 3 }, b: { value: 2 } } } },
+		]);
+		// The carrier's answer settles the writes it carried, which are named first.
+		const outcomes = waiting.map((entry) => entry.outcome.then(() => 'ok', (error: unknown) => (error as Error).message));
+		expect(outbox.acknowledge(waiting[3]!.seq)).toEqual([first, waiting[2]!.seq, waiting[3]!.seq]);
+		expect(outbox.fail(waiting[1]!.seq, new SocketDBError('VETOED', 'no'))).toEqual({ settled: [second], unobserved: 0 });
+		expect(await Promise.all(outcomes)).toEqual(['ok', 'no', 'ok', 'ok']);
+	});
+
+	test("a carrier's failure fails the writes it carried", async () => {
+		const outbox = new Outbox();
+		outbox.allowCombining(true);
+		for (let index = 0; index < WRITE_WINDOW; index++) set(outbox, outbox.create(), `fill/${index}`, index);
+		send(outbox);
+		const [a, b] = [outbox.create(), outbox.create()];
+		set(outbox, a, 'p', 1);
+		set(outbox, b, 'p', 2);
+		expect(send(outbox)).toEqual([]);
+		await combiningLoaded();
+		for (let seq = 1; seq <= WRITE_WINDOW; seq++) outbox.acknowledge(seq);
+		expect(seqs(send(outbox))).toEqual([b.seq]);
+		const outcomes = [a, b].map((entry) => entry.outcome.then(() => 'ok', (error: unknown) => (error as SocketDBError).code));
+		expect(outbox.fail(b.seq, new SocketDBError('TOO_DEEP', 'deep'))).toEqual({ settled: [a.seq, b.seq], unobserved: 0 });
+		expect(await Promise.all(outcomes)).toEqual(['TOO_DEEP', 'TOO_DEEP']);
+		expect(outbox.size).toBe(0);
+	});
+
+	test('after a lost connection carried writes go on their own again, before their carrier, and nothing waits', async () => {
+		const outbox = new Outbox();
+		outbox.allowCombining(true);
+		for (let index = 0; index < WRITE_WINDOW; index++) set(outbox, outbox.create(), `fill/${index}`, index);
+		send(outbox);
+		const [a, b] = [outbox.create(), outbox.create()];
+		setValue(outbox, a, 'p', { x: 1 });
+		setValue(outbox, b, 'p', { y: 2 });
+		expect(send(outbox)).toEqual([]);
+		await combiningLoaded();
+		for (let seq = 1; seq <= WRITE_WINDOW; seq++) outbox.acknowledge(seq);
+		expect(seqs(send(outbox))).toEqual([b.seq]);
+		outbox.connectionLost();
+		expect(send(outbox)).toEqual([
+			{ type: MessageType.SET, seq: a.seq, path: 'p', node: { value: { x: { value: 1 } } } },
+			{ type: MessageType.SET, seq: b.seq, path: 'p', node: { value: { x: { value: 1 }, y: { value: 2 } } } },
+		]);
+		expect(outbox.acknowledge(b.seq)).toEqual([b.seq]);
+		expect(outbox.acknowledge(a.seq)).toEqual([a.seq]);
+	});
+
+	test('a set with server values, another kind of write, or a write whose hooks still run is not passed', async () => {
+		const outbox = new Outbox();
+		outbox.allowCombining(true);
+		for (let index = 0; index < WRITE_WINDOW; index++) set(outbox, outbox.create(), `fill/${index}`, index);
+		send(outbox);
+		const writes = Array.from({ length: 8 }, () => outbox.create());
+		set(outbox, writes[0]!, 'p', 1);
+		outbox.ready(writes[1]!, { type: MessageType.SET, path: 'p', node: nodeify({ n: increment(1) } as never) });
+		set(outbox, writes[2]!, 'p', 2);
+		outbox.ready(writes[3]!, { type: MessageType.DELETE, path: 'q' });
+		set(outbox, writes[4]!, 'p', 3);
+		set(outbox, writes[5]!, 'p', 4);
+		// writes[6] is still in its hooks.
+		set(outbox, writes[7]!, 'p', 5);
+		expect(send(outbox)).toEqual([]);
+		await combiningLoaded();
+		for (let seq = 1; seq <= WRITE_WINDOW; seq++) outbox.acknowledge(seq);
+		expect(seqs(send(outbox))).toEqual([0, 1, 2, 3, 5].map((index) => writes[index]!.seq));
+		expect(outbox.acknowledge(writes[5]!.seq)).toEqual([writes[4]!.seq, writes[5]!.seq]);
 	});
 });

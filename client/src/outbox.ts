@@ -1,6 +1,6 @@
-import { MessageType, WriteOutcome, type ClientMessage, type SocketDBError } from '@socketdb/core';
+import { holdsServerValues, MessageType, WriteOutcome, type ClientMessage, type SocketDBError } from '@socketdb/core';
 
-type WriteMessage = Extract<ClientMessage, { seq: number }>;
+export type WriteMessage = Extract<ClientMessage, { seq: number }>;
 /** A write's message before it has its number. */
 export type UnnumberedWrite = WriteMessage extends infer M ? (M extends WriteMessage ? Omit<M, 'seq'> : never) : never;
 
@@ -8,14 +8,27 @@ export type UnnumberedWrite = WriteMessage extends infer M ? (M extends WriteMes
 export type OutboxEntry = {
 	/** Fixed once the write is sent; `Outbox.restore` may renumber a write not sent yet. */
 	seq: number;
-	state: 'hooks' | 'ready' | 'sent';
+	/** `carried`: sent inside a later write to its path (see `Outbox.combine`), answered with it. */
+	state: 'hooks' | 'ready' | 'sent' | 'carried';
 	message: WriteMessage | undefined;
 	/** The message encoded once, reused when it is resent. */
 	bytes?: Uint8Array;
 	readonly outcome: WriteOutcome;
 	/** Hears what a transaction committed, from its ACK. */
 	committed?: (value: unknown) => void;
+	/** The earlier writes this one carries, answered with it. */
+	carries?: OutboxEntry[];
 };
+
+/**
+ * Writes a connection may have unanswered before further writes wait, when the server lets
+ * waiting writes combine. Past it, writes wait until half of them are answered; then those that
+ * waited go together, each `set` carried by the latest `set` to its path.
+ */
+export const WRITE_WINDOW = 500;
+
+/** The combining code, loaded once a server allows combining (a chunk of its own in the browser bundle). */
+let combining: typeof import('./write-combining') | undefined;
 
 /** Told of writes as they become ready to send and as they stop waiting (answered or dropped): what persistence keeps. */
 export type OutboxObserver = { ready(entry: OutboxEntry & { message: WriteMessage }, nextSeq: number): void; settled(seq: number): void };
@@ -32,6 +45,20 @@ export class Outbox {
 	private unsent: OutboxEntry[] = [];
 	private unsentHead = 0;
 	private nextSeq = 1;
+	/** Entries sent on this connection, each in its own message, not answered yet. */
+	private awaitingAnswers = 0;
+	/** Writes wait for answers (see `WRITE_WINDOW`). */
+	private holding = false;
+	private combine = false;
+
+	/**
+	 * Whether the server lets writes that waited combine (told in its welcome): only then do writes
+	 * wait behind the window. Without it every write is sent as soon as its hooks ran.
+	 */
+	allowCombining(allowed: boolean): void {
+		this.combine = allowed;
+		if (allowed && combining === undefined) void import('./write-combining').then((module) => (combining = module));
+	}
 
 	constructor(private readonly observer?: OutboxObserver) {}
 
@@ -89,11 +116,22 @@ export class Outbox {
 	 * `send` returns false for a write it refused instead (and settled itself).
 	 */
 	flush(send: (entry: OutboxEntry & { message: WriteMessage }) => boolean): void {
+		if (this.combine && this.unsentHead < this.unsent.length) {
+			if (this.awaitingAnswers >= WRITE_WINDOW) this.holding = true;
+			if (this.holding) {
+				if (this.awaitingAnswers > WRITE_WINDOW / 2) return;
+				this.holding = false;
+				this.combineWaiting();
+			}
+		}
 		while (this.unsentHead < this.unsent.length) {
 			const entry = this.unsent[this.unsentHead]!;
 			if (this.entries.get(entry.seq) === entry) {
 				if (entry.state === 'hooks') break;
-				if (entry.state === 'ready' && send(entry as OutboxEntry & { message: WriteMessage })) entry.state = 'sent';
+				if (entry.state === 'ready' && send(entry as OutboxEntry & { message: WriteMessage })) {
+					entry.state = 'sent';
+					this.awaitingAnswers++;
+				}
 			}
 			this.unsentHead++;
 		}
@@ -103,19 +141,31 @@ export class Outbox {
 		}
 	}
 
-	/** Every sent write goes back to ready, to be sent again on the next connection. */
+	/**
+	 * Every sent write goes back to ready, to be sent again on the next connection; carried writes
+	 * go on their own again (a carrier keeps its combined message, which has the same effect after them).
+	 */
 	connectionLost(): void {
-		for (const entry of this.entries.values()) if (entry.state === 'sent') entry.state = 'ready';
+		for (const entry of this.entries.values()) {
+			if (entry.state === 'sent' || entry.state === 'carried') entry.state = 'ready';
+			delete entry.carries;
+		}
 		this.unsent = [...this.entries.values()];
 		this.unsentHead = 0;
+		this.awaitingAnswers = 0;
+		this.holding = false;
 	}
 
-	/** The write succeeded; a transaction's ACK says what it committed. */
-	acknowledge(seq: number, committed?: { value: unknown }): void {
-		const entry = this.take(seq);
-		if (entry === undefined) return;
-		if (committed !== undefined) entry.committed?.(committed.value);
-		entry.outcome.resolve();
+	/**
+	 * The write succeeded, and so did the writes it carried; a transaction's ACK says what it
+	 * committed. Returns the numbers of the writes settled, carried ones first.
+	 */
+	acknowledge(seq: number, committed?: { value: unknown }): number[] {
+		return this.settle(seq, (entry) => {
+			// Only transactions hear what they committed, and they are never carried.
+			if (committed !== undefined) entry.committed?.(committed.value);
+			entry.outcome.resolve();
+		});
 	}
 
 	/**
@@ -125,16 +175,20 @@ export class Outbox {
 	retry(seq: number): boolean {
 		const entry = this.entries.get(seq);
 		if (entry === undefined) return false;
+		if (entry.state === 'sent') this.awaitingAnswers--;
 		entry.state = 'ready';
 		this.unsent.push(entry);
 		return true;
 	}
 
-	/** The write failed; returns the entry so the caller can report an unobserved failure. */
-	fail(seq: number, error: SocketDBError): OutboxEntry | undefined {
-		const entry = this.take(seq);
-		if (entry !== undefined && !entry.outcome.reject(error)) return entry;
-		return undefined;
+	/**
+	 * The write failed, and so did the writes it carried. Returns the numbers of the writes settled
+	 * (carried ones first) and how many of them nobody observes, for the caller to report.
+	 */
+	fail(seq: number, error: SocketDBError): { settled: number[]; unobserved: number } {
+		let unobserved = 0;
+		const settled = this.settle(seq, (entry) => void (entry.outcome.reject(error) || unobserved++));
+		return { settled, unobserved };
 	}
 
 	/** Drops a write whose hooks refused it. */
@@ -170,8 +224,29 @@ export class Outbox {
 	private take(seq: number): OutboxEntry | undefined {
 		const entry = this.entries.get(seq);
 		if (entry === undefined) return undefined;
+		if (entry.state === 'sent') this.awaitingAnswers--;
 		this.entries.delete(seq);
 		this.observer?.settled(seq);
 		return entry;
+	}
+
+	/** Takes the write `seq` and the writes it carries out of the outbox, settles each (carried ones first) and returns their numbers. */
+	private settle(seq: number, each: (entry: OutboxEntry) => void): number[] {
+		const entry = this.take(seq);
+		const settled: number[] = [];
+		for (const taken of entry === undefined ? [] : [...(entry.carries ?? []), entry]) {
+			if (taken !== entry && this.take(taken.seq) === undefined) continue;
+			each(taken);
+			settled.push(taken.seq);
+		}
+		return settled;
+	}
+
+	/**
+	 * The writes waiting to be sent, each `set` carried by the latest `set` to its path where it can
+	 * be (see `combineOutbox`); until the code that does so has loaded, they go as they are.
+	 */
+	private combineWaiting(): void {
+		combining?.combineOutbox(this.unsent.slice(this.unsentHead), (entry) => this.entries.get(entry.seq) === entry, MessageType.SET, holdsServerValues);
 	}
 }

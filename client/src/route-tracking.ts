@@ -1,24 +1,22 @@
 /**
  * Follows the browser's current route (`location.pathname`): history navigations
- * (`pushState`, `replaceState`, back and forward) call `onRoute` with the new path.
+ * (`pushState`, `replaceState`, back and forward) call `onRoute` with the new path, and so does
+ * this call, with the route now.
  * Returns the function that stops following; outside a browser it does nothing.
  */
-export function followBrowserRoute(onRoute: (route: string) => void): () => void {
+export function followHistory(onRoute: (route: string) => void): () => void {
 	const scope = globalThis as unknown as { location?: { pathname: string }; history?: History; addEventListener?: Window['addEventListener']; removeEventListener?: Window['removeEventListener'] };
 	if (scope.location === undefined || scope.history === undefined || scope.addEventListener === undefined) return () => undefined;
 	patchHistory(scope.history, scope as unknown as Window);
 	const check = () => onRoute(scope.location!.pathname);
 	scope.addEventListener(NAVIGATED, check);
 	scope.addEventListener('popstate', check);
+	// Navigations before this was called are caught up with.
+	check();
 	return () => {
 		scope.removeEventListener?.(NAVIGATED, check);
 		scope.removeEventListener?.('popstate', check);
 	};
-}
-
-/** The route the browser shows now, or undefined outside a browser. */
-export function browserRoute(): string | undefined {
-	return (globalThis as { location?: { pathname?: string } }).location?.pathname;
 }
 
 const NAVIGATED = 'socketdb:navigated';

@@ -43,6 +43,8 @@ export class ClientSession {
 	maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
 	/** The id of the database the server serves (told in its welcome): revisions count in it. */
 	database: string | undefined;
+	/** The server lets writes that wait combine (told in its welcome; see `Outbox.combine`). */
+	combine = false;
 	private outgoing: Uint8Array[] = [];
 	private flushScheduled = false;
 	/** When the last FRAMES_PER_WINDOW frames were sent (a ring; `sendIndex` is the oldest). */
@@ -170,6 +172,7 @@ export class ClientSession {
 				if (this.state !== 'handshake') continue;
 				this.maxFrameBytes = message.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
 				this.database = message.db;
+				this.combine = message.combine === true;
 				this.state = 'ready';
 				this.reconnecting = false;
 				const first = !this.everReady;

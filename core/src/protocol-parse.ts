@@ -183,6 +183,7 @@ export function parseServerMessage(raw: unknown): ServerMessage {
 			const welcome: ServerMessage = { type, protocol, id: expectString(tuple[2], 'client id') };
 			if (maxFrameBytes !== undefined) welcome.maxFrameBytes = maxFrameBytes;
 			if (tuple[4] !== undefined && tuple[4] !== null) welcome.db = expectString(tuple[4], 'database id');
+			if (tuple[5] === 1) welcome.combine = true;
 			return welcome;
 		}
 		case MessageType.ACK: {

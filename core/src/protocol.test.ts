@@ -83,6 +83,8 @@ const serverMessages: ServerMessage[] = [
 	{ type: MessageType.WELCOME, protocol: PROTOCOL_VERSION, id: 'client-1', maxFrameBytes: 1024 },
 	{ type: MessageType.WELCOME, protocol: PROTOCOL_VERSION, id: 'client-1', maxFrameBytes: 1024, db: '0d7c6f1e-7d55-4a3e-9b1f-3c2a5e8f9a10' },
 	{ type: MessageType.WELCOME, protocol: PROTOCOL_VERSION, id: 'client-1', db: 'cluster-a' },
+	{ type: MessageType.WELCOME, protocol: PROTOCOL_VERSION, id: 'client-1', maxFrameBytes: 1024, db: 'd', combine: true },
+	{ type: MessageType.WELCOME, protocol: PROTOCOL_VERSION, id: 'client-1', combine: true },
 	{ type: MessageType.ACK, seq: 7 },
 	{ type: MessageType.ACK, seq: 8, value: { count: 3 } },
 	{ type: MessageType.ACK, seq: 9, value: null },

@@ -171,7 +171,12 @@ export type OnDisconnectMessage = { type: typeof MessageType.ON_DISCONNECT; seq:
 export type AckMessage = { type: typeof MessageType.ACK; seq: number; rev?: number; value?: unknown };
 
 export type ServerMessage =
-	| { type: typeof MessageType.WELCOME; protocol: number; id: string; maxFrameBytes?: number; db?: string }
+	/**
+	 * `combine`: the server lets the client send writes to one path that waited behind its window
+	 * of unanswered writes as one (nothing decides writes one by one there: no write hook, no shared log,
+	 * and subscribers get changes per interval). See the client's outbox.
+	 */
+	| { type: typeof MessageType.WELCOME; protocol: number; id: string; maxFrameBytes?: number; db?: string; combine?: true }
 	| AckMessage
 	| { type: typeof MessageType.REJECT; seq: number; code: string; message: string; details?: unknown }
 	| { type: typeof MessageType.SNAPSHOT; path: string; node: NodeDiff | null; id: number; rev: number; more?: true }
@@ -276,8 +281,9 @@ function serverTuple(message: ServerMessage): unknown[] {
 			return [message.type, message.stats];
 		case MessageType.WELCOME: {
 			const tuple: unknown[] = [message.type, message.protocol, message.id];
-			if (message.maxFrameBytes !== undefined || message.db !== undefined) tuple.push(message.maxFrameBytes ?? null);
-			if (message.db !== undefined) tuple.push(message.db);
+			if (message.maxFrameBytes !== undefined || message.db !== undefined || message.combine) tuple.push(message.maxFrameBytes ?? null);
+			if (message.db !== undefined || message.combine) tuple.push(message.db ?? null);
+			if (message.combine) tuple.push(1);
 			return tuple;
 		}
 		case MessageType.ACK:

@@ -250,7 +250,9 @@ export class ClientConnection extends ConnectionSender implements Querying, Writ
 		if (message.acked > 0 || sessions.has(message.session)) this.session = sessions.attach(message.session, this, message.acked);
 		this.state = 'open';
 		this.runtime.connectionOpened(this);
-		this.send({ type: MessageType.WELCOME, protocol: PROTOCOL_VERSION, id: this.id, maxFrameBytes: this.runtime.limits.maxFrameBytes, db: this.runtime.writePath.database });
+		const welcome: ServerMessage = { type: MessageType.WELCOME, protocol: PROTOCOL_VERSION, id: this.id, maxFrameBytes: this.runtime.limits.maxFrameBytes, db: this.runtime.writePath.database };
+		if (writesCombine(this.runtime)) welcome.combine = true;
+		this.send(welcome);
 		callHook(this.runtime, 'server:clientConnect', { id: this.id }, this);
 	}
 
@@ -298,4 +300,14 @@ export class ClientConnection extends ConnectionSender implements Querying, Writ
 		this.runtime.connectionClosed(this);
 		if (this.opened) callHook(this.runtime, 'server:clientDisconnect', { id: this.id }, this);
 	}
+}
+
+/**
+ * Whether clients may combine writes to one path that wait behind their window of unanswered
+ * writes (see WELCOME's `combine`): only where nothing could tell the difference. No hook
+ * decides writes one by one (`server:update`, `server:delete`), no shared log orders them one by
+ * one, and subscribers get changes gathered per interval, not each one.
+ */
+function writesCombine(runtime: ServerRuntime): boolean {
+	return runtime.fanout.updateInterval > 0 && runtime.log === undefined && !runtime.hooks.has('server:update') && !runtime.hooks.has('server:delete');
 }

@@ -59,7 +59,7 @@ export class FanOut {
 	/** Told of every change published. */
 	observer: ChangeObserver | undefined;
 
-	constructor(private readonly updateInterval: number) {}
+	constructor(readonly updateInterval: number) {}
 
 	/**
 	 * Adds a subscriber; the caller sends it the current value. Changes still queued for the

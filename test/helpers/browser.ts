@@ -42,9 +42,14 @@ window.db = db;
 window.socketdbReady = true;
 </script>`;
 	const http = createServer((req, res) => {
+		const chunk = /^\/browser-chunks\/[\w-]+\.js$/.exec(req.url ?? '');
 		if (req.url === '/socketdb-client.browser.js') {
 			res.writeHead(200, { 'Content-Type': 'text/javascript' });
 			res.end(bundle);
+		} else if (chunk !== null && existsSync(`client/dist${chunk[0]}`)) {
+			// The parts the bundle imports when it needs them, served beside it as an application serves them.
+			res.writeHead(200, { 'Content-Type': 'text/javascript' });
+			res.end(readFileSync(`client/dist${chunk[0]}`));
 		} else if (req.url?.startsWith('/') && !req.url.startsWith('/favicon')) {
 			res.writeHead(200, { 'Content-Type': 'text/html' });
 			res.end(page);
