@@ -3,7 +3,6 @@ export function browserRoute(): string | undefined {
 	return (globalThis as { location?: { pathname?: string } }).location?.pathname;
 }
 
-
 /**
  * Calls `onRoute` with the route after every history navigation (see `route-tracking.ts`, loaded
  * apart: a chunk of its own in the browser bundle). A navigation while it loads is caught up with.

@@ -8,7 +8,7 @@ export type UnnumberedWrite = WriteMessage extends infer M ? (M extends WriteMes
 export type OutboxEntry = {
 	/** Fixed once the write is sent; `Outbox.restore` may renumber a write not sent yet. */
 	seq: number;
-	/** `carried`: sent inside a later write to its path (see `Outbox.combine`), answered with it. */
+	/** `carried`: sent inside a later write to its path (see `WRITE_WINDOW`), answered with it. */
 	state: 'hooks' | 'ready' | 'sent' | 'carried';
 	message: WriteMessage | undefined;
 	/** The message encoded once, reused when it is resent. */

@@ -43,7 +43,7 @@ export class ClientSession {
 	maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
 	/** The id of the database the server serves (told in its welcome): revisions count in it. */
 	database: string | undefined;
-	/** The server lets writes that wait combine (told in its welcome; see `Outbox.combine`). */
+	/** The server lets writes that wait combine (told in its welcome; see `Outbox.allowCombining`). */
 	combine = false;
 	private outgoing: Uint8Array[] = [];
 	private flushScheduled = false;

@@ -18,9 +18,9 @@ export function combineOutbox(waiting: readonly OutboxEntry[], current: (entry: 
 		if (!current(entry)) continue;
 		if (entry.state === 'hooks') break;
 		if (entry.state !== 'ready') continue;
-		const message = entry.message!;
-		const combines = message.type === set && !holdsServerValues((message as Extract<WriteMessage, { node: NodeDiff }>).node);
-		writes.push(combines ? { entry, path: message.path, node: (message as Extract<WriteMessage, { node: NodeDiff }>).node } : { entry, path: undefined, node: undefined });
+		const message = entry.message as Extract<WriteMessage, { path: string }> & { node?: NodeDiff };
+		const combines = message.type === set && !holdsServerValues(message.node!);
+		writes.push(combines ? { entry, path: message.path, node: message.node } : { entry, path: undefined, node: undefined });
 	}
 	combineWaiting(writes, ({ entry: earlier }, { entry: later }, node) => {
 		earlier.state = 'carried';
@@ -50,7 +50,6 @@ export type Waiting = { path: string | undefined; node: NodeDiff | undefined };
  * leaf), stay as they are.
  */
 export function combineWaiting<W extends Waiting>(waiting: Iterable<W>, carry: (earlier: W, later: W, node: NodeDiff) => void): void {
-	// This module is loaded apart (a chunk of its own in the browser bundle), so it imports no code.
 	/** The latest `set` per path in the current run; no two of these paths are related. */
 	const latest = new Map<string, W>();
 	/** Every ancestor of a path in `latest`. */
@@ -72,16 +71,22 @@ export function combineWaiting<W extends Waiting>(waiting: Iterable<W>, carry: (
 			latest.set(path, write);
 			continue;
 		}
-		let related = ancestors.has(path) || (path !== '' && latest.has(''));
-		for (let at = path.indexOf('/'); !related && at !== -1; at = path.indexOf('/', at + 1)) related = latest.has(path.slice(0, at));
-		if (related) {
+		const above = ancestorsOf(path);
+		if (ancestors.has(path) || above.some((ancestor) => latest.has(ancestor))) {
 			latest.clear();
 			ancestors.clear();
 		}
 		latest.set(path, write);
-		if (path !== '') ancestors.add('');
-		for (let at = path.indexOf('/'); at !== -1; at = path.indexOf('/', at + 1)) ancestors.add(path.slice(0, at));
+		for (const ancestor of above) ancestors.add(ancestor);
 	}
+}
+
+/** The paths above `path`, the root (`''`) first. */
+function ancestorsOf(path: string): string[] {
+	if (path === '') return [];
+	const above = [''];
+	for (let at = path.indexOf('/'); at !== -1; at = path.indexOf('/', at + 1)) above.push(path.slice(0, at));
+	return above;
 }
 
 /**
