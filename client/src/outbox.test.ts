@@ -290,39 +290,40 @@ describe('persistence', () => {
 describe('combining writes that wait behind the window', () => {
 	/** A set as the client makes it: the value as a node. */
 	const setValue = (outbox: Outbox, entry: OutboxEntry, path: string, value: Json) => outbox.ready(entry, { type: MessageType.SET, path, node: nodeify(value) } as ReadyMessage);
-	/** The combining code, loaded apart once writes first wait, has loaded. */
+	/** The combining code, loaded apart once the server allows combining, has loaded. */
 	const combiningLoaded = async () => {
 		await import('./write-combining');
 		await settle();
 	};
-	/** Sends what the outbox lets go, like the client does. */
-	function send(outbox: Outbox): ClientMessage[] {
-		return sent(outbox);
+	/** An outbox whose server allows combining, with a window's worth of writes sent and unanswered (numbered 1 to WRITE_WINDOW). */
+	function fullOutbox(): Outbox {
+		const outbox = new Outbox();
+		outbox.allowCombining(true);
+		for (let index = 0; index < WRITE_WINDOW; index++) set(outbox, outbox.create(), `fill/${index}`, index);
+		expect(sent(outbox)).toHaveLength(WRITE_WINDOW);
+		return outbox;
 	}
 
 	test('without the server allowing it, every write goes at once, however many are unanswered', () => {
 		const outbox = new Outbox();
 		for (let index = 0; index < WRITE_WINDOW + 10; index++) set(outbox, outbox.create(), 'p', index);
-		expect(send(outbox)).toHaveLength(WRITE_WINDOW + 10);
+		expect(sent(outbox)).toHaveLength(WRITE_WINDOW + 10);
 	});
 
 	test('past the window writes wait until half are answered; then they go together, each set carried by the latest to its path', async () => {
-		const outbox = new Outbox();
-		outbox.allowCombining(true);
-		for (let index = 0; index < WRITE_WINDOW; index++) set(outbox, outbox.create(), `fill/${index}`, index);
-		expect(send(outbox)).toHaveLength(WRITE_WINDOW);
+		const outbox = fullOutbox();
 		const waiting = [outbox.create(), outbox.create(), outbox.create(), outbox.create()];
 		setValue(outbox, waiting[0]!, 'p', { a: 1 });
 		set(outbox, waiting[1]!, 'q', 1);
 		setValue(outbox, waiting[2]!, 'p', { b: 2 });
 		setValue(outbox, waiting[3]!, 'p', { a: 3 });
-		expect(send(outbox)).toEqual([]);
+		expect(sent(outbox)).toEqual([]);
 		await combiningLoaded();
 		for (let seq = 1; seq < WRITE_WINDOW / 2; seq++) outbox.acknowledge(seq);
-		expect(send(outbox)).toEqual([]);
+		expect(sent(outbox)).toEqual([]);
 		outbox.acknowledge(WRITE_WINDOW / 2);
 		const [first, second] = waiting.map((entry) => entry.seq);
-		expect(send(outbox)).toEqual([
+		expect(sent(outbox)).toEqual([
 			{ type: MessageType.SET, seq: waiting[1]!.seq, path: 'q', node: { value: 1 } },
 			{ type: MessageType.SET, seq: waiting[3]!.seq, path: 'p', node: { value: { a: { value: 3 }, b: { value: 2 } } } },
 		]);
@@ -334,17 +335,14 @@ describe('combining writes that wait behind the window', () => {
 	});
 
 	test("a carrier's failure fails the writes it carried", async () => {
-		const outbox = new Outbox();
-		outbox.allowCombining(true);
-		for (let index = 0; index < WRITE_WINDOW; index++) set(outbox, outbox.create(), `fill/${index}`, index);
-		send(outbox);
+		const outbox = fullOutbox();
 		const [a, b] = [outbox.create(), outbox.create()];
 		set(outbox, a, 'p', 1);
 		set(outbox, b, 'p', 2);
-		expect(send(outbox)).toEqual([]);
+		expect(sent(outbox)).toEqual([]);
 		await combiningLoaded();
 		for (let seq = 1; seq <= WRITE_WINDOW; seq++) outbox.acknowledge(seq);
-		expect(seqs(send(outbox))).toEqual([b.seq]);
+		expect(seqs(sent(outbox))).toEqual([b.seq]);
 		const outcomes = [a, b].map((entry) => entry.outcome.then(() => 'ok', (error: unknown) => (error as SocketDBError).code));
 		expect(outbox.fail(b.seq, new SocketDBError('TOO_DEEP', 'deep'))).toEqual({ settled: [a.seq, b.seq], unobserved: 0 });
 		expect(await Promise.all(outcomes)).toEqual(['TOO_DEEP', 'TOO_DEEP']);
@@ -352,19 +350,16 @@ describe('combining writes that wait behind the window', () => {
 	});
 
 	test('after a lost connection carried writes go on their own again, before their carrier, and nothing waits', async () => {
-		const outbox = new Outbox();
-		outbox.allowCombining(true);
-		for (let index = 0; index < WRITE_WINDOW; index++) set(outbox, outbox.create(), `fill/${index}`, index);
-		send(outbox);
+		const outbox = fullOutbox();
 		const [a, b] = [outbox.create(), outbox.create()];
 		setValue(outbox, a, 'p', { x: 1 });
 		setValue(outbox, b, 'p', { y: 2 });
-		expect(send(outbox)).toEqual([]);
+		expect(sent(outbox)).toEqual([]);
 		await combiningLoaded();
 		for (let seq = 1; seq <= WRITE_WINDOW; seq++) outbox.acknowledge(seq);
-		expect(seqs(send(outbox))).toEqual([b.seq]);
+		expect(seqs(sent(outbox))).toEqual([b.seq]);
 		outbox.connectionLost();
-		expect(send(outbox)).toEqual([
+		expect(sent(outbox)).toEqual([
 			{ type: MessageType.SET, seq: a.seq, path: 'p', node: { value: { x: { value: 1 } } } },
 			{ type: MessageType.SET, seq: b.seq, path: 'p', node: { value: { x: { value: 1 }, y: { value: 2 } } } },
 		]);
@@ -372,11 +367,8 @@ describe('combining writes that wait behind the window', () => {
 		expect(outbox.acknowledge(a.seq)).toEqual([a.seq]);
 	});
 
-	test('a set with server values, another kind of write, or a write whose hooks still run is not passed', async () => {
-		const outbox = new Outbox();
-		outbox.allowCombining(true);
-		for (let index = 0; index < WRITE_WINDOW; index++) set(outbox, outbox.create(), `fill/${index}`, index);
-		send(outbox);
+	test('no set is carried across a set with server values, another kind of write, or a write whose hooks still run', async () => {
+		const outbox = fullOutbox();
 		const writes = Array.from({ length: 8 }, () => outbox.create());
 		set(outbox, writes[0]!, 'p', 1);
 		outbox.ready(writes[1]!, { type: MessageType.SET, path: 'p', node: nodeify({ n: increment(1) } as never) });
@@ -386,10 +378,10 @@ describe('combining writes that wait behind the window', () => {
 		set(outbox, writes[5]!, 'p', 4);
 		// writes[6] is still in its hooks.
 		set(outbox, writes[7]!, 'p', 5);
-		expect(send(outbox)).toEqual([]);
+		expect(sent(outbox)).toEqual([]);
 		await combiningLoaded();
 		for (let seq = 1; seq <= WRITE_WINDOW; seq++) outbox.acknowledge(seq);
-		expect(seqs(send(outbox))).toEqual([0, 1, 2, 3, 5].map((index) => writes[index]!.seq));
+		expect(seqs(sent(outbox))).toEqual([0, 1, 2, 3, 5].map((index) => writes[index]!.seq));
 		expect(outbox.acknowledge(writes[5]!.seq)).toEqual([writes[4]!.seq, writes[5]!.seq]);
 	});
 });
