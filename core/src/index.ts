@@ -17,6 +17,7 @@ export { afterStart, beforeEnd, limitRange, orderSegments, rangeOf, selectWindow
 export type { Hook, HookArgs, HookContext, Plugin } from './plugin';
 export { concatBytes, decodeFrame, DEFAULT_MAX_FRAME_BYTES, encodeClientMessage, encodeFrame, encodeMessage, MessageType, PROTOCOL_VERSION } from './protocol';
 export { parseClientMessage, parseServerMessage } from './protocol-parse';
+export { addConnectionStats } from './connection-stats';
 export type { AckMessage, ClientInfo, ClientMessage, ConnectionStats, DataOp, DisconnectOp, OnDisconnectMessage, QueryChange, QueryEntry, QueryResultMessage, QuerySubscribeMessage, ServerMessage, TransactionMessage, UpdateMessage } from './protocol';
 export { WriteOutcome } from './outcome';
 export { estimateBytes, openSliceReader, readFirstSlice, SliceMeter } from './slice-reader';

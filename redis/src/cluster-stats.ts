@@ -1,4 +1,4 @@
-import { createRecord, type ConnectionStats } from '@socketdb/core';
+import { addConnectionStats, createRecord, type ConnectionStats } from '@socketdb/core';
 import type { Redis } from 'ioredis';
 import type { ClusterKeys } from './keys';
 
@@ -57,7 +57,6 @@ export class ClusterStats {
 			const now = Date.now();
 			// Versions and routes are the clients' words: the maps have no prototype.
 			const sum: ConnectionStats = { total: 0, versions: createRecord<number>(), routes: createRecord<number>() };
-			const queries = createRecord<number>();
 			for (const [id, text] of Object.entries(all)) {
 				if (id === this.processId) continue;
 				const stats = JSON.parse(text) as Published;
@@ -65,12 +64,8 @@ export class ClusterStats {
 					if (now - stats.at > 12 * STALE_MS) await this.redis.hdel(this.keys.stats, id);
 					continue;
 				}
-				sum.total += stats.total;
-				for (const [key, count] of Object.entries(stats.versions)) sum.versions[key] = (sum.versions[key] ?? 0) + count;
-				for (const [key, count] of Object.entries(stats.routes)) sum.routes[key] = (sum.routes[key] ?? 0) + count;
-				for (const [key, count] of Object.entries(stats.queries ?? {})) queries[key] = (queries[key] ?? 0) + count;
+				addConnectionStats(sum, stats);
 			}
-			if (Object.keys(queries).length > 0) sum.queries = queries;
 			this.failing = false;
 			const text = JSON.stringify(sum);
 			if (text !== this.lastOthers) {

@@ -1,4 +1,4 @@
-import { createRecord, encodeMessage, MessageType, type ConnectionStats } from '@socketdb/core';
+import { addConnectionStats, createRecord, encodeMessage, MessageType, type ConnectionStats } from '@socketdb/core';
 
 /** What the counts need to know of a connection. */
 export interface Counted {
@@ -85,14 +85,9 @@ export class ConnectionCounts {
 		const local = this.local();
 		const others = this.others;
 		if (others === undefined) return local;
-		local.total += others.total;
-		for (const [key, count] of Object.entries(others.versions)) local.versions[key] = (local.versions[key] ?? 0) + count;
-		for (const [key, count] of Object.entries(others.routes)) local.routes[key] = (local.routes[key] ?? 0) + count;
-		if (others.queries !== undefined) {
-			const queries = new Map(Object.entries(local.queries ?? {}));
-			for (const [key, count] of Object.entries(others.queries)) queries.set(key, (queries.get(key) ?? 0) + count);
-			if (queries.size > 0) local.queries = toRecord(queries, MAX_QUERIES);
-		}
+		addConnectionStats(local, others);
+		// The cluster's queries, cut again to the most held.
+		if (local.queries !== undefined) local.queries = toRecord(new Map(Object.entries(local.queries)), MAX_QUERIES);
 		return local;
 	}
 
