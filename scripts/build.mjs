@@ -26,7 +26,7 @@ const shared = {
 const packages = [
 	{ dir: 'core', entries: ['src/index.ts', 'src/testing.ts'], platform: 'neutral', external: ['krog', 'msgpackr', 'vitest'] },
 	{ dir: 'server', entries: ['src/index.ts', 'src/crossws.ts'], platform: 'node', external: ['@socketdb/core', 'crossws', 'ws'] },
-	{ dir: 'client', entries: ['src/index.ts'], platform: 'node', external: ['@socketdb/core', 'immer', 'ws'] },
+	{ dir: 'client', entries: ['src/index.ts'], platform: 'node', external: ['@socketdb/core', 'ws'] },
 	{ dir: 'store-lmdb', entries: ['src/index.ts'], platform: 'node', external: ['@socketdb/core', 'lmdb'] },
 	{ dir: 'redis', entries: ['src/index.ts'], platform: 'node', external: ['@socketdb/core', '@socketdb/server', 'ioredis'] },
 	{ dir: 'react', entries: ['src/index.ts'], platform: 'neutral', external: ['@socketdb/client', '@socketdb/core', 'react'] },

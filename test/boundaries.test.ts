@@ -38,7 +38,7 @@ const external = (specifier: string) => !specifier.startsWith('.') && !specifier
 type Rule = { dir: string; allowed: RegExp; types?: RegExp; extra?: (file: string) => RegExp | undefined };
 const rules: Rule[] = [
 	{ dir: 'core/src', allowed: /^(krog|msgpackr)$/, extra: (file) => (/(store-contract|testing)\.ts$/.test(file) ? /^vitest$/ : undefined) },
-	{ dir: 'client/src', allowed: /^(@socketdb\/core|immer)$/, extra: (file) => (/websocket-impl\.node\.ts$/.test(file) ? /^ws$/ : undefined) },
+	{ dir: 'client/src', allowed: /^@socketdb\/core$/, extra: (file) => (/websocket-impl\.node\.ts$/.test(file) ? /^ws$/ : undefined) },
 	{ dir: 'server/src', allowed: /^(@socketdb\/core|ws|node:.+)$/, types: /^crossws$/ },
 	{ dir: 'store-lmdb/src', allowed: /^(@socketdb\/core|lmdb|node:.+)$/ },
 	{ dir: 'cli/src', allowed: /^(@socketdb\/(core|client|server|store-lmdb|redis)|commander|ws|node:.+)$/ },
