@@ -76,3 +76,25 @@ export function unwrap<Schema extends Json | LeafValue>(node: Node<Schema>): Sch
 export function hasChildNodes(node: NodeDiff | undefined | null): node is { meta?: Meta; value: Record<string, Node> } {
 	return node != null && isObject(node.value);
 }
+
+/**
+ * Walks every node below `node`, calling `callback` once per path with the node there; the walk
+ * stops as soon as the callback returns `true`. A node's children come in their key order,
+ * the deeper levels after them (SocketDB's order).
+ *
+ * @example
+ * traverseNode(nodeify({ a: { b: 1 } }), (path) => console.log(path)); // 'a', then 'a/b'
+ */
+export function traverseNode(node: Node, callback: (path: string, node: Node) => void | true): void {
+	const stack: { node: Node; path: string }[] = [{ node, path: '' }];
+	for (let current = stack.pop(); current !== undefined; current = stack.pop()) {
+		if (!hasChildNodes(current.node)) continue;
+		const children = current.node.value;
+		for (const key of Object.keys(children)) {
+			const child = children[key]!;
+			const path = current.path === '' ? key : `${current.path}/${key}`;
+			if (callback(path, child) === true) return;
+			if (hasChildNodes(child)) stack.push({ node: child, path });
+		}
+	}
+}

@@ -71,6 +71,27 @@ export function isChildPath(path: string, parentPath: string): boolean {
 	return child.startsWith(`${parent}/`);
 }
 
+/**
+ * True for a path that ends in a wildcard segment (`*` or `…/*`), SocketDB's name for "the keys
+ * of" a path.
+ *
+ * @example isWildcardPath('players/*') // true
+ * @example isWildcardPath('players/1*') // false
+ */
+export function isWildcardPath(path: string): boolean {
+	return path === '*' || path.endsWith('/*');
+}
+
+/**
+ * The path without its wildcard segment; other paths come back unchanged.
+ *
+ * @example trimWildcard('players/*') // 'players'
+ * @example trimWildcard('*') // ''
+ */
+export function trimWildcard(path: string): string {
+	return isWildcardPath(path) ? path.slice(0, -2) : path;
+}
+
 /** The path one level up; the root's parent is the root. */
 export function parentPath(path: string): string {
 	const normalized = normalizePath(path);
