@@ -1,4 +1,4 @@
-import { pluginValidate } from '@socketdb/plugin-validate';
+import schemaPlugin, { pluginValidate, SchemaError } from '@socketdb/plugin-validate';
 import { createStore, SocketDBError } from '@socketdb/core';
 import { afterEach, expect, test } from 'vitest';
 import { cleanup, connectClient, startServer } from './helpers/server';
@@ -88,4 +88,21 @@ test('a tree that already holds data is validated against what it holds', async 
 	await expect(db.get('players').get('1').set({ extra: true } as never)).rejects.toMatchObject({ code: 'VETOED' });
 	await db.get('players').get('1').set({ name: 'B' });
 	expect(store.get('players/1/name')).toEqual({ value: 'B' });
+});
+
+test("SocketDB's names: the plugin is 'schema', its default export, and a refusal has name 'invalid', message and errors beside its code", async () => {
+	expect(schemaPlugin).toBe(pluginValidate);
+	expect(pluginValidate(schema).name).toBe('schema');
+	const { server } = await setup();
+	const refusal: unknown = await server.update({ value: { title: { value: 7 } } }).then(
+		() => undefined,
+		(error: unknown) => error,
+	);
+	expect(refusal).toBeInstanceOf(SocketDBError);
+	expect(refusal).toBeInstanceOf(SchemaError);
+	expect(refusal).toMatchObject({ name: 'invalid', code: 'VETOED', message: 'Data is invalid: /title must be string' });
+	const { errors, details } = refusal as SchemaError;
+	expect(errors).toEqual([expect.objectContaining({ instancePath: '/title', keyword: 'type' })]);
+	expect(details).toBe(errors);
+	expect(server.get('title')).toEqual({ value: 'game' });
 });

@@ -7,8 +7,9 @@ type Data = Record<string, unknown>;
 
 /**
  * A server plugin that refuses every update or delete after which the whole tree would
- * not match `schema` (a JSON schema, checked with ajv). The refusal's message lists what
- * is wrong and its `details` carry ajv's errors.
+ * not match `schema` (a JSON schema, checked with ajv). The refusal is a `SchemaError`: code
+ * `VETOED`, a message that lists what is wrong, and ajv's errors as `details` and `errors`.
+ * Its name is `'schema'` and the refusal's `name` is `'invalid'`, as in SocketDB's plugin.
  *
  * The plugin keeps an immutable copy of the tree's values, shared structurally between
  * versions: checking a write copies only the path it touches, never the whole tree.
@@ -28,11 +29,11 @@ export function pluginValidate<DataType extends Json = Json>(schema: JSONSchemaT
 	const check = (candidate: Data): void => {
 		if (validate(candidate)) return;
 		const errors = validate.errors ?? [];
-		throw new SocketDBError('VETOED', `Data is invalid: ${describe(errors)}`, errors);
+		throw new SchemaError(errors);
 	};
 
 	return {
-		name: 'validate',
+		name: 'schema',
 		hooks: {
 			'server:update': ({ data }, { api }) => {
 				check(applyDiff(current(api), data as NodeDiff));
@@ -46,6 +47,21 @@ export function pluginValidate<DataType extends Json = Json>(schema: JSONSchemaT
 			},
 		},
 	};
+}
+
+/**
+ * A write after which the data would not match the schema: a `SocketDBError` (code `VETOED`,
+ * ajv's errors as `details`) that also has the fields SocketDB's plugin threw: `name: 'invalid'`,
+ * `message` and `errors`.
+ */
+export class SchemaError extends SocketDBError {
+	override readonly name = 'invalid';
+	readonly errors: readonly ErrorObject[];
+
+	constructor(errors: readonly ErrorObject[]) {
+		super('VETOED', `Data is invalid: ${describe(errors)}`, errors);
+		this.errors = errors;
+	}
 }
 
 function describe(errors: readonly ErrorObject[]): string {
@@ -103,4 +119,5 @@ export function removePath(values: Data, path: string): Data {
 	});
 }
 
-export type { JSONSchemaType };
+export default pluginValidate;
+export type { ErrorObject, JSONSchemaType };
