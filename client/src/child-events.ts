@@ -20,14 +20,17 @@ type Held = { entry: QueryEntry; sort: SortValue; json: string };
  * and whose place among the children that stayed changed), changed (previous keys in the new order).
  */
 export class QueryWindow {
-	private held = new Map<string, Held>();
-	private order: string[] = [];
-	private readonly byKey: boolean;
+	#held = new Map<string, Held>();
+	#order: string[] = [];
+	readonly #byKey: boolean;
 	/** Whether the server's first result arrived. */
 	loaded = false;
 
-	constructor(private readonly spec: QuerySpec) {
-		this.byKey = spec.orderBy === 'key';
+	readonly #spec: QuerySpec;
+
+	constructor(spec: QuerySpec) {
+		this.#spec = spec;
+		this.#byKey = spec.orderBy === 'key';
 	}
 
 	/** The entries in order; the same array until the window changes. */
@@ -36,38 +39,38 @@ export class QueryWindow {
 	/** A whole result: it replaces what is held. */
 	replace(wire: readonly WireEntry[]): ChildEventCall[] {
 		const next = new Map<string, Held>();
-		for (const { key, node } of wire) next.set(key, this.heldOf(key, node));
+		for (const { key, node } of wire) next.set(key, this.#heldOf(key, node));
 		this.loaded = true;
-		return this.moveTo(next);
+		return this.#moveTo(next);
 	}
 
 	/** Changes of the window. */
 	apply(changes: readonly QueryChange[]): ChildEventCall[] {
-		const next = new Map(this.held);
+		const next = new Map(this.#held);
 		for (const { key, node } of changes) {
 			if (node === undefined) next.delete(key);
-			else next.set(key, this.heldOf(key, node));
+			else next.set(key, this.#heldOf(key, node));
 		}
-		return this.moveTo(next);
+		return this.#moveTo(next);
 	}
 
-	private heldOf(key: string, node: NodeDiff): Held {
+	#heldOf(key: string, node: NodeDiff): Held {
 		const json = JSON.stringify(node);
-		const before = this.held.get(key);
+		const before = this.#held.get(key);
 		// An unchanged child keeps its snapshot (and its identity).
 		if (before !== undefined && before.json === json) return before;
 		const value = deepFreeze(unwrap(node as Node));
 		const entry: QueryEntry = node.meta === undefined ? { key, value } : { key, value, meta: deepFreeze(node.meta) };
-		return { entry: Object.freeze(entry), sort: sortValueFor(this.spec.orderBy, value), json };
+		return { entry: Object.freeze(entry), sort: sortValueFor(this.#spec.orderBy, value), json };
 	}
 
-	private moveTo(next: Map<string, Held>): ChildEventCall[] {
-		const before = this.held;
-		const oldOrder = this.order;
-		const byKey = this.byKey;
+	#moveTo(next: Map<string, Held>): ChildEventCall[] {
+		const before = this.#held;
+		const oldOrder = this.#order;
+		const byKey = this.#byKey;
 		const order = [...next.keys()].sort((a, b) => compareEntries(byKey, { key: a, sort: next.get(a)!.sort }, { key: b, sort: next.get(b)!.sort }));
-		this.held = next;
-		this.order = order;
+		this.#held = next;
+		this.#order = order;
 		const calls: ChildEventCall[] = [];
 		const previousIn = (keys: readonly string[]) => {
 			const previous = new Map<string, string | null>();
@@ -95,6 +98,6 @@ export class QueryWindow {
 
 	/** The children as `added` events, in order: what a new `added` listener is told first. */
 	currentAdded(): ChildEventCall[] {
-		return this.order.map((key, index) => ({ event: 'added' as const, entry: this.held.get(key)!.entry, previousKey: index === 0 ? null : this.order[index - 1]! }));
+		return this.#order.map((key, index) => ({ event: 'added' as const, entry: this.#held.get(key)!.entry, previousKey: index === 0 ? null : this.#order[index - 1]! }));
 	}
 }

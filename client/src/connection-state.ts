@@ -8,27 +8,31 @@ type Entry = { callback: (state: ConnectionState) => void; last: ConnectionState
  * while the others are being called.
  */
 export class ConnectionStateListeners {
-	private readonly entries = new Set<Entry>();
+	readonly #entries = new Set<Entry>();
 
-	constructor(private readonly current: () => ConnectionState) {}
+	readonly #current: () => ConnectionState;
+
+	constructor(current: () => ConnectionState) {
+		this.#current = current;
+	}
 
 	add(callback: (state: ConnectionState) => void): Unsubscriber {
-		const state = this.current();
+		const state = this.#current();
 		callback(state);
 		const entry: Entry = { callback, last: state, active: true };
-		this.entries.add(entry);
+		this.#entries.add(entry);
 		return () => {
 			entry.active = false;
-			this.entries.delete(entry);
+			this.#entries.delete(entry);
 		};
 	}
 
 	/** The session's state may have changed: tells every callback whose last state differs. */
 	update(): void {
-		for (const entry of [...this.entries]) {
+		for (const entry of [...this.#entries]) {
 			// Read again for each: a callback may have connected or disconnected meanwhile, and
 			// then the others have been told the newer state already.
-			const state = this.current();
+			const state = this.#current();
 			if (!entry.active || entry.last === state) continue;
 			entry.last = state;
 			try {

@@ -19,17 +19,25 @@ const SUPERSEDED = new SocketDBError('UNAVAILABLE', 'registered again on the new
  * new connection. They travel through the outbox like writes, numbered and answered.
  */
 export class DisconnectRegistrations {
-	private active: Registration[] = [];
+	#active: Registration[] = [];
+
+	readonly #outbox: Outbox;
+	readonly #flush: () => void;
+	readonly #reportError: (event: ClientErrorEvent) => void;
 
 	constructor(
-		private readonly outbox: Outbox,
-		private readonly flush: () => void,
-		private readonly reportError: (event: ClientErrorEvent) => void,
-	) {}
+		outbox: Outbox,
+		flush: () => void,
+		reportError: (event: ClientErrorEvent) => void,
+	) {
+		this.#outbox = outbox;
+		this.#flush = flush;
+		this.#reportError = reportError;
+	}
 
 	/** `ref.onDisconnect().set(value, meta)`: settles once the server registered it (or refused it). */
 	set(path: string, value: unknown, meta?: Meta): WriteOutcome {
-		return this.register(() => {
+		return this.#register(() => {
 			const { node } = setMessage({ path, value: toJsonValue(value, true), meta: meta === undefined ? undefined : (toJsonValue(meta) as Meta) });
 			return { op: 'set', path, node };
 		});
@@ -37,7 +45,7 @@ export class DisconnectRegistrations {
 
 	/** `ref.onDisconnect().update(values, meta)`: keys are paths relative to `path`, as for `ref.update`. */
 	update(path: string, values: unknown, meta?: Meta): WriteOutcome {
-		return this.register(() => {
+		return this.#register(() => {
 			// Relative to the reference: the message is made at `path`, which is what `cancel` matches.
 			const { node, deleted } = updateMessage(pathWrites('', values, meta === undefined ? undefined : (toJsonValue(meta) as Meta)));
 			return node === undefined ? { op: 'update', path, deleted } : { op: 'update', path, node, deleted };
@@ -45,15 +53,15 @@ export class DisconnectRegistrations {
 	}
 
 	delete(path: string): WriteOutcome {
-		return this.register(() => ({ op: 'delete', path }));
+		return this.#register(() => ({ op: 'delete', path }));
 	}
 
 	/** Drops the registrations at `path` and below it, here and on the server. */
 	cancel(path: string): WriteOutcome {
-		this.active = this.active.filter((registration) => !atOrBelow(registration.op.path, path));
-		const entry = this.outbox.create();
-		this.outbox.ready(entry, message({ op: 'cancel', path }));
-		this.flush();
+		this.#active = this.#active.filter((registration) => !atOrBelow(registration.op.path, path));
+		const entry = this.#outbox.create();
+		this.#outbox.ready(entry, message({ op: 'cancel', path }));
+		this.#flush();
 		return entry.outcome;
 	}
 
@@ -63,51 +71,51 @@ export class DisconnectRegistrations {
 	 * already answered would only get that answer). Runs before the outbox is flushed.
 	 */
 	rearm(): void {
-		for (const registration of this.active) {
+		for (const registration of this.#active) {
 			const previous = registration.entry;
 			registration.entry = undefined;
-			if (previous !== undefined) this.outbox.drop(previous, SUPERSEDED);
-			this.send(registration);
+			if (previous !== undefined) this.#outbox.drop(previous, SUPERSEDED);
+			this.#send(registration);
 		}
 	}
 
-	private register(build: () => KeptOp): WriteOutcome {
+	#register(build: () => KeptOp): WriteOutcome {
 		const outcome = new WriteOutcome();
 		let op: KeptOp;
 		try {
 			op = build();
 		} catch (thrown) {
 			const error = toSocketDBError(thrown, 'INVALID_VALUE');
-			if (!outcome.reject(error)) this.reportError({ code: error.code, message: error.message });
+			if (!outcome.reject(error)) this.#reportError({ code: error.code, message: error.message });
 			return outcome;
 		}
 		const registration: Registration = { op, outcome, entry: undefined };
-		this.active.push(registration);
-		this.send(registration);
-		this.flush();
+		this.#active.push(registration);
+		this.#send(registration);
+		this.#flush();
 		return outcome;
 	}
 
-	private send(registration: Registration): void {
-		const entry = this.outbox.create();
+	#send(registration: Registration): void {
+		const entry = this.#outbox.create();
 		registration.entry = entry;
-		this.outbox.ready(entry, message(registration.op));
+		this.#outbox.ready(entry, message(registration.op));
 		entry.outcome.then(
 			() => {
 				if (registration.entry === entry) registration.entry = undefined;
 				registration.outcome.resolve();
 			},
-			(error: unknown) => this.refused(registration, entry, toSocketDBError(error, 'INTERNAL_ERROR')),
+			(error: unknown) => this.#refused(registration, entry, toSocketDBError(error, 'INTERNAL_ERROR')),
 		);
 	}
 
 	/** The server refused a registration: it is not registered again. Reported unless an awaited promise received it. */
-	private refused(registration: Registration, entry: OutboxEntry, error: SocketDBError): void {
+	#refused(registration: Registration, entry: OutboxEntry, error: SocketDBError): void {
 		if (registration.entry !== entry) return;
 		registration.entry = undefined;
-		this.active = this.active.filter((active) => active !== registration);
+		this.#active = this.#active.filter((active) => active !== registration);
 		const answeredBefore = registration.outcome.settled;
-		if (answeredBefore || !registration.outcome.reject(error)) this.reportError({ code: error.code, message: error.message, details: error.details });
+		if (answeredBefore || !registration.outcome.reject(error)) this.#reportError({ code: error.code, message: error.message, details: error.details });
 	}
 }
 

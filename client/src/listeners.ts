@@ -48,7 +48,11 @@ export const UNAVAILABLE = Symbol('unavailable');
 export class Listeners {
 	readonly trie = new PathTrie<Listener>();
 
-	constructor(private readonly source: ListenerSource) {}
+	readonly #source: ListenerSource;
+
+	constructor(source: ListenerSource) {
+		this.#source = source;
+	}
 
 	addValue(path: string, callback: ValueListener['callback']): ValueListener {
 		const listener: ValueListener = { kind: 'value', path, callback, active: true, last: UNSEEN };
@@ -107,7 +111,7 @@ export class Listeners {
 
 	/** Looks at one listener now (used right after it was added). */
 	refreshOne(listener: Listener): void {
-		this.refreshListener(listener);
+		this.#refreshListener(listener);
 	}
 
 	/**
@@ -117,77 +121,77 @@ export class Listeners {
 	refresh(path: string, diff?: NodeDiff): void {
 		let trie: TrieNode<Listener> | undefined = this.trie.root;
 		for (const key of segmentsOf(path)) {
-			this.refreshNode(trie);
+			this.#refreshNode(trie);
 			trie = trie.child(key);
 			if (trie === undefined) return;
 		}
 		// Everything at and below `path` is covered by the same subscription: look the mirror
 		// node up once and walk down alongside the listeners.
-		const node = this.source.nodeFor(path);
+		const node = this.#source.nodeFor(path);
 		if (node === UNAVAILABLE) return;
-		if (diff === undefined) this.refreshBelow(trie, node);
-		else this.refreshAlong(trie, diff, node);
+		if (diff === undefined) this.#refreshBelow(trie, node);
+		else this.#refreshAlong(trie, diff, node);
 	}
 
 	/** Looks at the each listeners filed exactly at `path`. */
 	refreshKeys(path: string): void {
 		const items = this.trie.itemsAt(path);
 		if (items === undefined) return;
-		for (const listener of [...items]) if (listener.kind === 'each') this.refreshListener(listener);
+		for (const listener of [...items]) if (listener.kind === 'each') this.#refreshListener(listener);
 	}
 
-	private refreshAlong(trie: TrieNode<Listener>, diff: NodeDiff, node: TreeNode | undefined): void {
-		this.deliverAt(trie, node);
+	#refreshAlong(trie: TrieNode<Listener>, diff: NodeDiff, node: TreeNode | undefined): void {
+		this.#deliverAt(trie, node);
 		if (trie.children === undefined) return;
 		const value = diff.value;
 		if (isObject(value)) {
-			forEachCommonChild(trie, value, (child, next) => this.refreshAlong(child, next as NodeDiff, childOf(node, child.key)));
+			forEachCommonChild(trie, value, (child, next) => this.#refreshAlong(child, next as NodeDiff, childOf(node, child.key)));
 		} else if (value !== undefined) {
-			for (const child of [...trie.children.values()]) this.refreshBelow(child, childOf(node, child.key));
+			for (const child of [...trie.children.values()]) this.#refreshBelow(child, childOf(node, child.key));
 		}
 	}
 
-	private refreshBelow(trie: TrieNode<Listener>, node: TreeNode | undefined): void {
-		this.deliverAt(trie, node);
+	#refreshBelow(trie: TrieNode<Listener>, node: TreeNode | undefined): void {
+		this.#deliverAt(trie, node);
 		if (trie.children === undefined) return;
-		for (const child of [...trie.children.values()]) this.refreshBelow(child, childOf(node, child.key));
+		for (const child of [...trie.children.values()]) this.#refreshBelow(child, childOf(node, child.key));
 	}
 
 	/** Hands `node` to the listeners filed at `trie` (whose data is known to be loaded). */
-	private deliverAt(trie: TrieNode<Listener>, node: TreeNode | undefined): void {
+	#deliverAt(trie: TrieNode<Listener>, node: TreeNode | undefined): void {
 		const items = trie.items;
 		if (items === undefined) return;
 		for (const listener of items.size === 1 ? items : [...items]) {
 			if (!listener.active) continue;
-			if (listener.kind === 'value') this.deliverValue(listener, node);
-			else this.announceKeys(listener, keysOfNode(node));
+			if (listener.kind === 'value') this.#deliverValue(listener, node);
+			else this.#announceKeys(listener, keysOfNode(node));
 		}
 	}
 
-	private refreshNode(node: TrieNode<Listener>): void {
+	#refreshNode(node: TrieNode<Listener>): void {
 		if (node.items === undefined) return;
-		for (const listener of [...node.items]) this.refreshListener(listener);
+		for (const listener of [...node.items]) this.#refreshListener(listener);
 	}
 
 	/** Looks a listener's data up through the source (which checks that it is loaded) and hands it over. */
-	private refreshListener(listener: Listener): void {
+	#refreshListener(listener: Listener): void {
 		if (!listener.active) return;
 		if (listener.kind === 'value') {
-			const node = this.source.nodeFor(listener.path);
-			if (node !== UNAVAILABLE) this.deliverValue(listener, node);
+			const node = this.#source.nodeFor(listener.path);
+			if (node !== UNAVAILABLE) this.#deliverValue(listener, node);
 			return;
 		}
-		const keys = this.source.keysFor(listener.path);
-		if (keys !== UNAVAILABLE) this.announceKeys(listener, keys);
+		const keys = this.#source.keysFor(listener.path);
+		if (keys !== UNAVAILABLE) this.#announceKeys(listener, keys);
 	}
 
-	private deliverValue(listener: ValueListener, node: TreeNode | undefined): void {
+	#deliverValue(listener: ValueListener, node: TreeNode | undefined): void {
 		if (node === listener.last) return;
 		listener.last = node;
-		listener.callback(this.source.dataOf(node), this.source.metaOf(node));
+		listener.callback(this.#source.dataOf(node), this.#source.metaOf(node));
 	}
 
-	private announceKeys(listener: EachListener, keys: Iterable<string>): void {
+	#announceKeys(listener: EachListener, keys: Iterable<string>): void {
 		const first = !listener.started;
 		listener.started = true;
 		const current = new Set(keys);

@@ -8,20 +8,20 @@ import { childOf, childrenOf, emptyNode, fromNode, mergePersistent, removeNode, 
  * compare identities to find out what changed.
  */
 export class Mirror {
-	private tree: TreeNode = emptyNode();
+	#tree: TreeNode = emptyNode();
 	/** Counts the changes of the tree, so that a view built on it knows when to build again. */
 	version = 0;
-	private readonly unwrapped = new WeakMap<object, unknown>();
-	private readonly plainMeta = new WeakMap<object, Meta>();
+	readonly #unwrapped = new WeakMap<object, unknown>();
+	readonly #plainMeta = new WeakMap<object, Meta>();
 
 	/** The whole tree. */
 	get root(): TreeNode {
-		return this.tree;
+		return this.#tree;
 	}
 
-	private setRoot(root: TreeNode): void {
-		if (root === this.tree) return;
-		this.tree = root;
+	#setRoot(root: TreeNode): void {
+		if (root === this.#tree) return;
+		this.#tree = root;
 		this.version++;
 	}
 
@@ -30,7 +30,7 @@ export class Mirror {
 	 * showed the same data): nothing changes for anyone reading it.
 	 */
 	adopt(root: TreeNode): void {
-		this.tree = root;
+		this.#tree = root;
 	}
 
 	/** The node at `path`, or `undefined`. */
@@ -45,13 +45,13 @@ export class Mirror {
 
 	/** Merges a diff at `path`. */
 	merge(path: string, diff: NodeDiff): void {
-		this.setRoot(updateAt(this.root, segmentsOf(path), (node) => mergePersistent(node, diff)));
+		this.#setRoot(updateAt(this.root, segmentsOf(path), (node) => mergePersistent(node, diff)));
 	}
 
 	/** Deletes `path` (and everything below). */
 	delete(path: string): void {
 		const segments = parsePath(path);
-		this.setRoot(segments.length === 0 ? emptyNode() : updateAt(this.root, segments, removeNode));
+		this.#setRoot(segments.length === 0 ? emptyNode() : updateAt(this.root, segments, removeNode));
 	}
 
 	/**
@@ -64,7 +64,7 @@ export class Mirror {
 		const current = this.nodeAt(segments);
 		const next = fromNode(node as Node, current);
 		if (next === current) return;
-		this.setRoot(segments.length === 0 ? (childrenOf(next) !== undefined ? next : emptyNode()) : updateAt(this.root, segments, () => next));
+		this.#setRoot(segments.length === 0 ? (childrenOf(next) !== undefined ? next : emptyNode()) : updateAt(this.root, segments, () => next));
 	}
 
 	/** Forgets everything under `path` except the subtrees at `keep` (paths below `path`). */
@@ -82,7 +82,7 @@ export class Mirror {
 			if (relative.length === 0) return;
 			skeleton = updateAt(skeleton, relative, () => keptNode);
 		}
-		this.setRoot(segments.length === 0 ? skeleton : updateAt(this.root, segments, () => skeleton));
+		this.#setRoot(segments.length === 0 ? skeleton : updateAt(this.root, segments, () => skeleton));
 	}
 
 	/** The data at a node as handed to callbacks: frozen, and the same object while the node is unchanged. */
@@ -90,12 +90,12 @@ export class Mirror {
 		if (node === undefined || node.value === undefined || node.value === null) return null;
 		const children = childrenOf(node);
 		if (children === undefined) return node.value;
-		let data = this.unwrapped.get(node);
+		let data = this.#unwrapped.get(node);
 		if (data === undefined) {
 			const object: Record<string, unknown> = {};
 			for (const [key, child] of children) object[key] = this.dataOf(child);
 			data = Object.freeze(object);
-			this.unwrapped.set(node, data);
+			this.#unwrapped.set(node, data);
 		}
 		return data;
 	}
@@ -104,10 +104,10 @@ export class Mirror {
 	metaOf(node: TreeNode | undefined): Meta | undefined {
 		const meta = node?.meta;
 		if (meta === undefined) return undefined;
-		let plain = this.plainMeta.get(meta);
+		let plain = this.#plainMeta.get(meta);
 		if (plain === undefined) {
 			plain = deepFreeze(cloneJson(meta)) as Meta;
-			this.plainMeta.set(meta, plain);
+			this.#plainMeta.set(meta, plain);
 		}
 		return plain;
 	}

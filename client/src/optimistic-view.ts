@@ -46,24 +46,32 @@ const NONE: readonly LocalWrite[] = [];
  */
 export class OptimisticView {
 	/** The writes shown, by sequence number, in write order. */
-	private shown = new Map<number, ShownWrite>();
+	#shown = new Map<number, ShownWrite>();
 	/** The last write shown, in write order. */
-	private last: ShownWrite | undefined;
+	#last: ShownWrite | undefined;
 	/** The view's tree while writes are shown; `undefined` when the view is the mirror's tree. */
-	private view: TreeNode | undefined;
+	#view: TreeNode | undefined;
 	/** The mirror version the view was built on. */
-	private builtOn = -1;
+	#builtOn = -1;
 	/** The subscriptions' `loadedVersion` the shown writes were picked for. */
-	private shownFor = -1;
+	#shownFor = -1;
 	/** The view must be built again (a shown write left, or came out of order). */
-	private stale = false;
+	#stale = false;
+
+	readonly #mirror: Mirror;
+	readonly #subscriptions: ViewSubscriptions;
+	readonly #unanswered: () => Iterable<{ readonly seq: number; readonly message?: ClientMessage | undefined }>;
 
 	constructor(
-		private readonly mirror: Mirror,
-		private readonly subscriptions: ViewSubscriptions,
+		mirror: Mirror,
+		subscriptions: ViewSubscriptions,
 		/** The writes the server has not answered yet (after their hooks), in write order. */
-		private readonly unanswered: () => Iterable<{ readonly seq: number; readonly message?: ClientMessage | undefined }>,
-	) {}
+		unanswered: () => Iterable<{ readonly seq: number; readonly message?: ClientMessage | undefined }>,
+	) {
+		this.#mirror = mirror;
+		this.#subscriptions = subscriptions;
+		this.#unanswered = unanswered;
+	}
 
 	/** The node at `segments` in the view, or `undefined`. */
 	nodeAt(segments: readonly string[]): TreeNode | undefined {
@@ -77,30 +85,30 @@ export class OptimisticView {
 
 	/** The whole view. */
 	root(): TreeNode {
-		this.updateShown();
-		if (this.shown.size === 0) {
-			if (this.view !== undefined) {
+		this.#updateShown();
+		if (this.#shown.size === 0) {
+			if (this.#view !== undefined) {
 				// The last shown write left: the server's data takes the identities of what the view
 				// showed where it is equal, so nobody hears of a change that did not happen.
-				this.mirror.adopt(keepEqual(this.mirror.root, this.view));
-				this.view = undefined;
+				this.#mirror.adopt(keepEqual(this.#mirror.root, this.#view));
+				this.#view = undefined;
 			}
-			return this.mirror.root;
+			return this.#mirror.root;
 		}
-		if (this.view === undefined || this.stale || this.builtOn !== this.mirror.version) this.build();
-		return this.view!;
+		if (this.#view === undefined || this.#stale || this.#builtOn !== this.#mirror.version) this.#build();
+		return this.#view!;
 	}
 
 	/** A write was made (its hooks ran): shown at once if a value subscription it reaches holds its value. True when shown. */
 	add(seq: number, write: LocalWrite): boolean {
-		this.updateShown();
-		if (!this.reachesLoaded(write)) return false;
-		this.insert({ seq, write });
-		if (this.view === undefined) {
-			this.view = applyWrite(this.mirror.root, write);
-			this.builtOn = this.mirror.version;
-		} else if (!this.stale && this.builtOn === this.mirror.version) {
-			this.view = applyWrite(this.view, write);
+		this.#updateShown();
+		if (!this.#reachesLoaded(write)) return false;
+		this.#insert({ seq, write });
+		if (this.#view === undefined) {
+			this.#view = applyWrite(this.#mirror.root, write);
+			this.#builtOn = this.#mirror.version;
+		} else if (!this.#stale && this.#builtOn === this.#mirror.version) {
+			this.#view = applyWrite(this.#view, write);
 		}
 		return true;
 	}
@@ -110,7 +118,7 @@ export class OptimisticView {
 	 * the client holds has it). Returns the writes that left the view.
 	 */
 	acknowledged(seq: number, rev: number | undefined, db: string | undefined): readonly LocalWrite[] {
-		const entry = this.shown.get(seq);
+		const entry = this.#shown.get(seq);
 		if (entry === undefined) return NONE;
 		entry.rev = rev ?? AT_ONCE;
 		entry.db = db;
@@ -119,14 +127,14 @@ export class OptimisticView {
 
 	/** The server refused a write (or it could never be sent). Returns the writes that left the view. */
 	refused(seq: number): readonly LocalWrite[] {
-		const entry = this.shown.get(seq);
+		const entry = this.#shown.get(seq);
 		if (entry === undefined) return NONE;
-		return [this.remove(entry), ...this.settle()];
+		return [this.#remove(entry), ...this.settle()];
 	}
 
 	/** Every write was refused. Returns those that left the view. */
 	clear(): LocalWrite[] {
-		return [...this.shown.values()].map((entry) => this.remove(entry));
+		return [...this.#shown.values()].map((entry) => this.#remove(entry));
 	}
 
 	/**
@@ -135,41 +143,41 @@ export class OptimisticView {
 	 */
 	settle(): readonly LocalWrite[] {
 		let left: LocalWrite[] | undefined;
-		for (const entry of this.shown.values()) {
-			if (entry.rev === undefined || !this.reached(entry)) break;
-			(left ??= []).push(this.remove(entry));
+		for (const entry of this.#shown.values()) {
+			if (entry.rev === undefined || !this.#reached(entry)) break;
+			(left ??= []).push(this.#remove(entry));
 		}
 		return left ?? NONE;
 	}
 
 	/** How many writes the view shows. */
 	get size(): number {
-		return this.shown.size;
+		return this.#shown.size;
 	}
 
-	private insert(entry: ShownWrite): void {
-		const last = this.last;
-		this.shown.set(entry.seq, entry);
+	#insert(entry: ShownWrite): void {
+		const last = this.#last;
+		this.#shown.set(entry.seq, entry);
 		if (last === undefined || entry.seq > last.seq) {
-			if (last !== undefined && this.shown.get(last.seq) === last && masks(entry.write, last.write)) last.maskedBy = entry;
-			this.last = entry;
+			if (last !== undefined && this.#shown.get(last.seq) === last && masks(entry.write, last.write)) last.maskedBy = entry;
+			this.#last = entry;
 			return;
 		}
 		// Out of order (its hooks finished after a later write's, or its subscription's value came
 		// later): the view keeps the order the server applies the writes in.
-		this.shown = new Map([...this.shown].sort(([a], [b]) => a - b));
+		this.#shown = new Map([...this.#shown].sort(([a], [b]) => a - b));
 		let previous: ShownWrite | undefined;
-		for (const each of this.shown.values()) {
+		for (const each of this.#shown.values()) {
 			if (previous !== undefined) previous.maskedBy = masks(each.write, previous.write) ? each : undefined;
 			previous = each;
 		}
-		this.last = previous;
-		this.stale = true;
+		this.#last = previous;
+		this.#stale = true;
 	}
 
-	private remove(entry: ShownWrite): LocalWrite {
-		this.shown.delete(entry.seq);
-		this.stale = true;
+	#remove(entry: ShownWrite): LocalWrite {
+		this.#shown.delete(entry.seq);
+		this.#stale = true;
 		return entry.write;
 	}
 
@@ -177,11 +185,11 @@ export class OptimisticView {
 	 * Every value subscription the write reaches that holds a value holds it as of the write's ACK.
 	 * (One still waiting for its value shows nothing yet: whatever arrives is news to its listeners.)
 	 */
-	private reached(entry: ShownWrite): boolean {
+	#reached(entry: ShownWrite): boolean {
 		const { rev, db } = entry;
 		if (rev === AT_ONCE) return true;
-		const current = this.subscriptions.database;
-		for (const subscription of this.subscriptions.valuesReachedBy(entry.write)) {
+		const current = this.#subscriptions.database;
+		for (const subscription of this.#subscriptions.valuesReachedBy(entry.write)) {
 			if (!subscription.loaded) continue;
 			if (subscription.db === db) {
 				if (subscription.rev === undefined || subscription.rev < rev!) return false;
@@ -194,8 +202,8 @@ export class OptimisticView {
 		return true;
 	}
 
-	private reachesLoaded(write: LocalWrite): boolean {
-		for (const subscription of this.subscriptions.valuesReachedBy(write)) if (subscription.loaded) return true;
+	#reachesLoaded(write: LocalWrite): boolean {
+		for (const subscription of this.#subscriptions.valuesReachedBy(write)) if (subscription.loaded) return true;
 		return false;
 	}
 
@@ -203,28 +211,28 @@ export class OptimisticView {
 	 * When subscriptions got their values or went away: unanswered writes that reach a value now
 	 * show, shown writes that reach none leave (an unanswered one shows again if one loads).
 	 */
-	private updateShown(): void {
-		const version = this.subscriptions.loadedVersion;
-		if (version === this.shownFor) return;
-		this.shownFor = version;
-		for (const entry of [...this.shown.values()]) if (!this.reachesLoaded(entry.write)) this.remove(entry);
-		for (const { seq, message } of this.unanswered()) {
-			if (isLocalWrite(message) && !this.shown.has(seq) && this.reachesLoaded(message)) {
-				this.insert({ seq, write: message });
-				this.stale = true;
+	#updateShown(): void {
+		const version = this.#subscriptions.loadedVersion;
+		if (version === this.#shownFor) return;
+		this.#shownFor = version;
+		for (const entry of [...this.#shown.values()]) if (!this.#reachesLoaded(entry.write)) this.#remove(entry);
+		for (const { seq, message } of this.#unanswered()) {
+			if (isLocalWrite(message) && !this.#shown.has(seq) && this.#reachesLoaded(message)) {
+				this.#insert({ seq, write: message });
+				this.#stale = true;
 			}
 		}
 	}
 
 	/** The server's data with the shown writes applied in order; equal parts keep the identities the view had. */
-	private build(): void {
-		let next = this.mirror.root;
-		for (const entry of this.shown.values()) {
+	#build(): void {
+		let next = this.#mirror.root;
+		for (const entry of this.#shown.values()) {
 			const masker = entry.maskedBy;
-			if (masker === undefined || this.shown.get(masker.seq) !== masker) next = applyWrite(next, entry.write);
+			if (masker === undefined || this.#shown.get(masker.seq) !== masker) next = applyWrite(next, entry.write);
 		}
-		this.view = keepEqual(next, this.view ?? this.mirror.root);
-		this.builtOn = this.mirror.version;
-		this.stale = false;
+		this.#view = keepEqual(next, this.#view ?? this.#mirror.root);
+		this.#builtOn = this.#mirror.version;
+		this.#stale = false;
 	}
 }

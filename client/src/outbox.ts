@@ -40,36 +40,40 @@ export type OutboxObserver = { ready(entry: OutboxEntry & { message: WriteMessag
  */
 export class Outbox {
 	/** By sequence number; a Map iterates in insertion order, which is write order. */
-	private readonly entries = new Map<number, OutboxEntry>();
+	readonly #entries = new Map<number, OutboxEntry>();
 	/** Entries not sent on the current connection yet, in order (`unsentHead` is the first). */
-	private unsent: OutboxEntry[] = [];
-	private unsentHead = 0;
-	private nextSeq = 1;
+	#unsent: OutboxEntry[] = [];
+	#unsentHead = 0;
+	#nextSeq = 1;
 	/** Entries sent on this connection, each in its own message, not answered yet. */
-	private awaitingAnswers = 0;
+	#awaitingAnswers = 0;
 	/** Writes wait for answers (see `WRITE_WINDOW`). */
-	private holding = false;
-	private combine = false;
+	#holding = false;
+	#combine = false;
 
 	/**
 	 * Whether the server lets writes that waited combine (told in its welcome): only then do writes
 	 * wait behind the window. Without it every write is sent as soon as its hooks ran.
 	 */
 	allowCombining(allowed: boolean): void {
-		this.combine = allowed;
+		this.#combine = allowed;
 		if (allowed && combining === undefined) void import('./write-combining').then((module) => (combining = module));
 	}
 
-	constructor(private readonly observer?: OutboxObserver) {}
+	readonly #observer?: OutboxObserver;
+
+	constructor(observer?: OutboxObserver) {
+		this.#observer = observer;
+	}
 
 	/** Writes still waiting for the server's answer. */
 	get size(): number {
-		return this.entries.size;
+		return this.#entries.size;
 	}
 
 	create(): OutboxEntry {
-		const entry: OutboxEntry = { seq: this.nextSeq++, state: 'hooks', message: undefined, outcome: new WriteOutcome() };
-		this.add(entry);
+		const entry: OutboxEntry = { seq: this.#nextSeq++, state: 'hooks', message: undefined, outcome: new WriteOutcome() };
+		this.#add(entry);
 		return entry;
 	}
 
@@ -78,7 +82,7 @@ export class Outbox {
 		if (message.type === MessageType.UPDATE || message.type === MessageType.TRANSACTION || message.type === MessageType.ON_DISCONNECT) entry.message = { ...message, seq: entry.seq } as WriteMessage;
 		else entry.message = (message.type === MessageType.SET ? { type: message.type, seq: entry.seq, path: message.path, node: (message as unknown as { node: unknown }).node } : { type: message.type, seq: entry.seq, path: message.path }) as WriteMessage;
 		entry.state = 'ready';
-		this.observer?.ready(entry as OutboxEntry & { message: WriteMessage }, this.nextSeq);
+		this.#observer?.ready(entry as OutboxEntry & { message: WriteMessage }, this.#nextSeq);
 	}
 
 	/**
@@ -87,28 +91,28 @@ export class Outbox {
 	 * again after them. Call it before anything was sent.
 	 */
 	restore(pending: readonly WriteMessage[], nextSeq: number): void {
-		const made = [...this.entries.values()];
-		this.entries.clear();
-		this.unsent = [];
-		this.unsentHead = 0;
-		for (const message of pending) this.add({ seq: message.seq, state: 'ready', message, outcome: new WriteOutcome() });
-		this.nextSeq = Math.max(nextSeq, this.nextSeq);
+		const made = [...this.#entries.values()];
+		this.#entries.clear();
+		this.#unsent = [];
+		this.#unsentHead = 0;
+		for (const message of pending) this.#add({ seq: message.seq, state: 'ready', message, outcome: new WriteOutcome() });
+		this.#nextSeq = Math.max(nextSeq, this.#nextSeq);
 		for (const entry of made) {
-			entry.seq = this.nextSeq++;
+			entry.seq = this.#nextSeq++;
 			delete entry.bytes;
 			if (entry.message !== undefined) entry.message = { ...entry.message, seq: entry.seq };
-			this.add(entry);
+			this.#add(entry);
 		}
 	}
 
 	/** Tells the observer of every write ready and waiting (one that started listening after they were made). */
 	announce(): void {
-		for (const entry of this.entries.values()) if (entry.message !== undefined) this.observer?.ready(entry as OutboxEntry & { message: WriteMessage }, this.nextSeq);
+		for (const entry of this.#entries.values()) if (entry.message !== undefined) this.#observer?.ready(entry as OutboxEntry & { message: WriteMessage }, this.#nextSeq);
 	}
 
-	private add(entry: OutboxEntry): void {
-		this.entries.set(entry.seq, entry);
-		this.unsent.push(entry);
+	#add(entry: OutboxEntry): void {
+		this.#entries.set(entry.seq, entry);
+		this.#unsent.push(entry);
 	}
 
 	/**
@@ -116,28 +120,28 @@ export class Outbox {
 	 * `send` returns false for a write it refused instead (and settled itself).
 	 */
 	flush(send: (entry: OutboxEntry & { message: WriteMessage }) => boolean): void {
-		if (this.combine && this.unsentHead < this.unsent.length) {
-			if (this.awaitingAnswers >= WRITE_WINDOW) this.holding = true;
-			if (this.holding) {
-				if (this.awaitingAnswers > WRITE_WINDOW / 2) return;
-				this.holding = false;
-				this.combineWaiting();
+		if (this.#combine && this.#unsentHead < this.#unsent.length) {
+			if (this.#awaitingAnswers >= WRITE_WINDOW) this.#holding = true;
+			if (this.#holding) {
+				if (this.#awaitingAnswers > WRITE_WINDOW / 2) return;
+				this.#holding = false;
+				this.#combineWaiting();
 			}
 		}
-		while (this.unsentHead < this.unsent.length) {
-			const entry = this.unsent[this.unsentHead]!;
-			if (this.entries.get(entry.seq) === entry) {
+		while (this.#unsentHead < this.#unsent.length) {
+			const entry = this.#unsent[this.#unsentHead]!;
+			if (this.#entries.get(entry.seq) === entry) {
 				if (entry.state === 'hooks') break;
 				if (entry.state === 'ready' && send(entry as OutboxEntry & { message: WriteMessage })) {
 					entry.state = 'sent';
-					this.awaitingAnswers++;
+					this.#awaitingAnswers++;
 				}
 			}
-			this.unsentHead++;
+			this.#unsentHead++;
 		}
-		if (this.unsentHead > 1024 && this.unsentHead * 2 > this.unsent.length) {
-			this.unsent = this.unsent.slice(this.unsentHead);
-			this.unsentHead = 0;
+		if (this.#unsentHead > 1024 && this.#unsentHead * 2 > this.#unsent.length) {
+			this.#unsent = this.#unsent.slice(this.#unsentHead);
+			this.#unsentHead = 0;
 		}
 	}
 
@@ -146,14 +150,14 @@ export class Outbox {
 	 * go on their own again (a carrier keeps its combined message, which has the same effect after them).
 	 */
 	connectionLost(): void {
-		for (const entry of this.entries.values()) {
+		for (const entry of this.#entries.values()) {
 			if (entry.state === 'sent' || entry.state === 'carried') entry.state = 'ready';
 			delete entry.carries;
 		}
-		this.unsent = [...this.entries.values()];
-		this.unsentHead = 0;
-		this.awaitingAnswers = 0;
-		this.holding = false;
+		this.#unsent = [...this.#entries.values()];
+		this.#unsentHead = 0;
+		this.#awaitingAnswers = 0;
+		this.#holding = false;
 	}
 
 	/**
@@ -161,7 +165,7 @@ export class Outbox {
 	 * committed. Returns the numbers of the writes settled, carried ones first.
 	 */
 	acknowledge(seq: number, committed?: { value: unknown }): number[] {
-		return this.settle(seq, (entry) => {
+		return this.#settle(seq, (entry) => {
 			// Only transactions hear what they committed, and they are never carried.
 			if (committed !== undefined) entry.committed?.(committed.value);
 			entry.outcome.resolve();
@@ -173,11 +177,11 @@ export class Outbox {
 	 * next flush. False when the write is no longer waiting.
 	 */
 	retry(seq: number): boolean {
-		const entry = this.entries.get(seq);
+		const entry = this.#entries.get(seq);
 		if (entry === undefined) return false;
-		if (entry.state === 'sent') this.awaitingAnswers--;
+		if (entry.state === 'sent') this.#awaitingAnswers--;
 		entry.state = 'ready';
-		this.unsent.push(entry);
+		this.#unsent.push(entry);
 		return true;
 	}
 
@@ -187,24 +191,24 @@ export class Outbox {
 	 */
 	fail(seq: number, error: SocketDBError): { settled: number[]; unobserved: number } {
 		let unobserved = 0;
-		const settled = this.settle(seq, (entry) => void (entry.outcome.reject(error) || unobserved++));
+		const settled = this.#settle(seq, (entry) => void (entry.outcome.reject(error) || unobserved++));
 		return { settled, unobserved };
 	}
 
 	/** Drops a write whose hooks refused it. */
 	drop(entry: OutboxEntry, error: SocketDBError): boolean {
-		this.entries.delete(entry.seq);
-		this.observer?.settled(entry.seq);
+		this.#entries.delete(entry.seq);
+		this.#observer?.settled(entry.seq);
 		return entry.outcome.reject(error);
 	}
 
 	/** Fails every write (the client can never deliver them). */
 	failAll(error: SocketDBError): OutboxEntry[] {
 		const unobserved: OutboxEntry[] = [];
-		const entries = [...this.entries.values()];
-		this.entries.clear();
+		const entries = [...this.#entries.values()];
+		this.#entries.clear();
 		for (const entry of entries) {
-			this.observer?.settled(entry.seq);
+			this.#observer?.settled(entry.seq);
 			if (!entry.outcome.reject(error)) unobserved.push(entry);
 		}
 		return unobserved;
@@ -212,30 +216,30 @@ export class Outbox {
 
 	/** The writes not answered yet, in write order (`message` is set once their hooks ran). */
 	unanswered(): Iterable<OutboxEntry> {
-		return this.entries.values();
+		return this.#entries.values();
 	}
 
 	/** Highest sequence number below which every write is settled (sent in the handshake). */
 	settledThrough(): number {
-		const first = this.entries.values().next().value;
-		return first === undefined ? this.nextSeq - 1 : first.seq - 1;
+		const first = this.#entries.values().next().value;
+		return first === undefined ? this.#nextSeq - 1 : first.seq - 1;
 	}
 
-	private take(seq: number): OutboxEntry | undefined {
-		const entry = this.entries.get(seq);
+	#take(seq: number): OutboxEntry | undefined {
+		const entry = this.#entries.get(seq);
 		if (entry === undefined) return undefined;
-		if (entry.state === 'sent') this.awaitingAnswers--;
-		this.entries.delete(seq);
-		this.observer?.settled(seq);
+		if (entry.state === 'sent') this.#awaitingAnswers--;
+		this.#entries.delete(seq);
+		this.#observer?.settled(seq);
 		return entry;
 	}
 
 	/** Takes the write `seq` and the writes it carries out of the outbox, settles each (carried ones first) and returns their numbers. */
-	private settle(seq: number, each: (entry: OutboxEntry) => void): number[] {
-		const entry = this.take(seq);
+	#settle(seq: number, each: (entry: OutboxEntry) => void): number[] {
+		const entry = this.#take(seq);
 		const settled: number[] = [];
 		for (const taken of entry === undefined ? [] : [...(entry.carries ?? []), entry]) {
-			if (taken !== entry && this.take(taken.seq) === undefined) continue;
+			if (taken !== entry && this.#take(taken.seq) === undefined) continue;
 			each(taken);
 			settled.push(taken.seq);
 		}
@@ -246,7 +250,7 @@ export class Outbox {
 	 * The writes waiting to be sent, each `set` carried by the latest `set` to its path where it can
 	 * be (see `combineOutbox`); until the code that does so has loaded, they go as they are.
 	 */
-	private combineWaiting(): void {
-		combining?.combineOutbox(this.unsent.slice(this.unsentHead), (entry) => this.entries.get(entry.seq) === entry, MessageType.SET, holdsServerValues);
+	#combineWaiting(): void {
+		combining?.combineOutbox(this.#unsent.slice(this.#unsentHead), (entry) => this.#entries.get(entry.seq) === entry, MessageType.SET, holdsServerValues);
 	}
 }

@@ -26,52 +26,52 @@ export type PushIdSources = {
  * @example new PushIdGenerator().next() // '-P7nMr0p9b_2AWkL2IIN'
  */
 export class PushIdGenerator {
-	private readonly now: () => number;
-	private readonly random: (bytes: Uint8Array) => void;
-	private lastTime = -1;
+	readonly #now: () => number;
+	readonly #random: (bytes: Uint8Array) => void;
+	#lastTime = -1;
 	/** The random part of the last key, one base-64 digit (0 to 63) per character. */
-	private readonly digits = new Uint8Array(RANDOM_CHARS);
+	readonly #digits = new Uint8Array(RANDOM_CHARS);
 
 	constructor({ now = Date.now, random = (bytes) => void globalThis.crypto.getRandomValues(bytes) }: PushIdSources = {}) {
-		this.now = now;
-		this.random = random;
+		this.#now = now;
+		this.#random = random;
 	}
 
 	next(): string {
-		const now = Math.max(0, Math.floor(this.now()));
-		if (now > this.lastTime) {
-			this.lastTime = now;
-			this.randomDigits();
-		} else if (!this.increment()) {
+		const now = Math.max(0, Math.floor(this.#now()));
+		if (now > this.#lastTime) {
+			this.#lastTime = now;
+			this.#randomDigits();
+		} else if (!this.#increment()) {
 			// The random part was all 63s: the time moves on by one millisecond instead, which
 			// keeps the order.
-			this.lastTime++;
-			this.randomDigits();
+			this.#lastTime++;
+			this.#randomDigits();
 		}
 		let key = '';
-		let time = this.lastTime;
+		let time = this.#lastTime;
 		for (let i = 0; i < TIME_CHARS; i++) {
 			key = PUSH_ID_ALPHABET[time % 64]! + key;
 			time = Math.floor(time / 64);
 		}
-		for (const digit of this.digits) key += PUSH_ID_ALPHABET[digit]!;
+		for (const digit of this.#digits) key += PUSH_ID_ALPHABET[digit]!;
 		return key;
 	}
 
-	private randomDigits(): void {
-		this.random(this.digits);
+	#randomDigits(): void {
+		this.#random(this.#digits);
 		// 256 is a multiple of 64, so every digit stays equally likely.
-		for (let i = 0; i < RANDOM_CHARS; i++) this.digits[i] = this.digits[i]! & MAX_DIGIT;
+		for (let i = 0; i < RANDOM_CHARS; i++) this.#digits[i] = this.#digits[i]! & MAX_DIGIT;
 	}
 
 	/** Adds one to the random part as a base-64 number; false when it overflowed (it is all zeros then). */
-	private increment(): boolean {
+	#increment(): boolean {
 		for (let i = RANDOM_CHARS - 1; i >= 0; i--) {
-			if (this.digits[i]! < MAX_DIGIT) {
-				this.digits[i] = this.digits[i]! + 1;
+			if (this.#digits[i]! < MAX_DIGIT) {
+				this.#digits[i] = this.#digits[i]! + 1;
 				return true;
 			}
-			this.digits[i] = 0;
+			this.#digits[i] = 0;
 		}
 		return false;
 	}

@@ -23,66 +23,70 @@ export interface QueryRuntime {
  * @example db.get('scores').orderByChild('points').limitToLast(3).on((top) => render(top));
  */
 export class Query<T = unknown> {
+	readonly #runtime: QueryRuntime;
+
 	constructor(
-		private readonly runtime: QueryRuntime,
+		runtime: QueryRuntime,
 		/** The path whose children the query holds. */
 		readonly path: string,
 		/** The query's parts, as the server sees them. */
 		readonly spec: QuerySpec,
-	) {}
+	) {
+		this.#runtime = runtime;
+	}
 
-	private next(spec: QuerySpec): Query<T> {
-		return new Query<T>(this.runtime, this.path, spec);
+	#next(spec: QuerySpec): Query<T> {
+		return new Query<T>(this.#runtime, this.path, spec);
 	}
 
 	/** Not allowed on a query: it has its order already (throws `INVALID_QUERY`). */
 	orderByChild(path: string): Query<T> {
-		return this.next(queryOrderedBy(this.spec, { child: path }));
+		return this.#next(queryOrderedBy(this.spec, { child: path }));
 	}
 
 	/** Not allowed on a query: it has its order already (throws `INVALID_QUERY`). */
 	orderByKey(): Query<T> {
-		return this.next(queryOrderedBy(this.spec, 'key'));
+		return this.#next(queryOrderedBy(this.spec, 'key'));
 	}
 
 	/** Not allowed on a query: it has its order already (throws `INVALID_QUERY`). */
 	orderByValue(): Query<T> {
-		return this.next(queryOrderedBy(this.spec, 'value'));
+		return this.#next(queryOrderedBy(this.spec, 'value'));
 	}
 
 	/** Children from `value` on (among those equal to `value`, from `key` on). @example scores.orderByChild('points').startAt(10) */
 	startAt(value: QueryValue, key?: string): Query<T> {
-		return this.next(queryStart(this.spec, value, key));
+		return this.#next(queryStart(this.spec, value, key));
 	}
 
 	/** Children after `value` (among those equal to `value`, after `key`). @example posts.orderByKey().startAfter(lastSeenKey) */
 	startAfter(value: QueryValue, key?: string): Query<T> {
-		return this.next(queryStart(this.spec, value, key, true));
+		return this.#next(queryStart(this.spec, value, key, true));
 	}
 
 	/** Children up to `value` (among those equal to `value`, up to `key`). @example scores.orderByChild('points').endAt(100) */
 	endAt(value: QueryValue, key?: string): Query<T> {
-		return this.next(queryEnd(this.spec, value, key));
+		return this.#next(queryEnd(this.spec, value, key));
 	}
 
 	/** Children before `value` (among those equal to `value`, before `key`). @example names.orderByValue().endBefore('m') */
 	endBefore(value: QueryValue, key?: string): Query<T> {
-		return this.next(queryEnd(this.spec, value, key, true));
+		return this.#next(queryEnd(this.spec, value, key, true));
 	}
 
 	/** Children whose sort value is `value` (and, with `key`, that child only). @example users.orderByChild('role').equalTo('admin') */
 	equalTo(value: QueryValue, key?: string): Query<T> {
-		return this.next(queryEqual(this.spec, value, key));
+		return this.#next(queryEqual(this.spec, value, key));
 	}
 
 	/** The first `count` children of the range. @example messages.orderByKey().limitToFirst(20) */
 	limitToFirst(count: number): Query<T> {
-		return this.next(queryLimit(this.spec, 'first', count));
+		return this.#next(queryLimit(this.spec, 'first', count));
 	}
 
 	/** The last `count` children of the range. @example scores.orderByChild('points').limitToLast(3) */
 	limitToLast(count: number): Query<T> {
-		return this.next(queryLimit(this.spec, 'last', count));
+		return this.#next(queryLimit(this.spec, 'last', count));
 	}
 
 	/**
@@ -91,7 +95,7 @@ export class Query<T = unknown> {
 	 * @example const stop = db.get('scores').orderByChild('points').limitToLast(3).on((top) => render(top));
 	 */
 	on(callback: (entries: QueryEntry<T>[]) => void): Unsubscriber {
-		return this.runtime.listenQuery(this.path, this.spec, { kind: 'result', callback: callback as (entries: QueryEntry[]) => void, once: false });
+		return this.#runtime.listenQuery(this.path, this.spec, { kind: 'result', callback: callback as (entries: QueryEntry[]) => void, once: false });
 	}
 
 	/**
@@ -99,7 +103,7 @@ export class Query<T = unknown> {
 	 * @example db.get('scores').orderByChild('points').limitToLast(1).once(([best]) => show(best));
 	 */
 	once(callback: (entries: QueryEntry<T>[]) => void): Unsubscriber {
-		return this.runtime.listenQuery(this.path, this.spec, { kind: 'result', callback: callback as (entries: QueryEntry[]) => void, once: true });
+		return this.#runtime.listenQuery(this.path, this.spec, { kind: 'result', callback: callback as (entries: QueryEntry[]) => void, once: true });
 	}
 
 	/**
@@ -109,7 +113,7 @@ export class Query<T = unknown> {
 	 * @example const stop = db.get('messages').orderByKey().limitToLast(50).onKeys((keys) => renderList(keys));
 	 */
 	onKeys(callback: (keys: string[]) => void): Unsubscriber {
-		return this.runtime.listenQuery(this.path, this.spec, { kind: 'keys', callback });
+		return this.#runtime.listenQuery(this.path, this.spec, { kind: 'keys', callback });
 	}
 
 	/**
@@ -119,7 +123,7 @@ export class Query<T = unknown> {
 	 * @example db.get('scores').orderByChild('points').onChild('added', (entry, previousKey) => insertAfter(previousKey, entry));
 	 */
 	onChild(event: ChildEvent, callback: (entry: QueryEntry<T>, previousKey: string | null) => void): Unsubscriber {
-		return this.runtime.listenQuery(this.path, this.spec, { kind: 'child', event, callback: callback as (entry: QueryEntry, previousKey: string | null) => void });
+		return this.#runtime.listenQuery(this.path, this.spec, { kind: 'child', event, callback: callback as (entry: QueryEntry, previousKey: string | null) => void });
 	}
 }
 

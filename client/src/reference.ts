@@ -18,23 +18,23 @@ export interface ReferenceRuntime {
 
 /** Subscriptions made through the references of one `subscribeGroup` call. */
 class SubscriptionGroup {
-	private readonly unsubscribers = new Set<Unsubscriber>();
-	private closed = false;
+	readonly #unsubscribers = new Set<Unsubscriber>();
+	#closed = false;
 
 	track(subscribe: () => Unsubscriber): Unsubscriber {
-		if (this.closed) return () => undefined;
+		if (this.#closed) return () => undefined;
 		const unsubscribe = subscribe();
 		const tracked = () => {
-			this.unsubscribers.delete(tracked);
+			this.#unsubscribers.delete(tracked);
 			unsubscribe();
 		};
-		this.unsubscribers.add(tracked);
+		this.#unsubscribers.add(tracked);
 		return tracked;
 	}
 
 	close(): void {
-		this.closed = true;
-		for (const unsubscribe of [...this.unsubscribers]) unsubscribe();
+		this.#closed = true;
+		for (const unsubscribe of [...this.#unsubscribers]) unsubscribe();
 	}
 }
 

@@ -45,23 +45,30 @@ export class ClientSession {
 	database: string | undefined;
 	/** The server lets writes that wait combine (told in its welcome; see `Outbox.allowCombining`). */
 	combine = false;
-	private outgoing: Uint8Array[] = [];
-	private flushScheduled = false;
+	#outgoing: Uint8Array[] = [];
+	#flushScheduled = false;
 	/** When the last FRAMES_PER_WINDOW frames were sent (a ring; `sendIndex` is the oldest). */
-	private readonly recentSends: number[] = new Array<number>(FRAMES_PER_WINDOW).fill(-Infinity);
-	private sendIndex = 0;
-	private everReady = false;
+	readonly #recentSends: number[] = new Array<number>(FRAMES_PER_WINDOW).fill(-Infinity);
+	#sendIndex = 0;
+	#everReady = false;
 	/** A connection that had completed its handshake was lost since the last `connect()`. */
-	private reconnecting = false;
+	#reconnecting = false;
+
+	readonly #transport: SocketClient;
+	readonly #handlers: SessionHandlers;
+	readonly #hello: () => { acked: number; info: ClientInfo };
 
 	constructor(
-		private readonly transport: SocketClient,
-		private readonly handlers: SessionHandlers,
-		private readonly hello: () => { acked: number; info: ClientInfo },
+		transport: SocketClient,
+		handlers: SessionHandlers,
+		hello: () => { acked: number; info: ClientInfo },
 	) {
-		transport.onOpen(() => this.opened());
-		transport.onClose(() => this.closed());
-		transport.onMessage((frame) => this.receive(frame));
+		this.#transport = transport;
+		this.#handlers = handlers;
+		this.#hello = hello;
+		transport.onOpen(() => this.#opened());
+		transport.onClose(() => this.#closed());
+		transport.onMessage((frame) => this.#receive(frame));
 	}
 
 	/**
@@ -77,7 +84,7 @@ export class ClientSession {
 			case 'handshake':
 				return 'connecting';
 			case 'connecting':
-				return this.reconnecting ? 'disconnected' : 'connecting';
+				return this.#reconnecting ? 'disconnected' : 'connecting';
 			default:
 				return 'disconnected';
 		}
@@ -85,19 +92,19 @@ export class ClientSession {
 
 	connect(url: string): void {
 		if (this.state === 'idle' || this.state === 'closed') this.state = 'connecting';
-		this.reconnecting = false;
-		this.transport.connect(url);
-		this.handlers.stateChanged?.();
+		this.#reconnecting = false;
+		this.#transport.connect(url);
+		this.#handlers.stateChanged?.();
 	}
 
 	disconnect(): void {
 		const wasConnected = this.state === 'ready' || this.state === 'handshake';
 		this.state = 'closed';
-		this.reconnecting = false;
-		this.outgoing = [];
-		this.transport.close();
-		if (wasConnected) this.handlers.lost();
-		this.handlers.stateChanged?.();
+		this.#reconnecting = false;
+		this.#outgoing = [];
+		this.#transport.close();
+		if (wasConnected) this.#handlers.lost();
+		this.#handlers.stateChanged?.();
 	}
 
 	/** Queues a message for the current connection; dropped unless the handshake completed. */
@@ -108,64 +115,64 @@ export class ClientSession {
 	/** Queues an encoded message; frames are cut so none exceeds the server's limit. */
 	sendEncoded(message: Uint8Array): void {
 		if (this.state !== 'ready') return;
-		this.outgoing.push(message);
-		if (this.flushScheduled) return;
-		this.flushScheduled = true;
+		this.#outgoing.push(message);
+		if (this.#flushScheduled) return;
+		this.#flushScheduled = true;
 		const run = () => {
-			this.flushScheduled = false;
-			this.flush();
+			this.#flushScheduled = false;
+			this.#flush();
 		};
 		// Up to FRAMES_PER_WINDOW frames go out at once per window; a client sending faster has its
 		// messages gathered until the window ends, so a burst of writes costs a few socket writes
 		// rather than one each. Writes at a human pace never wait.
-		const wait = this.recentSends[this.sendIndex]! + PACE_WINDOW_MS - performance.now();
+		const wait = this.#recentSends[this.#sendIndex]! + PACE_WINDOW_MS - performance.now();
 		if (wait <= 0) queueMicrotask(run);
 		else setTimeout(run, wait);
 	}
 
-	private flush(): void {
-		if (this.outgoing.length === 0 || this.state !== 'ready') return;
-		this.recentSends[this.sendIndex] = performance.now();
-		this.sendIndex = (this.sendIndex + 1) % FRAMES_PER_WINDOW;
-		const messages = this.outgoing;
-		this.outgoing = [];
+	#flush(): void {
+		if (this.#outgoing.length === 0 || this.state !== 'ready') return;
+		this.#recentSends[this.#sendIndex] = performance.now();
+		this.#sendIndex = (this.#sendIndex + 1) % FRAMES_PER_WINDOW;
+		const messages = this.#outgoing;
+		this.#outgoing = [];
 		let frame: Uint8Array[] = [];
 		let size = 0;
 		for (const message of messages) {
 			if (size + message.byteLength > this.maxFrameBytes && frame.length > 0) {
-				this.transport.send(concatBytes(frame));
+				this.#transport.send(concatBytes(frame));
 				frame = [];
 				size = 0;
 			}
 			frame.push(message);
 			size += message.byteLength;
 		}
-		this.transport.send(concatBytes(frame));
+		this.#transport.send(concatBytes(frame));
 	}
 
-	private opened(): void {
+	#opened(): void {
 		if (this.state === 'closed') return;
 		this.state = 'handshake';
-		const { acked, info } = this.hello();
-		this.transport.send(encodeClientMessage({ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, session: this.id, acked, info }));
-		this.handlers.stateChanged?.();
+		const { acked, info } = this.#hello();
+		this.#transport.send(encodeClientMessage({ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, session: this.id, acked, info }));
+		this.#handlers.stateChanged?.();
 	}
 
-	private closed(): void {
+	#closed(): void {
 		const wasConnected = this.state === 'ready' || this.state === 'handshake';
-		if (this.state === 'ready') this.reconnecting = true;
-		this.outgoing = [];
+		if (this.state === 'ready') this.#reconnecting = true;
+		this.#outgoing = [];
 		if (this.state !== 'closed') this.state = 'connecting';
-		if (wasConnected) this.handlers.lost();
-		this.handlers.stateChanged?.();
+		if (wasConnected) this.#handlers.lost();
+		this.#handlers.stateChanged?.();
 	}
 
-	private receive(frame: Uint8Array): void {
+	#receive(frame: Uint8Array): void {
 		let messages: ServerMessage[];
 		try {
 			messages = decodeFrame(frame).map(parseServerMessage);
 		} catch (error) {
-			return this.handlers.malformed(error as Error);
+			return this.#handlers.malformed(error as Error);
 		}
 		for (const message of messages) {
 			if (message.type === MessageType.WELCOME) {
@@ -174,13 +181,13 @@ export class ClientSession {
 				this.database = message.db;
 				this.combine = message.combine === true;
 				this.state = 'ready';
-				this.reconnecting = false;
-				const first = !this.everReady;
-				this.everReady = true;
-				this.handlers.ready(first);
-				this.handlers.stateChanged?.();
+				this.#reconnecting = false;
+				const first = !this.#everReady;
+				this.#everReady = true;
+				this.#handlers.ready(first);
+				this.#handlers.stateChanged?.();
 			} else {
-				this.handlers.message(message);
+				this.#handlers.message(message);
 			}
 		}
 	}

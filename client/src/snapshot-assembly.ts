@@ -13,23 +13,23 @@ type Assembly = { node: Node | null; rev: number };
  * would copy every large object it touches once per slice.
  */
 export class SnapshotAssembly {
-	private readonly assemblies = new Map<string, Assembly>();
+	readonly #assemblies = new Map<string, Assembly>();
 
 	/** A stream of revision `rev` starts at `path` with its first slice; one already running there starts over. */
 	start(path: string, first: NodeDiff | null, rev: number): void {
 		const assembly: Assembly = { node: null, rev };
 		if (first !== null) addSlice(assembly, first);
-		this.assemblies.set(path, assembly);
+		this.#assemblies.set(path, assembly);
 	}
 
 	/** True while a value is being streamed at `path`. */
 	has(path: string): boolean {
-		return this.assemblies.has(path);
+		return this.#assemblies.has(path);
 	}
 
 	/** Merges the next slice; false when no stream runs at `path`. */
 	addSlice(path: string, slice: NodeDiff): boolean {
-		const assembly = this.assemblies.get(path);
+		const assembly = this.#assemblies.get(path);
 		if (assembly === undefined) return false;
 		addSlice(assembly, slice);
 		return true;
@@ -37,7 +37,7 @@ export class SnapshotAssembly {
 
 	/** Applies a change of the path (a DATA op) to the value being streamed. */
 	apply(path: string, op: DataOp): void {
-		const assembly = this.assemblies.get(path);
+		const assembly = this.#assemblies.get(path);
 		if (assembly === undefined) return;
 		if (typeof op === 'string') return deleteAt(assembly, parsePath(op));
 		const node = assembly.node ?? { value: createRecord<Node>() };
@@ -46,25 +46,25 @@ export class SnapshotAssembly {
 
 	/** The changes applied to the value being streamed at `path` brought it to revision `rev`. */
 	reached(path: string, rev: number): void {
-		const assembly = this.assemblies.get(path);
+		const assembly = this.#assemblies.get(path);
 		if (assembly !== undefined && rev > assembly.rev) assembly.rev = rev;
 	}
 
 	/** The complete value and its revision, once the last slice arrived; the stream is forgotten. */
 	finish(path: string): { node: Node | null; rev: number } | undefined {
-		const assembly = this.assemblies.get(path);
-		this.assemblies.delete(path);
+		const assembly = this.#assemblies.get(path);
+		this.#assemblies.delete(path);
 		return assembly;
 	}
 
 	/** Forgets the stream at `path`, if any. */
 	drop(path: string): void {
-		this.assemblies.delete(path);
+		this.#assemblies.delete(path);
 	}
 
 	/** Forgets every stream (the connection was lost: the server starts them over). */
 	clear(): void {
-		this.assemblies.clear();
+		this.#assemblies.clear();
 	}
 }
 

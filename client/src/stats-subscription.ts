@@ -6,37 +6,41 @@ import { MessageType, type ClientMessage, type ConnectionStats } from '@socketdb
  * authorize gets a `FORBIDDEN` error instead, and the callbacks are never called.
  */
 export class StatsSubscription {
-	private readonly callbacks = new Set<(stats: ConnectionStats) => void>();
-	private latest: ConnectionStats | undefined;
+	readonly #callbacks = new Set<(stats: ConnectionStats) => void>();
+	#latest: ConnectionStats | undefined;
 
-	constructor(private readonly send: (message: ClientMessage) => void) {}
+	readonly #send: (message: ClientMessage) => void;
+
+	constructor(send: (message: ClientMessage) => void) {
+		this.#send = send;
+	}
 
 	add(callback: (stats: ConnectionStats) => void): () => void {
 		const entry = (stats: ConnectionStats) => callback(stats);
-		this.callbacks.add(entry);
-		if (this.callbacks.size === 1) this.send({ type: MessageType.SUBSCRIBE_STATS });
-		else if (this.latest !== undefined) {
-			const latest = this.latest;
-			queueMicrotask(() => this.callbacks.has(entry) && entry(latest));
+		this.#callbacks.add(entry);
+		if (this.#callbacks.size === 1) this.#send({ type: MessageType.SUBSCRIBE_STATS });
+		else if (this.#latest !== undefined) {
+			const latest = this.#latest;
+			queueMicrotask(() => this.#callbacks.has(entry) && entry(latest));
 		}
 		return () => {
-			if (!this.callbacks.delete(entry) || this.callbacks.size > 0) return;
-			this.latest = undefined;
-			this.send({ type: MessageType.UNSUBSCRIBE_STATS });
+			if (!this.#callbacks.delete(entry) || this.#callbacks.size > 0) return;
+			this.#latest = undefined;
+			this.#send({ type: MessageType.UNSUBSCRIBE_STATS });
 		};
 	}
 
 	/** After a (re)connect: ask again. */
 	resubscribe(): void {
-		if (this.callbacks.size > 0) this.send({ type: MessageType.SUBSCRIBE_STATS });
+		if (this.#callbacks.size > 0) this.#send({ type: MessageType.SUBSCRIBE_STATS });
 	}
 
 	received(stats: ConnectionStats): void {
-		if (this.callbacks.size === 0) return;
+		if (this.#callbacks.size === 0) return;
 		const latest: ConnectionStats = { total: stats.total, versions: Object.freeze({ ...stats.versions }), routes: Object.freeze({ ...stats.routes }) };
 		if (stats.queries !== undefined) latest.queries = Object.freeze({ ...stats.queries });
 		Object.freeze(latest);
-		this.latest = latest;
-		for (const callback of [...this.callbacks]) callback(latest);
+		this.#latest = latest;
+		for (const callback of [...this.#callbacks]) callback(latest);
 	}
 }

@@ -18,28 +18,38 @@ type Subscription = { loaded: boolean; id?: number; rev?: number; db?: string | 
  * path, which is far cheaper for big collections.
  */
 export class ServerSubscriptions implements ViewSubscriptions {
-	private readonly values = new PathTrie<Subscription>();
-	private readonly valueByPath = new Map<string, Subscription>();
+	readonly #values = new PathTrie<Subscription>();
+	readonly #valueByPath = new Map<string, Subscription>();
 	/** Value subscriptions by the number the server gave their path. */
-	private readonly pathById = new Map<number, string>();
-	private readonly keys = new Map<string, Subscription & { keys: Set<string> }>();
-	private readonly keyPaths = new PathTrie<true>();
+	readonly #pathById = new Map<number, string>();
+	readonly #keys = new Map<string, Subscription & { keys: Set<string> }>();
+	readonly #keyPaths = new PathTrie<true>();
 	/** The database of the current connection (told in WELCOME). */
-	private currentDatabase: string | undefined;
+	#currentDatabase: string | undefined;
 	/** Changes whenever a value subscription gets its value or goes away. */
 	loadedVersion = 0;
 
+	readonly #listeners: Listeners;
+	readonly #mirror: Mirror;
+	readonly #assembly: SnapshotAssembly;
+	readonly #send: (message: ClientMessage) => void;
+
 	constructor(
-		private readonly listeners: Listeners,
-		private readonly mirror: Mirror,
-		private readonly assembly: SnapshotAssembly,
-		private readonly send: (message: ClientMessage) => void,
-	) {}
+		listeners: Listeners,
+		mirror: Mirror,
+		assembly: SnapshotAssembly,
+		send: (message: ClientMessage) => void,
+	) {
+		this.#listeners = listeners;
+		this.#mirror = mirror;
+		this.#assembly = assembly;
+		this.#send = send;
+	}
 
 	/** The value subscription covering `path` (at it or above), if any. */
 	coveringValue(path: string): Subscription | undefined {
-		const node = this.values.coveringNode(path);
-		return node === undefined ? undefined : this.valueByPath.get(node.path);
+		const node = this.#values.coveringNode(path);
+		return node === undefined ? undefined : this.#valueByPath.get(node.path);
 	}
 
 	/**
@@ -47,50 +57,50 @@ export class ServerSubscriptions implements ViewSubscriptions {
 	 * covers the written path or any number lie below it.
 	 */
 	valuesReachedBy(write: LocalWrite): readonly Subscription[] {
-		if (this.valueByPath.size === 0) return NONE;
-		const covering = this.values.coveringNode(write.path);
-		if (covering !== undefined) return writeReaches(write, covering.path) ? [this.valueByPath.get(covering.path)!] : NONE;
-		const start = this.values.find(write.path);
+		if (this.#valueByPath.size === 0) return NONE;
+		const covering = this.#values.coveringNode(write.path);
+		if (covering !== undefined) return writeReaches(write, covering.path) ? [this.#valueByPath.get(covering.path)!] : NONE;
+		const start = this.#values.find(write.path);
 		if (start === undefined) return NONE;
 		const found: Subscription[] = [];
 		forEachTrieNode(start, (node) => {
-			if (node.items !== undefined && writeReaches(write, node.path)) found.push(this.valueByPath.get(node.path)!);
+			if (node.items !== undefined && writeReaches(write, node.path)) found.push(this.#valueByPath.get(node.path)!);
 		});
 		return found;
 	}
 
 	/** The database of the current connection (told in WELCOME). */
 	get database(): string | undefined {
-		return this.currentDatabase;
+		return this.#currentDatabase;
 	}
 
 	isValueSubscribed(path: string): boolean {
-		return this.valueByPath.has(path);
+		return this.#valueByPath.has(path);
 	}
 
 	keysOf(path: string): Set<string> | undefined {
-		const subscription = this.keys.get(path);
+		const subscription = this.#keys.get(path);
 		return subscription?.loaded ? subscription.keys : undefined;
 	}
 
 	/** The paths of the value subscriptions at or below `path`. */
 	valuePathsAtOrBelow(path: string): string[] {
-		return subscribedAtOrBelow(this.values, path);
+		return subscribedAtOrBelow(this.#values, path);
 	}
 
 	/** A value listener was added at `path`. */
 	valueListenerAdded(path: string): void {
 		if (this.coveringValue(path) !== undefined) return;
-		for (const below of this.valueSubscriptionsBelow(path)) this.removeValue(below);
-		this.addValue(path);
-		for (const keyPath of subscribedAtOrBelow(this.keyPaths, path)) this.removeKeys(keyPath);
+		for (const below of this.#valueSubscriptionsBelow(path)) this.#removeValue(below);
+		this.#addValue(path);
+		for (const keyPath of subscribedAtOrBelow(this.#keyPaths, path)) this.#removeKeys(keyPath);
 	}
 
 	/** The last value listener at `path` is gone. */
 	valueListenerRemoved(path: string): void {
-		if (!this.valueByPath.has(path)) return;
-		this.removeValue(path);
-		this.coverBelow(path, this.listeners.highestBelow(path, 'value'));
+		if (!this.#valueByPath.has(path)) return;
+		this.#removeValue(path);
+		this.#coverBelow(path, this.#listeners.highestBelow(path, 'value'));
 	}
 
 	/**
@@ -99,29 +109,29 @@ export class ServerSubscriptions implements ViewSubscriptions {
 	 * been there. False when the client no longer holds it.
 	 */
 	valueRefused(path: string): boolean {
-		if (!this.forgetValue(path)) return false;
-		this.coverBelow(path, this.listeners.highestBelow(path, 'value', true));
+		if (!this.#forgetValue(path)) return false;
+		this.#coverBelow(path, this.#listeners.highestBelow(path, 'value', true));
 		return true;
 	}
 
 	/** Subscribes the highest listened paths below `path` that lost their covering subscription. */
-	private coverBelow(path: string, replacements: string[]): void {
-		for (const replacement of replacements) this.addValue(replacement);
-		this.mirror.retain(path, replacements);
-		for (const eachPath of this.listeners.pathsBelow(path, 'each')) this.eachListenerAdded(eachPath);
+	#coverBelow(path: string, replacements: string[]): void {
+		for (const replacement of replacements) this.#addValue(replacement);
+		this.#mirror.retain(path, replacements);
+		for (const eachPath of this.#listeners.pathsBelow(path, 'each')) this.eachListenerAdded(eachPath);
 	}
 
 	/** An each listener was added at `path`. */
 	eachListenerAdded(path: string): void {
-		if (this.coveringValue(path) !== undefined || this.keys.has(path)) return;
-		this.keys.set(path, { loaded: false, keys: new Set() });
-		this.keyPaths.add(path, true);
-		this.send({ type: MessageType.SUBSCRIBE_KEYS, path });
+		if (this.coveringValue(path) !== undefined || this.#keys.has(path)) return;
+		this.#keys.set(path, { loaded: false, keys: new Set() });
+		this.#keyPaths.add(path, true);
+		this.#send({ type: MessageType.SUBSCRIBE_KEYS, path });
 	}
 
 	/** The last each listener at `path` is gone. */
 	eachListenerRemoved(path: string): void {
-		if (this.keys.has(path)) this.removeKeys(path);
+		if (this.#keys.has(path)) this.#removeKeys(path);
 	}
 
 	/**
@@ -129,11 +139,11 @@ export class ServerSubscriptions implements ViewSubscriptions {
 	 * will carry. False when the client no longer holds the subscription.
 	 */
 	valueStarted(path: string, id: number): boolean {
-		const subscription = this.valueByPath.get(path);
+		const subscription = this.#valueByPath.get(path);
 		if (subscription === undefined) return false;
-		if (subscription.id !== undefined) this.pathById.delete(subscription.id);
+		if (subscription.id !== undefined) this.#pathById.delete(subscription.id);
 		subscription.id = id;
-		this.pathById.set(id, path);
+		this.#pathById.set(id, path);
 		return true;
 	}
 
@@ -143,28 +153,28 @@ export class ServerSubscriptions implements ViewSubscriptions {
 	 * read it.
 	 */
 	valueLoaded(path: string, rev: number): void {
-		const subscription = this.valueByPath.get(path);
+		const subscription = this.#valueByPath.get(path);
 		if (subscription === undefined) return;
 		if (!subscription.loaded) this.loadedVersion++;
 		subscription.loaded = true;
 		subscription.rev = rev;
-		subscription.db = this.currentDatabase;
+		subscription.db = this.#currentDatabase;
 	}
 
 	/** Changes of a loaded value subscription, applied to the mirror, brought it to revision `rev`. */
 	valueReached(path: string, rev: number): void {
-		const subscription = this.valueByPath.get(path);
+		const subscription = this.#valueByPath.get(path);
 		if (subscription?.rev !== undefined && rev > subscription.rev) subscription.rev = rev;
 	}
 
 	/** Whether the value subscription at `path` has its value. */
 	isLoaded(path: string): boolean {
-		return this.valueByPath.get(path)?.loaded === true;
+		return this.#valueByPath.get(path)?.loaded === true;
 	}
 
 	/** The value subscription the server's number stands for, if the client still holds it. */
 	pathOf(id: number): string | undefined {
-		return this.pathById.get(id);
+		return this.#pathById.get(id);
 	}
 
 	/**
@@ -173,7 +183,7 @@ export class ServerSubscriptions implements ViewSubscriptions {
 	 * Returns false when the client no longer holds the subscription.
 	 */
 	applyKeys(path: string, change: { removeAll?: boolean; removed?: readonly string[] } | { added: readonly string[] }): boolean {
-		const subscription = this.keys.get(path);
+		const subscription = this.#keys.get(path);
 		if (subscription === undefined) return false;
 		if ('added' in change) {
 			for (const key of change.added) subscription.keys.add(key);
@@ -191,49 +201,49 @@ export class ServerSubscriptions implements ViewSubscriptions {
 	 * same database, it asks only for the changes since.
 	 */
 	resubscribeAll(database: string | undefined): void {
-		this.currentDatabase = database;
-		this.pathById.clear();
-		this.assembly.clear();
-		for (const [path, subscription] of this.valueByPath) {
+		this.#currentDatabase = database;
+		this.#pathById.clear();
+		this.#assembly.clear();
+		for (const [path, subscription] of this.#valueByPath) {
 			subscription.id = undefined;
 			const { rev } = subscription;
 			const resumable = subscription.loaded && rev !== undefined && database !== undefined && subscription.db === database;
-			this.send(resumable ? { type: MessageType.SUBSCRIBE, path, since: rev } : { type: MessageType.SUBSCRIBE, path });
+			this.#send(resumable ? { type: MessageType.SUBSCRIBE, path, since: rev } : { type: MessageType.SUBSCRIBE, path });
 		}
-		for (const path of this.keys.keys()) this.send({ type: MessageType.SUBSCRIBE_KEYS, path });
+		for (const path of this.#keys.keys()) this.#send({ type: MessageType.SUBSCRIBE_KEYS, path });
 	}
 
-	private addValue(path: string): void {
+	#addValue(path: string): void {
 		const subscription: Subscription = { loaded: false };
-		this.values.add(path, subscription);
-		this.valueByPath.set(path, subscription);
-		this.send({ type: MessageType.SUBSCRIBE, path });
+		this.#values.add(path, subscription);
+		this.#valueByPath.set(path, subscription);
+		this.#send({ type: MessageType.SUBSCRIBE, path });
 	}
 
-	private removeValue(path: string): void {
-		if (this.forgetValue(path)) this.send({ type: MessageType.UNSUBSCRIBE, path });
+	#removeValue(path: string): void {
+		if (this.#forgetValue(path)) this.#send({ type: MessageType.UNSUBSCRIBE, path });
 	}
 
 	/** Drops a value subscription on the client's side only. */
-	private forgetValue(path: string): boolean {
-		const subscription = this.valueByPath.get(path);
+	#forgetValue(path: string): boolean {
+		const subscription = this.#valueByPath.get(path);
 		if (subscription === undefined) return false;
-		this.values.remove(path, subscription);
-		this.valueByPath.delete(path);
+		this.#values.remove(path, subscription);
+		this.#valueByPath.delete(path);
 		if (subscription.loaded) this.loadedVersion++;
-		if (subscription.id !== undefined) this.pathById.delete(subscription.id);
-		this.assembly.drop(path);
+		if (subscription.id !== undefined) this.#pathById.delete(subscription.id);
+		this.#assembly.drop(path);
 		return true;
 	}
 
-	private removeKeys(path: string): void {
-		this.keys.delete(path);
-		this.keyPaths.remove(path, true);
-		this.send({ type: MessageType.UNSUBSCRIBE_KEYS, path });
+	#removeKeys(path: string): void {
+		this.#keys.delete(path);
+		this.#keyPaths.remove(path, true);
+		this.#send({ type: MessageType.UNSUBSCRIBE_KEYS, path });
 	}
 
-	private valueSubscriptionsBelow(path: string): string[] {
-		return subscribedAtOrBelow(this.values, path).filter((found) => found !== normalizePath(path));
+	#valueSubscriptionsBelow(path: string): string[] {
+		return subscribedAtOrBelow(this.#values, path).filter((found) => found !== normalizePath(path));
 	}
 }
 

@@ -5,24 +5,28 @@
  * Constant time per operation, no bookkeeping per entry.
  */
 export class BoundedCache<K, V> {
-	private young = new Map<K, V>();
-	private old = new Map<K, V>();
+	#young = new Map<K, V>();
+	#old = new Map<K, V>();
 
-	constructor(private readonly size: number) {}
+	readonly #size: number;
+
+	constructor(size: number) {
+		this.#size = size;
+	}
 
 	get(key: K): V | undefined {
-		const value = this.young.get(key);
+		const value = this.#young.get(key);
 		if (value !== undefined) return value;
-		const aged = this.old.get(key);
+		const aged = this.#old.get(key);
 		if (aged !== undefined) this.set(key, aged);
 		return aged;
 	}
 
 	set(key: K, value: V): void {
-		if (this.young.size >= this.size) {
-			this.old = this.young;
-			this.young = new Map();
+		if (this.#young.size >= this.#size) {
+			this.#old = this.#young;
+			this.#young = new Map();
 		}
-		this.young.set(key, value);
+		this.#young.set(key, value);
 	}
 }

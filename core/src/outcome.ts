@@ -9,47 +9,47 @@ export class WriteOutcome implements Promise<void> {
 		return 'WriteOutcome';
 	}
 
-	private state: 'pending' | 'resolved' | 'rejected' = 'pending';
-	private error: unknown;
-	private promise: Promise<void> | undefined;
-	private resolvePromise: (() => void) | undefined;
-	private rejectPromise: ((error: unknown) => void) | undefined;
+	#state: 'pending' | 'resolved' | 'rejected' = 'pending';
+	#error: unknown;
+	#promise: Promise<void> | undefined;
+	#resolvePromise: (() => void) | undefined;
+	#rejectPromise: ((error: unknown) => void) | undefined;
 
 	/** True once somebody called `then`, `catch` or `finally`. */
 	get observed(): boolean {
-		return this.promise !== undefined;
+		return this.#promise !== undefined;
 	}
 
 	get settled(): boolean {
-		return this.state !== 'pending';
+		return this.#state !== 'pending';
 	}
 
 	resolve(): void {
-		if (this.state !== 'pending') return;
-		this.state = 'resolved';
-		this.resolvePromise?.();
+		if (this.#state !== 'pending') return;
+		this.#state = 'resolved';
+		this.#resolvePromise?.();
 	}
 
 	/** Rejects; returns whether anybody was listening (if not, report the error elsewhere). */
 	reject(error: unknown): boolean {
-		if (this.state !== 'pending') return true;
-		this.state = 'rejected';
-		this.error = error;
-		this.rejectPromise?.(error);
+		if (this.#state !== 'pending') return true;
+		this.#state = 'rejected';
+		this.#error = error;
+		this.#rejectPromise?.(error);
 		return this.observed;
 	}
 
 	toPromise(): Promise<void> {
-		if (this.promise === undefined) {
-			if (this.state === 'resolved') this.promise = Promise.resolve();
-			else if (this.state === 'rejected') this.promise = Promise.reject(this.error);
+		if (this.#promise === undefined) {
+			if (this.#state === 'resolved') this.#promise = Promise.resolve();
+			else if (this.#state === 'rejected') this.#promise = Promise.reject(this.#error);
 			else
-				this.promise = new Promise<void>((resolve, reject) => {
-					this.resolvePromise = resolve;
-					this.rejectPromise = reject;
+				this.#promise = new Promise<void>((resolve, reject) => {
+					this.#resolvePromise = resolve;
+					this.#rejectPromise = reject;
 				});
 		}
-		return this.promise;
+		return this.#promise;
 	}
 
 	then<A = void, B = never>(onFulfilled?: ((value: void) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {

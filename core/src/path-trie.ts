@@ -27,11 +27,11 @@ export class TrieNode<T> {
  */
 export class PathTrie<T> {
 	readonly root = new TrieNode<T>(undefined, '', '');
-	private count = 0;
+	#count = 0;
 
 	/** Number of items filed. */
 	get size(): number {
-		return this.count;
+		return this.#count;
 	}
 
 	/** The node for `path`, or `undefined` when nothing is filed at or below it. */
@@ -63,7 +63,7 @@ export class PathTrie<T> {
 		const items = (node.items ??= new Set());
 		if (items.has(item)) return false;
 		items.add(item);
-		this.count++;
+		this.#count++;
 		return true;
 	}
 
@@ -71,9 +71,9 @@ export class PathTrie<T> {
 	remove(path: string, item: T): boolean {
 		const node = this.find(path);
 		if (node?.items === undefined || !node.items.delete(item)) return false;
-		this.count--;
+		this.#count--;
 		if (node.items.size === 0) node.items = undefined;
-		this.prune(node);
+		this.#prune(node);
 		return true;
 	}
 
@@ -99,7 +99,7 @@ export class PathTrie<T> {
 		return undefined;
 	}
 
-	private prune(node: TrieNode<T>): void {
+	#prune(node: TrieNode<T>): void {
 		let current: TrieNode<T> | undefined = node;
 		while (current?.parent !== undefined && current.isEmpty) {
 			current.parent.children?.delete(current.key);

@@ -39,8 +39,8 @@ export type HookContext<H> = H extends Hook<any, infer Context> ? Context : neve
  * round trip on the hot path when nobody listens.
  */
 export class HookPipeline<Hooks extends { [name: string]: AnyHook | undefined }> {
-	private readonly hooks = createHooks<{ [K in keyof Hooks]-?: NonNullable<Hooks[K]> }>();
-	private readonly counts = new Map<keyof Hooks, number>();
+	readonly #hooks = createHooks<{ [K in keyof Hooks]-?: NonNullable<Hooks[K]> }>();
+	readonly #counts = new Map<keyof Hooks, number>();
 
 	/** Registers every hook of each plugin, in order. */
 	registerPlugins(plugins: readonly Plugin<Partial<Hooks>>[]): void {
@@ -54,20 +54,20 @@ export class HookPipeline<Hooks extends { [name: string]: AnyHook | undefined }>
 
 	/** Adds a hook; returns the function that removes it again. */
 	register<K extends keyof Hooks>(name: K, hook: NonNullable<Hooks[K]>): () => void {
-		const unregister = this.hooks.register(name, hook);
-		this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
+		const unregister = this.#hooks.register(name, hook);
+		this.#counts.set(name, (this.#counts.get(name) ?? 0) + 1);
 		let registered = true;
 		return () => {
 			if (!registered) return;
 			registered = false;
 			unregister();
-			this.counts.set(name, (this.counts.get(name) ?? 1) - 1);
+			this.#counts.set(name, (this.#counts.get(name) ?? 1) - 1);
 		};
 	}
 
 	/** True when at least one hook is registered under `name`. */
 	has(name: keyof Hooks): boolean {
-		return (this.counts.get(name) ?? 0) > 0;
+		return (this.#counts.get(name) ?? 0) > 0;
 	}
 
 	/**
@@ -77,7 +77,7 @@ export class HookPipeline<Hooks extends { [name: string]: AnyHook | undefined }>
 	async call<K extends keyof Hooks>(name: K, args: HookArgs<NonNullable<Hooks[K]>>, context: HookContext<NonNullable<Hooks[K]>>): Promise<HookArgs<NonNullable<Hooks[K]>>> {
 		if (!this.has(name)) return args;
 		// krog's typing cannot follow the mapped hook map; the call is checked by this method's signature.
-		const call = this.hooks.call as unknown as (n: K, p: { args: unknown; context: unknown }, o: { asRef: boolean }) => Promise<HookArgs<NonNullable<Hooks[K]>>>;
+		const call = this.#hooks.call as unknown as (n: K, p: { args: unknown; context: unknown }, o: { asRef: boolean }) => Promise<HookArgs<NonNullable<Hooks[K]>>>;
 		return call(name, { args, context }, { asRef: true });
 	}
 }
