@@ -1,4 +1,4 @@
-import { anchorAtPath, joinPath, parsePath, type DataOp, type Node, type NodeDiff, type Store } from '@socketdb/core';
+import { anchorAtPath, isEmptyObject, isObject, joinPath, parentPath, parsePath, type DataOp, type Node, type NodeDiff, type Store } from '@socketdb/core';
 import type { Listeners } from './listeners';
 import type { Mirror } from './mirror';
 import type { ClientErrorEvent } from './types';
@@ -46,16 +46,25 @@ export function createMirrorUpdates(mirror: Mirror, listeners: Listeners, extern
 		else listeners.refresh(path, op);
 	}
 
-	/** Mirrors each change into a store the app passed in, if any. */
+	/**
+	 * Mirrors each change into a store the app passed in, if any. A path gone from it takes along
+	 * the ancestors it leaves empty: the store holds what the subscriptions hold, and a deleted
+	 * ancestor of a subscribed path is not there (`get` gives `null`, as in SocketDB).
+	 */
 	function writeThrough(path: string, node: NodeDiff | null, replace: boolean): void {
 		if (externalStore === undefined) return;
 		try {
 			if (replace) externalStore.del(path);
 			if (node !== null) externalStore.put(anchorAtPath(parsePath(path), node) as Node);
+			else for (let parent = parentPath(path); parent !== '' && isEmptyNode(externalStore.get(parent)); parent = parentPath(parent)) externalStore.del(parent);
 		} catch (error) {
 			reportError({ code: 'INTERNAL_ERROR', message: `the client store failed: ${(error as Error).message}` });
 		}
 	}
 
 	return { applyOps, writeThrough };
+}
+
+function isEmptyNode(node: Node | null): boolean {
+	return isObject(node?.value) && isEmptyObject(node.value);
 }
