@@ -1,7 +1,9 @@
 import { assertPath, assertRootObject, isObject, MessageType, nodeify, ServerValue, SocketDBError, toSocketDBError, type HookPipeline, type Json, type LeafValue, type Meta, type NodeDiff, type WriteOutcome } from '@socketdb/core';
+import { changeToSend } from './held-change';
 import { toJsonValue } from './json-value';
 import { isLocalWrite, type LocalWrite } from './local-write';
 import type { Outbox } from './outbox';
+import type { TreeNode } from './persistent-tree';
 import { pathWrites, updateMessage, type PathWrite } from './paths-update';
 import type { ClientErrorEvent, ClientHooks } from './types';
 
@@ -11,14 +13,27 @@ import type { ClientErrorEvent, ClientHooks } from './types';
  * client shows it at once). What the server answers settles them (see the client's handling of
  * ACK and REJECT).
  */
-export function createClientWrites(outbox: Outbox, hooks: HookPipeline<ClientHooks>, flushOutbox: () => void, reportError: (event: ClientErrorEvent) => void, made: (seq: number, write: LocalWrite) => void) {
-	/** A write on its way through the outbox: numbered now, sent once `ready` gets its message. */
+export function createClientWrites(
+	outbox: Outbox,
+	hooks: HookPipeline<ClientHooks>,
+	flushOutbox: () => void,
+	reportError: (event: ClientErrorEvent) => void,
+	made: (seq: number, write: LocalWrite) => void,
+	/** The node the client holds at a path, when it knows the server's value there (see `changeToSend`). */
+	heldAt: (path: string) => TreeNode | undefined | false,
+) {
+	/** A write on its way through the outbox: numbered now, sent once `ready` gets its message (a `set` that changes nothing never is). */
 	function outgoingWrite() {
 		const entry = outbox.create();
 		return {
 			entry,
 			outcome: entry.outcome,
 			ready(message: Parameters<Outbox['ready']>[1]) {
+				if (message.type === MessageType.SET) {
+					const node = changeToSend(heldAt, message.path, message.node);
+					if (node === undefined) return void outbox.drop(entry);
+					message = { type: MessageType.SET, path: message.path, node };
+				}
 				outbox.ready(entry, message);
 				if (isLocalWrite(entry.message)) made(entry.seq, entry.message);
 				flushOutbox();

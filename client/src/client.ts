@@ -1,16 +1,4 @@
-import {
-	encodeClientMessage,
-	HookPipeline,
-	MessageType,
-	segmentsOf,
-	SocketDBError,
-	toSocketDBError,
-	type ClientInfo,
-	type Json,
-	type Meta,
-	type NodeDiff,
-	type ServerMessage,
-} from '@socketdb/core';
+import { encodeClientMessage, HookPipeline, MessageType, segmentsOf, SocketDBError, toSocketDBError, type ClientInfo, type Json, type Meta, type NodeDiff, type ServerMessage } from '@socketdb/core';
 import { createClientWrites } from './client-writes';
 import { ConnectionStateListeners } from './connection-state';
 import type { ConsoleReport } from './console-report';
@@ -352,7 +340,9 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 		};
 	}
 
-	const { write, update, transactionWrite } = createClientWrites(outbox, hooks, flushOutbox, reportError, shown.show);
+	// What the client shows at a path is the server's value there when it shows no write of its own and is up to date.
+	const heldAt = (path: string) => optimistic && outbox.size === 1 && session.state === 'ready' && subscriptions.holdsCurrent(path) && view.nodeAt(segmentsOf(path));
+	const { write, update, transactionWrite } = createClientWrites(outbox, hooks, flushOutbox, reportError, shown.show, heldAt);
 	const cachedValue = (path: string) => {
 		const node = source.nodeFor(path);
 		return node === UNAVAILABLE ? undefined : mirror.dataOf(node);

@@ -195,11 +195,16 @@ export class Outbox {
 		return { settled, unobserved };
 	}
 
-	/** Drops a write whose hooks refused it. */
-	drop(entry: OutboxEntry, error: SocketDBError): boolean {
+	/**
+	 * Drops a write before it is sent: one its hooks refused (rejected with `error`; false when
+	 * nobody observes that), or one that would change nothing (resolved).
+	 */
+	drop(entry: OutboxEntry, error?: SocketDBError): boolean {
 		this.#entries.delete(entry.seq);
 		this.#observer?.settled(entry.seq);
-		return entry.outcome.reject(error);
+		if (error !== undefined) return entry.outcome.reject(error);
+		entry.outcome.resolve();
+		return true;
 	}
 
 	/** Fails every write (the client can never deliver them). */

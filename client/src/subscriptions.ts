@@ -9,7 +9,8 @@ import type { SnapshotAssembly } from './snapshot-assembly';
  * A subscription as the client holds it: whether its value arrived, the number the server gave
  * its path, and the revision (and the database it counts in) of the value the mirror holds.
  */
-type Subscription = { loaded: boolean; id?: number; rev?: number; db?: string | undefined };
+/** `current`: loaded on this connection (after a reconnect, the data held waits for the server's update until then). */
+type Subscription = { loaded: boolean; current?: boolean; id?: number; rev?: number; db?: string | undefined };
 
 /**
  * Which paths the client asks the server for. Value listeners (`on`, `once`) need the
@@ -156,7 +157,7 @@ export class ServerSubscriptions implements ViewSubscriptions {
 		const subscription = this.#valueByPath.get(path);
 		if (subscription === undefined) return;
 		if (!subscription.loaded) this.loadedVersion++;
-		subscription.loaded = true;
+		subscription.loaded = subscription.current = true;
 		subscription.rev = rev;
 		subscription.db = this.#currentDatabase;
 	}
@@ -165,6 +166,11 @@ export class ServerSubscriptions implements ViewSubscriptions {
 	valueReached(path: string, rev: number): void {
 		const subscription = this.#valueByPath.get(path);
 		if (subscription?.rev !== undefined && rev > subscription.rev) subscription.rev = rev;
+	}
+
+	/** Whether a value subscription covering `path` holds the server's data as of this connection. */
+	holdsCurrent(path: string): boolean {
+		return this.coveringValue(path)?.current === true;
 	}
 
 	/** Whether the value subscription at `path` has its value. */
@@ -206,6 +212,7 @@ export class ServerSubscriptions implements ViewSubscriptions {
 		this.#assembly.clear();
 		for (const [path, subscription] of this.#valueByPath) {
 			subscription.id = undefined;
+			subscription.current = false;
 			const { rev } = subscription;
 			const resumable = subscription.loaded && rev !== undefined && database !== undefined && subscription.db === database;
 			this.#send(resumable ? { type: MessageType.SUBSCRIBE, path, since: rev } : { type: MessageType.SUBSCRIBE, path });
