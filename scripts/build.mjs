@@ -24,7 +24,7 @@ const shared = {
 
 // In dependency order: each package's declarations are built against the ones before it.
 const packages = [
-	{ dir: 'core', entries: ['src/index.ts', 'src/testing.ts'], platform: 'neutral', external: ['krog', 'msgpackr', 'vitest'] },
+	{ dir: 'core', entries: ['src/index.ts', 'src/testing.ts', 'src/in-process.ts'], platform: 'neutral', external: ['krog', 'msgpackr', 'vitest'] },
 	{ dir: 'server', entries: ['src/index.ts', 'src/crossws.ts'], platform: 'node', external: ['@socketdb/core', 'crossws', 'ws'] },
 	{ dir: 'client', entries: ['src/index.ts'], platform: 'node', external: ['@socketdb/core', 'ws'] },
 	{ dir: 'store-lmdb', entries: ['src/index.ts'], platform: 'node', external: ['@socketdb/core', 'lmdb'] },

@@ -5,6 +5,8 @@ export { DEFAULT_LIMITS, resolveLimits } from './limits';
 export type { Limits } from './limits';
 export { createIncrementalIdGenerator, createWebsocketServer } from './transport/websocket-server';
 export type { WebsocketServer, WebsocketServerOptions } from './transport/websocket-server';
+export { mockSocketServer } from './transport/in-process-server';
+export type { MockSocketServer, MockSocketServerOptions } from './transport/in-process-server';
 export { WebsocketServerError } from './transport/upgrade-error';
 export { answerUpgradeRequired } from './transport/upgrade-required';
 export { originCheck } from './transport/allowed-origins';
