@@ -38,8 +38,8 @@ const external = (specifier: string) => !specifier.startsWith('.') && !specifier
 type Rule = { dir: string; allowed: RegExp; types?: RegExp; extra?: (file: string) => RegExp | undefined };
 const rules: Rule[] = [
 	{ dir: 'core/src', allowed: /^(krog|msgpackr)$/, extra: (file) => (/(store-contract|testing)\.ts$/.test(file) ? /^vitest$/ : undefined) },
-	{ dir: 'client/src', allowed: /^@socketdb\/core$/, extra: (file) => (/websocket-impl\.node\.ts$/.test(file) ? /^ws$/ : undefined) },
-	{ dir: 'server/src', allowed: /^(@socketdb\/core|ws|node:.+)$/, types: /^crossws$/ },
+	{ dir: 'client/src', allowed: /^@socketdb\/core(\/in-process)?$/, extra: (file) => (/websocket-impl\.node\.ts$/.test(file) ? /^ws$/ : undefined) },
+	{ dir: 'server/src', allowed: /^(@socketdb\/core(\/in-process)?|ws|node:.+)$/, types: /^crossws$/ },
 	{ dir: 'store-lmdb/src', allowed: /^(@socketdb\/core|lmdb|node:.+)$/ },
 	{ dir: 'cli/src', allowed: /^(@socketdb\/(core|client|server|store-lmdb|redis)|commander|ws|node:.+)$/ },
 	{ dir: 'redis/src', allowed: /^(@socketdb\/(core|server)|ioredis|node:.+)$/ },
@@ -75,7 +75,7 @@ test('packages reach each other only through their public entries', () => {
 	for (const rule of rules) {
 		for (const file of sources(rule.dir)) {
 			for (const { specifier } of importsOf(readFileSync(file, 'utf8'))) {
-				expect([file, specifier]).toEqual([file, expect.not.stringMatching(/^@socketdb\/[^/]+\/(?!crossws$|testing$).+|^\.\.\/\.\.\/(core|client|server|store-lmdb|redis|cli)\//)]);
+				expect([file, specifier]).toEqual([file, expect.not.stringMatching(/^@socketdb\/[^/]+\/(?!crossws$|testing$|in-process$).+|^\.\.\/\.\.\/(core|client|server|store-lmdb|redis|cli)\//)]);
 			}
 		}
 	}
