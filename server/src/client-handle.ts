@@ -8,14 +8,16 @@ export interface HandleSource {
 	readonly version: string | undefined;
 	readonly route: string | undefined;
 	readonly ip: string | undefined;
+	readonly connectedAt: number;
+	readonly subscriptionCount: number;
 	goodbye(goodbye: GoodbyeMessage): void;
 	sendMessage(data: unknown): void;
 }
 
 /**
  * The `Client` of a connection, as hooks, `getClient` and `broadcast` filters see it. `close`
- * and `send` are closures (SocketDB users destructure them); `version`, `route` and `ip` read
- * the connection, so they stay current.
+ * and `send` are closures (SocketDB users destructure them); `version`, `route`, `ip` and
+ * `subscriptions` read the connection, so they stay current.
  */
 export function createClientHandle(source: HandleSource): Client {
 	return {
@@ -31,6 +33,10 @@ export function createClientHandle(source: HandleSource): Client {
 		},
 		get ip() {
 			return source.ip;
+		},
+		connectedAt: source.connectedAt,
+		get subscriptions() {
+			return source.subscriptionCount;
 		},
 	};
 }

@@ -25,7 +25,7 @@ import { applyDisconnectWrites, disconnectGoodbye, handleDisconnectWrite } from 
 import { answeredPing, keepAliveRound } from './keep-alive';
 import { RateLimiter } from './limits';
 import type { ServerRuntime } from './runtime';
-import type { SmallSet } from './small-set';
+import { smallSetSize, type SmallSet } from './small-set';
 import type { Client, SessionContext } from './types';
 import type { WriteSession } from './write-sessions';
 
@@ -52,6 +52,8 @@ export class ClientConnection extends ConnectionSender implements Querying, Writ
 	keysPaths: SmallSet;
 	/** The app version the client reported at its hello. */
 	version: string | undefined;
+	/** When the connection was accepted (ms since the epoch). */
+	readonly connectedAt = Date.now();
 	private occasional: ConnectionExtras | undefined;
 	private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -110,6 +112,11 @@ export class ClientConnection extends ConnectionSender implements Querying, Writ
 
 	get queryCount(): number {
 		return this.occasional?.queries?.size ?? 0;
+	}
+
+	/** The value, keys and query subscriptions this connection holds. */
+	get subscriptionCount(): number {
+		return smallSetSize(this.valuePaths) + smallSetSize(this.keysPaths) + this.queryCount;
 	}
 
 	/** True once the handshake completed (whatever happened since). */

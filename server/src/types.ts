@@ -30,6 +30,10 @@ export type Client = {
 	readonly route?: string | undefined;
 	/** The client's IP address, with `ipTracking: true`. */
 	readonly ip?: string | undefined;
+	/** When the connection was accepted, in ms since the epoch. */
+	readonly connectedAt: number;
+	/** How many subscriptions (values, keys and queries) the connection holds now. */
+	readonly subscriptions: number;
 };
 
 /** A type with every field `null`. */

@@ -19,8 +19,14 @@ export type InspectorOptions = {
 	maxSessions?: number;
 };
 
-/** What the inspector needs of a server to report write rates to its pages. */
+/** What the inspector needs of a server to report write rates and connections to its pages. */
 type InspectedServer = { getClients: (filter?: (context: SessionContext) => boolean) => Client[] };
+
+/** The most connections listed to the inspector's pages (the newest). */
+const LISTED_CONNECTIONS = 100;
+
+/** One connection as the inspector's pages list it. */
+export type ListedConnection = { id: string; version?: string; route?: string; ip?: string; subscriptions: number; connectedAt: number; inspector?: true };
 
 export type Inspector = {
 	/** Answers the inspector's HTTP requests; false for any other request. */
@@ -146,7 +152,13 @@ export function createInspector(options: InspectorOptions = {}): Inspector {
 				const perSecond = writes;
 				writes = 0;
 				// Filtered by context, so only the inspector pages' clients are looked at, not every connection's.
-				for (const client of server.getClients((context) => context['inspector'] === true)) client.send({ inspector: 'writes', perSecond });
+				const pages = server.getClients((context) => context['inspector'] === true);
+				if (pages.length === 0) return;
+				const connections = listConnections(server.getClients());
+				for (const page of pages) {
+					page.send({ inspector: 'writes', perSecond });
+					page.send({ inspector: 'connections', ...connections });
+				}
 			}, 1000);
 			timer.unref();
 		},
@@ -154,6 +166,20 @@ export function createInspector(options: InspectorOptions = {}): Inspector {
 			clearInterval(timer);
 		},
 	};
+}
+
+/** The newest connections (the server lists them in the order they came), and how many there are. */
+function listConnections(clients: Client[]): { total: number; list: ListedConnection[] } {
+	const list = clients.slice(-LISTED_CONNECTIONS).reverse().map((client) => {
+		const listed: ListedConnection = { id: client.id, subscriptions: client.subscriptions, connectedAt: client.connectedAt };
+		// Only fields with values: what a client is sent is JSON, which has no undefined.
+		if (client.version !== undefined) listed.version = client.version;
+		if (client.route !== undefined) listed.route = client.route;
+		if (client.ip !== undefined) listed.ip = client.ip;
+		if (client.context['inspector'] === true) listed.inspector = true;
+		return listed;
+	});
+	return { total: clients.length, list };
 }
 
 /** True when the request has no Origin (not a browser) or comes from a page of this very host. */

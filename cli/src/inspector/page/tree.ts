@@ -14,8 +14,25 @@ const AUTO_OPEN_KEYS = 10;
 const META_LEAVES = 100;
 
 /** Where refused writes are told; a node's next successful write takes its messages away. */
-export type Messages = { report: (message: string, path: string) => void; clear: (path: string) => void };
-type Track = (write: PromiseLike<unknown>) => void;
+export type Messages = { report: (message: string, path?: string) => void; clear: (path: string) => void };
+
+/** What every node of one tree shares. */
+export type TreeContext = {
+	readonly db: SocketDBClientAPI;
+	readonly messages: Messages;
+	/** Counts a write of the page until it settles. */
+	readonly track: (write: PromiseLike<unknown>) => void;
+	/** A node was selected: by a click, the keyboard, a link or a search result. */
+	readonly selected: (node: TreeNodeView) => void;
+};
+
+/** The node view of each row, for the keyboard (which works on the focused row). */
+const viewsByRow = new WeakMap<Element, TreeNodeView>();
+
+/** The node view a row element belongs to. */
+export function viewOfRow(row: Element | null): TreeNodeView | undefined {
+	return row === null ? undefined : viewsByRow.get(row);
+}
 
 /**
  * One node of the live tree. A node watches only the first keys of its children, a page at a
@@ -29,12 +46,17 @@ export class TreeNodeView {
 	private readonly row = document.createElement('div');
 	private readonly toggle = document.createElement('button');
 	private readonly label = document.createElement('span');
+	private readonly typeView = document.createElement('span');
 	private readonly valueView = document.createElement('span');
 	private readonly metaView = document.createElement('span');
 	private readonly actions = document.createElement('span');
 	private readonly childList = document.createElement('ul');
 	private readonly children = new Map<string, TreeNodeView>();
 	private keys: string[] = [];
+	/** Keys shown although they are not on the page shown (a link or a search result led to them). */
+	private readonly pinned = new Set<string>();
+	/** Where a link leads below this node, once its children are there. */
+	private revealing: string[] | undefined;
 	/** How many children are shown; one more key is asked for, to know whether there are more. */
 	private shown = PAGE;
 	private more = false;
@@ -51,31 +73,37 @@ export class TreeNodeView {
 	/** Stops waiting for the value an open edit form asked for. */
 	private stopForm: (() => void) | undefined;
 
+	private readonly db: SocketDBClientAPI;
+
 	constructor(
-		private readonly db: SocketDBClientAPI,
+		private readonly context: TreeContext,
 		readonly path: string,
 		key: string,
 		private readonly depth: number,
-		private readonly parent: TreeNodeView | undefined,
-		private readonly messages: Messages,
-		private readonly track: Track,
+		readonly parent: TreeNodeView | undefined,
 	) {
+		this.db = context.db;
 		this.element.className = 'node';
 		this.element.dataset['path'] = path;
+		this.element.setAttribute('role', 'treeitem');
 		this.row.className = 'row';
+		this.row.tabIndex = -1;
+		viewsByRow.set(this.row, this);
+		this.row.addEventListener('click', (event) => {
+			if (!(event.target as Element).closest('button, form')) this.select();
+		});
 		this.toggle.className = 'toggle';
 		this.toggle.type = 'button';
-		this.toggle.addEventListener('click', () => {
-			this.touched = true;
-			if (this.expanded) this.collapse();
-			else this.expand();
-		});
+		this.toggle.tabIndex = -1;
+		this.toggle.setAttribute('aria-label', 'open or close');
+		this.toggle.addEventListener('click', () => this.toggleOpen());
 		this.label.className = 'key';
 		this.label.textContent = key === '' ? '(root)' : key;
+		this.typeView.className = 'type';
 		this.valueView.className = 'value';
 		this.metaView.className = 'meta';
 		this.actions.className = 'actions';
-		this.row.append(this.toggle, this.label, this.valueView, this.metaView, this.actions);
+		this.row.append(this.toggle, this.label, this.typeView, this.valueView, this.metaView, this.actions);
 		this.childList.className = 'children';
 		this.element.append(this.row, this.childList);
 	}
@@ -105,6 +133,7 @@ export class TreeNodeView {
 			this.stopValue = undefined;
 			this.seenValue = false;
 			this.valueView.textContent = this.expanded ? '' : keyCount(count);
+			this.typeView.textContent = 'object';
 			this.metaView.textContent = '';
 			this.toggle.textContent = this.expanded ? '▾' : '▸';
 			if (!this.touched && !this.expanded && count <= AUTO_OPEN_KEYS && this.depth <= AUTO_OPEN_DEPTH) this.expand();
@@ -142,6 +171,7 @@ export class TreeNodeView {
 	}
 
 	private showValue(value: unknown, meta: unknown): void {
+		this.typeView.textContent = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
 		this.valueView.textContent = truncate(JSON.stringify(value));
 		this.metaView.textContent = metaText(meta);
 		if (this.seenValue) flash(this.row);
@@ -177,6 +207,7 @@ export class TreeNodeView {
 		this.stopKeys = undefined;
 		for (const child of this.children.values()) child.dispose();
 		this.children.clear();
+		this.pinned.clear();
 		this.childList.replaceChildren();
 		this.toggle.textContent = '▸';
 		if (this.keys.length > 0 && this.path !== '') this.valueView.textContent = keyCount(this.more ? PAGE + 1 : this.keys.length);
@@ -185,8 +216,8 @@ export class TreeNodeView {
 	}
 
 	private renderChildren(): void {
-		const visible = this.keys;
-		const wanted = new Set(visible);
+		const visible = [...this.keys];
+		const wanted = new Set([...visible, ...this.pinned]);
 		for (const [key, child] of this.children) {
 			if (!wanted.has(key)) {
 				child.dispose();
@@ -194,13 +225,16 @@ export class TreeNodeView {
 			}
 		}
 		const items: HTMLElement[] = [];
+		const shown = new Set(visible);
+		for (const key of this.pinned) if (!shown.has(key)) visible.push(key);
 		for (const key of visible) {
 			let child = this.children.get(key);
 			if (child === undefined) {
-				child = new TreeNodeView(this.db, this.path === '' ? key : `${this.path}/${key}`, key, this.depth + 1, this, this.messages, this.track);
+				child = new TreeNodeView(this.context, this.path === '' ? key : `${this.path}/${key}`, key, this.depth + 1, this);
 				this.children.set(key, child);
 				child.watch();
 			}
+			child.element.classList.toggle('pinned', !shown.has(key));
 			items.push(child.element);
 		}
 		if (this.more) {
@@ -217,14 +251,94 @@ export class TreeNodeView {
 			items.push(more);
 		}
 		this.childList.replaceChildren(...items);
+		const revealing = this.revealing;
+		if (revealing !== undefined) {
+			this.revealing = undefined;
+			this.children.get(revealing[0]!)?.reveal(revealing.slice(1));
+		}
+	}
+
+	/** Opens this node down to the path below it that `segments` name, and selects the node there. */
+	reveal(segments: readonly string[]): void {
+		if (segments.length === 0) return this.select();
+		const [key, ...rest] = segments as [string, ...string[]];
+		this.touched = true;
+		this.pinned.add(key);
+		this.revealing = [key, ...rest];
+		if (!this.expanded) this.expand();
+		else this.renderChildren();
+	}
+
+	/** Marks this node as the selected one, focuses its row and shows it. */
+	select(): void {
+		this.row.classList.add('selected');
+		this.row.setAttribute('aria-selected', 'true');
+		this.row.tabIndex = 0;
+		this.row.focus({ preventScroll: true });
+		this.row.scrollIntoView({ block: 'nearest' });
+		flash(this.row);
+		this.context.selected(this);
+	}
+
+	/** Another node was selected. */
+	deselect(): void {
+		this.row.classList.remove('selected');
+		this.row.removeAttribute('aria-selected');
+		this.row.tabIndex = -1;
+	}
+
+	/** The row element (for moving through the tree with the keyboard). */
+	get rowElement(): HTMLElement {
+		return this.row;
+	}
+
+	get isOpen(): boolean {
+		return this.expanded;
+	}
+
+	get isObject(): boolean {
+		return this.kind === 'object' || this.path === '';
+	}
+
+	/** Opens a closed object, closes an open one. */
+	toggleOpen(): void {
+		this.touched = true;
+		if (this.expanded) this.collapse();
+		else this.expand();
+	}
+
+	/** Enter on a row: an object opens or closes, a leaf's value is edited. */
+	activate(): void {
+		if (this.isObject) this.toggleOpen();
+		else this.openForm('edit');
+	}
+
+	/** Delete on a row: asks, then deletes the node. */
+	askDelete(): void {
+		if (this.path === '' || !confirm(`Delete ${this.path} and everything below it?`)) return;
+		this.write(this.db.get(this.path).delete());
 	}
 
 	private renderActions(isObject: boolean): void {
 		const buttons: HTMLElement[] = [];
 		if (isObject) buttons.push(button('+ child', 'add', () => this.openForm('add')));
 		else buttons.push(button('edit', 'edit', () => this.openForm('edit')));
+		buttons.push(button('copy path', 'copy', () => this.copyPath()));
 		if (this.path !== '') buttons.push(this.deleteButton());
 		this.actions.replaceChildren(...buttons);
+	}
+
+	/** Puts the node's path on the clipboard, and says so on the button for a moment. */
+	private copyPath(): void {
+		const copy = this.actions.querySelector<HTMLButtonElement>('button.copy');
+		navigator.clipboard.writeText(this.path).then(
+			() => {
+				if (copy === null) return;
+				copy.textContent = 'copied';
+				setTimeout(() => (copy.textContent = 'copy path'), 1500);
+			},
+			(error: unknown) => this.context.messages.report(`copying the path failed: ${String(error)}`),
+		);
 	}
 
 	/** Deleting takes two clicks: the first asks. */
@@ -269,16 +383,16 @@ export class TreeNodeView {
 	 * this node and in the messages; the node's next write that succeeds takes both away.
 	 */
 	private write(outcome: PromiseLike<void>, target = this.path): void {
-		this.track(outcome);
+		this.context.track(outcome);
 		outcome.then(
 			() => {
 				delete this.row.dataset['error'];
-				this.messages.clear(this.path);
+				this.context.messages.clear(this.path);
 			},
 			(error: { code?: string; message?: string }) => {
 				const reason = `${error.code ?? 'ERROR'}: ${error.message ?? String(error)}`;
 				this.row.dataset['error'] = reason;
-				this.messages.report(`${target === '' ? '(root)' : target}: ${reason}`, this.path);
+				this.context.messages.report(`${target === '' ? '(root)' : target}: ${reason}`, this.path);
 			},
 		);
 	}
