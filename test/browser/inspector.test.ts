@@ -433,3 +433,177 @@ test('on loopback, a page of another site can neither connect nor pass for the i
 	// The inspector page still counts only itself.
 	await expect.poll(() => page.locator('#connections .total').textContent()).toBe('1 connected');
 });
+
+/** A board of `count` players under `board`, keys `p00000` on. */
+async function bigBoard(server: { update: (data: never) => PromiseLike<void> }, count: number) {
+	const board: Record<string, { value: string }> = {};
+	for (let i = 0; i < count; i++) board[`p${String(i).padStart(5, '0')}`] = { value: `player ${i}` };
+	await server.update({ value: { board: { value: board } } } as never);
+}
+
+test('search finds a key among 100,000 children and opens the tree down to it; links hold the selected path', async () => {
+	const { server, url } = await inspectedServer();
+	await bigBoard(server, 100_000);
+	const page = await openInspector(url);
+	await row(page, 'board').locator('.key').click();
+	await expect.poll(() => page.url()).toMatch(/#\/board$/);
+	await page.locator('#search').fill('p73512');
+	const result = page.locator('#results button.result[data-path="board/p73512"]');
+	await result.click();
+	// Far beyond the page of 200 shown, the node is shown and selected, and the address names it.
+	await expect.poll(() => row(page, 'board/p73512').getAttribute('class')).toMatch(/\bselected\b/);
+	expect(await row(page, 'board/p73512').locator('.value').textContent()).toBe('"player 73512"');
+	await expect.poll(() => page.url()).toMatch(/#\/board\/p73512$/);
+	expect(await page.locator('#selected').textContent()).toBe('board/p73512');
+	// A value among the rows on screen is found too.
+	await page.locator('#search').fill('player 73512');
+	await page.locator('#results button.result[data-path="board/p73512"]').waitFor();
+	// Nothing matches: the list says so.
+	await page.locator('#search').fill('nobody');
+	await expect.poll(() => page.locator('#results .summary').textContent()).toBe('nothing under board/p73512 matches “nobody”');
+});
+
+test('a deep link opens its node, beyond the page shown, and highlights it; the back-and-forth of the address follows', async () => {
+	const { server, url } = await inspectedServer();
+	await bigBoard(server, 1_000);
+	await server.update({ value: { 'odd key #1': { value: { 'a?b%': { value: 'no' }, x: { value: 1 } } } } } as never);
+	const page = await browser.newPage();
+	cleanups.push(() => page.close());
+	await page.goto(`${url}#/board/p00777`);
+	await expect.poll(() => row(page, 'board/p00777').getAttribute('class')).toMatch(/\bselected\b/);
+	expect(await page.locator('li[data-path="board/p00777"]').getAttribute('class')).toMatch(/\bpinned\b/);
+	expect(await row(page, 'board/p00777').evaluate((element) => element === document.activeElement)).toBe(true);
+	// Another link in the same page: it follows.
+	await page.evaluate(() => (location.hash = '#/odd%20key%20%231/a%3Fb%25'));
+	await expect.poll(() => row(page, 'odd key #1/a?b%').getAttribute('class')).toMatch(/\bselected\b/);
+	expect(await row(page, 'board/p00777').getAttribute('class')).not.toMatch(/\bselected\b/);
+});
+
+test('copy path puts the node path on the clipboard', async () => {
+	const { server, url } = await inspectedServer();
+	await server.update({ value: { users: { value: { 42: { value: { name: { value: 'Ada' } } } } } } });
+	const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
+	cleanups.push(() => context.close());
+	const page = await context.newPage();
+	await page.goto(url);
+	await page.waitForSelector('#status[data-state=connected]');
+	await row(page, 'users/42/name').hover();
+	await row(page, 'users/42/name').locator('button.copy').click();
+	await expect.poll(() => row(page, 'users/42/name').locator('button.copy').textContent()).toBe('copied');
+	expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('users/42/name');
+});
+
+test('each value shows its type', async () => {
+	const { server, url } = await inspectedServer();
+	await server.update({ value: { s: { value: '42' }, n: { value: 42 }, b: { value: false }, z: { value: null }, a: { value: [1] }, o: { value: { k: { value: 1 } } } } });
+	const page = await openInspector(url);
+	await row(page, 'o/k').waitFor();
+	const types = Object.fromEntries(await Promise.all(['s', 'n', 'b', 'a', 'o'].map(async (key) => [key, await row(page, key).locator('.type').textContent()])));
+	expect(types).toEqual({ s: 'string', n: 'number', b: 'boolean', a: 'array', o: 'object' });
+	// An edit keeps a string a string, even one that reads as a number.
+	const edit = await openEdit(page, 's');
+	expect(await edit.type.inputValue()).toBe('string');
+	await edit.value.fill('43');
+	await edit.value.press('Enter');
+	await waitFor(() => server.get('s')?.value === '43', 'the edit');
+	await expect.poll(() => row(page, 's').locator('.type').textContent()).toBe('string');
+});
+
+test('the keyboard moves through the tree, opens, edits and deletes', async () => {
+	const { server, url } = await inspectedServer();
+	await bigBoard(server, 12);
+	await server.update({ value: { a: { value: 'first' } } } as never);
+	const page = await openInspector(url);
+	await row(page, 'a').locator('.key').click();
+	const selected = () => page.locator('.row.selected').evaluate((element) => element.closest('li')!.dataset['path']);
+	await page.keyboard.press('ArrowUp');
+	expect(await selected()).toBe('');
+	await page.keyboard.press('ArrowDown');
+	await page.keyboard.press('ArrowDown');
+	expect(await selected()).toBe('board');
+	// The board is closed (12 keys): right opens it, right again moves in.
+	await page.keyboard.press('ArrowRight');
+	await row(page, 'board/p00011').waitFor();
+	await page.keyboard.press('ArrowRight');
+	expect(await selected()).toBe('board/p00000');
+	// Enter on a leaf edits it.
+	await page.keyboard.press('Enter');
+	const input = row(page, 'board/p00000').locator('input[name=value]');
+	await expect.poll(() => input.inputValue()).toBe('player 0');
+	await input.fill('changed');
+	await input.press('Enter');
+	await waitFor(() => server.get('board/p00000')?.value === 'changed', 'the edit');
+	// Delete asks first; declined, nothing happens; accepted, the node goes.
+	await row(page, 'board/p00000').focus();
+	page.once('dialog', (dialog) => void dialog.dismiss());
+	await page.keyboard.press('Delete');
+	await page.keyboard.press('ArrowDown');
+	expect(await selected()).toBe('board/p00001');
+	page.once('dialog', (dialog) => void dialog.accept());
+	await page.keyboard.press('Delete');
+	await waitFor(() => server.get('board/p00001')?.value === null, 'the delete');
+	expect(server.get('board/p00000')).toEqual({ value: 'changed' });
+	// Left goes to the parent, left again closes it.
+	await row(page, 'board/p00002').locator('.key').click();
+	await page.keyboard.press('ArrowLeft');
+	expect(await selected()).toBe('board');
+	await page.keyboard.press('ArrowLeft');
+	await page.locator('li[data-path="board/p00002"]').waitFor({ state: 'detached' });
+});
+
+test('export then import of a subtree round-trips through the write path; a refused import shows its code', async () => {
+	const { server, url } = await inspectedServer([
+		{ name: 'no-locked', hooks: { 'server:update': ({ data }) => void (JSON.stringify(data).includes('locked') && (() => { throw new Error('locked is read-only'); })()) } },
+	]);
+	await server.update({ value: { team: { value: { ada: { value: { role: { value: 'lead' }, tags: { value: ['x', 'y'] } } }, bob: { value: { role: { value: 'dev' } } } } } } });
+	const page = await openInspector(url);
+	await row(page, 'team').locator('.key').click();
+	const download = page.waitForEvent('download');
+	await page.locator('#export').click();
+	const file = await download;
+	expect(file.suggestedFilename()).toBe('team.json');
+	const exported = JSON.parse(await streamText(await file.createReadStream()));
+	expect(exported).toEqual({ ada: { role: 'lead', tags: ['x', 'y'] }, bob: { role: 'dev' } });
+
+	// Imported into another node, through the page's normal write path.
+	await server.update({ value: { copy: { value: { placeholder: { value: true } } } } });
+	await row(page, 'copy').locator('.key').click();
+	await page.locator('#import-file').setInputFiles({ name: 'team.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(exported)) });
+	await waitFor(() => JSON.stringify(server.get('copy/ada/tags')) === JSON.stringify({ value: ['x', 'y'] }), 'the import');
+	expect(server.get('copy/bob/role')).toEqual({ value: 'dev' });
+
+	// A write the hooks refuse shows with its code, and so does a file that is not JSON.
+	await page.locator('#import-file').setInputFiles({ name: 'locked.json', mimeType: 'application/json', buffer: Buffer.from('{"locked": 1}') });
+	await expect.poll(() => page.locator('#messages .error').first().textContent()).toBe('import into copy: VETOED: locked is read-only');
+	await page.locator('#import-file').setInputFiles({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{nope') });
+	await expect.poll(() => page.locator('#messages .error').first().textContent()).toMatch(/^import into copy: INVALID_VALUE: broken\.json is not JSON/);
+	expect(server.get('copy/locked')).toEqual({ value: null });
+});
+
+test('the chart has axes with numbers, the connections list shows a joining Node client with its version, and by route explains itself', async () => {
+	const server = await serve();
+	const page = await openInspector(server.url.replace('ws://', 'http://') + '/');
+	const client = SocketDBClient({ version: '4.2.0' });
+	client.connect(server.url);
+	cleanups.push(() => client.disconnect());
+	await client.get('x').set(1);
+	const versions = () => page.locator('#connections .connection-list td:nth-child(2)').allTextContents();
+	await expect.poll(versions, { timeout: 3000 }).toContain('4.2.0');
+	expect(await versions()).toContain('inspector');
+	const subscriptions = await page.locator('#connections .connection-list tr', { hasText: '4.2.0' }).locator('td:nth-child(5)').textContent();
+	expect(subscriptions).toBe('0');
+	// The axes: counts on the left, seconds on the bottom.
+	const ticks = (axis: string) => page.locator(`#connections .chart text.tick.${axis}`).allTextContents();
+	await expect.poll(() => ticks('y')).toEqual(['0', expect.stringMatching(/^\d+(\.\d)?$/), expect.stringMatching(/^\d+$/)]);
+	expect(await ticks('x')).toEqual(['-1 min', '-30 s', 'now']);
+	expect(await page.locator('#connections .routes li.none').textContent()).toMatch(/routeTracking: true/);
+	// A client leaving leaves the list.
+	client.disconnect();
+	await expect.poll(versions, { timeout: 3000 }).not.toContain('4.2.0');
+});
+
+async function streamText(stream: NodeJS.ReadableStream): Promise<string> {
+	let text = '';
+	for await (const chunk of stream) text += String(chunk);
+	return text;
+}
