@@ -607,3 +607,13 @@ async function streamText(stream: NodeJS.ReadableStream): Promise<string> {
 	for await (const chunk of stream) text += String(chunk);
 	return text;
 }
+
+test('the page follows the colour scheme: dark text on light, light text on dark', async () => {
+	const { url } = await inspectedServer();
+	const page = await openInspector(url);
+	const colours = () => page.evaluate(() => [getComputedStyle(document.body).backgroundColor, getComputedStyle(document.documentElement).color]);
+	await page.emulateMedia({ colorScheme: 'light' });
+	expect(await colours()).toEqual(['rgb(255, 255, 255)', 'rgb(31, 41, 55)']);
+	await page.emulateMedia({ colorScheme: 'dark' });
+	expect(await colours()).toEqual(['rgb(15, 23, 42)', 'rgb(229, 231, 235)']);
+});
