@@ -66,7 +66,9 @@ window.addEventListener('hashchange', followHash);
 if (location.hash !== '') followHash();
 else root.select();
 
-new Search(db, byId<HTMLInputElement>('search'), byId('results'), selectedPath, (path) => root.reveal(path === '' ? [] : path.split('/')));
+// The search looks under the selected node, or under its parent when it is a leaf.
+const searchBase = () => (selection === undefined ? '' : selection.isObject ? selection.path : (selection.parent?.path ?? ''));
+new Search(db, byId<HTMLInputElement>('search'), byId('results'), searchBase, (path) => root.reveal(path === '' ? [] : path.split('/')));
 
 byId('export').addEventListener('click', () => exportSubtree(db, selectedPath()));
 const importInput = byId<HTMLInputElement>('import-file');
