@@ -6,6 +6,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { addDeclarationExtensions } from './declaration-extensions.mjs';
 
 const quiet = process.argv.includes('--quiet');
 const browserOnly = process.argv.includes('--browser-only');
@@ -50,7 +51,10 @@ if (!browserOnly) {
 			splitting: pkg.entries.length > 1,
 			chunkNames: 'chunks/[name]-[hash]',
 		});
-		if (!jsOnly) execFileSync(process.execPath, [tsc, '-p', `${pkg.dir}/tsconfig.build.json`], { stdio: 'inherit' });
+		if (!jsOnly) {
+			execFileSync(process.execPath, [tsc, '-p', `${pkg.dir}/tsconfig.build.json`], { stdio: 'inherit' });
+			addDeclarationExtensions(`${pkg.dir}/dist`);
+		}
 		log(`built ${pkg.dir}/dist`);
 	}
 }
