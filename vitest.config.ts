@@ -28,7 +28,7 @@ export default defineConfig({
 				test: {
 					name: 'crossws',
 					include: ['test/*.test.ts'],
-					exclude: ['test/upgrade.test.ts', 'test/cli.test.ts', 'test/serve-defaults.test.ts', 'test/quick-start.test.ts', 'test/import.test.ts', 'test/crash.test.ts', 'test/dist.test.ts', 'test/boundaries.test.ts', 'test/types.test.ts'],
+					exclude: ['test/upgrade.test.ts', 'test/cli.test.ts', 'test/serve-defaults.test.ts', 'test/quick-start.test.ts', 'test/import.test.ts', 'test/crash.test.ts', 'test/dist.test.ts', 'test/boundaries.test.ts', 'test/types.test.ts', 'test/packages.test.ts', 'test/h3-recipes.test.ts', 'test/in-process-transport.test.ts'],
 					env: { SOCKETDB_TRANSPORT: 'crossws' },
 				},
 			},
