@@ -69,3 +69,12 @@ test('importing @socketdb/server loads no lmdb, commander, crossws or client mod
 	expect(resolved.some((url) => url.includes('/server/dist/index.js'))).toBe(true);
 	expect(resolved.filter((url) => /node_modules\/(lmdb|commander|crossws)\/|\/client\/(dist|src)\//.test(url))).toEqual([]);
 }, 30_000);
+
+test('importing @socketdb/server/crossws alone loads no ws module: a crossws app does without the ws transport', () => {
+	const result = runModule(serverImports.replace("await import('@socketdb/server');\n", ''));
+	expect(result.stderr).toBe('');
+	const resolved = JSON.parse(result.stdout) as string[];
+	expect(resolved.some((url) => url.includes('/server/dist/crossws.js'))).toBe(true);
+	expect(resolved.some((url) => url.includes('/server/dist/index.js'))).toBe(false);
+	expect(resolved.filter((url) => /node_modules\/(ws|lmdb|commander|crossws)\//.test(url))).toEqual([]);
+}, 30_000);

@@ -101,7 +101,8 @@ describe.each(['serve.ts', 'node-server.ts'])('examples/h3/%s', (program) => {
 		expect(await upgradeStatus(`${ws}/_db?token=wrong`)).toBe(401);
 		expect(await upgradeStatus(`${ws}/_db`)).toBe(401);
 		expect(await upgradeStatus(`${ws}/_db?token=client-secret`)).toBe(101);
-		for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: 'Bearer undefined' }, { authorization: 'Bearer ' }]) {
+		const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer wrong' }, { authorization: 'Bearer undefined' }, { authorization: 'Bearer ' }];
+		for (const headers of attempts) {
 			expect((await fetch(`${url}/admin/stats`, { headers })).status).toBe(401);
 			expect((await fetch(`${url}/admin/announce`, { method: 'POST', headers, body: '{"text":"x"}' })).status).toBe(401);
 		}

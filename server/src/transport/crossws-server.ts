@@ -3,7 +3,7 @@ import type { Hooks, Peer } from 'crossws';
 import type { SessionContext } from '../types';
 import { OriginChecks, type AllowedOrigins } from './allowed-origins';
 import { toRefusal } from './upgrade-error';
-import { CLOSE_TIMEOUT_MS, createIncrementalIdGenerator } from './websocket-server';
+import { CLOSE_TIMEOUT_MS, createIncrementalIdGenerator } from './transport-defaults';
 
 export type CrosswsServerOptions = {
 	/**

@@ -1,7 +1,7 @@
 import type { SocketConnection, SocketServer } from '@socketdb/core';
 import { createInProcessClient, deliveryQueue, inProcessServers, type InProcessEnd, type InProcessPeer, type InProcessServer } from '@socketdb/core/in-process';
 import type { SessionContext } from '../types';
-import { createIncrementalIdGenerator } from './websocket-server';
+import { createIncrementalIdGenerator } from './transport-defaults';
 
 export type MockSocketServerOptions = {
 	/** The session context each connection gets, as `createWebsocketServer`'s `initializeSession` gives it (here without a request). */

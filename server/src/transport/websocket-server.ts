@@ -7,6 +7,7 @@ import type { SessionContext } from '../types';
 import { OriginChecks, type AllowedOrigins } from './allowed-origins';
 import { formatRefusal, toRefusal } from './upgrade-error';
 import { answerUpgradeRequired } from './upgrade-required';
+import { CLOSE_TIMEOUT_MS, createIncrementalIdGenerator } from './transport-defaults';
 
 /** Options passed through to `ws`'s server, minus those the adapter controls. */
 type PassThroughOptions = Omit<ServerOptions, 'noServer' | 'port' | 'server' | 'host'>;
@@ -36,12 +37,6 @@ export type WebsocketServer = SocketServer<SessionContext> & {
 	address(): { port: number; host: string } | null;
 	close(): Promise<void>;
 };
-
-/** Counts up from zero: the id generator SocketDB used. */
-export function createIncrementalIdGenerator(): () => string {
-	let next = 0;
-	return () => String(next++);
-}
 
 /**
  * The default transport: WebSockets on an HTTP server, with the session created at the upgrade.
@@ -125,8 +120,6 @@ function destroySocket(this: Duplex): void {
 	this.destroy();
 }
 
-/** How long a closing connection may take to finish the closing handshake before it is cut off (every transport). */
-export const CLOSE_TIMEOUT_MS = 5_000;
 
 /**
  * One ws socket behind the `SocketConnection` interface. A class, so the methods live on its
