@@ -355,3 +355,53 @@ describe('output into a pipe the reader closes early (| head)', () => {
 		expect(server.output()).not.toMatch(/EPIPE|Error/);
 	});
 });
+
+describe('the socketdb bin through npx, as a user runs it', () => {
+	/** `npx socketdb ...args` from a folder of the user's project, which has the packages installed. */
+	function npx(args: string[], cwd: string): Promise<CliResult> {
+		return new Promise((resolve) => {
+			const child = spawn('npx', ['--no-install', 'socketdb', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+			let stdout = '';
+			let stderr = '';
+			child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+			child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+			child.on('close', (code) => resolve({ code, stdout, stderr }));
+		});
+	}
+
+	test('--version prints the version of @socketdb/cli; --help lists the commands; an unknown one says so', async () => {
+		const version = (JSON.parse(readFileSync('cli/package.json', 'utf8')) as { version: string }).version;
+		const folder = join(process.cwd(), 'examples');
+		expect(await npx(['--version'], folder)).toMatchObject({ code: 0, stdout: `${version}\n` });
+		const help = await npx(['--help'], folder);
+		expect(help.code).toBe(0);
+		for (const command of ['serve', 'get', 'set', 'delete', 'export', 'import']) expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+		const unknown = await npx(['frobnicate'], folder);
+		expect(unknown.code).toBe(1);
+		expect(unknown.stderr).toMatch(/^socketdb: unknown command 'frobnicate'/);
+	}, 30_000);
+
+	test('npx socketdb serve serves, and a client reaches it', async () => {
+		const child = spawn('npx', ['--no-install', 'socketdb', 'serve', '--memory', '--port', '0', '--no-inspector'], { cwd: join(process.cwd(), 'examples'), stdio: ['ignore', 'pipe', 'pipe'] });
+		try {
+			const url = await new Promise<string>((resolve, reject) => {
+				let output = '';
+				child.stdout.on('data', (chunk: Buffer) => {
+					output += chunk.toString();
+					const match = /listening on (ws:\/\/\S+)/.exec(output);
+					if (match !== null) resolve(match[1]!);
+				});
+				child.on('exit', (code) => reject(new Error(`exited with ${code}: ${output}`)));
+			});
+			const db = SocketDBClient();
+			db.connect(url);
+			await db.get('via').set('npx');
+			expect(await new Promise((resolve) => db.get('via').once(resolve))).toBe('npx');
+			db.disconnect();
+		} finally {
+			// npx passes SIGTERM on to the server, which closes and exits.
+			child.kill('SIGTERM');
+			if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+		}
+	}, 30_000);
+});

@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CliError } from './cli-error';
 import { loadConfig } from './config';
+import { packageRoot } from './package-root';
 import { endQuietlyWhenReaderCloses } from './output';
 import { runDelete, runGet, runSet, type RemoteOptions } from './remote';
 import { serve } from './serve';
@@ -71,6 +74,7 @@ function json(label: string) {
 export function createProgram(): Command {
 	const program = new Command('socketdb')
 		.description('A realtime synchronized state database: run a server, read and write it, back it up.')
+		.version(packageVersion(), '-v, --version', 'print the version')
 		.showHelpAfterError('(add --help for usage)')
 		.configureOutput({ outputError: (text, write) => write(text.startsWith('error: ') ? `socketdb: ${text.slice(7)}` : text) });
 
@@ -161,6 +165,11 @@ export function createProgram(): Command {
 		.action(async (file: string, options: { data: string; path?: string }) => importTree(file, options));
 
 	return program;
+}
+
+/** The version of @socketdb/cli. */
+function packageVersion(): string {
+	return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 export async function main(argv: string[]): Promise<void> {

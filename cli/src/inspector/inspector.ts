@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Client, ServerPlugin, SessionContext } from '@socketdb/server';
 import { FailedAttempts } from '../failed-attempts';
+import { packageRoot } from '../package-root';
 import { requestAddress, sameSecret } from '../secret';
 import { INSPECTOR_PAGE, LOGIN_PAGE } from './pages';
 
@@ -203,13 +203,7 @@ function cookie(header: string | undefined, name: string): string | undefined {
 
 /** The page's script, built into the package's dist/inspector (from sources and from dist alike). */
 function readBundle(): Buffer {
-	let directory = dirname(fileURLToPath(import.meta.url));
-	while (!existsSync(join(directory, 'package.json'))) {
-		const parent = dirname(directory);
-		if (parent === directory) break;
-		directory = parent;
-	}
-	const path = join(directory, 'dist', 'inspector', 'inspector.js');
+	const path = join(packageRoot(), 'dist', 'inspector', 'inspector.js');
 	try {
 		return readFileSync(path);
 	} catch (error) {
