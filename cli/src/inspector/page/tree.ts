@@ -1,9 +1,8 @@
 import type { SocketDBClientAPI } from '@socketdb/client';
 import { compareKeys } from './keys';
+import { button, firstKeys, flash, keyCount, metaText, PAGE, truncate } from './row-parts';
 import { ValueForm, type FormResult } from './value-form';
 
-/** How many children of one node are shown (and watched) before "show more"; also how far a closed node counts its keys. */
-const PAGE = 200;
 /** Nodes this shallow with this few keys open by themselves, so small data is seen at a glance. */
 const AUTO_OPEN_DEPTH = 2;
 const AUTO_OPEN_KEYS = 10;
@@ -396,39 +395,4 @@ export class TreeNodeView {
 			},
 		);
 	}
-}
-
-function button(text: string, name: string, onClick: () => void): HTMLButtonElement {
-	const element = document.createElement('button');
-	element.type = 'button';
-	element.className = name;
-	element.textContent = text;
-	element.addEventListener('click', onClick);
-	return element;
-}
-
-/** Calls `callback` with the first `count` keys of the children of `path`, in key order; the server sends nothing else. */
-function firstKeys(db: SocketDBClientAPI, path: string, count: number, callback: (keys: string[]) => void): () => void {
-	return db.get(path).orderByKey().limitToFirst(count).onKeys(callback);
-}
-
-/** What a closed object shows in place of its value: its number of keys, counted up to `PAGE`. */
-function keyCount(count: number): string {
-	if (count > PAGE) return `{ more than ${PAGE} keys }`;
-	return `{ ${count} key${count === 1 ? '' : 's'} }`;
-}
-
-function metaText(meta: unknown): string {
-	return meta === undefined ? '' : `meta ${truncate(JSON.stringify(meta))}`;
-}
-
-function truncate(text: string | undefined): string {
-	if (text === undefined) return '';
-	return text.length > 200 ? `${text.slice(0, 200)}…` : text;
-}
-
-function flash(element: HTMLElement): void {
-	element.classList.remove('flash');
-	void element.offsetWidth;
-	element.classList.add('flash');
 }
