@@ -261,6 +261,9 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 				return heartbeat(message.payload);
 			case MessageType.GOODBYE: {
 				void hooks.call('client:serverDisconnectMessage', message.goodbye, undefined).catch(reportHookFailure);
+				const { retryAfter } = message.goodbye as { retryAfter?: unknown };
+				// Honoured up to a minute: a server cannot keep its clients away for longer.
+				if (typeof retryAfter === 'number' && retryAfter > 0) socketClient.holdOff?.(Math.min(retryAfter, 60_000));
 				if ('reason' in message.goodbye && message.goodbye.reason === 'unsupported-protocol') {
 					session.disconnect();
 					const error = new SocketDBError('UNSUPPORTED_PROTOCOL', message.goodbye.message ?? 'the server does not speak this client protocol version');

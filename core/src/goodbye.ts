@@ -18,10 +18,11 @@ export interface CustomGoodbyeMessage {
  * - `unsupported-protocol`: the client speaks a protocol version the server does not; the client stops reconnecting.
  * - `server-shutdown`: the server is closing (`server.close()`); the client reconnects.
  * - `protocol-error`: the client broke the protocol (for instance wrote before its hello).
- * - `too-many-connections`: the server is at its connection limit; the client retries later.
+ * - `too-many-connections`: the server is at its connection limit; the client retries after `retryAfter`.
  * - `handshake-timeout`: the client did not say hello in time.
  * - `slow-consumer`: the client read so slowly that the server would have had to buffer too much for it.
- * - `too-many-errors`: the client kept sending bad requests (more than `limits.badRequestsPerMinute`).
+ * - `too-many-errors`: the client kept sending bad requests (more than `limits.badRequestsPerMinute`);
+ *   the client retries after `retryAfter`.
  * - `replaced`: the same client connected again while this connection still looked open (its
  *   network went away without closing it); this one is closed so that the new one takes over.
  * - `unspecified`: `client.close()` without a message.
@@ -30,5 +31,7 @@ export type GoodbyeMessage =
 	| {
 			reason: 'keep-alive-check-failed' | 'unspecified' | 'unsupported-protocol' | 'server-shutdown' | 'protocol-error' | 'too-many-connections' | 'handshake-timeout' | 'slow-consumer' | 'too-many-errors' | 'replaced';
 			message?: string;
+			/** How long the client should wait before it connects again, in ms (the client adds a little jitter). */
+			retryAfter?: number;
 	  }
 	| CustomGoodbyeMessage;

@@ -52,4 +52,6 @@ export interface SocketClient {
 	onOpen(listener: () => void): void;
 	onClose(listener: (info: CloseInfo) => void): void;
 	onMessage(listener: (frame: Uint8Array) => void): void;
+	/** The server asked the client to wait at least `ms` before it connects again (a goodbye's `retryAfter`). */
+	holdOff?(ms: number): void;
 }

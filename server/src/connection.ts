@@ -31,6 +31,10 @@ import type { WriteSession } from './write-sessions';
 
 /** How long a new connection may take to say hello. */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** How long a client turned away by a full server is asked to wait before it tries again (ms). */
+const FULL_RETRY_AFTER_MS = 2_000;
+/** How long a client closed for too many bad requests is asked to wait (ms). */
+const ERRORS_RETRY_AFTER_MS = 10_000;
 
 /**
  * One client connection on the server: its lifecycle (handshake, goodbye, close), receiving and
@@ -169,7 +173,7 @@ export class ClientConnection extends ConnectionSender implements Querying, Writ
 		this.runtime.report(error, { client: this.client });
 		const { badRequestsPerMinute } = this.runtime.limits;
 		if ((this.extras.badRequests ??= new RateLimiter(badRequestsPerMinute / 60, badRequestsPerMinute)).take()) return;
-		this.goodbye({ reason: 'too-many-errors', message: `more than ${badRequestsPerMinute} bad requests in a minute; the last: ${error.code}: ${error.message}` });
+		this.goodbye({ reason: 'too-many-errors', message: `more than ${badRequestsPerMinute} bad requests in a minute; the last: ${error.code}: ${error.message}`, retryAfter: ERRORS_RETRY_AFTER_MS });
 	}
 
 	/** Drops the value subscription at `path` (a snapshot that cannot be sent does). */
@@ -240,7 +244,7 @@ export class ClientConnection extends ConnectionSender implements Querying, Writ
 			});
 		}
 		if (this.runtime.openConnections() >= this.runtime.limits.maxConnections) {
-			return this.goodbye({ reason: 'too-many-connections', message: `the server accepts at most ${this.runtime.limits.maxConnections} connections` });
+			return this.goodbye({ reason: 'too-many-connections', message: `the server accepts at most ${this.runtime.limits.maxConnections} connections`, retryAfter: FULL_RETRY_AFTER_MS });
 		}
 		this.sessionId = message.session;
 		const { tracking, limits } = this.runtime;

@@ -14,10 +14,17 @@ export type WebsocketClientOptions = {
 };
 
 const FIRST_RETRY_MS = 100;
+/**
+ * How long a connection must stay open before it counts as healthy and the backoff starts over.
+ * A server that accepts the socket and then says goodbye at once (it is full, or the client is
+ * refused) must not be hammered: until then the delays keep growing.
+ */
+const HEALTHY_AFTER_MS = 5_000;
 
 /**
  * The default transport: a WebSocket that reconnects on its own, with exponential
- * backoff and jitter, until `close()`.
+ * backoff and jitter, until `close()`. The backoff starts over only once a connection stayed
+ * open for a while, and a server's goodbye may ask it to wait longer (`holdOff`).
  *
  * @example const db = SocketDBClient({ socketClient: createWebsocketClient({ reconnectTimeout: 2000 }) });
  */
@@ -31,6 +38,9 @@ export function createWebsocketClient({ protocols, reconnectTimeout = 5_000 }: W
 	let wanted = false;
 	let attempt = 0;
 	let retryTimer: ReturnType<typeof setTimeout> | undefined;
+	let healthyTimer: ReturnType<typeof setTimeout> | undefined;
+	/** The earliest time the next attempt may start (a server's goodbye may ask to wait). */
+	let notBefore = 0;
 
 	function start(): void {
 		if (url === undefined) return;
@@ -38,7 +48,7 @@ export function createWebsocketClient({ protocols, reconnectTimeout = 5_000 }: W
 			open() {
 				if (socket !== ws) return;
 				open = true;
-				attempt = 0;
+				healthyTimer = setTimeout(() => (attempt = 0), HEALTHY_AFTER_MS);
 				for (const listener of openListeners) listener();
 			},
 			message(frame) {
@@ -49,6 +59,7 @@ export function createWebsocketClient({ protocols, reconnectTimeout = 5_000 }: W
 				if (socket !== ws) return;
 				socket = undefined;
 				open = false;
+				clearTimeout(healthyTimer);
 				for (const listener of closeListeners) listener({ code, reason });
 				if (wanted) scheduleRetry();
 			},
@@ -59,7 +70,7 @@ export function createWebsocketClient({ protocols, reconnectTimeout = 5_000 }: W
 	function scheduleRetry(): void {
 		const ceiling = Math.min(reconnectTimeout, FIRST_RETRY_MS * 2 ** attempt);
 		attempt++;
-		const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+		const delay = Math.max(ceiling / 2 + Math.random() * (ceiling / 2), notBefore - Date.now());
 		retryTimer = setTimeout(() => {
 			retryTimer = undefined;
 			if (wanted && socket === undefined) start();
@@ -68,6 +79,7 @@ export function createWebsocketClient({ protocols, reconnectTimeout = 5_000 }: W
 
 	function drop(): void {
 		clearTimeout(retryTimer);
+		clearTimeout(healthyTimer);
 		retryTimer = undefined;
 		const ws = socket;
 		if (ws === undefined) return;
@@ -92,6 +104,10 @@ export function createWebsocketClient({ protocols, reconnectTimeout = 5_000 }: W
 		},
 		send(frame) {
 			if (open) socket?.send(frame);
+		},
+		holdOff(ms) {
+			// Jitter on top, so that clients a full server turned away do not all come back at once.
+			notBefore = Math.max(notBefore, Date.now() + ms + Math.random() * FIRST_RETRY_MS * 2);
 		},
 		onOpen(listener) {
 			openListeners.push(listener);
