@@ -156,10 +156,11 @@ describe('server.listen', () => {
 			await closeHttp(http);
 		});
 		const order: string[] = [];
+		let apiGet: unknown;
 		server.intercept('server:init', async (_args, { api }) => {
 			await sleep(10);
 			order.push('init');
-			expect(typeof api.get).toBe('function');
+			apiGet = api.get;
 		});
 		await new Promise<void>((resolve) =>
 			server.listen(0, () => {
@@ -168,6 +169,7 @@ describe('server.listen', () => {
 			}),
 		);
 		expect(order).toEqual(['init', 'callback']);
+		expect(typeof apiGet).toBe('function');
 	});
 
 	test('listen works on an already-listening http server passed to createWebsocketServer', async () => {
@@ -263,14 +265,17 @@ describe('getClient / getClients', () => {
 			},
 		);
 		const connected = new Map<string, string>();
+		const handleIds: [string, string][] = [];
 		server.intercept('server:clientConnect', ({ id }, { client }) => {
 			connected.set(String(client.context['user']), id);
-			expect(client.id).toBe(id);
+			handleIds.push([client.id, id]);
 		});
 		connectClient(`${url}/?user=ada&role=admin`);
 		connectClient(`${url}/?user=bob`);
 		connectClient(`${url}/?user=cy&role=admin`);
 		await waitFor(() => connected.size === 3, 'three clients');
+		// The hook's client is the connection the hook was called for.
+		for (const [handleId, id] of handleIds) expect(handleId).toBe(id);
 
 		const adaId = connected.get('ada')!;
 		const ada = server.getClient(adaId);
