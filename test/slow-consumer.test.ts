@@ -76,3 +76,34 @@ test('other clients are not held back by a slow one', async () => {
 	expect(delivered).toHaveLength(50);
 	expect(stalled.messages().filter((message) => message.type === MessageType.DATA).length).toBeLessThan(10);
 });
+
+test('over a real socket: a client that stops reading is closed with slow-consumer once the kernel buffers are full, and the server goes on', async () => {
+	const { startServer, cleanup, connectClient } = await import('./helpers/server');
+	const { handshake, closeRawSockets } = await import('./helpers/raw');
+	try {
+		const { url, server } = await startServer({ limits: { slowConsumerBytes: 64 * 1024, slowConsumerCloseMs: 500 } });
+		const raw = await handshake(url);
+		raw.send({ type: MessageType.SUBSCRIBE, path: 'feed' });
+		await raw.next(MessageType.SNAPSHOT, 0);
+		const socket = (raw.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+		socket.pause();
+		// Far more than the kernel's socket buffers hold (each write a path of its own, so none merge):
+		// the server's own buffer must fill, and stop growing.
+		const big = 'y'.repeat(10_000);
+		for (let i = 0; i < 3_000 && server.getClients().length > 0; i++) {
+			void server.update({ value: { feed: { value: { [i]: { value: big } } } } });
+			if (i % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
+		}
+		await waitFor(() => server.getClients().length === 0, 'the slow consumer to be closed', 5_000);
+		socket.resume();
+		await waitFor(() => raw.closed() !== undefined, 'the close to reach the client', 5_000);
+		expect(raw.messages.find((message) => message.type === MessageType.GOODBYE)).toMatchObject({ goodbye: { reason: 'slow-consumer' } });
+		// Others are served as before.
+		const db = connectClient(url);
+		await db.get('after').set(1);
+		expect(server.get('after')).toEqual({ value: 1 });
+	} finally {
+		closeRawSockets();
+		await cleanup();
+	}
+}, 20_000);
