@@ -405,3 +405,20 @@ describe('the socketdb bin through npx, as a user runs it', () => {
 		}
 	}, 30_000);
 });
+
+test('SIGINT (Ctrl+C) shuts serve down as SIGTERM does: clients hear server-shutdown, acknowledged writes are kept, exit code 0', async () => {
+	const data = directory();
+	const server = await serve(['--data', data, '--no-inspector']);
+	const goodbyes: unknown[] = [];
+	const db = SocketDBClient({ plugins: [{ name: 'goodbye', hooks: { 'client:serverDisconnectMessage': (goodbye) => void goodbyes.push(goodbye) } }] });
+	db.connect(server.url);
+	await db.get('kept').set('before ctrl-c');
+	server.child.kill('SIGINT');
+	expect(await server.exited).toBe(0);
+	expect(server.output()).toMatch(/^SIGINT: closing connections and flushing the store$/m);
+	await expect.poll(() => goodbyes).toEqual([{ reason: 'server-shutdown' }]);
+	db.disconnect();
+	const again = await serve(['--data', data, '--no-inspector']);
+	expect(await runCli(['get', 'kept', '--url', again.url])).toMatchObject({ code: 0, stdout: '"before ctrl-c"\n' });
+	await stop(again);
+});

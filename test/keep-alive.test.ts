@@ -177,6 +177,34 @@ test("a throwing 'server:heartbeat' leaves the client unanswered, so it is close
 	expect(errors.map((error) => error.message)).toContain('heartbeat refused');
 });
 
+test("a throwing 'client:heartbeat' vetoes the answer: none is sent, the server closes the connection at the next check, and the client comes back", async () => {
+	const disconnects: string[] = [];
+	const { server, url } = await startServer({ keepAliveInterval: INTERVAL, plugins: [{ name: 'watch', hooks: { 'server:clientDisconnect': ({ id }) => void disconnects.push(id) } }] });
+	const clientErrors: { code: string; message: string }[] = [];
+	let refuse = true;
+	const db = connectClient(url, {
+		plugins: [
+			{
+				name: 'refuse-beats',
+				hooks: {
+					'client:heartbeat': () => {
+						if (refuse) throw new Error('not answering');
+					},
+					'client:error': (error) => void clientErrors.push(error),
+				},
+			},
+		],
+	});
+	const first = await onlyClient(server);
+	await waitFor(() => disconnects.includes(first.id), 'the unanswering client to be closed');
+	// A veto, not an error: nothing is reported.
+	expect(clientErrors).toEqual([]);
+	refuse = false;
+	// Reconnected, it answers again and stays.
+	await db.get('back').set(true);
+	expect(server.get('back')).toEqual({ value: true });
+});
+
 test('a raw client that never answers pings is closed', async () => {
 	const { url } = await startServer({ keepAliveInterval: INTERVAL });
 	const raw = await rawClient(url);
