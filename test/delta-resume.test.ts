@@ -269,7 +269,7 @@ describe('it falls back to the whole value when a delta cannot serve', () => {
 				return inner.put(diff);
 			},
 		};
-		const { server, port } = await startServer({ store });
+		const { server, port, errors } = await startServer({ store });
 		await server.update(nodeify({ doc: { a: 1, b: 2, c: 3 } }));
 		const proxy = await proxyTo(port);
 		const spy = wireSpy();
@@ -288,6 +288,8 @@ describe('it falls back to the whole value when a delta cannot serve', () => {
 		};
 		expect(await comeBack('refused', 1)).toEqual(['delta']);
 		expect(await comeBack('broken', 2)).toEqual(['snapshot']);
+		// The failing store was reported, and nothing else failed.
+		expect(errors.filter((error) => !(error instanceof SocketDBError)).map((error) => error.message)).toEqual(['the disk failed']);
 	});
 
 	test('a server restarted in memory is another database: the client asks for the whole value and keeps nothing stale', async () => {

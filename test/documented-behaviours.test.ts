@@ -85,7 +85,7 @@ test('without onError, an error is logged as one line: [socketdb] hook <name>, c
 
 test('FORBIDDEN and INTERNAL_ERROR do not count toward badRequestsPerMinute: the connection stays', async () => {
 	const store = createStore();
-	const { url, server } = await startServer({
+	const { url, server, errors: reported } = await startServer({
 		limits: { badRequestsPerMinute: 2 },
 		// A store that fails for one subtree: its writes are refused INTERNAL_ERROR.
 		store: { get: store.get, del: store.del, put: (diff) => (JSON.stringify(diff).includes('broken') ? fail('disk full') : store.put(diff)) },
@@ -103,6 +103,8 @@ test('FORBIDDEN and INTERNAL_ERROR do not count toward badRequestsPerMinute: the
 	await db.get('fine').set(true);
 	expect(goodbyes).toEqual([]);
 	expect(server.getClients()).toHaveLength(1);
+	// The store's failures were reported, once each.
+	expect(reported.filter((error) => error.message === 'disk full')).toHaveLength(10);
 });
 
 function fail(message: string): never {

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { isDeepStrictEqual } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { SocketDBClient, createWebsocketClient, type SocketDBClientAPI, type SocketDBClientOptions } from '@socketdb/client';
-import type { Json, Meta, SocketServer } from '@socketdb/core';
+import { SocketDBError, type Json, type Meta, type SocketServer } from '@socketdb/core';
 import { DEFAULT_LIMITS, SocketDBServer, answerUpgradeRequired, createWebsocketServer, type SessionContext, type SocketDBServerOptions, type WebsocketServerOptions } from '@socketdb/server';
 import { createCrosswsServer } from '@socketdb/server/crossws';
 import crosswsNode from 'crossws/adapters/node';
@@ -12,16 +12,34 @@ export type TestServer = {
 	http: Server;
 	url: string;
 	port: number;
+	/**
+	 * What the server reported through `onError`. A test that reads this takes charge of them; for
+	 * one that never does, a failure no client caused (anything but a refusal of a request: a
+	 * thrown non-SocketDBError, an INTERNAL_ERROR) fails it at cleanup.
+	 */
 	errors: Error[];
 	close(): Promise<void>;
 };
 
 const cleanups: (() => Promise<void> | void)[] = [];
 
+/** A failure of the server itself rather than a refusal of what a client (or a hook on its behalf) asked. */
+function isUnexpected(error: Error): boolean {
+	return !(error instanceof SocketDBError) || error.code === 'INTERNAL_ERROR';
+}
+
 /** Runs every registered cleanup (servers, clients); call from afterEach. */
 export async function cleanup(): Promise<void> {
 	const pending = cleanups.splice(0).reverse();
-	for (const fn of pending) await fn();
+	const failures: unknown[] = [];
+	for (const fn of pending) {
+		try {
+			await fn();
+		} catch (error) {
+			failures.push(error);
+		}
+	}
+	if (failures.length > 0) throw failures[0];
 }
 
 /**
@@ -58,6 +76,7 @@ export async function startServer(options: SocketDBServerOptions = {}, transport
 		});
 	});
 	const errors: Error[] = [];
+	let errorsRead = false;
 	const server = SocketDBServer({
 		updateInterval: 0,
 		keepAliveInterval: 0,
@@ -74,8 +93,22 @@ export async function startServer(options: SocketDBServerOptions = {}, transport
 		await server.close();
 		await new Promise<void>((resolve) => http.close(() => resolve()));
 	};
-	cleanups.push(close);
-	return { server, http, url: `ws://127.0.0.1:${actualPort}`, port: actualPort, errors, close };
+	cleanups.push(async () => {
+		await close();
+		const unexpected = errors.filter(isUnexpected);
+		if (!errorsRead && unexpected.length > 0) throw new Error(`the server reported failures this test never looked at:\n${unexpected.map((error) => `  ${error.name}: ${error.message}`).join('\n')}`);
+	});
+	return {
+		server,
+		http,
+		url: `ws://127.0.0.1:${actualPort}`,
+		port: actualPort,
+		get errors() {
+			errorsRead = true;
+			return errors;
+		},
+		close,
+	};
 }
 
 /** A connected client (disconnected again at cleanup). */
