@@ -6,10 +6,7 @@ import { ValueForm, type FormResult } from './value-form';
 /** Nodes this shallow with this few keys open by themselves, so small data is seen at a glance. */
 const AUTO_OPEN_DEPTH = 2;
 const AUTO_OPEN_KEYS = 10;
-/**
- * An open object whose whole subtree is on screen and has at most this many leaves also watches
- * its own value, for its meta: cheap, since everything below is shown anyway.
- */
+/** An open object whose whole subtree is on screen, with at most this many leaves, also watches its value for its meta (cheap: all below is shown). */
 const META_LEAVES = 100;
 
 /** Where refused writes are told; a node's next successful write takes its messages away. */
@@ -249,7 +246,10 @@ export class TreeNodeView {
 			more.append(button);
 			items.push(more);
 		}
+		// Moving rows around takes the focus from the one that had it (the keyboard works on it): it gets it back.
+		const focused = document.activeElement;
 		this.childList.replaceChildren(...items);
+		if (focused instanceof HTMLElement && focused !== document.activeElement && this.childList.contains(focused)) focused.focus({ preventScroll: true });
 		const revealing = this.revealing;
 		if (revealing !== undefined) {
 			this.revealing = undefined;
