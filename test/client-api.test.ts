@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { SocketDBClient, createWebsocketClient } from '@socketdb/client';
 import type { ChainReference } from '@socketdb/client';
-import { barrier, cleanup, connectClient, record, sameJson, sleep, startServer, waitFor } from './helpers/server';
+import { barrier, cleanup, connectClient, record, sameJson, settle, startServer, waitFor } from './helpers/server';
 
 afterEach(cleanup);
 
@@ -272,7 +272,7 @@ describe('once', () => {
 		await writer.get('status').set({ online: false });
 		await writer.get('nothing').set(1);
 		await waitFor(() => sameJson(watch.last(), { online: false }) && watchAbsent.last() === 1, 'the changes');
-		await sleep(60);
+		await settle(reader);
 		expect(calls).toEqual([{ online: true }]);
 		expect(absent).toEqual([null]);
 	});
@@ -554,7 +554,7 @@ describe('subscribeGroup', () => {
 		leave();
 		await db.get('shared').set('after');
 		await waitFor(() => outside.last() === 'after', 'the outside subscription');
-		await sleep(60);
+		await settle(db);
 		expect(inside).toEqual([null]);
 	});
 });
@@ -577,7 +577,7 @@ describe('several listeners', () => {
 		await writer.get('x').set({ k: 1 });
 		await waitFor(() => second.values.length === 2 && eachB.length === 1, 'the remaining listeners');
 		expect(second.last()).toEqual({ k: 1 });
-		await sleep(60);
+		await settle(db);
 		expect(first.values).toEqual([null]);
 		expect(eachA).toEqual([]);
 	});
@@ -601,7 +601,7 @@ describe('several listeners', () => {
 		await writer.get('p/d').set(3);
 		await writer.get('p/c/v').set(4);
 		await waitFor(() => sameJson(parent2.last(), { c: { v: 4 }, d: 3 }), 'the parent after the child left');
-		await sleep(60);
+		await settle(db);
 		expect(child.values).toEqual([{ v: 1 }, { v: 2 }]);
 	});
 

@@ -4,7 +4,7 @@ import { SocketDBClient, createWebsocketClient, type ClientErrorEvent, type Clie
 import { MessageType, nodeify, SocketDBError, type GoodbyeMessage, type Node } from '@socketdb/core';
 import type { Client, ServerPlugin } from '@socketdb/server';
 import { closeRawSockets, handshake } from './helpers/raw';
-import { cleanup, connectClient, record, sleep, startServer, waitFor } from './helpers/server';
+import { cleanup, connectClient, record, settle, sleep, startServer, waitFor } from './helpers/server';
 
 afterEach(async () => {
 	closeRawSockets();
@@ -259,7 +259,7 @@ describe('server hooks', () => {
 		expect(server.get('doc').value).toBe(null);
 		expect(errors.map((e) => e.message)).toContain('doc is read-only');
 
-		await sleep(100);
+		await settle(watcher);
 		expect(seen.values).toEqual([null]);
 		// The writer showed its write at once, and took it back when the server refused it.
 		expect(own.values).toEqual([null, { title: 'x' }, null]);
@@ -313,7 +313,7 @@ describe('server hooks', () => {
 		await expect(writer.get('keep').get('a').delete()).rejects.toMatchObject({ code: 'VETOED', message: 'cannot delete keep/a' });
 		expect(server.get('keep/a').value).toBe(1);
 		expect(errors.map((e) => e.message)).toContain('cannot delete keep/a');
-		await sleep(100);
+		await settle(watcher);
 		expect(seen.values).toEqual([{ a: 1 }]);
 	});
 
@@ -645,7 +645,7 @@ describe('client hooks', () => {
 		expect(seen[0]).toMatchObject({ code: 'VETOED', message: 'no means no' });
 
 		await expect(db.get('no').set(2)).rejects.toMatchObject({ code: 'VETOED' });
-		await sleep(50);
+		await settle(db);
 		expect(seen).toHaveLength(1);
 
 		// A write dropped by a client hook nobody awaited is reported the same way.

@@ -2,7 +2,7 @@ import { afterEach, expect, test } from 'vitest';
 import { SocketDBClient, createWebsocketClient, type SocketDBClientAPI } from '@socketdb/client';
 import { createStore, nodeify, unwrap, type Node } from '@socketdb/core';
 import type { Client, ServerPlugin } from '@socketdb/server';
-import { cleanup, connectClient, record, sleep, startServer, waitFor } from './helpers/server';
+import { cleanup, connectClient, record, settle, sleep, startServer, waitFor } from './helpers/server';
 
 const clients: SocketDBClientAPI[] = [];
 afterEach(async () => {
@@ -200,7 +200,8 @@ test('a write in flight when the connection drops is applied exactly once (dropp
 	expect(calls).toBe(1);
 	gate.resolve();
 	await write;
-	await sleep(100);
+	// A read the client asks now is answered after the server handled the resent write.
+	await settle(db);
 	expect(calls).toBe(1);
 	expect(server.get('counter').value).toBe(1);
 
@@ -237,7 +238,7 @@ test('a write in flight when the connection drops is applied exactly once (commi
 	await onlyClient(server);
 	await db.get('counter').set(1);
 	expect(reconnects.count).toBe(1);
-	await sleep(100);
+	await settle(db);
 	expect(calls).toBe(1);
 	expect(updates).toHaveLength(1);
 	expect(server.get('counter').value).toBe(1);

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { increment, serverTimestamp } from '@socketdb/client';
+import { increment, serverTimestamp, type SocketDBClientAPI } from '@socketdb/client';
 import { SocketDBError, nodeify, unwrap, type Json, type Node } from '@socketdb/core';
 import type { ServerPlugin } from '@socketdb/server';
-import { cleanup, connectClient, record, sleep, startServer, waitFor } from './helpers/server';
+import { cleanup, connectClient, record, settle, sleep, startServer, waitFor } from './helpers/server';
 
 afterEach(cleanup);
 
@@ -49,11 +49,11 @@ async function watching(data: Json, path: string, options: { optimistic?: boolea
 	return { server, url, db, seen, writes };
 }
 
-/** Waits until the server holds `value` at `path` and `seen` shows it, then a little more for stray callbacks. */
-async function settled(server: { get: (path: string) => Node }, path: string, seen: { last: () => unknown }, value: unknown) {
+/** Waits until the server holds `value` at `path` and `seen` (a subscription of `db`) shows it, then one round trip of `db` for stray callbacks. */
+async function settled(db: SocketDBClientAPI, server: { get: (path: string) => Node }, path: string, seen: { last: () => unknown }, value: unknown) {
 	await waitFor(() => JSON.stringify(unwrap(server.get(path))) === JSON.stringify(value), `the server to hold ${JSON.stringify(value)}`);
 	await waitFor(() => JSON.stringify(seen.last()) === JSON.stringify(value), `the client to show ${JSON.stringify(value)}`);
-	await sleep(80);
+	await settle(db);
 }
 
 describe('optimistic writes', () => {
@@ -68,7 +68,7 @@ describe('optimistic writes', () => {
 		expect(server.get('doc/title').value).toBe('old');
 		held.release();
 		await outcome;
-		await settled(server, 'doc', seen, { title: 'new', body: 'text' });
+		await settled(db, server, 'doc', seen, { title: 'new', body: 'text' });
 		// Nothing went back to the old value between the acknowledgement and the server's change.
 		expect(seen.values).toEqual([{ title: 'old', body: 'text' }, { title: 'new', body: 'text' }]);
 	});
@@ -85,7 +85,7 @@ describe('optimistic writes', () => {
 		await db.get('counter').set(2);
 		// Acknowledged; the server's change is still batched.
 		expect(seen.values).toEqual([1, 2]);
-		await settled(server, 'counter', seen, 2);
+		await settled(db, server, 'counter', seen, 2);
 		await sleep(150);
 		expect(seen.values).toEqual([1, 2]);
 	});
@@ -124,7 +124,7 @@ describe('optimistic writes', () => {
 		expect(unwrap(server.get('doc'))).toEqual({ a: 0, b: 0 });
 		held.release();
 		await second;
-		await settled(server, 'doc', seen, { a: 0, b: 2 });
+		await settled(db, server, 'doc', seen, { a: 0, b: 2 });
 		expect(seen.values).toEqual([{ a: 0, b: 0 }, { a: 1, b: 2 }, { a: 0, b: 2 }]);
 	});
 
@@ -151,7 +151,7 @@ describe('optimistic writes', () => {
 		expect(seen.last()).toEqual({ a: 1 });
 		(await writes.next()).release();
 		await kept;
-		await settled(server, 'list', seen, { a: 1 });
+		await settled(db, server, 'list', seen, { a: 1 });
 		expect(seen.values).toEqual([{ a: 1, b: 2 }, { b: 2 }, { a: 1, b: 2 }, { a: 1 }]);
 	});
 
@@ -177,7 +177,7 @@ describe('optimistic writes', () => {
 		// The update has a delete: its own `server:delete` hook call.
 		(await writes.next()).release();
 		await applied;
-		await settled(server, 'users', seen, { 1: { name: 'Ada', city: 'Rome' } });
+		await settled(db, server, 'users', seen, { 1: { name: 'Ada', city: 'Rome' } });
 		expect(seen.values).toHaveLength(4);
 	});
 
@@ -210,7 +210,7 @@ describe('optimistic writes', () => {
 		const seen = record(db.get('name'));
 		await waitFor(() => seen.values.length === 1, 'the first value');
 		await db.get('name').set('ada');
-		await settled(server, 'name', seen, 'ADA');
+		await settled(db, server, 'name', seen, 'ADA');
 		expect(seen.values).toEqual(['x', 'ada', 'ADA']);
 
 		// Once more, where the server already holds what it makes of the write: the write changes
@@ -218,7 +218,7 @@ describe('optimistic writes', () => {
 		// database moved on elsewhere since the client last heard of this path).
 		await server.update(nodeify({ elsewhere: 1 }));
 		await db.get('name').set('ada');
-		await settled(server, 'name', seen, 'ADA');
+		await settled(db, server, 'name', seen, 'ADA');
 		expect(seen.values).toEqual(['x', 'ada', 'ADA', 'ada', 'ADA']);
 	});
 
@@ -234,8 +234,8 @@ describe('optimistic writes', () => {
 		await waitFor(() => a.values.length === 1 && b.values.length === 1, 'the first values');
 		// One write reaching both subscriptions: b changes, a does not (the hook keeps "theirs").
 		await db.update({ 'a/v': 'mine', 'b/v': 2 });
-		await settled(server, 'a', a, { v: 'theirs' });
-		await settled(server, 'b', b, { v: 2 });
+		await settled(db, server, 'a', a, { v: 'theirs' });
+		await settled(db, server, 'b', b, { v: 2 });
 		expect(a.values).toEqual([{ v: 'theirs' }, { v: 'mine' }, { v: 'theirs' }]);
 		expect(b.values).toEqual([{ v: 1 }, { v: 2 }]);
 	});
@@ -259,7 +259,7 @@ describe('optimistic writes', () => {
 		expect(seen.values).toEqual([{ title: 'old' }, { title: 'NEW' }]);
 		(await writes.next()).release();
 		await kept;
-		await settled(server, 'doc', seen, { title: 'NEW' });
+		await settled(db, server, 'doc', seen, { title: 'NEW' });
 		expect(seen.values).toEqual([{ title: 'old' }, { title: 'NEW' }]);
 	});
 
@@ -278,7 +278,7 @@ describe('optimistic writes', () => {
 		(await writes.next()).release();
 		(await writes.next()).release();
 		await Promise.all([first, second]);
-		await settled(server, 'doc', seen, { n: 1, m: 2 });
+		await settled(db, server, 'doc', seen, { n: 1, m: 2 });
 		expect(seen.values).toEqual([{ n: 0 }, { n: 1, m: 2 }]);
 	});
 
@@ -307,7 +307,7 @@ describe('optimistic writes', () => {
 		expect(seen.values).toEqual([{ title: 'old' }]);
 		held.release();
 		await outcome;
-		await settled(server, 'doc', seen, { title: 'new' });
+		await settled(db, server, 'doc', seen, { title: 'new' });
 		expect(seen.values).toEqual([{ title: 'old' }, { title: 'new' }]);
 
 		// Refused, it never shows.
@@ -317,7 +317,7 @@ describe('optimistic writes', () => {
 		);
 		(await writes.next()).refuse('no');
 		expect(await refused).toBe('refused');
-		await sleep(50);
+		await settle(db);
 		expect(seen.values).toEqual([{ title: 'old' }, { title: 'new' }]);
 	});
 
@@ -336,7 +336,7 @@ describe('optimistic writes', () => {
 		expect(local['1']!.name).toBe('Ann');
 		expect(local['2']).toBe(before['2']);
 		expect(local['1']!.tags).toBe(before['1']!.tags);
-		await settled(server, 'users', seen, { 1: { name: 'Ann', tags: { a: true } }, 2: { name: 'Bob' } });
+		await settled(db, server, 'users', seen, { 1: { name: 'Ann', tags: { a: true } }, 2: { name: 'Bob' } });
 		// The server's change equals what was shown: no callback, and the same objects.
 		expect(seen.values).toHaveLength(2);
 
@@ -344,7 +344,7 @@ describe('optimistic writes', () => {
 		await db.get('users').get('2').get('name').set('Ben');
 		const after = seen.last()!;
 		expect(after['1']).toBe(local['1']);
-		await settled(server, 'users', seen, { 1: { name: 'Ann', tags: { a: true } }, 2: { name: 'Ben' } });
+		await settled(db, server, 'users', seen, { 1: { name: 'Ann', tags: { a: true } }, 2: { name: 'Ben' } });
 		expect(seen.last()).toBe(after);
 	});
 
@@ -358,7 +358,7 @@ describe('optimistic writes', () => {
 		expect(doc.values).toEqual([{ a: 2, b: 1 }]);
 		held.release();
 		await outcome;
-		await sleep(80);
+		await settle(db);
 		expect(doc.values).toEqual([{ a: 2, b: 1 }]);
 	});
 });

@@ -153,9 +153,9 @@ export function sameJson(a: unknown, b: unknown): boolean {
  * Proves that everything the server sent `db` before a call has arrived: writes a fresh
  * value to a path `db` watches and waits for the server's acknowledgement, which the server
  * sends after everything it sent `db` before (changes it made before included, with the
- * tests' `updateInterval: 0`), then gives stray callbacks a short moment to (wrongly) run. Use
- * it before asserting that something did NOT happen. (The value shows at `db` at once: its
- * writes are optimistic.)
+ * tests' `updateInterval: 0`), then lets a read make one more round trip (`settle`), so that
+ * stray callbacks would have run. Use it before asserting that something did NOT happen. (The
+ * value shows at `db` at once: its writes are optimistic.)
  */
 export function barrier(db: SocketDBClientAPI, path = '__barrier') {
 	const seen = record<number>(db.get(path));
@@ -164,6 +164,18 @@ export function barrier(db: SocketDBClientAPI, path = '__barrier') {
 		const value = ++next;
 		await db.get(path).set(value);
 		await waitFor(() => seen.values.includes(value), `barrier ${value} at ${path}`);
-		await sleep(60);
+		await settle(db);
 	};
+}
+
+let settleMarkers = 0;
+
+/**
+ * Resolves once the server answered a read `db` asked for now: the server handled what `db` sent
+ * before, its answer came after what it sent `db` before, and the callbacks those frames caused
+ * have run (the answer needs a round trip through the network, so timers and microtasks queued
+ * before it ran first). Use it, not a sleep, before asserting that something did NOT happen.
+ */
+export async function settle(db: SocketDBClientAPI): Promise<void> {
+	await new Promise((resolve) => db.get(`__settle/${++settleMarkers}`).once(resolve));
 }
