@@ -760,8 +760,10 @@ describe('a flush held up by a long event-loop turn', () => {
 		const store = createStore();
 		const subscriber = new Recorder();
 		fanout.subscribeValue(subscriber, 'counter');
+		// The time before the write: however slow the machine, the change is not overdue at it.
+		const beforeWrite = performance.now();
 		write(fanout, store, 'counter', 1);
-		fanout.flushIfOverdue(performance.now());
+		fanout.flushIfOverdue(beforeWrite);
 		expect(subscriber.flushes).toHaveLength(0);
 		busyFor(1.5);
 		fanout.flushIfOverdue(performance.now());
@@ -774,11 +776,13 @@ describe('a flush held up by a long event-loop turn', () => {
 		const store = createStore();
 		const subscriber = new Recorder();
 		fanout.subscribeValue(subscriber, 'counter');
+		// Times the test controls: 10 ms after a moment before the write is within the interval,
+		// whatever the machine's load; 21 ms of busy turn after the write is past it.
+		const beforeWrite = performance.now();
 		write(fanout, store, 'counter', 1);
-		busyFor(10);
-		fanout.flushIfOverdue(performance.now());
+		fanout.flushIfOverdue(beforeWrite + 10);
 		expect(subscriber.flushes).toHaveLength(0);
-		busyFor(11);
+		busyFor(21);
 		fanout.flushIfOverdue(performance.now());
 		expect(subscriber.flushes).toHaveLength(1);
 		await new Promise((resolve) => setTimeout(resolve, 30));
