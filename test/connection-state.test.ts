@@ -75,8 +75,9 @@ test('a dropped connection: disconnected while the network is down, connecting w
 
 	proxy.cut();
 	await waitFor(() => seen.last() === 'disconnected', 'disconnected');
-	// The transport keeps trying (every 100 to 200 ms here); no attempt gets a socket open.
-	await sleep(400);
+	// The transport keeps trying; two attempts that get no socket open change nothing.
+	const refused = proxy.refused;
+	await waitFor(() => proxy.refused >= refused + 2, 'two refused attempts');
 	expect(seen.states).toEqual(['disconnected']);
 
 	proxy.heal();
@@ -96,7 +97,7 @@ test('connecting lasts from connect() until the first handshake, however many at
 	const db = newClient();
 	const seen = watch(db);
 	db.connect(`ws://127.0.0.1:${proxy.port}`);
-	await sleep(400);
+	await waitFor(() => proxy.refused >= 2, 'two refused attempts');
 	expect(seen.states).toEqual(['disconnected', 'connecting']);
 	proxy.heal();
 	await waitFor(() => seen.last() === 'connected', 'connected');

@@ -13,6 +13,8 @@ export type TcpProxy = {
 	reset: () => number;
 	cut: () => void;
 	heal: () => void;
+	/** Connections refused while cut: attempts a test can wait for instead of sleeping. */
+	readonly refused: number;
 	close: () => Promise<void>;
 };
 
@@ -27,8 +29,12 @@ export async function startTcpProxy(backends: () => number[]): Promise<TcpProxy>
 	const pairs = new Set<[Socket, Socket]>();
 	let next = 0;
 	let cut = false;
+	let refused = 0;
 	const server: Server = createServer((client) => {
-		if (cut) return client.resetAndDestroy();
+		if (cut) {
+			refused++;
+			return client.resetAndDestroy();
+		}
 		client.pause();
 		const ports = backends();
 		const tryBackend = (attempt: number) => {
@@ -73,6 +79,9 @@ export async function startTcpProxy(backends: () => number[]): Promise<TcpProxy>
 		},
 		heal() {
 			cut = false;
+		},
+		get refused() {
+			return refused;
 		},
 		async close() {
 			if (!open.delete(proxy)) return;
