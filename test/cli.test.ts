@@ -357,10 +357,13 @@ describe('output into a pipe the reader closes early (| head)', () => {
 });
 
 describe('the socketdb bin through npx, as a user runs it', () => {
+	/** A user's shell: without the variables npm sets for the script that runs these tests. */
+	const shell = () => Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith('npm_')));
+
 	/** `npx socketdb ...args` from a folder of the user's project, which has the packages installed. */
 	function npx(args: string[], cwd: string): Promise<CliResult> {
 		return new Promise((resolve) => {
-			const child = spawn('npx', ['--no-install', 'socketdb', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+			const child = spawn('npx', ['--no-install', 'socketdb', ...args], { cwd, env: shell(), stdio: ['ignore', 'pipe', 'pipe'] });
 			let stdout = '';
 			let stderr = '';
 			child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -382,7 +385,7 @@ describe('the socketdb bin through npx, as a user runs it', () => {
 	}, 30_000);
 
 	test('npx socketdb serve serves, and a client reaches it', async () => {
-		const child = spawn('npx', ['--no-install', 'socketdb', 'serve', '--memory', '--port', '0', '--no-inspector'], { cwd: join(process.cwd(), 'examples'), stdio: ['ignore', 'pipe', 'pipe'] });
+		const child = spawn('npx', ['--no-install', 'socketdb', 'serve', '--memory', '--port', '0', '--no-inspector'], { cwd: join(process.cwd(), 'examples'), env: shell(), stdio: ['ignore', 'pipe', 'pipe'] });
 		try {
 			const url = await new Promise<string>((resolve, reject) => {
 				let output = '';

@@ -114,3 +114,12 @@ export function redisForTests(options: { appendonly?: boolean } = {}, extra: () 
 	});
 	return () => redis!;
 }
+
+/**
+ * The errors a process reported other than those of its Redis being out of reach (reading the log
+ * or the connection counts failed, and was tried again): a test that cuts a process off from Redis
+ * expects those, and nothing else.
+ */
+export function besidesRedisOutages(errors: readonly Error[]): string[] {
+	return errors.map((error) => error.message).filter((message) => !/^reading (the log|the cluster's connection counts) failed/.test(message));
+}

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { MessageType, nodeify, unwrap, type ServerMessage } from '@socketdb/core';
 import { redisReplication } from '@socketdb/redis';
 import { startChaosProxy } from '../helpers/chaos-proxy';
-import { freePort, startRedis, type TestRedis } from '../helpers/redis';
+import { besidesRedisOutages, freePort, startRedis, type TestRedis } from '../helpers/redis';
 import { cleanup, connectClient, record, sameJson, startServer, waitFor, type TestServer } from '../helpers/server';
 import { startTcpProxy } from '../helpers/tcp-proxy';
 import { wireSpy } from '../helpers/wire-spy';
@@ -89,6 +89,7 @@ test('a client back on a process that is behind the revision it holds waits for 
 	await waitFor(() => answers(spy.received, from).length === 1, 'the answer to the resubscription');
 	expect(answers(spy.received, from)).toEqual(['delta']);
 	expect(seen.filter((value) => typeof value === 'number')).toEqual([0, 1, 2, 3, 4, 5]);
+	expect(besidesRedisOutages(b.errors)).toEqual([]);
 	await proxy.close();
 	await toRedis.close();
 });
