@@ -737,12 +737,13 @@ describe("'server:subscribe': read authorization", () => {
 			plugins: [{ name: 'slow', hooks: { 'server:subscribe': async () => void (await sleep(20)) } }],
 		});
 		const raw = await handshake(url);
-		raw.send({ type: MessageType.SUBSCRIBE, path: 'other' }, { type: MessageType.UNSUBSCRIBE, path: 'other' });
-		await sleep(60);
+		// A third subscription is decided after the two before it: its answer means both were handled.
+		raw.send({ type: MessageType.SUBSCRIBE, path: 'other' }, { type: MessageType.UNSUBSCRIBE, path: 'other' }, { type: MessageType.SUBSCRIBE, path: 'first-barrier' });
+		await waitFor(() => raw.messages.some((message) => message.type === MessageType.SNAPSHOT && message.path === 'first-barrier'), 'the first barrier');
 		await server.update(nodeify({ other: { x: 1 } }));
+		// The change went out in the tick of the update, before the answer to a subscription made after it.
 		raw.send({ type: MessageType.SUBSCRIBE, path: 'barrier' });
-		await raw.next(MessageType.SNAPSHOT, raw.messages.findIndex((message) => message.type === MessageType.SNAPSHOT) + 1);
-		await sleep(20);
+		await waitFor(() => raw.messages.some((message) => message.type === MessageType.SNAPSHOT && message.path === 'barrier'), 'the barrier');
 		expect(raw.messages.filter((message) => message.type === MessageType.DATA)).toEqual([]);
 	});
 });
