@@ -2,7 +2,6 @@ import { describeQuery, MessageType, parseQuery, SocketDBError, assertPath, toSo
 import { afterWrites, inOrder, type Subscribing } from './connection-subscriptions';
 import type { QuerySubscription } from './query-subscriptions';
 import type { ServerRuntime } from './runtime';
-import { smallSetSize } from './small-set';
 
 type QueryMessage = Extract<ClientMessage, { type: typeof MessageType.QUERY_SUBSCRIBE | typeof MessageType.QUERY_UNSUBSCRIBE }>;
 
@@ -33,8 +32,7 @@ export function handleQuery(connection: Querying, message: QueryMessage, runtime
 		return refuse(refusal);
 	}
 	const { limits } = runtime;
-	const held = smallSetSize(connection.valuePaths) + smallSetSize(connection.keysPaths) + (connection.queries?.size ?? 0);
-	if (held >= limits.maxSubscriptionsPerConnection && connection.queries?.has(id) !== true) {
+	if (connection.subscriptionCount >= limits.maxSubscriptionsPerConnection && connection.queries?.has(id) !== true) {
 		const error = new SocketDBError('TOO_MANY_SUBSCRIPTIONS', `a connection may hold at most ${limits.maxSubscriptionsPerConnection} subscriptions; the query on "${path}" was not made`);
 		connection.refuse(error);
 		return refuse(error);

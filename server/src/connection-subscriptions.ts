@@ -3,7 +3,7 @@ import { resumeValue, startSnapshot, type SnapshotHost } from './connection-snap
 import type { StalePaths } from './connection-sender';
 import type { Subscriber } from './fanout';
 import type { ServerRuntime } from './runtime';
-import { smallSetAdd, smallSetDelete, smallSetHas, smallSetMembers, smallSetSize, type SmallSet } from './small-set';
+import { smallSetAdd, smallSetDelete, smallSetHas, smallSetMembers, type SmallSet } from './small-set';
 import type { WriteSession } from './write-sessions';
 
 type SubscriptionMessage = Extract<ClientMessage, { type: typeof MessageType.SUBSCRIBE | typeof MessageType.UNSUBSCRIBE | typeof MessageType.SUBSCRIBE_KEYS | typeof MessageType.UNSUBSCRIBE_KEYS }>;
@@ -18,8 +18,8 @@ export interface Subscribing extends Subscriber, SnapshotHost {
 	readonly extras: SnapshotHost['extras'] & { subscriptionsInFlight: Promise<unknown> | undefined };
 	/** Whether a `server:subscribe` hook is still deciding, read without making the rarely used state. */
 	readonly subscribing: boolean;
-	/** How many live queries it holds (they count as subscriptions). */
-	readonly queryCount: number;
+	/** How many subscriptions it holds: values, keys and live queries. */
+	readonly subscriptionCount: number;
 	refuse(error: SocketDBError, answer?: ServerMessage): void;
 }
 
@@ -37,8 +37,7 @@ export function handleSubscription(connection: Subscribing, message: Subscriptio
 	}
 	const { path } = message;
 	const adding = message.type === MessageType.SUBSCRIBE || message.type === MessageType.SUBSCRIBE_KEYS;
-	const held = smallSetSize(connection.valuePaths) + smallSetSize(connection.keysPaths) + connection.queryCount;
-	if (adding && held >= limits.maxSubscriptionsPerConnection && !smallSetHas(connection.valuePaths, path) && !smallSetHas(connection.keysPaths, path)) {
+	if (adding && connection.subscriptionCount >= limits.maxSubscriptionsPerConnection && !smallSetHas(connection.valuePaths, path) && !smallSetHas(connection.keysPaths, path)) {
 		return connection.refuse(new SocketDBError('TOO_MANY_SUBSCRIPTIONS', `a connection may hold at most ${limits.maxSubscriptionsPerConnection} subscriptions; "${path}" was not subscribed`));
 	}
 	// Subscriptions queue behind this client's writes, so a client always reads its own writes.

@@ -114,13 +114,9 @@ export class ClientConnection extends ConnectionSender implements Querying, Writ
 		if (queries !== undefined || this.occasional !== undefined) this.extras.queries = queries;
 	}
 
-	get queryCount(): number {
-		return this.occasional?.queries?.size ?? 0;
-	}
-
-	/** The value, keys and query subscriptions this connection holds. */
+	/** The value, keys and query subscriptions this connection holds (the limit counts them all). */
 	get subscriptionCount(): number {
-		return smallSetSize(this.valuePaths) + smallSetSize(this.keysPaths) + this.queryCount;
+		return smallSetSize(this.valuePaths) + smallSetSize(this.keysPaths) + (this.occasional?.queries?.size ?? 0);
 	}
 
 	/** True once the handshake completed (whatever happened since). */
