@@ -176,7 +176,7 @@ function text(content: string, attributes: Record<string, string | number>): SVG
 }
 
 /** The smallest of 1, 2, 5 times a power of ten that is at least `value`: the top of the y axis. */
-export function niceCeiling(value: number): number {
+function niceCeiling(value: number): number {
 	const power = 10 ** Math.floor(Math.log10(value));
 	for (const step of [1, 2, 5, 10]) if (step * power >= value) return step * power;
 	return 10 * power;

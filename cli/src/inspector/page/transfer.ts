@@ -2,7 +2,7 @@ import type { SocketDBClientAPI } from '@socketdb/client';
 import type { Messages } from './tree';
 
 /** The file name of a subtree's export: its path with `/` as `.`, `root` for the root. */
-export function exportName(path: string): string {
+function exportName(path: string): string {
 	return `${path === '' ? 'root' : path.replaceAll('/', '.')}.json`;
 }
 
