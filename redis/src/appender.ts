@@ -1,67 +1,43 @@
 import { SocketDBError } from '@socketdb/core';
 import type { LogEntry } from '@socketdb/server';
 import type { Redis } from 'ioredis';
-import { ENTRY_FORMAT, encodeEntry } from './entry-codec';
+import { ENTRY_FORMAT, encodeEntry, encodePublication, revisionOf } from './entry-codec';
 import type { ClusterKeys } from './keys';
-
-/**
- * Appends a batch of entries: the batch takes the next revisions (one INCRBY) and each entry goes
- * into the stream (XADD) with its own, atomically, so stream order is revision order; the batch
- * is also published (PUBLISH), so the processes get it without asking. One script call per batch.
- * Refused while the revision counter is behind the revision the appending process applied
- * (Redis restarted without the end of the log): the process mends the log first.
- */
-const APPEND_SCRIPT = `
-local count = #ARGV - 2
-local last = redis.call('INCRBY', KEYS[1], count)
-if last - count < tonumber(ARGV[2]) then
-	redis.call('DECRBY', KEYS[1], count)
-	return redis.error_reply('SOCKETDB_BEHIND the log is behind this process')
-end
-local ids = {}
-local published = {}
-for i = 1, count do
-	local revision = last - count + i
-	ids[i] = redis.call('XADD', KEYS[2], '*', 'r', revision, 'v', ARGV[1], 'e', ARGV[i + 2])
-	published[i] = { ids[i], revision, ARGV[1], ARGV[i + 2] }
-end
-redis.call('PUBLISH', KEYS[3], cjson.encode(published))
-return ids
-`;
 
 /** How long a failed append waits before it is tried again. */
 const RETRY_MS = 100;
 
 type Batch = { entries: string[]; deadline: number; resolve: () => void; reject: (error: SocketDBError) => void };
 
-type RedisWithAppend = Redis & { socketdbAppend(revision: string, log: string, changes: string, format: number, applied: number, ...entries: string[]): Promise<string[]> };
-
 /**
  * Puts entries into the log in the order they were given: one batch at a time (the entries that
- * arrive meanwhile form the next batch, so a busy process needs far fewer than one command per
- * write). A batch that cannot be appended is tried again until `unavailableAfterMs` has passed
- * since its first entry came, then refused with `UNAVAILABLE`. A batch may have reached the log
- * although its reply was lost; it is tried again all the same, and the entries' origins make the
- * processes apply it once.
+ * arrive meanwhile form the next batch). Each entry is one `XADD` whose id Redis numbers on from
+ * the last (`0-*`), so the id is the entry's revision; the batch's entries go out together, and
+ * once their ids are known they are published (one `PUBLISH` a batch): every process, this one
+ * too, applies them as they come, without asking; two commands a write, fewer in a busy process.
+ * (This process takes its own entries from the publication as well, not from the reply: learning
+ * of its writers' outcomes before the others do would let its writers win every race for a
+ * value, and starve the transactions of the others.)
+ * A batch that cannot be appended is tried again until `unavailableAfterMs` has passed since its
+ * first entry came, then refused with `UNAVAILABLE`. A batch may have reached the log although
+ * its reply was lost; it is tried again all the same, and the entries' origins make the processes
+ * apply it once. An id at or below the revision the process applied means Redis lost the end of
+ * the log: the process mends the log first, then appends again.
  */
 export class LogAppender {
 	private readonly queue: Batch[] = [];
 	private busy = false;
 	private stopped = false;
-	private readonly redis: RedisWithAppend;
 
 	constructor(
-		redis: Redis,
+		private readonly redis: Redis,
 		private readonly keys: ClusterKeys,
 		private readonly unavailableAfterMs: number,
 		/** The revision the process applied. */
 		private readonly applied: () => number,
 		/** Mends the log when it lost entries the process applied. */
 		private readonly mend: () => Promise<void>,
-	) {
-		redis.defineCommand('socketdbAppend', { numberOfKeys: 3, lua: APPEND_SCRIPT });
-		this.redis = redis as RedisWithAppend;
-	}
+	) {}
 
 	append(entries: readonly LogEntry[]): Promise<void> {
 		if (this.stopped) return Promise.reject(new SocketDBError('UNAVAILABLE', 'the server is shutting down'));
@@ -85,11 +61,11 @@ export class LogAppender {
 			const deadline = Math.min(...batches.map((batch) => batch.deadline));
 			for (;;) {
 				try {
-					await this.redis.socketdbAppend(this.keys.revision, this.keys.log, this.keys.changes, ENTRY_FORMAT, this.applied(), ...entries);
+					await this.add(entries);
 					for (const batch of batches) batch.resolve();
 					break;
 				} catch (error) {
-					if ((error as Error).message.startsWith('SOCKETDB_BEHIND') && !this.stopped) {
+					if (error instanceof LogBehind && !this.stopped) {
 						await this.mend().catch(() => undefined);
 						continue;
 					}
@@ -105,4 +81,22 @@ export class LogAppender {
 		}
 		this.busy = false;
 	}
+
+	/** Appends the entries and publishes them. */
+	private async add(entries: readonly string[]): Promise<void> {
+		const applied = this.applied();
+		const time = Date.now();
+		const adding = this.redis.pipeline();
+		for (const entry of entries) adding.xadd(this.keys.log, '0-*', 'v', ENTRY_FORMAT, 't', time, 'e', entry);
+		const replies = (await adding.exec()) ?? [];
+		const failed = replies.find(([error]) => error !== null);
+		if (failed !== undefined || replies.length !== entries.length) throw failed?.[0] ?? new Error('the append got no reply');
+		const ids = replies.map(([, id]) => String(id));
+		if (revisionOf(ids[0]!) <= applied) throw new LogBehind();
+		// Not waited for: the entries are logged; a process that misses the publication reads the stream.
+		this.redis.publish(this.keys.changes, encodePublication(time, ids.map((id, i) => [id, entries[i]!]))).catch(() => undefined);
+	}
 }
+
+/** The log handed out a revision this process applied already: Redis lost the end of the log. */
+class LogBehind extends Error {}

@@ -2,23 +2,28 @@ import { addConnectionStats, createRecord, type ConnectionStats } from '@socketd
 import type { Redis } from 'ioredis';
 import type { ClusterKeys } from './keys';
 
-/** How often a process republishes its counts (so the others know it is alive) and reads theirs (ms). */
-const PUBLISH_EVERY_MS = 1_000;
-/** Counts not renewed for this long belong to a process that died: left out (ms). */
-const STALE_MS = 5_000;
+/** How often a process publishes its counts although they did not change, so the others know it is alive (ms). */
+const ALIVE_EVERY_MS = 5_000;
+/** The counts of a process not heard from for this long are left out: it died without a goodbye (ms). */
+const STALE_MS = 3 * ALIVE_EVERY_MS;
 
-type Published = ConnectionStats & { at: number };
+/** What a process publishes on the stats channel. */
+type Message = { id: string; stats?: ConnectionStats; hello?: true; gone?: true };
 
 /**
- * The cluster's connection counts: each process keeps its own in a hash field of the cluster's
- * stats key, renewed every second, and reads the others'; counts of a process that stopped
- * renewing them are left out, so a process killed without goodbye drops out within seconds.
+ * The cluster's connection counts: each process publishes its own when they change, every few
+ * seconds while alive, and a goodbye when it stops; each keeps the others' last counts and sums
+ * them. A process that starts says hello, and the others answer with their counts at once. A
+ * process killed without goodbye drops out once it has been silent for `STALE_MS`. Nothing is
+ * stored in Redis: a publication a process is not subscribed for is gone, and the next one
+ * (at most `ALIVE_EVERY_MS` later) brings the counts back.
  */
 export class ClusterStats {
 	private local: ConnectionStats = { total: 0, versions: {}, routes: {} };
+	private readonly others = new Map<string, { stats: ConnectionStats; at: number }>();
 	private timer: ReturnType<typeof setInterval> | undefined;
-	private lastOthers = '';
-	/** True while reading fails: reported once, not every second. */
+	private lastSum = '';
+	/** True while publishing fails: reported once, not every time. */
 	private failing = false;
 
 	constructor(
@@ -30,52 +35,76 @@ export class ClusterStats {
 	) {}
 
 	start(): void {
-		this.timer = setInterval(() => void this.tick(), PUBLISH_EVERY_MS);
+		this.timer = setInterval(() => {
+			this.dropSilent();
+			this.send({ id: this.processId, stats: this.local });
+		}, ALIVE_EVERY_MS);
 		this.timer.unref();
-		void this.tick();
+		this.hello();
+	}
+
+	/** Publishes this process's counts and asks the others for theirs (at start, and after missing publications). */
+	hello(): void {
+		this.send({ id: this.processId, stats: this.local, hello: true });
 	}
 
 	publish(stats: ConnectionStats): void {
 		this.local = stats;
-		void this.write();
+		this.send({ id: this.processId, stats });
+	}
+
+	/** A message on the stats channel (this process's own included). */
+	received(text: string): void {
+		let message: Message;
+		try {
+			message = JSON.parse(text) as Message;
+		} catch {
+			return;
+		}
+		if (typeof message?.id !== 'string' || message.id === this.processId) return;
+		if (message.gone === true) this.others.delete(message.id);
+		else if (isStats(message.stats)) {
+			this.others.set(message.id, { stats: message.stats, at: Date.now() });
+			// A process that just started learns the others' counts without waiting for their next.
+			if (message.hello === true) this.send({ id: this.processId, stats: this.local });
+		}
+		this.sum();
 	}
 
 	async stop(): Promise<void> {
 		clearInterval(this.timer);
-		await this.redis.hdel(this.keys.stats, this.processId).catch(() => undefined);
+		await this.redis.publish(this.keys.stats, JSON.stringify({ id: this.processId, gone: true } satisfies Message)).catch(() => undefined);
 	}
 
-	private async write(): Promise<void> {
-		const published: Published = { ...this.local, at: Date.now() };
-		await this.redis.hset(this.keys.stats, this.processId, JSON.stringify(published)).catch(() => undefined);
+	private send(message: Message): void {
+		this.redis.publish(this.keys.stats, JSON.stringify(message)).then(
+			() => (this.failing = false),
+			(error: unknown) => {
+				if (this.failing) return;
+				this.failing = true;
+				this.report(new Error(`publishing this process's connection counts failed: ${(error as Error).message}`, { cause: error }));
+			},
+		);
 	}
 
-	private async tick(): Promise<void> {
-		try {
-			await this.write();
-			const all = await this.redis.hgetall(this.keys.stats);
-			const now = Date.now();
-			// Versions and routes are the clients' words: the maps have no prototype.
-			const sum: ConnectionStats = { total: 0, versions: createRecord<number>(), routes: createRecord<number>() };
-			for (const [id, text] of Object.entries(all)) {
-				if (id === this.processId) continue;
-				const stats = JSON.parse(text) as Published;
-				if (now - stats.at > STALE_MS) {
-					if (now - stats.at > 12 * STALE_MS) await this.redis.hdel(this.keys.stats, id);
-					continue;
-				}
-				addConnectionStats(sum, stats);
-			}
-			this.failing = false;
-			const text = JSON.stringify(sum);
-			if (text !== this.lastOthers) {
-				this.lastOthers = text;
-				this.othersChanged(sum);
-			}
-		} catch (error) {
-			if (this.failing) return;
-			this.failing = true;
-			this.report(new Error(`reading the cluster's connection counts failed: ${(error as Error).message}`, { cause: error }));
-		}
+	private dropSilent(): void {
+		const now = Date.now();
+		for (const [id, { at }] of this.others) if (now - at > STALE_MS) this.others.delete(id);
+		this.sum();
 	}
+
+	private sum(): void {
+		// Versions and routes are the clients' words: the maps have no prototype.
+		const sum: ConnectionStats = { total: 0, versions: createRecord<number>(), routes: createRecord<number>() };
+		for (const { stats } of this.others.values()) addConnectionStats(sum, stats);
+		const text = JSON.stringify(sum);
+		if (text === this.lastSum) return;
+		this.lastSum = text;
+		this.othersChanged(sum);
+	}
+}
+
+function isStats(stats: unknown): stats is ConnectionStats {
+	const counts = stats as ConnectionStats | undefined;
+	return typeof counts?.total === 'number' && typeof counts.versions === 'object' && counts.versions !== null && typeof counts.routes === 'object' && counts.routes !== null;
 }

@@ -3,11 +3,10 @@ import type { LogEntry, LoggedEntry } from '@socketdb/server';
 
 /**
  * The layout of a log entry's fields; a process stops on an entry of a layout it does not know.
- * Layout 2 added entries of several paths (`p`) and server values (`{ sv }` leaves, filled in
- * when applied); layout 1 entries are read as before.
+ * Layout 3 numbers the entries by their stream id (`0-<revision>`) and carries the time the entry
+ * was logged in `t`; layouts 1 and 2 had time-based ids and the revision in a field of its own.
  */
-export const ENTRY_FORMAT = 2;
-const READABLE_FORMATS = new Set([1, 2]);
+export const ENTRY_FORMAT = 3;
 
 /** An entry as its `e` field holds it (JSON). */
 type Encoded =
@@ -33,6 +32,16 @@ export function encodeEntry(entry: LogEntry): string {
 /** A stream entry's id and fields, as Redis returns them. */
 export type StreamEntry = [id: string, fields: string[]];
 
+/** The stream id of the entry with `revision`: the log's ids are the database's revisions. */
+export function logId(revision: number): string {
+	return `0-${revision}`;
+}
+
+/** The revision a stream id stands for; NaN for an id this layout does not make (time-based ids of layouts 1 and 2). */
+export function revisionOf(id: string): number {
+	return id.startsWith('0-') ? Number(id.slice(2)) : Number.NaN;
+}
+
 /**
  * Reads a stream entry back.
  *
@@ -44,17 +53,43 @@ export function decodeEntry([id, fields]: StreamEntry): LoggedEntry {
 		for (let i = 0; i < fields.length - 1; i += 2) if (fields[i] === name) return fields[i + 1];
 		return undefined;
 	};
-	const format = Number(field('v'));
-	if (!READABLE_FORMATS.has(format)) throw new Error(`log entry ${id} has layout ${field('v') ?? '(none)'}; this version reads layouts up to ${ENTRY_FORMAT}: upgrade this server`);
-	const revision = Number(field('r'));
+	checkFormat(id, field('v') ?? '1');
 	let encoded: Encoded;
 	try {
 		encoded = JSON.parse(field('e') ?? '') as Encoded;
 	} catch (error) {
 		throw new Error(`log entry ${id} does not parse: ${(error as Error).message}`, { cause: error });
 	}
+	return fromEncoded(id, encoded, Number(field('t')));
+}
+
+/**
+ * What an append publishes, so that the processes need not read the stream: the layout, the time
+ * and the appended entries with their ids. The entries' JSON goes in as it is (not as strings),
+ * so a process parses a publication once.
+ */
+export function encodePublication(time: number, appended: readonly (readonly [id: string, entry: string])[]): string {
+	return `{"v":${ENTRY_FORMAT},"t":${time},"e":[${appended.map(([id, entry]) => `["${id}",${entry}]`).join(',')}]}`;
+}
+
+/** The entries a publication holds. @throws Error when it is not one this version reads (the stream is then read instead). */
+export function decodePublication(message: string): LoggedEntry[] {
+	const published = JSON.parse(message) as { v: unknown; t: unknown; e: [string, Encoded][] };
+	checkFormat('published', String(published.v));
+	if (!Array.isArray(published.e)) throw new Error('a publication without entries');
+	return published.e.map(([id, encoded]) => fromEncoded(String(id), encoded, Number(published.t)));
+}
+
+function checkFormat(id: string, field: string): void {
+	const format = Number(field);
+	if (format > ENTRY_FORMAT) throw new Error(`log entry ${id} has layout ${field}; this version reads layouts up to ${ENTRY_FORMAT}: upgrade this server`);
+	if (format !== ENTRY_FORMAT) throw new Error(`log entry ${id} has layout ${field}, written by an earlier version: this version cannot follow that log (start the cluster under another name)`);
+}
+
+function fromEncoded(id: string, encoded: Encoded, time: number): LoggedEntry {
+	const revision = revisionOf(id);
 	if (!Number.isSafeInteger(revision) || revision < 1 || !Array.isArray(encoded?.o)) throw new Error(`log entry ${id} is malformed`);
-	const base = { origin: { session: String(encoded.o[0]), seq: Number(encoded.o[1]) }, revision, log: id, time: Number(id.slice(0, id.indexOf('-'))) };
+	const base = { origin: { session: String(encoded.o[0]), seq: Number(encoded.o[1]) }, revision, log: id, time: Number.isFinite(time) ? time : 0 };
 	switch (encoded.k) {
 		case 'u':
 			return { ...base, kind: 'update', data: encoded.d as NodeDiff };

@@ -1,17 +1,23 @@
 import type { LoggedEntry, ReplicaNode } from '@socketdb/server';
 import type { Redis } from 'ioredis';
-import { decodeEntry, type StreamEntry } from './entry-codec';
+import { decodeEntry, decodePublication, logId, type StreamEntry } from './entry-codec';
 import type { ClusterKeys } from './keys';
+import { logEnds } from './log-stream';
 import { readSnapshot } from './snapshots';
 
 /** Entries read per command. */
 const BATCH = 1000;
 /**
- * How often the log is read although nothing asked for it (ms): entries come published with
- * their append, and a gap among them makes the process read at once; this catches an append whose
- * publication was lost at the end of a quiet spell.
+ * How long the log may stay quiet before it is read although nothing asked for it (ms): entries
+ * come published with their append, and a gap among them makes the process read; this catches a
+ * publication lost at the end of a busy spell (its appender died between logging and publishing).
  */
-const READ_EVERY_MS = 2_000;
+const READ_WHEN_QUIET_MS = 2_000;
+/**
+ * How long a published entry that does not follow the last one applied waits for the ones before
+ * it (ms): appends of several processes may be published in another order than logged.
+ */
+const GAP_WAIT_MS = 20;
 /** How long to wait before reading again after the connection failed (ms). */
 const RETRY_MS = 200;
 /** How long a process behind waits for a snapshot that covers what it needs (ms), before it gives up. */
@@ -22,23 +28,25 @@ type ReadReply = [stream: string, entries: StreamEntry[]][] | null;
 /**
  * Applies the log's entries to the node, in order, from where the node's data stands. Each
  * append publishes its entries: those that follow the last one applied are applied as they
- * come, without a request. The stream itself is read at start, when a published entry does not
- * follow (one was missed, the connection dropped, the log was trimmed or lost its end), after a
- * failure, and every couple of seconds. Where the log no longer reaches back far enough (it was
- * trimmed), the node first loads the cluster's snapshot. Revisions are consecutive in the log,
- * so a gap is noticed. Its reads never block, so it shares the process's connection for commands.
+ * come, without a request. The stream itself is read at start, when published entries leave a
+ * gap (one was missed, the connection dropped, the log was trimmed or lost its end), after a
+ * failure, and after a quiet spell. Where the log no longer reaches back far enough (it was
+ * trimmed), the node first loads the cluster's snapshot. An entry's id is its revision, so a gap
+ * is noticed. Its reads never block, so it shares the process's connection for commands.
  */
 export class LogFollower {
 	private stopped = false;
-	/** The last entry applied and its revision. */
-	private lastId: string;
+	/** The revision of the last entry applied (its id is `0-<revision>`). */
 	private revision: number;
 	private loop: Promise<void> | undefined;
-	/** Published entries not applied yet (held while the stream is being read). */
-	private published: StreamEntry[] = [];
+	/** Published entries after the last one applied, by revision (held while the stream is being read, or until the gap before them fills). */
+	private readonly published = new Map<number, LoggedEntry>();
 	private reading = false;
-	/** The stream must be read (a published entry did not follow). */
+	/** The stream must be read (published entries left a gap). */
 	private readWanted = false;
+	private gapTimer: ReturnType<typeof setTimeout> | undefined;
+	/** When an entry was last applied (ms). */
+	private appliedAt = 0;
 	private wake: (() => void) | undefined;
 
 	constructor(
@@ -46,15 +54,10 @@ export class LogFollower {
 		private readonly keys: ClusterKeys,
 		private readonly node: ReplicaNode,
 		private readonly onApplied: (revision: number) => void,
-		/**
-		 * The log lost entries this process applied (Redis restarted without them): `forked` are
-		 * the entries logged since on top of the shortened log. Resolves once the log is mended.
-		 */
-		private readonly onLostTail: (forked: readonly LoggedEntry[]) => Promise<void>,
+		/** The log lost entries this process applied (Redis restarted without them). Resolves once the log is mended. */
+		private readonly onLostTail: () => Promise<void>,
 	) {
-		const position = node.position;
-		this.lastId = position?.log ?? '0-0';
-		this.revision = position?.revision ?? 0;
+		this.revision = node.position?.revision ?? 0;
 	}
 
 	/** Reads and applies everything logged so far; resolves once caught up (published entries wait meanwhile). */
@@ -69,20 +72,29 @@ export class LogFollower {
 
 	/** From now on, keeps applying entries as they are logged. */
 	follow(): void {
+		this.appliedAt = Date.now();
 		this.loop ??= this.run();
 	}
 
 	/** Stops reading; resolves once the read under way, if any, is done (the connection is its owner's to close). */
 	async stop(): Promise<void> {
 		this.stopped = true;
+		clearTimeout(this.gapTimer);
 		this.wake?.();
 		await this.loop?.catch(() => undefined);
 	}
 
-	/** Entries an append published (as the stream holds them). */
-	publishedEntries(entries: readonly StreamEntry[]): void {
+	/** A publication of an append (this process's own included). */
+	publication(message: string): void {
 		if (this.stopped) return;
-		this.published.push(...entries);
+		let entries: LoggedEntry[];
+		try {
+			entries = decodePublication(message);
+		} catch {
+			// Not what this version publishes: the stream is the authority.
+			return this.readSoon();
+		}
+		for (const entry of entries) if (entry.revision > this.revision) this.published.set(entry.revision, entry);
 		if (!this.reading) this.applyPublished();
 	}
 
@@ -92,25 +104,28 @@ export class LogFollower {
 		this.wake?.();
 	}
 
-	/** Applies the published entries that follow the last one applied; on anything else, reads the stream. */
+	/** Applies the published entries that follow the last one applied; a gap left waits a moment, then the stream is read. */
 	private applyPublished(): void {
-		const entries = this.published;
-		this.published = [];
 		let applied = false;
 		try {
-			for (const raw of entries) {
-				// Read from the stream already.
-				if (!isAfter(raw[0], this.lastId)) continue;
-				const entry = decode(raw);
-				if (entry.revision !== this.revision + 1) return this.readSoon();
-				this.applyNext(entry);
+			for (let next = this.published.get(this.revision + 1); next !== undefined; next = this.published.get(this.revision + 1)) {
+				this.published.delete(next.revision);
+				this.applyNext(next);
 				applied = true;
 			}
-		} catch (error) {
-			if (error instanceof UnreadableLog) return this.node.fail(error);
-			throw error;
 		} finally {
 			if (applied) this.onApplied(this.revision);
+		}
+		for (const revision of this.published.keys()) if (revision <= this.revision) this.published.delete(revision);
+		if (this.published.size === 0) {
+			clearTimeout(this.gapTimer);
+			this.gapTimer = undefined;
+		} else if (applied || this.gapTimer === undefined) {
+			clearTimeout(this.gapTimer);
+			this.gapTimer = setTimeout(() => {
+				this.gapTimer = undefined;
+				if (this.published.size > 0) this.readSoon();
+			}, GAP_WAIT_MS);
 		}
 	}
 
@@ -123,15 +138,21 @@ export class LogFollower {
 				await this.catchUp();
 				failed = false;
 				this.applyPublished();
-				if (this.readWanted || this.stopped) continue;
-				await new Promise<void>((resume) => {
-					const timer = setTimeout(resume, READ_EVERY_MS);
-					this.wake = () => {
-						clearTimeout(timer);
-						resume();
-					};
-				});
-				this.wake = undefined;
+				for (;;) {
+					if (this.readWanted || this.stopped) break;
+					const quiet = Date.now() - this.appliedAt;
+					if (quiet >= READ_WHEN_QUIET_MS) break;
+					await new Promise<void>((resume) => {
+						const timer = setTimeout(resume, READ_WHEN_QUIET_MS - quiet);
+						this.wake = () => {
+							clearTimeout(timer);
+							resume();
+						};
+					});
+					this.wake = undefined;
+				}
+				// Read at most once per quiet spell of the log.
+				if (!this.readWanted) this.appliedAt = Date.now();
 			} catch (error) {
 				if (this.stopped) return;
 				if (error instanceof UnreadableLog) return this.node.fail(error);
@@ -144,22 +165,15 @@ export class LogFollower {
 
 	/** Reads one batch after the last entry applied and applies it; the number of entries read. */
 	private async read(): Promise<number> {
-		const reply = (await this.redis.xread('COUNT', BATCH, 'STREAMS', this.keys.log, this.lastId)) as ReadReply;
+		const reply = (await this.redis.xread('COUNT', BATCH, 'STREAMS', this.keys.log, logId(this.revision))) as ReadReply;
 		const entries = reply?.[0]?.[1] ?? [];
 		if (entries.length === 0) {
 			// Nothing after our entry: but was the log trimmed past it, or did it lose its end?
 			await this.checkNotBehind();
 			return 0;
 		}
-		const forked: LoggedEntry[] = [];
 		for (const raw of entries) {
 			const entry = decode(raw);
-			if (entry.revision <= this.revision) {
-				// Numbered at or below what this process applied, yet logged after it: the log lost its end.
-				forked.push(entry);
-				this.lastId = entry.log;
-				continue;
-			}
 			if (entry.revision !== this.revision + 1) {
 				// Entries between were trimmed away: start again from the snapshot.
 				await this.loadSnapshot(entry.revision);
@@ -167,7 +181,6 @@ export class LogFollower {
 			}
 			this.applyNext(entry);
 		}
-		if (forked.length > 0) await this.onLostTail(forked);
 		this.onApplied(this.revision);
 		return entries.length;
 	}
@@ -175,8 +188,8 @@ export class LogFollower {
 	/** Applies the entry after the last one applied. */
 	private applyNext(entry: LoggedEntry): void {
 		this.node.apply(entry);
-		this.lastId = entry.log;
 		this.revision = entry.revision;
+		this.appliedAt = Date.now();
 	}
 
 	/**
@@ -185,15 +198,19 @@ export class LogFollower {
 	 * or Redis lost the end of the log (the last revision handed out is behind this process).
 	 */
 	private async checkNotBehind(): Promise<void> {
-		const latest = Number((await this.redis.get(this.keys.revision)) ?? 0);
-		if (latest < this.revision) return this.onLostTail([]);
-		const first = (await this.redis.xrange(this.keys.log, '-', '+', 'COUNT', 1)) as StreamEntry[];
-		if (first.length > 0) {
-			const next = decode(first[0]!).revision;
-			if (next > this.revision + 1) await this.loadSnapshot(next);
+		let ends;
+		try {
+			ends = await logEnds(this.redis, this.keys.log);
+		} catch (error) {
+			if (/earlier version/.test((error as Error).message)) throw new UnreadableLog((error as Error).message);
+			throw error;
+		}
+		if (ends.last < this.revision) return this.onLostTail();
+		if (ends.first !== undefined) {
+			if (ends.first > this.revision + 1) await this.loadSnapshot(ends.first);
 			return;
 		}
-		if (latest > this.revision) await this.loadSnapshot(latest + 1);
+		if (ends.last > this.revision) await this.loadSnapshot(ends.last + 1);
 	}
 
 	/**
@@ -212,16 +229,9 @@ export class LogFollower {
 			snapshot = await readSnapshot(this.redis, this.keys);
 		}
 		this.node.load(snapshot);
-		this.lastId = snapshot.position.log ?? '0-0';
 		this.revision = snapshot.position.revision;
+		for (const revision of this.published.keys()) if (revision <= this.revision) this.published.delete(revision);
 	}
-}
-
-/** Whether stream id `id` comes after `other` (ids are `<ms>-<seq>`). */
-function isAfter(id: string, other: string): boolean {
-	const [ms, seq] = id.split('-').map(Number) as [number, number];
-	const [otherMs, otherSeq] = other.split('-').map(Number) as [number, number];
-	return ms > otherMs || (ms === otherMs && seq > otherSeq);
 }
 
 function decode(raw: StreamEntry): LoggedEntry {

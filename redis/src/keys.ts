@@ -3,12 +3,10 @@
  * slot, so a cluster's keys live together on Redis Cluster too, and one script may touch them.
  */
 export type ClusterKeys = {
-	/** The stream: the log of changes, in the database's order. */
+	/** The stream: the log of changes, in the database's order; an entry's id is `0-<revision>`. */
 	log: string;
 	/** The channel each append publishes its entries on, so the processes need not ask for them. */
 	changes: string;
-	/** The last revision handed out. */
-	revision: string;
 	/** The database's id. */
 	database: string;
 	/** Where the latest snapshot is and what it holds (a hash). */
@@ -17,7 +15,7 @@ export type ClusterKeys = {
 	snapshotChunks: (revision: number) => string;
 	/** Held by the process writing a snapshot. */
 	snapshotLock: string;
-	/** Each process's connection counts (a hash by process id). */
+	/** The channel the processes publish their connection counts on. */
 	stats: string;
 };
 
@@ -26,7 +24,6 @@ export function clusterKeys(name: string): ClusterKeys {
 	return {
 		log: `${prefix}log`,
 		changes: `${prefix}changes`,
-		revision: `${prefix}revision`,
 		database: `${prefix}database`,
 		snapshot: `${prefix}snapshot`,
 		snapshotChunks: (revision) => `${prefix}snapshot:${revision}`,

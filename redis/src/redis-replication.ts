@@ -1,11 +1,11 @@
 import type { ConnectionStats } from '@socketdb/core';
-import type { LogEntry, LoggedEntry, ReplicaNode, Replication } from '@socketdb/server';
+import type { LogEntry, ReplicaNode, Replication } from '@socketdb/server';
 import { Redis } from 'ioredis';
 import { LogAppender } from './appender';
 import { ClusterStats } from './cluster-stats';
-import type { StreamEntry } from './entry-codec';
 import { LogFollower } from './follower';
 import { clusterKeys, type ClusterKeys } from './keys';
+import { logEnds, raiseLog } from './log-stream';
 import { recoverLostTail } from './recovery';
 import { writeSnapshot } from './snapshots';
 
@@ -73,23 +73,20 @@ class RedisReplication implements Replication {
 			const commands = (this.commands = await open());
 			const subscriber = (this.subscriber = await open());
 			// Subscribed before the log is read: nothing appended from then on goes unseen.
-			await subscriber.subscribe(this.keys.changes);
+			await subscriber.subscribe(this.keys.changes, this.keys.stats);
 			await this.joinDatabase(commands, node);
 			this.snapshotRevision = Number((await commands.hget(this.keys.snapshot, 'revision')) ?? 0);
-			this.appender = new LogAppender(commands, this.keys, this.options.unavailableAfterMs ?? 10_000, () => node.position?.revision ?? 0, () => this.mend(node, []));
-			const follower = (this.follower = new LogFollower(commands, this.keys, node, (revision) => this.applied(node, revision), (forked) => this.mend(node, forked)));
-			subscriber.on('message', (_channel: string, message: string) => {
-				let entries: StreamEntry[];
-				try {
-					entries = publishedEntries(message);
-				} catch {
-					// Not what an append publishes: the stream is the authority.
-					return follower.readSoon();
-				}
-				follower.publishedEntries(entries);
+			const follower = (this.follower = new LogFollower(commands, this.keys, node, (revision) => this.applied(node, revision), () => this.mend(node)));
+			this.appender = new LogAppender(commands, this.keys, this.options.unavailableAfterMs ?? 10_000, () => node.position?.revision ?? 0, () => this.mend(node));
+			subscriber.on('message', (channel: string, message: string) => {
+				if (channel === this.keys.changes) follower.publication(message);
+				else this.stats?.received(message);
 			});
-			// Publications made while the connection was down are lost: the stream has them.
-			subscriber.on('ready', () => follower.readSoon());
+			// Publications made while the connection was down are lost: the stream has the entries, and the others repeat their counts.
+			subscriber.on('ready', () => {
+				follower.readSoon();
+				this.stats?.hello();
+			});
 			await this.follower.catchUp();
 			this.follower.follow();
 			this.stats = new ClusterStats(commands, this.keys, this.processId, (stats) => node.othersChanged(stats), (error) => node.report(error));
@@ -126,6 +123,8 @@ class RedisReplication implements Replication {
 		let position = node.position;
 		// Data without a revision (a server on its own before revisions, an import) counts too.
 		const holdsData = (position?.revision ?? 0) > 0 || !node.empty;
+		// A log this version cannot extend stops the start here, with a clear error.
+		await logEnds(redis, this.keys.log);
 		let database = await redis.get(this.keys.database);
 		if (database === null) {
 			const id = position?.database ?? globalThis.crypto.randomUUID();
@@ -134,7 +133,7 @@ class RedisReplication implements Replication {
 				node.setDatabase(id);
 				if ((position?.revision ?? 0) === 0) node.load({ ...node.snapshot(), position: { revision: 1, database: id } });
 				position = node.position!;
-				await redis.set(this.keys.revision, position.revision);
+				await raiseLog(redis, this.keys, position.revision, id);
 				await writeSnapshot(redis, this.keys, node, this.processId, this.retain);
 				return;
 			}
@@ -149,10 +148,10 @@ class RedisReplication implements Replication {
 	}
 
 	/** Redis lost the end of the log (see `recoverLostTail`); one mending at a time. */
-	private mend(node: ReplicaNode, forked: readonly LoggedEntry[]): Promise<void> {
+	private mend(node: ReplicaNode): Promise<void> {
 		const run = () => {
 			node.report(new Error(`Redis lost the end of the log (it restarted without it); putting back revision ${node.position?.revision ?? 0} and a snapshot of this process's data`));
-			return recoverLostTail(this.commands!, this.keys, node, this.processId, this.retain, forked, (entries) => this.append(entries));
+			return recoverLostTail(this.commands!, this.keys, node, this.processId, this.retain, (entries) => this.append(entries));
 		};
 		this.mending = this.mending.then(run, run);
 		return this.mending;
@@ -173,12 +172,6 @@ class RedisReplication implements Replication {
 			)
 			.finally(() => (this.writingSnapshot = false));
 	}
-}
-
-/** The entries an append published (see the append script), as the stream holds them. */
-function publishedEntries(message: string): StreamEntry[] {
-	const published = JSON.parse(message) as [id: string, revision: number, format: number | string, entry: string][];
-	return published.map(([id, revision, format, entry]) => [id, ['r', String(revision), 'v', String(format), 'e', entry]]);
 }
 
 /** A connection that fails fast while Redis is unreachable (the callers retry and time out themselves). */

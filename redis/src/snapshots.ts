@@ -1,6 +1,7 @@
 import type { LogPosition } from '@socketdb/core';
 import type { DecidedSessions, ReplicaNode, ReplicaSnapshot } from '@socketdb/server';
 import type { Redis } from 'ioredis';
+import { logId } from './entry-codec';
 import type { ClusterKeys } from './keys';
 
 /** Snapshots are stored in chunks of this many characters of JSON. */
@@ -50,17 +51,11 @@ export async function writeSnapshot(redis: Redis, keys: ClusterKeys, node: Repli
 		write.hset(keys.snapshot, meta);
 		if (previous !== null && Number(previous) !== position.revision) write.del(keys.snapshotChunks(Number(previous)));
 		await write.exec();
-		if (position.log !== undefined) await trimBefore(redis, keys, position.log, retain);
+		// The entries up to `retain` before the snapshot stay.
+		if (position.revision > retain) await redis.xtrim(keys.log, 'MINID', logId(position.revision - retain));
 		return position.revision;
 	} finally {
 		// Only our own lock is released.
 		await redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, keys.snapshotLock, owner);
 	}
-}
-
-/** Drops the entries older than the `retain` entries before `log`. */
-async function trimBefore(redis: Redis, keys: ClusterKeys, log: string, retain: number): Promise<void> {
-	const kept = (await redis.xrevrange(keys.log, log, '-', 'COUNT', retain + 1)) as [string, string[]][];
-	if (kept.length <= retain) return;
-	await redis.xtrim(keys.log, 'MINID', kept[kept.length - 1]![0]);
 }

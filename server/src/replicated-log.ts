@@ -74,6 +74,10 @@ export class ReplicatedLog implements ReplicaNode {
 		return this.decided.decisionOf(origin);
 	}
 
+	hasDecided(origin: Origin): boolean {
+		return this.decided.decisionOf(origin) !== undefined;
+	}
+
 	/**
 	 * Logs a change; resolves once it is applied here (with what a transaction committed), rejects
 	 * with its refusal, `CONFLICT` or `UNAVAILABLE`.

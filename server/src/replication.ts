@@ -69,6 +69,8 @@ export interface ReplicaNode {
 	readonly empty: boolean;
 	/** The database's id; set once before any entry is applied. Fails if the store holds another database. */
 	setDatabase(id: string): void;
+	/** Whether the entries this node applied decided the write of `origin` (applied or refused it). */
+	hasDecided(origin: Origin): boolean;
 	/** Applies a logged entry. Called in log order, each entry once. */
 	apply(entry: LoggedEntry): void;
 	/** Replaces all data, and the decided write sessions, with a snapshot of the database. */

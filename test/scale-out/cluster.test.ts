@@ -167,17 +167,31 @@ test('a log entry this version cannot read stops the node with a clear error ins
 	await client.get('a').set(1);
 	const raw = new Redis(redis.url);
 	try {
-		const revision = await raw.incr(`socketdb:{${name}}:revision`);
-		await raw.xadd(`socketdb:{${name}}:log`, '*', 'r', String(revision), 'v', '99', 'e', '{"o":["x",1],"k":"u","d":{"value":{"a":2}}}');
+		await raw.xadd(`socketdb:{${name}}:log`, '0-*', 'v', '99', 't', String(Date.now()), 'e', '{"o":["x",1],"k":"u","d":{"value":{"a":2}}}');
 	} finally {
 		raw.disconnect();
 	}
 	expect(await node.exited).toBe(1);
-	expect(node.output()).toMatch(/socketdb: log entry \S+ has layout 99; this version reads layouts up to 2: upgrade this server/);
+	expect(node.output()).toMatch(/socketdb: log entry \S+ has layout 99; this version reads layouts up to 3: upgrade this server/);
 	// A new node refuses to start on that log too, and nothing applied the entry.
 	const result = await runCli(['serve', '--port', '0', '--memory', '--no-inspector', '--redis', redis.url, '--cluster', name]);
 	expect(result.code).toBe(1);
 	expect(result.stderr).toMatch(/has layout 99/);
+});
+
+test('a log written by an earlier version (ids by time) is refused at start with a clear error', async () => {
+	const name = cluster();
+	const redis = testRedis();
+	const raw = new Redis(redis.url);
+	try {
+		await raw.set(`socketdb:{${name}}:revision`, '1');
+		await raw.xadd(`socketdb:{${name}}:log`, '*', 'r', '1', 'v', '2', 'e', '{"o":["x",1],"k":"u","d":{"value":{"a":2}}}');
+	} finally {
+		raw.disconnect();
+	}
+	const result = await runCli(['serve', '--port', '0', '--memory', '--no-inspector', '--redis', redis.url, '--cluster', name]);
+	expect(result.code).toBe(1);
+	expect(result.stderr).toMatch(/the cluster's log \(socketdb:\{\S+\}:log\) was written by an earlier version .* start the cluster under another name/);
 });
 
 test('Redis restarted without its data (no persistence): the nodes put the log back and lose no acknowledged write', async () => {

@@ -236,7 +236,7 @@ test("one client's writes share appends to the log, keep their order, and the cl
 		.on((value) => typeof value === 'number' && seen.push(value));
 	await db.get('warm').set(true);
 	const raw = new Redis(testRedis().url);
-	const appends = async () => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await raw.info('commandstats'))?.[1] ?? 0);
+	const appends = async () => Number(/cmdstat_publish:calls=(\d+)/.exec(await raw.info('commandstats'))?.[1] ?? 0);
 	try {
 		const before = await appends();
 		const writes: Promise<unknown>[] = [];
