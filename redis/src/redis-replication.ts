@@ -123,7 +123,9 @@ class RedisReplication implements Replication {
 		let position = node.position;
 		// Data without a revision (a server on its own before revisions, an import) counts too.
 		const holdsData = (position?.revision ?? 0) > 0 || !node.empty;
-		// A log this version cannot extend stops the start here, with a clear error.
+		// A Redis or a log this version cannot extend stops the start here, with a clear error.
+		const version = /redis_version:(\d+)/.exec(await redis.info('server'))?.[1];
+		if (version !== undefined && Number(version) < 7) throw new Error(`Redis ${version} is too old: the cluster's log needs Redis 7.0 or later`);
 		await logEnds(redis, this.keys.log);
 		let database = await redis.get(this.keys.database);
 		if (database === null) {
