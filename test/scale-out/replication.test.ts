@@ -252,6 +252,33 @@ test("one client's writes share appends to the log, keep their order, and the cl
 	expect(seen).toEqual([...seen].sort((x, y) => x - y));
 });
 
+test('a write costs Redis two commands, an XADD that numbers it and a PUBLISH, whatever the number of processes', async () => {
+	const name = `r${++clusters}`;
+	const [a] = await Promise.all([node(name), node(name), node(name)]);
+	const db = connectClient(a.url);
+	await db.get('warm').set(true);
+	const raw = new Redis(testRedis().url);
+	const calls = async () => {
+		const info = await raw.info('commandstats');
+		const count = (command: string) => Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+		return { xadd: count('xadd'), publish: count('publish'), total: Number(/total_commands_processed:(\d+)/.exec(await raw.info('stats'))?.[1]) };
+	};
+	try {
+		const before = await calls();
+		for (let i = 0; i < 50; i++) await db.get('n').set(i);
+		const after = await calls();
+		expect(after.xadd - before.xadd).toBe(50);
+		// One publication a write; a process's connection counts may add one.
+		expect(after.publish - before.publish).toBeGreaterThanOrEqual(50);
+		expect(after.publish - before.publish).toBeLessThanOrEqual(53);
+		// Besides: this test's own INFO commands, and a read of the stream should a quiet spell fall in.
+		expect(after.total - before.total).toBeLessThanOrEqual(2 * 50 + 8);
+	} finally {
+		raw.disconnect();
+	}
+	expect(a.server.stats().revision).toBeGreaterThan(50);
+});
+
 test('an update of several paths is one entry of the log: every process applies all of it with one revision, or none of it when refused', async () => {
 	const name = `r${++clusters}`;
 	const guard = { name: 'guard', hooks: { 'server:delete': ({ path }: { path: string }) => { if (path === 'doc/locked') throw new SocketDBError('FORBIDDEN', 'locked stays'); } } };
