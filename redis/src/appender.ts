@@ -7,7 +7,7 @@ import type { ClusterKeys } from './keys';
 /** How long a failed append waits before it is tried again. */
 const RETRY_MS = 100;
 
-type Batch = { entries: string[]; deadline: number; resolve: () => void; reject: (error: SocketDBError) => void };
+type Batch = { entries: string[]; deadline: number; resolve: (revisions: number[]) => void; reject: (error: SocketDBError) => void };
 
 /**
  * Puts entries into the log in the order they were given: one batch at a time (the entries that
@@ -39,9 +39,10 @@ export class LogAppender {
 		private readonly mend: () => Promise<void>,
 	) {}
 
-	append(entries: readonly LogEntry[]): Promise<void> {
+	/** Resolves with the entries' revisions once they are logged. */
+	append(entries: readonly LogEntry[]): Promise<number[]> {
 		if (this.stopped) return Promise.reject(new SocketDBError('UNAVAILABLE', 'the server is shutting down'));
-		return new Promise<void>((resolve, reject) => {
+		return new Promise<number[]>((resolve, reject) => {
 			this.queue.push({ entries: entries.map(encodeEntry), deadline: Date.now() + this.unavailableAfterMs, resolve, reject });
 			if (!this.busy) void this.drain();
 		});
@@ -61,8 +62,9 @@ export class LogAppender {
 			const deadline = Math.min(...batches.map((batch) => batch.deadline));
 			for (;;) {
 				try {
-					await this.add(entries);
-					for (const batch of batches) batch.resolve();
+					const revisions = await this.add(entries);
+					let start = 0;
+					for (const batch of batches) batch.resolve(revisions.slice(start, (start += batch.entries.length)));
 					break;
 				} catch (error) {
 					if (error instanceof LogBehind && !this.stopped) {
@@ -82,8 +84,8 @@ export class LogAppender {
 		this.busy = false;
 	}
 
-	/** Appends the entries and publishes them. */
-	private async add(entries: readonly string[]): Promise<void> {
+	/** Appends the entries and publishes them; their revisions. */
+	private async add(entries: readonly string[]): Promise<number[]> {
 		const applied = this.applied();
 		const time = Date.now();
 		const adding = this.redis.pipeline();
@@ -95,6 +97,7 @@ export class LogAppender {
 		if (revisionOf(ids[0]!) <= applied) throw new LogBehind();
 		// Not waited for: the entries are logged; a process that misses the publication reads the stream.
 		this.redis.publish(this.keys.changes, encodePublication(time, ids.map((id, i) => [id, entries[i]!]))).catch(() => undefined);
+		return ids.map(revisionOf);
 	}
 }
 

@@ -56,6 +56,8 @@ export class LogFollower {
 		private readonly onApplied: (revision: number) => void,
 		/** The log lost entries this process applied (Redis restarted without them). Resolves once the log is mended. */
 		private readonly onLostTail: () => Promise<void>,
+		/** The process caught up with a log whose last revision is `last`. */
+		private readonly onLogEnd: (last: number) => void,
 	) {
 		this.revision = node.position?.revision ?? 0;
 	}
@@ -206,6 +208,7 @@ export class LogFollower {
 			throw error;
 		}
 		if (ends.last < this.revision) return this.onLostTail();
+		this.onLogEnd(ends.last);
 		if (ends.first !== undefined) {
 			if (ends.first > this.revision + 1) await this.loadSnapshot(ends.first);
 			return;
@@ -230,6 +233,7 @@ export class LogFollower {
 		}
 		this.node.load(snapshot);
 		this.revision = snapshot.position.revision;
+		this.onApplied(this.revision);
 		for (const revision of this.published.keys()) if (revision <= this.revision) this.published.delete(revision);
 	}
 }

@@ -1,6 +1,7 @@
 import type { ConnectionStats } from '@socketdb/core';
 import type { LogEntry, ReplicaNode, Replication } from '@socketdb/server';
 import { Redis } from 'ioredis';
+import { AppendedEntries } from './appended-entries';
 import { LogAppender } from './appender';
 import { ClusterStats } from './cluster-stats';
 import { LogFollower } from './follower';
@@ -45,6 +46,7 @@ class RedisReplication implements Replication {
 	private commands: Redis | undefined;
 	private appender: LogAppender | undefined;
 	private follower: LogFollower | undefined;
+	private appended: AppendedEntries | undefined;
 	private subscriber: Redis | undefined;
 	private stats: ClusterStats | undefined;
 	private snapshotRevision = 0;
@@ -76,7 +78,15 @@ class RedisReplication implements Replication {
 			await subscriber.subscribe(this.keys.changes, this.keys.stats);
 			await this.joinDatabase(commands, node);
 			this.snapshotRevision = Number((await commands.hget(this.keys.snapshot, 'revision')) ?? 0);
-			const follower = (this.follower = new LogFollower(commands, this.keys, node, (revision) => this.applied(node, revision), () => this.mend(node)));
+			const appended = (this.appended = new AppendedEntries(node, (entries) => this.appendAgain(node, entries)));
+			const follower = (this.follower = new LogFollower(
+				commands,
+				this.keys,
+				node,
+				(revision) => this.applied(node, revision),
+				() => this.mend(node),
+				(last) => appended.logEndsAt(last),
+			));
 			this.appender = new LogAppender(commands, this.keys, this.options.unavailableAfterMs ?? 10_000, () => node.position?.revision ?? 0, () => this.mend(node));
 			subscriber.on('message', (channel: string, message: string) => {
 				if (channel === this.keys.changes) follower.publication(message);
@@ -97,8 +107,9 @@ class RedisReplication implements Replication {
 		}
 	}
 
-	append(entries: readonly LogEntry[]): Promise<void> {
-		return this.appender!.append(entries);
+	async append(entries: readonly LogEntry[]): Promise<void> {
+		const revisions = await this.appender!.append(entries);
+		this.appended?.logged(entries, revisions);
 	}
 
 	publishStats(stats: ConnectionStats): void {
@@ -159,8 +170,16 @@ class RedisReplication implements Replication {
 		return this.mending;
 	}
 
-	/** Every so many entries, one process writes a snapshot and trims the log. */
+	/** Logs again entries that Redis lost after logging them (see `AppendedEntries`), until they are logged. */
+	private appendAgain(node: ReplicaNode, entries: LogEntry[]): void {
+		if (this.stopped) return;
+		node.report(new Error(`Redis lost ${entries.length} change(s) this process had logged before any process read them; logging them again`));
+		this.append(entries).catch(() => setTimeout(() => this.appendAgain(node, entries), 1_000).unref());
+	}
+
+	/** Every so many entries, one process writes a snapshot and trims the log; entries of this process the log lost are found. */
 	private applied(node: ReplicaNode, revision: number): void {
+		this.appended?.applied(revision);
 		const every = this.options.snapshotEvery ?? 10_000;
 		if (this.writingSnapshot || this.stopped || revision - this.snapshotRevision < every) return;
 		this.writingSnapshot = true;

@@ -121,5 +121,5 @@ export function redisForTests(options: { appendonly?: boolean } = {}, extra: () 
  * expects those, and nothing else.
  */
 export function besidesRedisOutages(errors: readonly Error[]): string[] {
-	return errors.map((error) => error.message).filter((message) => !/^(reading the log|publishing this process's connection counts) failed/.test(message));
+	return errors.map((error) => error.message).filter((message) => !/^((reading the log|publishing this process's connection counts) failed|Redis lost )/.test(message));
 }

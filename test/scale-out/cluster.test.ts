@@ -217,6 +217,44 @@ test('Redis restarted without its data (no persistence): the nodes put the log b
 	}
 });
 
+test('Redis restarted without its data while three nodes take writes: every acknowledged write is kept, and the nodes agree', { timeout: 40_000 }, async () => {
+	const bare = await startRedis({ appendonly: false });
+	try {
+		const name = cluster();
+		const nodes = await Promise.all([0, 1, 2].map(() => startNode(bare.url, name)));
+		const writers = nodes.map((node) => connectClient(node.url));
+		const acknowledged: string[] = [];
+		let writing = true;
+		const loops = writers.map(async (db, w) => {
+			for (let i = 0; writing || i < 5; i++) {
+				await db.get(`w${w}/${i}`).set(i);
+				acknowledged.push(`w${w}/${i}`);
+			}
+		});
+		await expect.poll(() => acknowledged.length).toBeGreaterThan(30);
+		await bare.restart();
+		const atRestart = acknowledged.length;
+		await expect.poll(() => acknowledged.length, { timeout: 15_000 }).toBeGreaterThan(atRestart + 30);
+		writing = false;
+		await Promise.all(loops);
+		const trees = async () => Promise.all(nodes.map((node) => new Promise<Record<string, Record<string, number>>>((resolve) => connectClient(node.url).get('').once((value) => resolve(value as never)))));
+		await expect
+			.poll(async () => {
+				const all = await trees();
+				return all.every((tree) => JSON.stringify(tree) === JSON.stringify(all[0]));
+			}, { timeout: 15_000 })
+			.toBe(true);
+		const [tree] = await trees();
+		const missing = acknowledged.filter((path) => {
+			const [writer, index] = path.split('/') as [string, string];
+			return tree![writer]?.[index] !== Number(index);
+		});
+		expect(missing).toEqual([]);
+	} finally {
+		await bare.stop();
+	}
+});
+
 test('--config sets how much log is kept and how often a snapshot is written; bad settings are refused by name', async () => {
 	const name = cluster();
 	const redis = testRedis();
