@@ -4,7 +4,7 @@ import { createWebsocketClient, SocketDBClient } from '@socketdb/client';
 import { decodeFrame, encodeFrame, MessageType, parseClientMessage, PROTOCOL_VERSION, type GoodbyeMessage } from '@socketdb/core';
 import { afterEach, expect, test } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { sleep, waitFor } from './helpers/server';
+import { waitFor } from './helpers/server';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -35,6 +35,19 @@ async function fakeServer(reply: (helloProtocol: number) => Uint8Array) {
 	return { url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}`, connections: () => connections };
 }
 
+/**
+ * Waits while a client with the same reconnect settings, told goodbye on every connection, comes
+ * back `times` times: a client that were to reconnect would have done so by then, however slow
+ * the machine (the marker's clock is the client's own).
+ */
+async function reconnectsOfAnotherClient(times: number, reconnectTimeout: number): Promise<void> {
+	const server = await fakeServer(() => encodeFrame([{ type: MessageType.GOODBYE, goodbye: { reason: 'server-shutdown' } }]));
+	const marker = SocketDBClient({ socketClient: createWebsocketClient({ reconnectTimeout }) });
+	marker.connect(server.url);
+	await waitFor(() => server.connections() > times, `${times} reconnections of another client`);
+	marker.disconnect();
+}
+
 test('a server that does not speak the client protocol: the client is told, stops reconnecting and rejects its writes', async () => {
 	const server = await fakeServer((protocol) =>
 		encodeFrame([{ type: MessageType.GOODBYE, goodbye: { reason: 'unsupported-protocol', message: `this server speaks 99, the client speaks ${protocol}` } }]),
@@ -48,7 +61,7 @@ test('a server that does not speak the client protocol: the client is told, stop
 	db.connect(server.url);
 	await expect(write).rejects.toMatchObject({ code: 'UNSUPPORTED_PROTOCOL', message: `this server speaks 99, the client speaks ${PROTOCOL_VERSION}` });
 	expect(goodbyes).toEqual([{ reason: 'unsupported-protocol', message: `this server speaks 99, the client speaks ${PROTOCOL_VERSION}` }]);
-	await sleep(300);
+	await reconnectsOfAnotherClient(3, 50);
 	expect(server.connections()).toBe(1);
 	db.disconnect();
 });
@@ -60,7 +73,7 @@ test('after any other goodbye the client keeps reconnecting until disconnect()',
 	await waitFor(() => server.connections() >= 4, 'several reconnection attempts');
 	db.disconnect();
 	const attempts = server.connections();
-	await sleep(150);
+	await reconnectsOfAnotherClient(3, 40);
 	expect(server.connections()).toBe(attempts);
 });
 

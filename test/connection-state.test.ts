@@ -1,7 +1,7 @@
 import { afterEach, expect, test } from 'vitest';
 import { SocketDBClient, createWebsocketClient, type ConnectionState, type SocketDBClientAPI } from '@socketdb/client';
 import { closeTcpProxies, startTcpProxy } from './helpers/tcp-proxy';
-import { cleanup, sleep, startServer, waitFor } from './helpers/server';
+import { cleanup, startConnectionDropper, startServer, waitFor, type TestServer } from './helpers/server';
 
 const clients: SocketDBClientAPI[] = [];
 
@@ -25,8 +25,27 @@ function watch(db: SocketDBClientAPI) {
 	return { states, stop, last: () => states[states.length - 1] };
 }
 
+/**
+ * Waits while another client, sent away by the server, comes back: a client that were to reconnect
+ * (or change state) by itself would have done so by then, however slow the machine.
+ */
+async function comebackOfAnotherClient(server: TestServer): Promise<void> {
+	const before = new Set(server.server.getClients().map((client) => client.id));
+	const marker = newClient();
+	const seen = watch(marker);
+	marker.connect(server.url);
+	await waitFor(() => seen.last() === 'connected', 'another client connected');
+	server.server
+		.getClients()
+		.find((client) => !before.has(client.id))!
+		.close();
+	await waitFor(() => seen.states.filter((state) => state === 'connected').length === 2, 'the other client back');
+	marker.disconnect();
+}
+
 test('disconnected before connect, connecting from connect(), connected after the handshake, disconnected after disconnect()', async () => {
-	const { url } = await startServer();
+	const server = await startServer();
+	const { url } = server;
 	const db = newClient();
 	const seen = watch(db);
 	expect(seen.states).toEqual(['disconnected']);
@@ -41,7 +60,7 @@ test('disconnected before connect, connecting from connect(), connected after th
 
 	db.disconnect();
 	expect(seen.states).toEqual(['disconnected', 'connecting', 'connected', 'disconnected']);
-	await sleep(300);
+	await comebackOfAnotherClient(server);
 	expect(seen.states).toEqual(['disconnected', 'connecting', 'connected', 'disconnected']);
 	expect(later.states).toEqual(['connected', 'disconnected']);
 
@@ -105,14 +124,20 @@ test('connecting lasts from connect() until the first handshake, however many at
 });
 
 test('a server that shuts down: disconnected, and it stays so while nothing answers', async () => {
-	const { url, close } = await startServer();
+	const { url, port, close } = await startServer();
 	const db = newClient();
 	const seen = watch(db);
 	db.connect(url);
 	await waitFor(() => seen.last() === 'connected', 'connected');
 	await close();
 	await waitFor(() => seen.last() === 'disconnected', 'disconnected');
-	await sleep(400);
+	// Something on the port that accepts every connection and drops it at once: the client's tries are counted.
+	const dropper = await startConnectionDropper(port);
+	try {
+		await waitFor(() => dropper.attempts() >= 2, 'two more tries of the client', 10_000);
+	} finally {
+		await dropper.close();
+	}
 	expect(seen.states).toEqual(['disconnected', 'connecting', 'connected', 'disconnected']);
 });
 

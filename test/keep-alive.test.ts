@@ -2,7 +2,7 @@ import { afterEach, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { decodeFrame, encodeFrame, MessageType, parseServerMessage, PROTOCOL_VERSION, type ClientMessage, type GoodbyeMessage, type ServerMessage } from '@socketdb/core';
 import type { Client } from '@socketdb/server';
-import { cleanup, connectClient, sleep, startServer, waitFor } from './helpers/server';
+import { cleanup, connectClient, startServer, waitFor } from './helpers/server';
 
 const rawSockets: WebSocket[] = [];
 afterEach(async () => {
@@ -239,7 +239,15 @@ test('keepAliveInterval 0 sends no pings', async () => {
 	const clientBeats: unknown[] = [];
 	const db = connectClient(url, { plugins: [{ name: 'spy', hooks: { 'client:heartbeat': (payload) => void clientBeats.push(payload) } }] });
 	await db.get('x').set(1);
-	await sleep(300);
+	// A server beside it with an interval pings its client several times meanwhile: were this one to ping, it would have by then.
+	const reference = await startServer({ keepAliveInterval: INTERVAL });
+	const pinged = await rawClient(reference.url);
+	pinged.ws.on('message', (data: Buffer) => {
+		for (const message of decodeFrame(new Uint8Array(data)).map(parseServerMessage)) {
+			if (message.type === MessageType.PING) pinged.send({ type: MessageType.PONG, payload: message.payload });
+		}
+	});
+	await waitFor(() => pinged.messages.filter((message) => message.type === MessageType.PING).length >= 3, 'three pings of the server beside it');
 	expect(raw.messages.filter((message) => message.type === MessageType.PING)).toEqual([]);
 	expect(raw.closed()).toBe(undefined);
 	expect(clientBeats).toEqual([]);

@@ -2,7 +2,7 @@ import { afterEach, expect, test } from 'vitest';
 import { SocketDBClient, createWebsocketClient, type SocketDBClientAPI } from '@socketdb/client';
 import { createStore, nodeify, unwrap, type Node } from '@socketdb/core';
 import type { Client, ServerPlugin } from '@socketdb/server';
-import { cleanup, connectClient, record, settle, sleep, startServer, waitFor } from './helpers/server';
+import { cleanup, connectClient, record, settle, sleep, startConnectionDropper, startServer, waitFor } from './helpers/server';
 
 const clients: SocketDBClientAPI[] = [];
 afterEach(async () => {
@@ -78,8 +78,11 @@ test('writes made before the first connect wait in the outbox and arrive in orde
 		db.get('list').get('1').delete(),
 		db.get('counter').set(3),
 	];
-	await sleep(50);
-	expect(writes).toEqual([]);
+	let settled = 0;
+	for (const write of pending) void write.then(() => settled++);
+	// Not answered without a server: nothing settles them, not even a turn later.
+	await new Promise((turn) => setImmediate(turn));
+	expect(settled).toBe(0);
 	db.connect(url);
 	await Promise.all(pending);
 	expect(writes).toEqual([{ list: { 1: 'one' } }, { counter: 1 }, { counter: 2 }, { list: { 2: 'two' } }, 'delete list/1', { counter: 3 }]);
@@ -99,7 +102,10 @@ test('writes made after the server went away wait and arrive in order once it is
 	const pending = [db.get('log').get('1').set('a'), db.get('n').set(1), db.get('log').get('2').set('b'), db.get('n').set(2), db.get('before').delete()];
 	let settled = 0;
 	for (const write of pending) void write.then(() => settled++);
-	await sleep(100);
+	// While the client tries to come back to a port where nothing answers, none of them settles.
+	const dropper = await startConnectionDropper(first.port);
+	await waitFor(() => dropper.attempts() >= 2, 'two tries of the client', 10_000);
+	await dropper.close();
 	expect(settled).toBe(0);
 
 	const { writes, plugin } = updateRecorder();

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { isDeepStrictEqual } from 'node:util';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { SocketDBClient, createWebsocketClient, type SocketDBClientAPI, type SocketDBClientOptions } from '@socketdb/client';
 import { SocketDBError, type Json, type Meta, type SocketServer } from '@socketdb/core';
 import { DEFAULT_LIMITS, SocketDBServer, answerUpgradeRequired, createWebsocketServer, type SessionContext, type SocketDBServerOptions, type WebsocketServerOptions } from '@socketdb/server';
@@ -118,6 +118,20 @@ export function connectClient<Schema extends Json = any>(url: string, options: S
 	client.connect(url);
 	cleanups.push(() => client.disconnect());
 	return client;
+}
+
+/**
+ * Listens on `port` (where a server was) and drops every connection at once, counting them: how
+ * often a client tried to come back while nothing answers. Close it before a server takes the port.
+ */
+export async function startConnectionDropper(port: number): Promise<{ attempts: () => number; close: () => Promise<void> }> {
+	let attempts = 0;
+	const dropper = createNetServer((socket) => {
+		attempts++;
+		socket.destroy();
+	});
+	await new Promise<void>((listening) => dropper.listen(port, '127.0.0.1', listening));
+	return { attempts: () => attempts, close: () => new Promise<void>((closed) => dropper.close(() => closed())) };
 }
 
 /** Resolves when `predicate` holds, polling; rejects after `timeout` ms with `message`. */
