@@ -56,6 +56,26 @@ async function settled(db: SocketDBClientAPI, server: { get: (path: string) => N
 	await settle(db);
 }
 
+let batchMarkers = 0;
+
+/**
+ * A subscription of `db` to a path of its own; `afterNextBatch()` waits until a change the server
+ * makes to it then has reached `db`: the changes the server had batched before have been sent by
+ * then, however slow the machine. Made before a write is held, since a client's later
+ * subscriptions wait for its writes.
+ */
+async function batchMarker(db: SocketDBClientAPI, server: { update: (data: Node) => Promise<unknown> }) {
+	const id = String(++batchMarkers);
+	const marker = record(db.get(`__batch/${id}`));
+	await waitFor(() => marker.values.length === 1, 'the marker subscription');
+	let changes = 0;
+	return async function afterNextBatch() {
+		const change = ++changes;
+		await server.update(nodeify({ __batch: { [id]: change } }));
+		await waitFor(() => marker.last() === change, 'the marker change');
+	};
+}
+
 describe('optimistic writes', () => {
 	test('a subscriber sees its own write in the same tick, before the server answers', async () => {
 		const { server, db, seen, writes } = await watching({ doc: { title: 'old', body: 'text' } }, 'doc');
@@ -86,19 +106,20 @@ describe('optimistic writes', () => {
 		// Acknowledged; the server's change is still batched.
 		expect(seen.values).toEqual([1, 2]);
 		await settled(db, server, 'counter', seen, 2);
-		await sleep(150);
+		await (await batchMarker(db, server))();
 		expect(seen.values).toEqual([1, 2]);
 	});
 
 	test('a write the server refuses after a while: first the local value, then the server’s again', async () => {
 		const { server, db, seen, writes } = await watching({ doc: { title: 'old' } }, 'doc');
+		const afterNextBatch = await batchMarker(db, server);
 		const outcome = db.get('doc').set({ title: 'mine' }).then(
 			() => undefined,
 			(error: unknown) => error,
 		);
 		await sameTick();
 		expect(seen.last()).toEqual({ title: 'mine' });
-		await sleep(50);
+		await afterNextBatch();
 		expect(seen.last()).toEqual({ title: 'mine' });
 		(await writes.next()).refuse('read-only');
 		expect(await outcome).toMatchObject({ code: 'FORBIDDEN', message: 'read-only' });
@@ -301,9 +322,10 @@ describe('optimistic writes', () => {
 
 	test('optimistic: false shows a write only once the server sends it back', async () => {
 		const { server, db, seen, writes } = await watching({ doc: { title: 'old' } }, 'doc', { optimistic: false });
+		const afterNextBatch = await batchMarker(db, server);
 		const outcome = db.get('doc').get('title').set('new');
 		const held = await writes.next();
-		await sleep(50);
+		await afterNextBatch();
 		expect(seen.values).toEqual([{ title: 'old' }]);
 		held.release();
 		await outcome;
