@@ -1,7 +1,7 @@
 import { MessageType, PROTOCOL_VERSION, unwrap, type ClientMessage } from '@socketdb/core';
 import { SocketDBServer } from '@socketdb/server';
 import { afterEach, expect, test } from 'vitest';
-import { sleep, waitFor } from './helpers/server';
+import { waitFor } from './helpers/server';
 import { stalledTransport } from './helpers/stalled-transport';
 
 const servers: { close(): Promise<void> }[] = [];
@@ -39,13 +39,17 @@ test('a slow consumer that catches up gets the latest state of what it missed, a
 	const { server, transport, hello } = start({ slowConsumerBytes: 20_000, slowConsumerCloseMs: 5_000 });
 	const slow = transport.connect();
 	slow.say(hello('slow'), { type: MessageType.SUBSCRIBE, path: 'feed' }, { type: MessageType.SUBSCRIBE_KEYS, path: 'list' });
+	// Falls behind with it, and catches up first: its catch-up shows that the server's check of congested connections ran meanwhile.
+	const marker = transport.connect();
+	marker.say(hello('marker'), { type: MessageType.SUBSCRIBE, path: 'feed' });
 	for (let i = 0; i < 100; i++) {
 		void server.update({ value: { feed: { value: { n: { value: i }, payload: { value: payload(i) } } }, list: { value: { [`k${i}`]: { value: i } } } } });
 		await new Promise((resolve) => setImmediate(resolve));
 	}
 	await server.delete('list/k0');
 	const sentWhileBehind = slow.messages().length;
-	await sleep(100);
+	marker.state.buffered = 0;
+	await waitFor(() => marker.messages().some((message) => message.type === MessageType.SNAPSHOT && message.node !== null && (unwrap(message.node as never) as { n?: number }).n === 99), 'the marker to catch up');
 	expect(slow.messages()).toHaveLength(sentWhileBehind);
 	slow.state.buffered = 0;
 	await waitFor(() => slow.messages().some((message) => message.type === MessageType.SNAPSHOT && message.node !== null && (unwrap(message.node as never) as { n?: number }).n === 99), 'the latest state');

@@ -1,7 +1,7 @@
 import { createStore, MessageType, nodeify, openSliceReader, PROTOCOL_VERSION, unwrap, type ClientMessage, type Node, type NodeDiff, type ServerMessage, type Store } from '@socketdb/core';
 import { SocketDBServer, type Limits } from '@socketdb/server';
 import { afterEach, expect, test } from 'vitest';
-import { sleep, waitFor } from './helpers/server';
+import { waitFor } from './helpers/server';
 import { stalledTransport } from './helpers/stalled-transport';
 
 const servers: { close(): Promise<void> }[] = [];
@@ -67,7 +67,10 @@ test('the next slice waits until the socket drained, so what waits to be sent st
 	await server.update(nodeify({ users: users(1000), clock: 0 }));
 	const client = transport.connect();
 	client.say(hello('reader'), { type: MessageType.SUBSCRIBE, path: 'clock' }, { type: MessageType.SUBSCRIBE, path: 'users' });
-	await sleep(150);
+	// Another client that reads gets the whole stream meanwhile: this one's had time to run on, were it not waiting.
+	const reading = transport.connect();
+	reading.say(hello('marker'), { type: MessageType.SUBSCRIBE, path: 'users' });
+	await readUntil(reading, () => count(reading.messages(), MessageType.SNAPSHOT_END) === 1);
 	expect(client.state.sentBytes).toBeGreaterThan(100_000);
 	expect(client.state.sentBytes).toBeLessThan(100_000 + 50_000);
 	expect(count(client.messages(), MessageType.SNAPSHOT_END)).toBe(0);
@@ -94,14 +97,16 @@ test('a client that reads nothing while a stream waits for it is told goodbye sl
 
 test('a stream ends with its connection: nothing more is read', async () => {
 	const inner = createStore();
-	let reads = 0;
+	/** Slices read, per stream. */
+	const reads: number[] = [];
 	const store: Store = {
 		get: (path) => inner.get(path),
 		put: (diff) => inner.put(diff),
 		del: (path) => inner.del(path),
 		readSlices(path) {
 			const reader = openSliceReader(inner, path);
-			return { next: (budget) => (reads++, reader.next(budget)) };
+			const stream = reads.push(0) - 1;
+			return { next: (budget) => (reads[stream]!++, reader.next(budget)) };
 		},
 	};
 	const transport = stalledTransport();
@@ -112,12 +117,16 @@ test('a stream ends with its connection: nothing more is read', async () => {
 	const client = transport.connect();
 	const reading = setInterval(() => (client.state.buffered = 0), 1);
 	client.say({ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, session: 'leaving', acked: 0, info: {} }, { type: MessageType.SUBSCRIBE, path: 'users' });
-	await waitFor(() => reads >= 2, 'the stream to start');
+	await waitFor(() => (reads[0] ?? 0) >= 2, 'the stream to start');
 	client.close();
-	const readBefore = reads;
-	await sleep(100);
+	const readBefore = reads[0];
+	// Another client's stream of the same value runs to its end meanwhile: the first had time to read on, were it not ended.
+	const marker = transport.connect();
+	marker.say({ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, session: 'marker', acked: 0, info: {} }, { type: MessageType.SUBSCRIBE, path: 'users' });
+	await readUntil(marker, () => count(marker.messages(), MessageType.SNAPSHOT_END) === 1);
 	clearInterval(reading);
-	expect(reads).toBe(readBefore);
+	expect(reads[0]).toBe(readBefore);
+	expect(reads[1]).toBeGreaterThan(2);
 	expect(count(client.messages(), MessageType.SNAPSHOT_END)).toBe(0);
 });
 
