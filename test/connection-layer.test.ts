@@ -98,9 +98,10 @@ describe('send and broadcast', () => {
 		byVersion('v1').send({ type: 'welcome', message: 'Hello!' });
 		server.broadcast('to everyone');
 		server.broadcast({ only: 'v2' }, (client: Client) => client.version === 'v2');
-		await waitFor(() => inboxes[0]!.length === 1 && inboxes[1]!.length === 2 && inboxes[2]!.length === 2, 'the messages');
-		await sleep(20);
-		expect(inboxes).toEqual([['to everyone'], [{ type: 'welcome', message: 'Hello!' }, 'to everyone'], ['to everyone', { only: 'v2' }]]);
+		// A last broadcast after them: once every client has it, nothing else is on its way.
+		server.broadcast('end');
+		await waitFor(() => inboxes.every((inbox) => inbox.at(-1) === 'end'), 'the last broadcast');
+		expect(inboxes).toEqual([['to everyone', 'end'], [{ type: 'welcome', message: 'Hello!' }, 'to everyone', 'end'], ['to everyone', { only: 'v2' }, 'end']]);
 	});
 
 	test('send and broadcast take JSON values only', async () => {
@@ -203,8 +204,12 @@ describe('stats', () => {
 		await waitFor(() => received.at(-1)?.total === 3, 'the departure');
 		stop();
 		const count = received.length;
+		// Another admin watches from now on: once it saw the next departure, the stopped callback would have too.
+		const watcher: number[] = [];
+		connectClient(url, { version: 'admin', plugins: [quiet] }).subscribeStats((stats) => void watcher.push(stats.total));
+		await waitFor(() => watcher.at(-1) === 4, 'the watcher counted');
 		others[1]!.disconnect();
-		await sleep(80);
+		await waitFor(() => watcher.at(-1) === 3, 'the next departure, seen by the watcher');
 		expect(received).toHaveLength(count);
 	});
 
@@ -231,7 +236,10 @@ describe('stats', () => {
 		});
 		const raw = await handshake(url);
 		raw.send({ type: MessageType.SUBSCRIBE_STATS }, { type: MessageType.UNSUBSCRIBE_STATS });
-		await sleep(60);
+		// Another raw client that asks after it and keeps asking gets its stats through the same hook: the first would have by then.
+		const keeps = await handshake(url);
+		keeps.send({ type: MessageType.SUBSCRIBE_STATS });
+		await waitFor(() => keeps.messages.some((message) => message.type === MessageType.STATS), 'the stats of the one that kept asking');
 		expect(raw.messages.filter((message) => message.type === MessageType.STATS || message.type === MessageType.ERROR)).toEqual([]);
 	});
 });
