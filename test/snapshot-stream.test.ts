@@ -6,7 +6,7 @@ import { createLmdbStore } from '@socketdb/store-lmdb';
 import { afterEach, describe, expect, test } from 'vitest';
 import { closeRawSockets, handshake } from './helpers/raw';
 import { seededRandom } from './helpers/random';
-import { barrier, cleanup, connectClient, record, sameJson, sleep, startServer, waitFor } from './helpers/server';
+import { barrier, cleanup, connectClient, record, sameJson, settle, startServer, waitFor } from './helpers/server';
 
 const directories: string[] = [];
 afterEach(async () => {
@@ -57,7 +57,7 @@ describe.each(Object.entries(stores))('streamed snapshots, %s', (_, makeStore) =
 		const seen = record(db.get('users'));
 		const below = record(db.get('users/u150/f3'));
 		await waitFor(() => seen.values.length > 0 && below.values.length > 0, 'the value');
-		await sleep(50);
+		await settle(db);
 		expect(seen.values).toHaveLength(1);
 		expect(sameJson(seen.values[0], unwrap(server.get('users')))).toBe(true);
 		expect(below.values).toEqual([150_003]);
@@ -72,8 +72,10 @@ describe.each(Object.entries(stores))('streamed snapshots, %s', (_, makeStore) =
 		const snapshot = await raw.next(MessageType.SNAPSHOT, 0);
 		expect('more' in snapshot).toBe(false);
 		expect(unwrap(snapshot.node as Node)).toEqual(users(3, 3));
-		await sleep(50);
-		expect(types(raw.messages)).toEqual([MessageType.WELCOME, MessageType.SNAPSHOT]);
+		// Answered after whatever the server had to send before.
+		raw.send({ type: MessageType.SUBSCRIBE, path: 'marker' });
+		await raw.next(MessageType.SNAPSHOT, 2);
+		expect(types(raw.messages)).toEqual([MessageType.WELCOME, MessageType.SNAPSHOT, MessageType.SNAPSHOT]);
 	});
 
 	test('unsubscribing, or subscribing again, stops the stream that runs', async () => {
@@ -82,14 +84,18 @@ describe.each(Object.entries(stores))('streamed snapshots, %s', (_, makeStore) =
 		await server.update(tree({ users: users(200, 30) }));
 		const raw = await handshake(url);
 		raw.send({ type: MessageType.SUBSCRIBE, path: 'users' }, { type: MessageType.UNSUBSCRIBE, path: 'users' });
-		await sleep(100);
+		// Another connection's stream of the same value runs to its end meanwhile: this one had time to go on, were it not stopped.
+		const other = await handshake(url);
+		other.send({ type: MessageType.SUBSCRIBE, path: 'users' });
+		await other.next(MessageType.SNAPSHOT_END, 0);
 		expect(types(raw.messages)).toEqual([MessageType.WELCOME, MessageType.SNAPSHOT]);
 
 		const from = raw.messages.length;
 		raw.send({ type: MessageType.SUBSCRIBE, path: 'users' }, { type: MessageType.SUBSCRIBE, path: 'users' });
 		await raw.next(MessageType.SNAPSHOT_END, from);
-		await sleep(50);
-		const again = types(raw.messages.slice(from));
+		raw.send({ type: MessageType.SUBSCRIBE, path: 'marker' });
+		const marker = await raw.next(MessageType.SNAPSHOT, raw.messages.length);
+		const again = types(raw.messages.slice(from, raw.messages.indexOf(marker)));
 		expect(again.slice(0, 2)).toEqual([MessageType.SNAPSHOT, MessageType.SNAPSHOT]);
 		expect(again.slice(2).every((type) => type === MessageType.SNAPSHOT_PART || type === MessageType.SNAPSHOT_END)).toBe(true);
 		expect(again.filter((type) => type === MessageType.SNAPSHOT_END)).toHaveLength(1);
@@ -184,7 +190,7 @@ test('a connection lost mid-stream: the client subscribes again and its listener
 	const db = connectClient(url);
 	const seen = record(db.get('users'));
 	await waitFor(() => seen.values.length > 0, 'the value after the reconnect', 10_000);
-	await sleep(50);
+	await settle(db);
 	expect(cut).toBe(true);
 	expect(streams).toBeGreaterThanOrEqual(2);
 	expect(seen.values).toHaveLength(1);
@@ -236,7 +242,7 @@ describe('limits.maxSnapshotBytes', () => {
 		const small = record(db.get('users/u9'));
 		await waitFor(() => small.values.length === 1, 'a smaller subscription');
 		expect(small.values[0]).toEqual(users(10, 30)['u9']);
-		await sleep(50);
+		await settle(db);
 		expect(whole).toEqual([]);
 		expect(errors).toHaveLength(1);
 	});
@@ -251,10 +257,15 @@ describe('limits.maxSnapshotBytes', () => {
 		const sent = raw.messages.filter((message) => message.type === MessageType.SNAPSHOT || message.type === MessageType.SNAPSHOT_PART);
 		expect(sent.length).toBeGreaterThan(0);
 		expect(types(raw.messages)).not.toContain(MessageType.SNAPSHOT_END);
+		raw.send({ type: MessageType.SUBSCRIBE, path: 'marker' });
+		const watched = await raw.next(MessageType.SNAPSHOT, raw.messages.length);
 		const count = raw.messages.length;
 		await server.update(tree({ users: { u1: { f1: 'changed' } } }));
-		await sleep(100);
-		expect(raw.messages).toHaveLength(count);
+		// A change of a path it still watches, made after: once it arrived, a change of users would have too.
+		await server.update(tree({ marker: 'changed' }));
+		const markerChange = await raw.next(MessageType.DATA, count);
+		expect(markerChange).toMatchObject({ id: watched.id });
+		expect(raw.messages).toHaveLength(count + 1);
 
 		// The same connection subscribes to a smaller path.
 		raw.send({ type: MessageType.SUBSCRIBE, path: 'users/u1' });
