@@ -349,3 +349,77 @@ describe('server values in a write', () => {
 		expect(codeOf(() => validateNodeDiff({ value: { a: node } }, limits, '', true))).toBe('INVALID_VALUE');
 	});
 });
+
+/** The refusal's code and text. */
+function refusal(run: () => void): { code: string; message: string } | undefined {
+	try {
+		run();
+	} catch (error) {
+		if (error instanceof SocketDBError) return { code: error.code, message: error.message };
+		throw error;
+	}
+	return undefined;
+}
+
+class Point {
+	x = 1;
+}
+
+// The text is what the writer is told: each case pins what it names and where.
+describe('refusals say what is wrong, and where', () => {
+	const orphan = Object.create(Object.create(null) as object) as object;
+	const json: [string, unknown, string][] = [
+		['undefined', undefined, 'undefined is not a JSON value'],
+		['NaN', NaN, 'NaN is not a JSON number'],
+		['Infinity', -Infinity, '-Infinity is not a JSON number'],
+		['a Date', new Date(0), 'Date is not a JSON value'],
+		['an instance of a class', new Point(), 'Point is not a JSON value'],
+		['an object whose prototype has no constructor', orphan, 'object is not a JSON value'],
+		['a function', () => 1, 'function is not a JSON value'],
+		['a bigint', 10n, 'bigint is not a JSON value'],
+		['a symbol', Symbol('s'), 'symbol is not a JSON value'],
+		['a number deep inside objects', { a: { b: NaN } }, 'NaN is not a JSON number at "a/b"'],
+		['a number inside arrays', [1, [2, NaN]], 'NaN is not a JSON number at "[1][1]"'],
+		['a reserved key', JSON.parse('{"a":{"__proto__":1}}'), 'key "__proto__" is reserved at "a"'],
+		// Shown escaped, so the message itself stays well-formed.
+		['a key that is a lone surrogate', { '\uD800': 1 }, 'the key "\\ud800" holds a lone surrogate (not well-formed UTF-16)'],
+		['a string that is a lone surrogate', { a: 'x\uDC00' }, 'the string "x\\udc00" holds a lone surrogate (not well-formed UTF-16) at "a"'],
+	];
+	test.each(json)('JSON: %s', (_, value, message) => {
+		expect(refusal(() => validateJson(value, limits))).toEqual({ code: 'INVALID_VALUE', message });
+	});
+
+	test('JSON: the limits, with their numbers', () => {
+		expect(refusal(() => validateJson({ a: { b: {} } }, { maxDepth: 1, maxKeys: 100 }))).toEqual({ code: 'TOO_DEEP', message: 'a value may nest at most 1 levels' });
+		expect(refusal(() => validateJson([1, 2, 3], { maxDepth: 10, maxKeys: 2 }))).toEqual({ code: 'TOO_MANY_KEYS', message: 'a write may hold at most 2 keys' });
+	});
+
+	const nodes: [string, unknown, string][] = [
+		['not a map', 5, 'a node must be a map with "value" and optional "meta"'],
+		['an array', [1], 'a node must be a map with "value" and optional "meta"'],
+		['a Map', new Map(), 'a node must be a map with "value" and optional "meta"'],
+		['a field besides value and meta', { value: 1, x: 2 }, 'unexpected node field "x"'],
+		['a server value where none may be', { sv: 'timestamp' }, 'unexpected node field "sv"'],
+		['meta that is not a map', { value: 1, meta: 'm' }, 'meta must be a map'],
+		['meta that is an array', { value: 1, meta: [] }, 'meta must be a map'],
+		['meta that is not JSON', { value: 1, meta: { at: new Date(0) } }, 'Date is not a JSON value at "at"'],
+		['children in something other than a plain object', { value: new (class Bag {})() }, 'Bag is not a JSON value'],
+		['an empty key', { value: { '': { value: 1 } } }, 'empty key'],
+		['a key holding a slash', { value: { 'a/b': { value: 1 } } }, 'key "a/b" contains "/"'],
+		['a child that is not a node', { value: { a: { value: { b: 5 } } } }, 'a node must be a map with "value" and optional "meta" at "a/b"'],
+		['a leaf that is not JSON, below', { value: { a: { value: { b: { value: NaN } } } } }, 'NaN is not a JSON number at "a/b"'],
+	];
+	test.each(nodes)('node: %s', (_, node, message) => {
+		expect(refusal(() => validateNodeDiff(node, limits))).toEqual({ code: 'INVALID_VALUE', message });
+	});
+
+	test('node: below the path given as base; server values where they may be', () => {
+		expect(refusal(() => validateNodeDiff({ value: { b: { value: NaN } } }, limits, 'a'))).toEqual({ code: 'INVALID_VALUE', message: 'NaN is not a JSON number at "a/b"' });
+		expect(refusal(() => validateNodeDiff({ value: { b: 5 } }, limits, 'a'))).toEqual({ code: 'INVALID_VALUE', message: 'a node must be a map with "value" and optional "meta" at "a/b"' });
+		expect(refusal(() => validateNodeDiff({ sv: 'timestamp', value: 1 }, limits, 'at', true))).toEqual({ code: 'INVALID_VALUE', message: 'a server value node holds no value at "at"' });
+		expect(refusal(() => validateNodeDiff({ sv: 'soon' }, limits, 'at', true))).toEqual({ code: 'INVALID_VALUE', message: `a server value at "at" is 'timestamp' or { increment: <number> }; increment() takes a finite number` });
+		expect(validateNodeDiff({ value: { a: { sv: 'timestamp' } } }, limits, '', true)).toBe(true);
+		expect(validateNodeDiff({ value: { a: { value: 1 } } }, limits, '', true)).toBe(false);
+		expect(refusal(() => assertRootObject(5))).toEqual({ code: 'INVALID_VALUE', message: 'the root of the tree must stay an object' });
+	});
+});
