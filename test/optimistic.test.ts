@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { increment, serverTimestamp, type SocketDBClientAPI } from '@socketdb/client';
 import { SocketDBError, nodeify, unwrap, type Json, type Node } from '@socketdb/core';
-import type { ServerPlugin } from '@socketdb/server';
+import type { ServerPlugin, SocketDBServerAPI } from '@socketdb/server';
 import { cleanup, connectClient, record, settle, sleep, startServer, waitFor } from './helpers/server';
 
 afterEach(cleanup);
@@ -64,7 +64,7 @@ let batchMarkers = 0;
  * then, however slow the machine. Made before a write is held, since a client's later
  * subscriptions wait for its writes.
  */
-async function batchMarker(db: SocketDBClientAPI, server: { update: (data: Node) => Promise<unknown> }) {
+async function batchMarker(db: SocketDBClientAPI, server: Pick<SocketDBServerAPI, 'update'>) {
 	const id = String(++batchMarkers);
 	const marker = record(db.get(`__batch/${id}`));
 	await waitFor(() => marker.values.length === 1, 'the marker subscription');
