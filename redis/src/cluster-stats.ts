@@ -6,13 +6,15 @@ import type { ClusterKeys } from './keys';
 const ALIVE_EVERY_MS = 5_000;
 /** The counts of a process not heard from for this long are left out: it died without a goodbye (ms). */
 const STALE_MS = 3 * ALIVE_EVERY_MS;
+/** Changed counts go out at most this often (ms), so a burst of connections costs a few publications, not one each. */
+const CHANGES_EVERY_MS = 250;
 
 /** What a process publishes on the stats channel. */
 type Message = { id: string; stats?: ConnectionStats; hello?: true; gone?: true };
 
 /**
- * The cluster's connection counts: each process publishes its own when they change, every few
- * seconds while alive, and a goodbye when it stops; each keeps the others' last counts and sums
+ * The cluster's connection counts: each process publishes its own when they change (at most every
+ * `CHANGES_EVERY_MS`), every few seconds while alive, and a goodbye when it stops; each keeps the others' last counts and sums
  * them. A process that starts says hello, and the others answer with their counts at once. A
  * process killed without goodbye drops out once it has been silent for `STALE_MS`. Nothing is
  * stored in Redis: a publication a process is not subscribed for is gone, and the next one
@@ -22,6 +24,9 @@ export class ClusterStats {
 	private local: ConnectionStats = { total: 0, versions: {}, routes: {} };
 	private readonly others = new Map<string, { stats: ConnectionStats; at: number }>();
 	private timer: ReturnType<typeof setInterval> | undefined;
+	private changeTimer: ReturnType<typeof setTimeout> | undefined;
+	/** When this process last published its counts (ms). */
+	private sentAt = 0;
 	private lastSum = '';
 	/** True while publishing fails: reported once, not every time. */
 	private failing = false;
@@ -50,7 +55,13 @@ export class ClusterStats {
 
 	publish(stats: ConnectionStats): void {
 		this.local = stats;
-		this.send({ id: this.processId, stats });
+		if (this.changeTimer !== undefined) return;
+		const wait = Math.max(0, this.sentAt + CHANGES_EVERY_MS - Date.now());
+		this.changeTimer = setTimeout(() => {
+			this.changeTimer = undefined;
+			this.send({ id: this.processId, stats: this.local });
+		}, wait);
+		this.changeTimer.unref?.();
 	}
 
 	/** A message on the stats channel (this process's own included). */
@@ -73,10 +84,12 @@ export class ClusterStats {
 
 	async stop(): Promise<void> {
 		clearInterval(this.timer);
+		clearTimeout(this.changeTimer);
 		await this.redis.publish(this.keys.stats, JSON.stringify({ id: this.processId, gone: true } satisfies Message)).catch(() => undefined);
 	}
 
 	private send(message: Message): void {
+		this.sentAt = Date.now();
 		this.redis.publish(this.keys.stats, JSON.stringify(message)).then(
 			() => (this.failing = false),
 			(error: unknown) => {
