@@ -77,6 +77,23 @@ test('stats count the connections of every process of the cluster', async () => 
 	await expect.poll(() => a.server.stats().total, { timeout: 8_000 }).toBe(1);
 });
 
+test('a burst of connections costs the cluster a few publications of the counts, not one each', async () => {
+	const name = `r${++clusters}`;
+	// updateInterval 0: every change of the counts is handed on at once.
+	const [a, b] = await Promise.all([node(name, {}, { updateInterval: 0 }), node(name)]);
+	const raw = new Redis(testRedis().url);
+	const publications = async () => Number(/cmdstat_publish:calls=(\d+)/.exec(await raw.info('commandstats'))?.[1] ?? 0);
+	try {
+		const before = await publications();
+		for (let i = 0; i < 30; i++) connectClient(a.url);
+		await expect.poll(() => b.server.stats().total, { timeout: 5_000 }).toBe(30);
+		// Each change waits for the one before to be 250 ms old; the 5-second renewals may add one per process.
+		expect((await publications()) - before).toBeLessThanOrEqual(8);
+	} finally {
+		raw.disconnect();
+	}
+});
+
 test('a refusal is decided once for the cluster: the same write resent to another process gets the same answer', async () => {
 	const name = `r${++clusters}`;
 	const [a, b] = await Promise.all([node(name), node(name)]);
