@@ -33,6 +33,16 @@ async function rawClient(url: string) {
 	return { ws, messages, send, closed: () => closed };
 }
 
+/** Makes a raw client answer every ping with a pong carrying its payload, as a live client does. */
+function answeringPings<Raw extends Awaited<ReturnType<typeof rawClient>>>(raw: Raw): Raw {
+	raw.ws.on('message', (data: Buffer) => {
+		for (const message of decodeFrame(new Uint8Array(data)).map(parseServerMessage)) {
+			if (message.type === MessageType.PING) raw.send({ type: MessageType.PONG, payload: message.payload });
+		}
+	});
+	return raw;
+}
+
 async function onlyClient(server: { getClients: () => Client[] }): Promise<Client> {
 	await waitFor(() => server.getClients().length === 1, 'the client to connect');
 	return server.getClients()[0]!;
@@ -218,12 +228,7 @@ test('a raw client that never answers pings is closed', async () => {
 
 test('a raw client that answers pings stays connected', async () => {
 	const { url } = await startServer({ keepAliveInterval: INTERVAL });
-	const raw = await rawClient(url);
-	raw.ws.on('message', (data: Buffer) => {
-		for (const message of decodeFrame(new Uint8Array(data)).map(parseServerMessage)) {
-			if (message.type === MessageType.PING) raw.send({ type: MessageType.PONG, payload: message.payload });
-		}
-	});
+	const raw = answeringPings(await rawClient(url));
 	await waitFor(() => raw.messages.filter((message) => message.type === MessageType.PING).length >= 4, 'four pings');
 	expect(raw.closed()).toBe(undefined);
 });
@@ -241,12 +246,7 @@ test('keepAliveInterval 0 sends no pings', async () => {
 	await db.get('x').set(1);
 	// A server beside it with an interval pings its client several times meanwhile: were this one to ping, it would have by then.
 	const reference = await startServer({ keepAliveInterval: INTERVAL });
-	const pinged = await rawClient(reference.url);
-	pinged.ws.on('message', (data: Buffer) => {
-		for (const message of decodeFrame(new Uint8Array(data)).map(parseServerMessage)) {
-			if (message.type === MessageType.PING) pinged.send({ type: MessageType.PONG, payload: message.payload });
-		}
-	});
+	const pinged = answeringPings(await rawClient(reference.url));
 	await waitFor(() => pinged.messages.filter((message) => message.type === MessageType.PING).length >= 3, 'three pings of the server beside it');
 	expect(raw.messages.filter((message) => message.type === MessageType.PING)).toEqual([]);
 	expect(raw.closed()).toBe(undefined);

@@ -1,4 +1,4 @@
-import { addConnectionStats, createRecord, type ConnectionStats } from '@socketdb/core';
+import { addConnectionStats, createRecord, isObject, type ConnectionStats } from '@socketdb/core';
 import type { Redis } from 'ioredis';
 import type { ClusterKeys } from './keys';
 
@@ -14,8 +14,9 @@ type Message = { id: string; stats?: ConnectionStats; hello?: true; gone?: true 
 
 /**
  * The cluster's connection counts: each process publishes its own when they change (at most every
- * `CHANGES_EVERY_MS`), every few seconds while alive, and a goodbye when it stops; each keeps the others' last counts and sums
- * them. A process that starts says hello, and the others answer with their counts at once. A
+ * `CHANGES_EVERY_MS`), every few seconds while alive, and a goodbye when it stops; each keeps the
+ * others' last counts and sums them. A process that starts says hello, and the others answer with
+ * their counts at once. A
  * process killed without goodbye drops out once it has been silent for `STALE_MS`. Nothing is
  * stored in Redis: a publication a process is not subscribed for is gone, and the next one
  * (at most `ALIVE_EVERY_MS` later) brings the counts back.
@@ -117,7 +118,7 @@ export class ClusterStats {
 	}
 }
 
+/** Counts as `STATS` messages carry them (the same check as the protocol's). */
 function isStats(stats: unknown): stats is ConnectionStats {
-	const counts = stats as ConnectionStats | undefined;
-	return typeof counts?.total === 'number' && typeof counts.versions === 'object' && counts.versions !== null && typeof counts.routes === 'object' && counts.routes !== null;
+	return isObject(stats) && typeof stats['total'] === 'number' && isObject(stats['versions']) && isObject(stats['routes']);
 }

@@ -1,3 +1,4 @@
+import type { LoggedEntry } from '@socketdb/server';
 import type { Redis } from 'ioredis';
 import { decodeEntry, logId, revisionOf, type StreamEntry } from './entry-codec';
 
@@ -65,7 +66,7 @@ const SCAN_BATCH = 500;
  * The entries at or below revision `to`, newest first, back to the first one logged before
  * `since` (ms since the epoch, by the entries' own times): the recent end of the log.
  */
-export async function* recentEntries(redis: Redis, log: string, to: number, since: number): AsyncGenerator<ReturnType<typeof decodeEntry>> {
+export async function* recentEntries(redis: Redis, log: string, to: number, since: number): AsyncGenerator<LoggedEntry> {
 	let end = logId(to);
 	for (;;) {
 		const batch = (await redis.xrevrange(log, end, '-', 'COUNT', SCAN_BATCH)) as StreamEntry[];

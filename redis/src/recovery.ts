@@ -35,8 +35,10 @@ export async function recoverLostTail(redis: Redis, keys: ClusterKeys, node: Rep
 	}
 	const forked: LogEntry[] = [];
 	for await (const entry of recentEntries(redis, keys.log, position.revision, Date.now() - FORKED_WITHIN_MS)) {
-		if (!node.hasDecided(entry.origin)) forked.unshift(withoutPlace(entry));
+		if (!node.hasDecided(entry.origin)) forked.push(withoutPlace(entry));
 	}
+	// Read newest first; logged again in their order.
+	forked.reverse();
 	// Not waited for: the append may be queued behind a batch that waits for this mending.
 	if (forked.length > 0) append(forked).catch((error: unknown) => node.report(new Error(`logging again the entries logged on the shortened log failed: ${(error as Error).message}`, { cause: error })));
 }

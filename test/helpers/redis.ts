@@ -116,9 +116,10 @@ export function redisForTests(options: { appendonly?: boolean } = {}, extra: () 
 }
 
 /**
- * The errors a process reported other than those of its Redis being out of reach (reading the log
- * or the connection counts failed, and was tried again): a test that cuts a process off from Redis
- * expects those, and nothing else.
+ * The errors a process reported other than those of its Redis being out of reach or restarted
+ * (reading the log or publishing the connection counts failed and was tried again; Redis lost
+ * changes, which were put back): a test that cuts a process off from Redis expects those, and
+ * nothing else.
  */
 export function besidesRedisOutages(errors: readonly Error[]): string[] {
 	return errors.map((error) => error.message).filter((message) => !/^((reading the log|publishing this process's connection counts) failed|Redis lost )/.test(message));
