@@ -75,7 +75,7 @@ class RedisReplication implements Replication {
 			const commands = (this.commands = await open());
 			const subscriber = (this.subscriber = await open());
 			// Subscribed before the log is read: nothing appended from then on goes unseen.
-			await subscriber.subscribe(this.keys.changes, this.keys.stats);
+			await subscriber.subscribe(...this.channels());
 			await this.joinDatabase(commands, node);
 			this.snapshotRevision = Number((await commands.hget(this.keys.snapshot, 'revision')) ?? 0);
 			const appended = (this.appended = new AppendedEntries(node, (entries) => this.appendAgain(node, entries)));
@@ -92,11 +92,8 @@ class RedisReplication implements Replication {
 				if (channel === this.keys.changes) follower.publication(message);
 				else this.stats?.received(message);
 			});
-			// Publications made while the connection was down are lost: the stream has the entries, and the others repeat their counts.
-			subscriber.on('ready', () => {
-				follower.readSoon();
-				this.stats?.hello();
-			});
+			// Publications made while the connection was down are lost: once subscribed again, the stream has the entries, and the others repeat their counts.
+			subscriber.on('ready', () => this.resubscribe(subscriber, follower, node));
 			await this.follower.catchUp();
 			this.follower.follow();
 			this.stats = new ClusterStats(commands, this.keys, this.processId, (stats) => node.othersChanged(stats), (error) => node.report(error));
@@ -160,6 +157,28 @@ class RedisReplication implements Replication {
 		node.setDatabase(database);
 	}
 
+	private channels(): [string, string] {
+		return [this.keys.changes, this.keys.stats];
+	}
+
+	/**
+	 * Subscribes again after a reconnect (done here, not by the client library, whose own
+	 * resubscription fails unhandled when the connection drops again before Redis answers; the
+	 * next reconnect then tries again).
+	 */
+	private resubscribe(subscriber: Redis, follower: LogFollower, node: ReplicaNode): void {
+		if (this.stopped) return;
+		subscriber.subscribe(...this.channels()).then(
+			() => {
+				follower.readSoon();
+				this.stats?.hello();
+			},
+			(error: unknown) => {
+				if (subscriber.status === 'ready') node.report(new Error(`subscribing to the cluster's channels failed: ${(error as Error).message}`, { cause: error }));
+			},
+		);
+	}
+
 	/** Redis lost the end of the log (see `recoverLostTail`); one mending at a time. */
 	private mend(node: ReplicaNode): Promise<void> {
 		const run = () => {
@@ -195,10 +214,14 @@ class RedisReplication implements Replication {
 	}
 }
 
-/** A connection that fails fast while Redis is unreachable (the callers retry and time out themselves). */
+/**
+ * A connection that fails fast while Redis is unreachable (the callers retry and time out
+ * themselves). Subscriptions are renewed by their owner after a reconnect (see `resubscribe`).
+ */
 async function connect(options: RedisReplicationOptions): Promise<Redis> {
 	const redis = new Redis(options.url, {
 		lazyConnect: true,
+		autoResubscribe: false,
 		enableOfflineQueue: false,
 		maxRetriesPerRequest: 0,
 		protocol: 2,

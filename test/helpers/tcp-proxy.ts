@@ -25,7 +25,11 @@ export async function closeTcpProxies(): Promise<void> {
 	for (const proxy of [...open]) await proxy.close();
 }
 
-export async function startTcpProxy(backends: () => number[]): Promise<TcpProxy> {
+/**
+ * `dropWhen` sees what each client sends (after it was passed on); when it returns true, that
+ * connection is dropped with a TCP reset before any answer comes back.
+ */
+export async function startTcpProxy(backends: () => number[], options: { dropWhen?: (sent: Buffer) => boolean } = {}): Promise<TcpProxy> {
 	const pairs = new Set<[Socket, Socket]>();
 	let next = 0;
 	let cut = false;
@@ -56,6 +60,15 @@ export async function startTcpProxy(backends: () => number[]): Promise<TcpProxy>
 				};
 				client.on('error', drop).on('close', drop);
 				upstream.on('error', drop).on('close', drop);
+				const { dropWhen } = options;
+				if (dropWhen !== undefined) {
+					client.on('data', (sent: Buffer) => {
+						if (!dropWhen(sent)) return;
+						pairs.delete(pair);
+						client.resetAndDestroy();
+						upstream.resetAndDestroy();
+					});
+				}
 			});
 		};
 		tryBackend(0);

@@ -89,3 +89,26 @@ test('kill -9 of a node under load: every acknowledged write is on the others, a
 		expect(new Set(history[w]).size).toBe(history[w]!.length);
 	}
 });
+
+test('a connection to Redis lost again while it resubscribes: the node subscribes once it is back, and keeps serving', { timeout: 30_000 }, async () => {
+	const name = cluster();
+	const redis = testRedis();
+	// After the first subscription, the next one is cut off before Redis answers it.
+	let subscriptions = 0;
+	const toRedis = await startTcpProxy(() => [redis.port], { dropWhen: (sent) => /\r\nsubscribe\r\n/i.test(sent.toString('latin1')) && ++subscriptions === 2 });
+	const a = await startNode(redis.url, name);
+	const flaky = await startNode(`redis://127.0.0.1:${toRedis.port}`, name);
+	const writer = connectClient(a.url);
+	const reader = connectClient(flaky.url);
+	const seen: unknown[] = [];
+	reader.get('x').on((value) => seen.push(value));
+	await writer.get('x').set(1);
+	await expect.poll(() => seen.at(-1)).toBe(1);
+
+	expect(toRedis.reset()).toBeGreaterThan(0);
+	await expect.poll(() => subscriptions, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+	await writer.get('x').set(2);
+	await expect.poll(() => seen.at(-1), { timeout: 10_000 }).toBe(2);
+	expect(flaky.child.exitCode).toBeNull();
+	expect(flaky.output()).not.toMatch(/MaxRetriesPerRequestError/);
+});
