@@ -1,3 +1,4 @@
+import { pack } from 'msgpackr';
 import { afterEach, expect, test } from 'vitest';
 import { encodeFrame, MessageType, nodeify, PROTOCOL_VERSION, type ClientMessage, type NodeDiff } from '@socketdb/core';
 import { closeRawSockets, handshake, hello, openRaw, type Raw } from './helpers/raw';
@@ -246,4 +247,30 @@ test('a resent write keeps its original answer, also when it was refused before 
 	expect(await second.answer(1)).toMatchObject({ type: MessageType.REJECT, code: 'INVALID_PATH' });
 	expect(await second.answer(2)).toEqual({ type: MessageType.ACK, seq: 2, rev: server.stats().revision });
 	expect(server.get('good')).toEqual({ value: 1 });
+});
+
+test('a malformed message is refused by its number (REJECT) only when it is a write with a valid number; anything else gets ERROR', async () => {
+	const testServer = await seededServer();
+	const raw = await handshake(testServer.url);
+	const answer = async (message: unknown[]) => {
+		const from = raw.messages.length;
+		raw.sendBytes(pack(message));
+		await waitFor(() => raw.messages.length > from, 'an answer');
+		return raw.messages[from] as { type: number; seq?: number; code: string };
+	};
+	// Each write type, numbered: a bad body is that write's refusal.
+	for (const type of [MessageType.SET, MessageType.DELETE, MessageType.UPDATE, MessageType.TRANSACTION, MessageType.ON_DISCONNECT]) {
+		expect(await answer([type, 7, { not: 'a write' }, 1]), `type ${type}`).toMatchObject({ type: MessageType.REJECT, seq: 7, code: 'INVALID_MESSAGE' });
+	}
+	expect(await answer([MessageType.SET, 0, 5])).toMatchObject({ type: MessageType.REJECT, seq: 0, code: 'INVALID_MESSAGE' });
+	// Not a write, or no usable number: nothing to refuse by number.
+	for (const message of [[MessageType.SUBSCRIBE, 7, 5], [MessageType.SET, -1, 5], [MessageType.SET, 1.5, 5], [MessageType.SET, '7', 5], [MessageType.SET, 2 ** 60, 5]]) {
+		const got = await answer(message);
+		expect(got, JSON.stringify(message)).toMatchObject({ type: MessageType.ERROR, code: 'INVALID_MESSAGE' });
+		expect(got).not.toHaveProperty('seq');
+	}
+	expect(raw.closed()).toBe(undefined);
+	// Each refusal is reported once to onError.
+	expect(testServer.errors.map((error) => (error as { code?: string }).code)).toEqual(Array(11).fill('INVALID_MESSAGE'));
+	await expectStillServing(testServer);
 });
