@@ -119,7 +119,12 @@ async function chaos(seed: number): Promise<void> {
 	const trees: unknown[] = readers.map(() => undefined);
 	readers.forEach((reader, i) => reader.get('').on((value) => (trees[i] = value)));
 	await waitFor(() => trees.every((tree) => isDeepStrictEqual(tree, expected)), `seed ${seed}: every node holds the expected tree`, 15_000).catch(() => undefined);
-	for (const tree of trees) expect(tree, `seed ${seed} (${kills} kills, ${cuts} cuts)`).toEqual(expected);
+	trees.forEach((tree, i) => {
+		const node = slots[i]!.node!;
+		// A process that stopped serving says why in its output.
+		const state = node.child.exitCode === null && node.child.signalCode === null ? '' : `; it exited:\n${node.output().slice(-2_000)}`;
+		expect(tree, `seed ${seed} (${kills} kills, ${cuts} cuts), node ${i}${state}`).toEqual(expected);
+	});
 	const own = (client: (typeof clients)[number]) => (client.written ? client.model : null);
 	await waitFor(() => clients.every((client) => isDeepStrictEqual(client.view, own(client))), `seed ${seed}: every client shows its part`, 5_000).catch(() => undefined);
 	for (const client of clients) expect(client.view, `seed ${seed}: what client ${client.index} shows of its part`).toEqual(own(client));
