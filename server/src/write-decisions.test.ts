@@ -26,6 +26,11 @@ function decisions(data: Record<string, unknown>, register: (hooks: HookPipeline
 
 const diff = (data: Record<string, unknown>) => nodeify(data as never) as NodeDiff;
 
+/** Registers a 'server:update' hook that records what it sees and leaves the write as it is. */
+const recordUpdates = (seen: unknown[]) => (hooks: HookPipeline<ServerHooks>) => {
+	hooks.register('server:update', (args) => void seen.push(structuredClone(args)));
+};
+
 describe('the hooks that decide a write', () => {
 	test('without hooks a write is decided at once, as it came (timestamps filled in only when it holds server values)', () => {
 		const { decide } = decisions({});
@@ -43,12 +48,7 @@ describe('the hooks that decide a write', () => {
 
 	test("'server:update' sees increments filled in ahead from the store; where it leaves them, they stay increments", async () => {
 		const seen: unknown[] = [];
-		const { decide } = decisions({ n: 5 }, (hooks) =>
-			hooks.register('server:update', (args) => {
-				seen.push(structuredClone(args));
-				return undefined;
-			}),
-		);
+		const { decide } = decisions({ n: 5 }, recordUpdates(seen));
 		const decided = await decide.update({ value: { n: inc(2), t: stamp } }, true, writer, undefined);
 		expect(seen).toEqual([{ data: { value: { n: { value: 7 }, t: { value: expect.any(Number) } } } }]);
 		expect(decided).toEqual({ value: { n: inc(2), t: { value: expect.any(Number) } } });
@@ -56,12 +56,7 @@ describe('the hooks that decide a write', () => {
 
 	test("'server:update' without server values sees the write itself; the transaction's path comes as `replaces`", async () => {
 		const seen: unknown[] = [];
-		const { decide } = decisions({ n: 5 }, (hooks) =>
-			hooks.register('server:update', (args) => {
-				seen.push(structuredClone(args));
-				return undefined;
-			}),
-		);
+		const { decide } = decisions({ n: 5 }, recordUpdates(seen));
 		const write: NodeDiff = { value: { n: inc(2) } };
 		expect(await decide.update(write, false, writer, undefined)).toEqual(write);
 		await decide.update(diff({ a: 1 }), false, writer, undefined, 'a');
@@ -144,12 +139,7 @@ describe('several paths as one write (ref.update)', () => {
 
 	test("with only 'server:update': the values in one call with increments previewed, the deletes untouched", async () => {
 		const seen: unknown[] = [];
-		const { decide } = decisions({ n: 4 }, (hooks) =>
-			hooks.register('server:update', (args) => {
-				seen.push(structuredClone(args));
-				return undefined;
-			}),
-		);
+		const { decide } = decisions({ n: 4 }, recordUpdates(seen));
 		const decided = await decide.paths(change, true, writer, undefined);
 		expect(seen).toEqual([{ data: { value: { n: { value: 5 }, t: { value: expect.any(Number) }, x: { value: 1 } } } }]);
 		expect(decided).toEqual({ data: { value: { n: inc(1), t: { value: expect.any(Number) }, x: { value: 1 } } }, deleted: ['old', 'gone'] });
