@@ -29,6 +29,17 @@ describe('client identity: version, route and ip', () => {
 		expect([client.version, client.route, client.ip]).toEqual(['1.4.2', '/dashboard', '127.0.0.1']);
 	});
 
+	test('a route at the hello is kept up to maxPathLength characters; a longer one is not', async () => {
+		const { url, server } = await startServer({ routeTracking: true, limits: { maxPathLength: 16 } });
+		const routes: unknown[] = [];
+		for (const route of ['/'.padEnd(16, 'a'), '/'.padEnd(17, 'a')]) {
+			const raw = await handshake(url, {}, { route });
+			const welcome = raw.messages.find((message) => message.type === MessageType.WELCOME)!;
+			routes.push(server.getClient((welcome as { id: string }).id)!.route);
+		}
+		expect(routes).toEqual(['/'.padEnd(16, 'a'), undefined]);
+	});
+
 	test('without routeTracking and ipTracking the server keeps neither', async () => {
 		const { url, server } = await startServer();
 		const db = connectClient(url, { version: '2.0.0' });
