@@ -16,10 +16,9 @@ type Message = { id: string; stats?: ConnectionStats; hello?: true; gone?: true 
  * The cluster's connection counts: each process publishes its own when they change (at most every
  * `CHANGES_EVERY_MS`), every few seconds while alive, and a goodbye when it stops; each keeps the
  * others' last counts and sums them. A process that starts says hello, and the others answer with
- * their counts at once. A
- * process killed without goodbye drops out once it has been silent for `STALE_MS`. Nothing is
- * stored in Redis: a publication a process is not subscribed for is gone, and the next one
- * (at most `ALIVE_EVERY_MS` later) brings the counts back.
+ * their counts at once. A process killed without goodbye drops out once it has been silent for
+ * `STALE_MS`. Nothing is stored in Redis: a publication a process is not subscribed for is gone,
+ * and the next one (at most `ALIVE_EVERY_MS` later) brings the counts back.
  */
 export class ClusterStats {
 	private local: ConnectionStats = { total: 0, versions: {}, routes: {} };

@@ -42,6 +42,8 @@ export function redisReplication(options: RedisReplicationOptions): Replication 
 
 class RedisReplication implements Replication {
 	private readonly keys: ClusterKeys;
+	/** What the subscriber listens to: the appends' publications and the connection counts. */
+	private readonly channels: string[];
 	private readonly processId = globalThis.crypto.randomUUID();
 	private commands: Redis | undefined;
 	private appender: LogAppender | undefined;
@@ -61,6 +63,7 @@ class RedisReplication implements Replication {
 		this.name = options.name ?? 'default';
 		this.retain = options.retain ?? 10_000;
 		this.keys = clusterKeys(this.name);
+		this.channels = [this.keys.changes, this.keys.stats];
 	}
 
 	async start(node: ReplicaNode): Promise<void> {
@@ -75,7 +78,7 @@ class RedisReplication implements Replication {
 			const commands = (this.commands = await open());
 			const subscriber = (this.subscriber = await open());
 			// Subscribed before the log is read: nothing appended from then on goes unseen.
-			await subscriber.subscribe(...this.channels());
+			await subscriber.subscribe(...this.channels);
 			await this.joinDatabase(commands, node);
 			this.snapshotRevision = Number((await commands.hget(this.keys.snapshot, 'revision')) ?? 0);
 			const appended = (this.appended = new AppendedEntries(node, (entries) => this.appendAgain(node, entries)));
@@ -157,10 +160,6 @@ class RedisReplication implements Replication {
 		node.setDatabase(database);
 	}
 
-	private channels(): [string, string] {
-		return [this.keys.changes, this.keys.stats];
-	}
-
 	/**
 	 * Subscribes again after a reconnect (done here, not by the client library, whose own
 	 * resubscription fails unhandled when the connection drops again before Redis answers; the
@@ -168,7 +167,7 @@ class RedisReplication implements Replication {
 	 */
 	private resubscribe(subscriber: Redis, follower: LogFollower, node: ReplicaNode): void {
 		if (this.stopped) return;
-		subscriber.subscribe(...this.channels()).then(
+		subscriber.subscribe(...this.channels).then(
 			() => {
 				follower.readSoon();
 				this.stats?.hello();

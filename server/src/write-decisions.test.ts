@@ -21,7 +21,7 @@ function decisions(data: Record<string, unknown>, register: (hooks: HookPipeline
 		refused.push([thrown, hook, subject, origin]);
 		return new SocketDBError('FORBIDDEN', `${hook}: ${(thrown as Error).message}`);
 	});
-	return { decide, store, refused, api };
+	return { decide, refused, api };
 }
 
 const diff = (data: Record<string, unknown>) => nodeify(data as never) as NodeDiff;

@@ -31,6 +31,10 @@ export async function closeTcpProxies(): Promise<void> {
  */
 export async function startTcpProxy(backends: () => number[], options: { dropWhen?: (sent: Buffer) => boolean } = {}): Promise<TcpProxy> {
 	const pairs = new Set<[Socket, Socket]>();
+	const resetPair = (pair: [Socket, Socket]) => {
+		pairs.delete(pair);
+		for (const socket of pair) socket.resetAndDestroy();
+	};
 	let next = 0;
 	let cut = false;
 	let refused = 0;
@@ -61,14 +65,7 @@ export async function startTcpProxy(backends: () => number[], options: { dropWhe
 				client.on('error', drop).on('close', drop);
 				upstream.on('error', drop).on('close', drop);
 				const { dropWhen } = options;
-				if (dropWhen !== undefined) {
-					client.on('data', (sent: Buffer) => {
-						if (!dropWhen(sent)) return;
-						pairs.delete(pair);
-						client.resetAndDestroy();
-						upstream.resetAndDestroy();
-					});
-				}
+				if (dropWhen !== undefined) client.on('data', (sent: Buffer) => dropWhen(sent) && resetPair(pair));
 			});
 		};
 		tryBackend(0);
@@ -76,11 +73,7 @@ export async function startTcpProxy(backends: () => number[], options: { dropWhe
 	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 	const reset = () => {
 		const count = pairs.size;
-		for (const [client, upstream] of pairs) {
-			client.resetAndDestroy();
-			upstream.resetAndDestroy();
-		}
-		pairs.clear();
+		for (const pair of pairs) resetPair(pair);
 		return count;
 	};
 	const proxy: TcpProxy = {
