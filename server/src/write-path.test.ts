@@ -115,6 +115,10 @@ describe('a write on a process that is the database on its own', () => {
 		path.update({ value: { a: { meta: { by: 'x' } } } } as NodeDiff, SERVER);
 		expect(path.revision).toBe(1);
 		expect(changes).toHaveLength(1);
+		path.update({} as NodeDiff, SERVER);
+		expect(path.revision).toBe(1);
+		path.update({ meta: { on: 'root' } } as NodeDiff, SERVER);
+		expect(path.revision).toBe(2);
 	});
 
 	test('a delete takes the next revision, is published and recorded, also where nothing was', () => {
@@ -213,6 +217,47 @@ describe('a write on a process that is the database on its own', () => {
 		expect(path.revision).toBe(1);
 	});
 
+	test('a transaction decided by a hook replaces the value at its path', async () => {
+		const { path, value } = harness({ data: { o: { a: 1 } }, register: (hooks) => hooks.register('server:update', ({ data }) => ({ data })) });
+		await expect(path.transaction({ path: 'o', expected: { a: 1 }, node: diff({ b: 2 }) }, SERVER)).resolves.toEqual({ value: { b: 2 } });
+		expect(value('o')).toEqual({ value: { b: { value: 2 } } });
+	});
+
+	test('checking a write runs its hooks (server values previewed) and applies nothing', async () => {
+		const { path: unhooked } = harness();
+		expect(unhooked.check({ deleted: ['a'], data: diff({ b: 1 }) }, SERVER)).toBeUndefined();
+		const seen: unknown[] = [];
+		const { path, value } = harness({
+			data: { n: 5 },
+			register: (hooks) =>
+				hooks.register('server:update', ({ data }) => {
+					seen.push(structuredClone(data));
+					if ((data.value as Record<string, NodeDiff>)['no'] !== undefined) throw new SocketDBError('FORBIDDEN', 'not that');
+				}),
+		});
+		const checked = path.check({ deleted: [], data: { value: { n: { sv: { increment: 1 } } } } as NodeDiff }, SERVER);
+		expect(checked).toBeInstanceOf(Promise);
+		await expect(checked).resolves.toBeUndefined();
+		expect(seen).toEqual([{ value: { n: { value: 6 } } }]);
+		await expect(path.check({ deleted: [], data: diff({ no: 1 }) }, SERVER)).rejects.toThrow('not that');
+		expect(path.check({ deleted: ['n'] }, SERVER)).toBeUndefined();
+		expect(value('n')).toEqual({ value: 5 });
+		expect(value('no')).toBeNull();
+		expect(path.revision).toBe(0);
+	});
+
+	test('a vetoed write is reported with its hook and client, and refused as the hook said', async () => {
+		const veto = new SocketDBError('FORBIDDEN', 'not yours');
+		const { path, reports } = harness({
+			register: (hooks) =>
+				hooks.register('server:update', () => {
+					throw veto;
+				}),
+		});
+		await expect(path.update(diff({ a: 1 }), byClient, { session: 's', seq: 1 })).rejects.toBe(veto);
+		expect(reports).toEqual([[veto, { hook: 'server:update', client }]]);
+	});
+
 	test('data a hook returns must be an object; one without a value changes nothing', async () => {
 		const returning = (data: unknown) => harness({ register: (hooks) => hooks.register('server:update', () => ({ data: data as never })) }).path;
 		await expect(returning(5).update(diff({ a: 2 }), SERVER)).rejects.toThrow('the root of the tree must stay an object');
@@ -283,7 +328,7 @@ describe("the database's id and position", () => {
 		const { path } = harness({ store });
 		expect(path.revision).toBe(7);
 		expect(path.database).toBe('db-1');
-		expect(path.position).toEqual({ revision: 7, database: 'db-1' });
+		expect(path.position).toStrictEqual({ revision: 7, database: 'db-1' });
 		await path.open();
 		expect(positions).toEqual([{ revision: 7 }]);
 		expect(flushes()).toBe(1);
@@ -300,7 +345,32 @@ describe("the database's id and position", () => {
 		expect(path.open()).toBeUndefined();
 		expect(path.storedPosition).toEqual({ revision: 0 });
 		expect(positions).toEqual([]);
-		expect(harness().path.open()).toBeUndefined();
+		const inMemory = harness().path;
+		expect(inMemory.open()).toBeUndefined();
+		expect(() => inMemory.close()).not.toThrow();
+	});
+
+	test('a store whose data came from a shared log keeps its position as it is, with or without the log', async () => {
+		const { store, positions } = positionedStore({ revision: 3, database: 'd', log: '0-3' });
+		const { path } = harness({ store });
+		expect(path.open()).toBeUndefined();
+		path.close();
+		expect(positions).toEqual([]);
+		const replica = positionedStore();
+		const { path: following } = replicated({ store: replica.store });
+		following.close();
+		expect(replica.positions).toEqual([]);
+	});
+
+	test('waiting until the store made the writes durable; a failed flush is reported and refuses the writes', async () => {
+		const { store } = positionedStore();
+		const { path, reports } = harness({ store });
+		await new Promise<void>((resolve, reject) => path.afterDurable((error) => (error === undefined ? resolve() : reject(error))));
+		const broken = new Error('fsync failed');
+		store.flush = () => Promise.reject(broken);
+		const failure = await new Promise<SocketDBError | undefined>((resolve) => path.afterDurable(resolve));
+		expect(failure).toMatchObject({ code: 'INTERNAL_ERROR', message: 'the store could not make the write durable' });
+		expect(reports).toEqual([[broken, {}]]);
 	});
 
 	test('joining a database: a store of another one at a revision refuses, an empty or the same one joins', () => {
@@ -374,6 +444,19 @@ describe('a write on a process of a shared log', () => {
 		expect(value('a')).toBeNull();
 		expect(value('c')).toEqual({ value: 1 });
 		expect(path.revision).toBe(3);
+		const committed = path.transaction({ path: 'c', expected: 1, node: { value: 2 } }, SERVER);
+		await logNext();
+		await expect(committed).resolves.toEqual({ value: 2 });
+	});
+
+	test('increments in a logged entry count from the data of the process applying it', () => {
+		const { path, log, value } = replicated({ data: { n: 5 } });
+		const increment = { value: { n: { sv: { increment: 2 } } } } as NodeDiff;
+		log.apply({ origin: { session: 'o', seq: 1 }, kind: 'paths', deleted: [], data: increment, revision: 1, log: '0-1', time: 1 });
+		expect(value('n')).toEqual({ value: 7 });
+		log.apply({ origin: { session: 'o', seq: 2 }, kind: 'update', data: increment, revision: 2, log: '0-2', time: 1 });
+		expect(value('n')).toEqual({ value: 9 });
+		expect(path.revision).toBe(2);
 	});
 
 	test('an entry that changes nothing here, a refusal, a conflict and a failed store all move the revision on', async () => {
@@ -390,15 +473,19 @@ describe('a write on a process of a shared log', () => {
 		expect(store.get('a')).toEqual({ value: 1 });
 		log.apply(entry(4, { kind: 'paths', deleted: [] }));
 		expect(path.revision).toBe(4);
+		// Past a gap, an entry that changes nothing leaves a history that starts at it.
+		log.apply(entry(10, { kind: 'update', data: diff({ a: 1 }) }));
+		expect(path.history.since(9, 10)).toBeUndefined();
+		expect(path.history.since(10, 10)).toEqual([]);
 		fail({ put: new Error('disk full') });
-		log.apply(entry(5, { kind: 'update', data: diff({ b: 1 }) }));
-		expect(path.revision).toBe(5);
-		expect(path.position.log).toBe('0-5');
+		log.apply(entry(11, { kind: 'update', data: diff({ b: 1 }) }));
+		expect(path.revision).toBe(11);
+		expect(path.position.log).toBe('0-11');
 		expect(published).toEqual([]);
 		fail({});
-		log.apply(entry(6, { kind: 'delete', path: 'a' }));
-		expect(published).toEqual(['6 delete "a"']);
-		expect(path.history.since(5, 6)).toHaveLength(1);
+		log.apply(entry(12, { kind: 'delete', path: 'a' }));
+		expect(published).toEqual(['12 delete "a"']);
+		expect(path.history.since(11, 12)).toHaveLength(1);
 	});
 
 	test('a vetoed write of a client is logged as refused, so that a resend elsewhere gets the same answer; the server’s own is not', async () => {
