@@ -3,7 +3,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { SocketDBClient, createWebsocketClient, type ClientErrorEvent, type ClientPlugin } from '@socketdb/client';
 import { MessageType, nodeify, SocketDBError, type GoodbyeMessage, type Node } from '@socketdb/core';
 import type { Client, ServerPlugin } from '@socketdb/server';
-import { closeRawSockets, handshake } from './helpers/raw';
+import { closeRawSockets, handshake, openRaw } from './helpers/raw';
 import { cleanup, connectClient, record, settle, sleep, startServer, waitFor } from './helpers/server';
 
 afterEach(async () => {
@@ -67,6 +67,23 @@ describe('server hooks', () => {
 		const seen = record(db.get('seeded'));
 		await waitFor(() => seen.values.length === 1, 'the seeded value');
 		expect(seen.last()).toBe(true);
+	});
+
+	test("a connection that closes before its hello fires neither 'server:clientConnect' nor 'server:clientDisconnect'", async () => {
+		const seen: string[] = [];
+		const { url } = await startServer({
+			plugins: [{ name: 'presence', hooks: { 'server:clientConnect': ({ id }) => void seen.push(`connect ${id}`), 'server:clientDisconnect': ({ id }) => void seen.push(`disconnect ${id}`) } }],
+		});
+		const raw = await openRaw(url);
+		raw.ws.close();
+		await waitFor(() => raw.closed() !== undefined, 'the socket to close');
+		// A client that comes and goes after it: its disconnect is the marker.
+		const db = connectClient(url);
+		await db.get('x').set(1);
+		db.disconnect();
+		await waitFor(() => seen.length === 2, 'the second connection to come and go');
+		expect(seen).toEqual([expect.stringMatching(/^connect /), expect.stringMatching(/^disconnect /)]);
+		expect(seen[0]!.slice('connect '.length)).toBe(seen[1]!.slice('disconnect '.length));
 	});
 
 	test("'server:clientConnect' and 'server:clientDisconnect' get {id} and {client, api} with the session context", async () => {
