@@ -45,6 +45,18 @@ test('a client that speaks PROTOCOL_VERSION gets WELCOME with its id and the dat
 	expect(server.getClients()[0]!.id).toBe(welcome.id);
 });
 
+test("WELCOME lets the client combine waiting writes only where nothing can tell: with an interval, and no 'server:update' or 'server:delete' hook", async () => {
+	const combineOf = async (options: Parameters<typeof startServer>[0]) => {
+		const { url } = await startServer(options);
+		return (await handshake(url)).messages.find((message) => message.type === MessageType.WELCOME)!.combine;
+	};
+	expect(await combineOf({ updateInterval: 50 })).toBe(true);
+	expect(await combineOf({ updateInterval: 50, plugins: [{ name: 'watch', hooks: { 'server:change': () => undefined } }] })).toBe(true);
+	expect(await combineOf({ updateInterval: 0 })).toBeUndefined();
+	expect(await combineOf({ updateInterval: 50, plugins: [{ name: 'u', hooks: { 'server:update': () => undefined } }] })).toBeUndefined();
+	expect(await combineOf({ updateInterval: 50, plugins: [{ name: 'd', hooks: { 'server:delete': () => undefined } }] })).toBeUndefined();
+});
+
 test('HELLO with an unsupported protocol version gets GOODBYE unsupported-protocol with a clear message, then the socket closes', async () => {
 	const { server, url } = await startServer();
 	const raw = await openRaw(url);
