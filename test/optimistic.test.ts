@@ -287,12 +287,9 @@ describe('optimistic writes', () => {
 	test('writes made offline show at once and stay shown until the server answers', async () => {
 		const { server, url, db, seen, writes } = await watching({ doc: { n: 0 } }, 'doc');
 		db.disconnect();
-		await sleep(20);
 		const first = db.get('doc').get('n').set(1);
 		const second = db.get('doc').get('m').set(2);
 		await sameTick();
-		expect(seen.last()).toEqual({ n: 1, m: 2 });
-		await sleep(300);
 		expect(seen.last()).toEqual({ n: 1, m: 2 });
 
 		db.connect(url);
@@ -306,7 +303,6 @@ describe('optimistic writes', () => {
 	test('an offline write the server refuses once back is taken back', async () => {
 		const { url, db, seen, writes } = await watching({ doc: { n: 0 } }, 'doc');
 		db.disconnect();
-		await sleep(20);
 		const outcome = db.get('doc').get('n').set(1).then(
 			() => 'applied',
 			() => 'refused',

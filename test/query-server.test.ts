@@ -105,11 +105,17 @@ describe('queries evaluated on the server', () => {
 		await server.delete('scores/ada');
 		await waitFor(() => [...heldWindow(raw, 1).keys()].sort().join() === 'cy,dee', 'dee back in');
 		// Unsubscribed: nothing more.
+		// A subscription's answer after each step means the server handled everything before it.
+		const barrier = async (path: string) => {
+			raw.send({ type: MessageType.SUBSCRIBE, path });
+			await waitFor(() => raw.messages.some((message) => message.type === MessageType.SNAPSHOT && message.path === path), path);
+		};
 		raw.send({ type: MessageType.QUERY_UNSUBSCRIBE, id: 1 });
 		from = raw.messages.length;
-		await new Promise((resolve) => setTimeout(resolve, 20));
+		await barrier('unsubscribed');
 		await server.update(nodeify({ scores: { zed: { points: 100 } } }));
-		await new Promise((resolve) => setTimeout(resolve, 30));
+		// The change would have gone out in the tick of the update, before the answer to a subscription made after it.
+		await barrier('updated');
 		expect(raw.messages.slice(from).filter((message) => message.type === MessageType.QUERY_CHANGES)).toEqual([]);
 	});
 
