@@ -4,7 +4,7 @@ import type { ClientErrorEvent } from '@socketdb/client';
 import type { Client } from '@socketdb/server';
 import { afterEach, describe, expect, test } from 'vitest';
 import { closeRawSockets, handshake } from './helpers/raw';
-import { cleanup, connectClient, sleep, startServer, waitFor } from './helpers/server';
+import { cleanup, connectClient, settle, sleep, startServer, waitFor } from './helpers/server';
 
 afterEach(async () => {
 	closeRawSockets();
@@ -172,7 +172,7 @@ describe('stats', () => {
 
 	test('stats are denied by default: FORBIDDEN, and the callback is never called', async () => {
 		const asked: string[] = [];
-		const { url } = await startServer({ plugins: [{ name: 'watch', hooks: { 'server:subscribeStats': ({ id }) => void asked.push(id) } }] });
+		const { url, server } = await startServer({ plugins: [{ name: 'watch', hooks: { 'server:subscribeStats': ({ id }) => void asked.push(id) } }] });
 		const errors: ClientErrorEvent[] = [];
 		const db = connectClient(url, { plugins: [{ name: 'errors', hooks: { 'client:error': (event) => void errors.push(event) } }] });
 		const received: ConnectionStats[] = [];
@@ -181,7 +181,11 @@ describe('stats', () => {
 		expect(errors[0]).toMatchObject({ code: 'FORBIDDEN' });
 		expect(asked).toHaveLength(1);
 		await connectClient(url).get('y').set(1);
-		await sleep(80);
+		await waitFor(() => server.stats().total === 2, 'the second connection counted');
+		// A watcher of the counts is sent them on the next timer after a change (updateInterval 0):
+		// a timer set now runs after that one, and a read asked then is answered after anything it sent.
+		await new Promise((resolve) => setTimeout(resolve, 0));
+		await settle(db);
 		expect(received).toEqual([]);
 	});
 
