@@ -1,8 +1,9 @@
 import { afterEach, expect, test } from 'vitest';
 import { SocketDBClient, createWebsocketClient, type SocketDBClientAPI } from '@socketdb/client';
-import { createStore, nodeify, unwrap, type Node } from '@socketdb/core';
+import { createStore, MessageType, nodeify, unwrap, type Node } from '@socketdb/core';
 import type { Client, ServerPlugin } from '@socketdb/server';
 import { cleanup, connectClient, record, settle, sleep, startConnectionDropper, startServer, waitFor } from './helpers/server';
+import { wireSpy } from './helpers/wire-spy';
 
 const clients: SocketDBClientAPI[] = [];
 afterEach(async () => {
@@ -171,11 +172,14 @@ test('after a server restart the client resubscribes: new changes arrive and key
 test('a write in flight when the connection drops is applied exactly once (dropped before it commits)', async () => {
 	const gate = deferred();
 	let calls = 0;
+	let statsAsked = 0;
 	const { server, url } = await startServer({
 		plugins: [
 			{
 				name: 'increment',
 				hooks: {
+					// Asked after the resend on the same connection: once it runs, the server has read the resend.
+					'server:subscribeStats': () => void statsAsked++,
 					'server:update': async ({ data }, { api }) => {
 						if (!('counter' in (data.value as object))) return;
 						calls++;
@@ -188,7 +192,8 @@ test('a write in flight when the connection drops is applied exactly once (dropp
 		],
 	});
 	const reconnects = { count: 0 };
-	const db = connectClient(url);
+	const spy = wireSpy();
+	const db = connectClient(url, { socketClient: spy.socketClient });
 	db.intercept('client:reconnect', () => void reconnects.count++);
 	const client = await onlyClient(server);
 	let resolved = false;
@@ -198,10 +203,12 @@ test('a write in flight when the connection drops is applied exactly once (dropp
 
 	client.close();
 	await waitFor(() => reconnects.count === 1, 'the client to reconnect');
-	// The client resent the write on the new connection; give it time to arrive before the first
-	// attempt commits (the server answers it only once that attempt settles).
-	await waitFor(() => server.getClients().length === 1 && server.getClients()[0]!.id !== client.id, 'the new connection');
-	await sleep(100);
+	// The client resends the write on the new connection; the server has it before the first
+	// attempt commits (it answers the resend once that settles).
+	await waitFor(() => spy.sent.filter((message) => message.type === MessageType.SET).length === 2, 'the resend');
+	const stopStats = db.subscribeStats(() => undefined);
+	await waitFor(() => statsAsked === 1, 'the server to read what followed the resend');
+	stopStats();
 	expect(resolved).toBe(false);
 	expect(calls).toBe(1);
 	gate.resolve();
