@@ -335,6 +335,39 @@ test('a resent write keeps its original answer, also when it was refused before 
 	expect(server.get('good')).toEqual({ value: 1 });
 });
 
+test('a hello that says writes were answered takes its session at once: a later connection of the session replaces it, before either wrote', async () => {
+	const { url } = await startServer();
+	const helloOf = { type: MessageType.HELLO, protocol: PROTOCOL_VERSION, session: 'answered-before', acked: 3, info: {} } as const;
+	const first = await openRaw(url);
+	first.send(helloOf);
+	await first.next(MessageType.WELCOME, 0);
+	const second = await openRaw(url);
+	second.send(helloOf);
+	await second.next(MessageType.WELCOME, 0);
+	expect((await first.next(MessageType.GOODBYE, 0)).goodbye).toEqual({ reason: 'replaced', message: 'this client connected again on another connection' });
+	expect(second.messages.some((message) => message.type === MessageType.GOODBYE)).toBe(false);
+});
+
+test('a client back on a new connection with writes still being decided gets their answers there, even when it resends none', async () => {
+	let release = () => {};
+	const { server, url } = await startServer({
+		plugins: [{ name: 'gate', hooks: { 'server:update': () => new Promise<void>((resolve) => (release = resolve)) } }],
+	});
+	const session = 'back-while-deciding';
+	const first = await openRaw(url);
+	first.send({ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, session, acked: 0, info: {} }, { type: MessageType.SET, seq: 1, path: 'slow', node: nodeify(1) as NodeDiff });
+	await first.next(MessageType.WELCOME, 0);
+	await waitFor(() => server.getClients().length === 1, 'the first connection');
+	first.ws.terminate();
+	await waitFor(() => server.getClients().length === 0, 'the first connection to close');
+	const second = await openRaw(url);
+	second.send({ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, session, acked: 0, info: {} });
+	await second.next(MessageType.WELCOME, 0);
+	release();
+	expect(await second.answer(1)).toMatchObject({ type: MessageType.ACK, seq: 1 });
+	expect(server.get('slow').value).toBe(1);
+});
+
 test('a malformed message is refused by its number (REJECT) only when it is a write with a valid number; anything else gets ERROR', async () => {
 	const testServer = await seededServer();
 	const raw = await handshake(testServer.url);
