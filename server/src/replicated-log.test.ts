@@ -2,19 +2,14 @@ import { describe, expect, test } from 'vitest';
 import { nodeify, SocketDBError, type LogPosition, type Node } from '@socketdb/core';
 import type { HookSubject } from './call-hook';
 import { ReplicatedLog, type LogTarget } from './replicated-log';
-import type { LogEntry, LoggedEntry, Replication } from './replication';
+import { recordingReplication } from './recording-replication';
+import type { LogEntry, LoggedEntry } from './replication';
 
 const writer: HookSubject = { client: { id: 'c1', context: {}, close: () => undefined } } as unknown as HookSubject;
 
 /** A log kept in memory: appends are numbered in order, and the test hands them back when it wants. */
 function harness() {
-	const appended: LogEntry[] = [];
-	const replication: Replication = {
-		start: async () => undefined,
-		append: async (entries) => void appended.push(...entries),
-		publishStats: () => undefined,
-		stop: async () => undefined,
-	};
+	const { replication, appended } = recordingReplication();
 	let position: LogPosition = { revision: 0 };
 	const applied: LoggedEntry[] = [];
 	let root: Node = nodeify({});

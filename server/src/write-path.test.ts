@@ -3,7 +3,8 @@ import { describe, expect, test } from 'vitest';
 import type { HookHost, HookSubject } from './call-hook';
 import { FanOut } from './fanout';
 import { ReplicatedLog } from './replicated-log';
-import type { LogEntry, Origin, Replication } from './replication';
+import { recordingReplication } from './recording-replication';
+import type { LogEntry, Origin } from './replication';
 import type { ErrorSource, ServerHooks, SocketDBServerDataAPI } from './types';
 import { SERVER, WritePath } from './write-path';
 
@@ -63,13 +64,7 @@ function harness(options: { data?: Record<string, unknown>; store?: Store; regis
 /** The harness on a shared log kept in memory: appends are recorded, and `logNext` hands them back numbered. */
 function replicated(options: Parameters<typeof harness>[0] = {}) {
 	const h = harness(options);
-	const appended: LogEntry[] = [];
-	const replication: Replication = {
-		start: async () => undefined,
-		append: async (entries) => void appended.push(...entries),
-		publishStats: () => undefined,
-		stop: async () => undefined,
-	};
+	const { replication, appended } = recordingReplication();
 	const log = new ReplicatedLog(replication, {
 		position: () => h.path.storedPosition,
 		empty: () => storeKeys(h.store, '').length === 0,
