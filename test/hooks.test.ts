@@ -3,7 +3,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { SocketDBClient, createWebsocketClient, type ClientErrorEvent, type ClientPlugin } from '@socketdb/client';
 import { MessageType, nodeify, SocketDBError, type GoodbyeMessage, type Node } from '@socketdb/core';
 import type { Client, ServerPlugin } from '@socketdb/server';
-import { closeRawSockets, handshake, openRaw } from './helpers/raw';
+import { closeRawSockets, handshake, openRaw, pong } from './helpers/raw';
 import { cleanup, connectClient, record, settle, sleep, startServer, waitFor } from './helpers/server';
 
 afterEach(async () => {
@@ -747,6 +747,79 @@ describe("'server:subscribe': read authorization", () => {
 			['secret', false],
 			['secret', true],
 		]);
+	});
+
+	test('an unsubscribe waits for every subscription still being decided, not only the first', async () => {
+		const releases = new Map<string, () => void>();
+		const { url, server } = await startServer({
+			plugins: [
+				{
+					name: 'gate',
+					hooks: { 'server:subscribe': ({ path }) => (path.startsWith('gated/') ? new Promise<void>((resolve) => releases.set(path, resolve)) : undefined) },
+				},
+			],
+		});
+		const raw = await handshake(url);
+		const snapshotOf = (path: string) => raw.messages.some((message) => message.type === MessageType.SNAPSHOT && message.path === path);
+		raw.send({ type: MessageType.SUBSCRIBE, path: 'gated/a' }, { type: MessageType.SUBSCRIBE, path: 'gated/b' });
+		await waitFor(() => releases.has('gated/a'), 'the decision on a');
+		releases.get('gated/a')!();
+		await waitFor(() => snapshotOf('gated/a') && releases.has('gated/b'), 'a subscribed and the decision on b');
+		// While b is decided, its unsubscribe waits behind it.
+		raw.send({ type: MessageType.UNSUBSCRIBE, path: 'gated/b' });
+		await pong(raw);
+		releases.get('gated/b')!();
+		raw.send({ type: MessageType.SUBSCRIBE, path: 'barrier-1' });
+		await waitFor(() => snapshotOf('barrier-1'), 'the first barrier');
+		await server.update(nodeify({ gated: { a: 1, b: 1 } }));
+		raw.send({ type: MessageType.SUBSCRIBE, path: 'barrier-2' });
+		await waitFor(() => snapshotOf('barrier-2'), 'the second barrier');
+		const data = raw.messages.filter((message) => message.type === MessageType.DATA);
+		expect(data).toHaveLength(1);
+		expect(data[0]).toMatchObject({ ops: [{ value: 1 }] });
+	});
+
+	test('a subscription made after a write of the same client is answered once that write is decided, with its value', async () => {
+		let release = () => {};
+		const { url } = await startServer({ plugins: [{ name: 'gate', hooks: { 'server:update': () => new Promise<void>((resolve) => (release = resolve)) } }] });
+		const raw = await handshake(url);
+		raw.send({ type: MessageType.SET, seq: 1, path: 'mine', node: { value: 'written' } }, { type: MessageType.SUBSCRIBE, path: 'mine' });
+		await pong(raw);
+		expect(raw.messages.filter((message) => message.type === MessageType.SNAPSHOT)).toEqual([]);
+		release();
+		expect(await raw.next(MessageType.SNAPSHOT, 0)).toMatchObject({ path: 'mine', node: { value: 'written' } });
+	});
+
+	test("'server:subscribe' decides subscriptions only: unsubscribing asks it nothing", async () => {
+		const asked: string[] = [];
+		const { url } = await startServer({ plugins: [{ name: 'watch', hooks: { 'server:subscribe': ({ path, keys }) => void asked.push(`${keys ? 'keys' : 'value'} ${path}`) } }] });
+		const raw = await handshake(url);
+		raw.send({ type: MessageType.SUBSCRIBE, path: 'a' }, { type: MessageType.SUBSCRIBE_KEYS, path: 'b' }, { type: MessageType.UNSUBSCRIBE, path: 'a' }, { type: MessageType.UNSUBSCRIBE_KEYS, path: 'b' }, { type: MessageType.SUBSCRIBE, path: 'barrier' });
+		await waitFor(() => raw.messages.some((message) => message.type === MessageType.SNAPSHOT && message.path === 'barrier'), 'the barrier');
+		expect(asked).toEqual(['value a', 'keys b', 'value barrier']);
+	});
+
+	test("a refusal by 'server:subscribe' is reported with the hook and the client, and told to the client with the path", async () => {
+		const reports: unknown[][] = [];
+		const { url } = await startServer({
+			onError: (error, source) => void reports.push([error.message, source?.hook, source?.client?.id]),
+			plugins: [
+				{
+					name: 'deny',
+					hooks: {
+						'server:subscribe': () => {
+							throw new SocketDBError('FORBIDDEN', 'not yours');
+						},
+					},
+				},
+			],
+		});
+		const raw = await handshake(url);
+		raw.send({ type: MessageType.SUBSCRIBE, path: 'secret' });
+		const refusal = await raw.next(MessageType.ERROR, 0);
+		expect(refusal).toEqual({ type: MessageType.ERROR, code: 'FORBIDDEN', message: 'subscribing to "secret" was refused: not yours', path: 'secret' });
+		const welcome = raw.messages.find((message) => message.type === MessageType.WELCOME)!;
+		expect(reports).toEqual([['not yours', 'server:subscribe', welcome.id]]);
 	});
 
 	test('an unsubscribe made while the hook decides is not overtaken by the subscribe', async () => {

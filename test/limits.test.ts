@@ -1,9 +1,13 @@
 import { createWebsocketClient } from '@socketdb/client';
-import type { GoodbyeMessage } from '@socketdb/core';
+import { MessageType, type GoodbyeMessage } from '@socketdb/core';
 import { afterEach, expect, test } from 'vitest';
+import { closeRawSockets, handshake } from './helpers/raw';
 import { cleanup, connectClient, record, startServer, waitFor } from './helpers/server';
 
-afterEach(cleanup);
+afterEach(async () => {
+	closeRawSockets();
+	await cleanup();
+});
 
 test('writes beyond writesPerSecond and writeBurst are refused with RATE_LIMITED; the rest apply', async () => {
 	const { url, server } = await startServer({ limits: { writesPerSecond: 1, writeBurst: 5 } });
@@ -64,6 +68,19 @@ test('subscriptions beyond maxSubscriptionsPerConnection are refused with TOO_MA
 	await waitFor(() => errors.length === 1, 'the refusal');
 	expect(errors[0]).toMatchObject({ code: 'TOO_MANY_SUBSCRIPTIONS' });
 	await waitFor(() => a.values.length === 1 && b.values.length === 1, 'the two allowed subscriptions');
+});
+
+test('at maxSubscriptionsPerConnection, unsubscribing (of anything) and subscribing again to a path held are not refused; a new path is, by name', async () => {
+	const { url } = await startServer({ limits: { maxSubscriptionsPerConnection: 2 } });
+	const raw = await handshake(url);
+	const answered = (path: string) => raw.messages.some((message) => message.type === MessageType.SNAPSHOT && message.path === path);
+	raw.send({ type: MessageType.SUBSCRIBE, path: 'a' }, { type: MessageType.SUBSCRIBE_KEYS, path: 'b' });
+	await waitFor(() => answered('a') && raw.messages.some((message) => message.type === MessageType.KEYS_SNAPSHOT), 'the two subscriptions');
+	raw.send({ type: MessageType.UNSUBSCRIBE, path: 'never' }, { type: MessageType.UNSUBSCRIBE_KEYS, path: 'nor-this' }, { type: MessageType.SUBSCRIBE_KEYS, path: 'a' }, { type: MessageType.SUBSCRIBE, path: 'b' }, { type: MessageType.SUBSCRIBE, path: 'c' });
+	const refusal = await raw.next(MessageType.ERROR, 0);
+	expect(refusal).toEqual({ type: MessageType.ERROR, code: 'TOO_MANY_SUBSCRIPTIONS', message: 'a connection may hold at most 2 subscriptions; "c" was not subscribed' });
+	await waitFor(() => answered('b'), 'b');
+	expect(raw.messages.filter((message) => message.type === MessageType.ERROR)).toHaveLength(1);
 });
 
 test('connections beyond maxConnections are told goodbye too-many-connections', async () => {

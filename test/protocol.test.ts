@@ -1,7 +1,7 @@
 import { pack } from 'msgpackr';
 import { afterEach, expect, test } from 'vitest';
 import { createStore, encodeFrame, MessageType, nodeify, PROTOCOL_VERSION, type ClientMessage, type NodeDiff, type Store } from '@socketdb/core';
-import { closeRawSockets, handshake, hello, openRaw, type Raw } from './helpers/raw';
+import { closeRawSockets, handshake, hello, openRaw, pong, type Raw } from './helpers/raw';
 import { cleanup, connectClient, record, startServer, waitFor, type TestServer } from './helpers/server';
 
 afterEach(async () => {
@@ -92,14 +92,6 @@ test("messages after a first one that is not HELLO, in the same frame, are not r
 	expect(raw.messages.map((message) => message.type)).toEqual([MessageType.GOODBYE]);
 	expect(server.get('y').value).toBe(null);
 });
-
-/** Resolves once the server answered a WebSocket ping sent now: it has read everything sent before. */
-function pong(raw: Raw): Promise<void> {
-	return new Promise((resolve) => {
-		raw.ws.once('pong', () => resolve());
-		raw.ws.ping();
-	});
-}
 
 /**
  * A store that says an earlier run of the server left it (it names a database): the server then

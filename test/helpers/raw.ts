@@ -75,3 +75,10 @@ export async function handshake(url: string, headers: Record<string, string> = {
 	return raw;
 }
 
+/** Resolves once the server answered a WebSocket ping sent now: it has read every frame sent before. */
+export function pong(raw: Raw): Promise<void> {
+	return new Promise((resolve) => {
+		raw.ws.once('pong', () => resolve());
+		raw.ws.ping();
+	});
+}
