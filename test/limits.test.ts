@@ -16,6 +16,7 @@ test('writes beyond writesPerSecond and writeBurst are refused with RATE_LIMITED
 	const refused = outcomes.filter((outcome) => outcome.status === 'rejected').map((outcome) => (outcome as PromiseRejectedResult).reason.code);
 	expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(5);
 	expect(refused).toEqual(['RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED']);
+	expect((outcomes[7] as PromiseRejectedResult).reason.message).toBe('writes are limited to 1 per second');
 	expect(Object.keys(server.get('n').value as object)).toEqual(['0', '1', '2', '3', '4']);
 });
 

@@ -1,6 +1,6 @@
 import { pack } from 'msgpackr';
 import { afterEach, expect, test } from 'vitest';
-import { createStore, encodeFrame, MessageType, nodeify, PROTOCOL_VERSION, type ClientMessage, type NodeDiff, type Store } from '@socketdb/core';
+import { createStore, encodeFrame, MessageType, nodeify, PROTOCOL_VERSION, unwrap, type ClientMessage, type NodeDiff, type Store } from '@socketdb/core';
 import { closeRawSockets, handshake, hello, openRaw, pong, type Raw } from './helpers/raw';
 import { cleanup, connectClient, record, startServer, waitFor, type TestServer } from './helpers/server';
 
@@ -358,6 +358,37 @@ test('a client back on a new connection with writes still being decided gets the
 	release();
 	expect(await second.answer(1)).toMatchObject({ type: MessageType.ACK, seq: 1 });
 	expect(server.get('slow').value).toBe(1);
+});
+
+test('a write numbered at or below the highest number received, a refused one included, is a resend: answered, not applied', async () => {
+	const { server, url } = await startServer();
+	const raw = await handshake(url);
+	raw.send({ type: MessageType.SET, seq: 5, path: 'bad//path', node: nodeify(1) as NodeDiff }, { type: MessageType.SET, seq: 3, path: 'late', node: nodeify(1) as NodeDiff });
+	expect(await raw.answer(5)).toMatchObject({ type: MessageType.REJECT, code: 'INVALID_PATH' });
+	expect(await raw.answer(3)).toMatchObject({ type: MessageType.ACK });
+	expect(server.get('late').value).toBe(null);
+});
+
+test('an update of deletes alone deletes; a transaction decided by a hook is acknowledged with the value it committed', async () => {
+	const { server, url } = await startServer({ plugins: [{ name: 'pass', hooks: { 'server:update': async () => undefined } }] });
+	await server.update(nodeify({ list: { a: 1, b: 2 }, n: 1 }));
+	const raw = await handshake(url);
+	raw.send({ type: MessageType.UPDATE, seq: 1, path: 'list', deleted: ['a'] }, { type: MessageType.TRANSACTION, seq: 2, path: 'n', expected: 1, node: nodeify(2) as NodeDiff });
+	expect(await raw.answer(1)).toMatchObject({ type: MessageType.ACK, seq: 1 });
+	expect(await raw.answer(2)).toMatchObject({ type: MessageType.ACK, seq: 2, value: 2 });
+	expect(unwrap(server.get(''))).toEqual({ list: { b: 2 }, n: 2 });
+});
+
+test('a write that changes nothing still tells the writer its subscriptions are as of the answer: DATA without ops, then ACK', async () => {
+	const { server, url } = await startServer();
+	await server.update(nodeify({ doc: { title: 'same' } }));
+	const raw = await handshake(url);
+	raw.send({ type: MessageType.SUBSCRIBE, path: 'doc' });
+	const snapshot = await raw.next(MessageType.SNAPSHOT, 0);
+	const from = raw.messages.length;
+	raw.send({ type: MessageType.SET, seq: 1, path: 'doc/title', node: nodeify('same') as NodeDiff });
+	const ack = await raw.answer(1);
+	expect(raw.messages.slice(from)).toEqual([{ type: MessageType.DATA, id: snapshot.id, ops: [], rev: ack.type === MessageType.ACK ? ack.rev : -1 }, ack]);
 });
 
 test('a malformed message is refused by its number (REJECT) only when it is a write with a valid number; anything else gets ERROR', async () => {
