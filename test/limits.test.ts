@@ -84,6 +84,16 @@ test('at maxSubscriptionsPerConnection, unsubscribing (of anything) and subscrib
 	expect(raw.messages.filter((message) => message.type === MessageType.ERROR)).toHaveLength(1);
 });
 
+test('live queries count toward maxSubscriptionsPerConnection; a refused subscription is reported with its client', async () => {
+	const reported: [string | undefined, string | undefined][] = [];
+	const { url } = await startServer({ limits: { maxSubscriptionsPerConnection: 2 }, onError: (error, source) => void reported.push([(error as { code?: string }).code, source?.client?.id]) });
+	const raw = await handshake(url);
+	raw.send({ type: MessageType.QUERY_SUBSCRIBE, id: 1, path: 'scores', query: { orderBy: { child: 'points' }, limitToLast: 2 } }, { type: MessageType.SUBSCRIBE, path: 'a' }, { type: MessageType.SUBSCRIBE, path: 'b' });
+	expect(await raw.next(MessageType.ERROR, 0)).toMatchObject({ code: 'TOO_MANY_SUBSCRIPTIONS', message: 'a connection may hold at most 2 subscriptions; "b" was not subscribed' });
+	const welcome = raw.messages.find((message) => message.type === MessageType.WELCOME)!;
+	expect(reported).toEqual([['TOO_MANY_SUBSCRIPTIONS', welcome.id]]);
+});
+
 test('connections beyond maxConnections are told goodbye too-many-connections', async () => {
 	const { url, server } = await startServer({ limits: { maxConnections: 1 } });
 	const first = connectClient(url);
