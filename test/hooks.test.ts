@@ -3,7 +3,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { SocketDBClient, createWebsocketClient, type ClientErrorEvent, type ClientPlugin } from '@socketdb/client';
 import { MessageType, nodeify, SocketDBError, type GoodbyeMessage, type Node } from '@socketdb/core';
 import type { Client, ServerPlugin } from '@socketdb/server';
-import { closeRawSockets, handshake, openRaw, pong } from './helpers/raw';
+import { barrier, closeRawSockets, handshake, openRaw, pong, snapshotArrived } from './helpers/raw';
 import { cleanup, connectClient, record, settle, sleep, startServer, waitFor } from './helpers/server';
 
 afterEach(async () => {
@@ -760,20 +760,17 @@ describe("'server:subscribe': read authorization", () => {
 			],
 		});
 		const raw = await handshake(url);
-		const snapshotOf = (path: string) => raw.messages.some((message) => message.type === MessageType.SNAPSHOT && message.path === path);
 		raw.send({ type: MessageType.SUBSCRIBE, path: 'gated/a' }, { type: MessageType.SUBSCRIBE, path: 'gated/b' });
 		await waitFor(() => releases.has('gated/a'), 'the decision on a');
 		releases.get('gated/a')!();
-		await waitFor(() => snapshotOf('gated/a') && releases.has('gated/b'), 'a subscribed and the decision on b');
+		await waitFor(() => snapshotArrived(raw, 'gated/a') && releases.has('gated/b'), 'a subscribed and the decision on b');
 		// While b is decided, its unsubscribe waits behind it.
 		raw.send({ type: MessageType.UNSUBSCRIBE, path: 'gated/b' });
 		await pong(raw);
 		releases.get('gated/b')!();
-		raw.send({ type: MessageType.SUBSCRIBE, path: 'barrier-1' });
-		await waitFor(() => snapshotOf('barrier-1'), 'the first barrier');
+		await barrier(raw, 'barrier-1');
 		await server.update(nodeify({ gated: { a: 1, b: 1 } }));
-		raw.send({ type: MessageType.SUBSCRIBE, path: 'barrier-2' });
-		await waitFor(() => snapshotOf('barrier-2'), 'the second barrier');
+		await barrier(raw, 'barrier-2');
 		const data = raw.messages.filter((message) => message.type === MessageType.DATA);
 		expect(data).toHaveLength(1);
 		expect(data[0]).toMatchObject({ ops: [{ value: 1 }] });
@@ -795,7 +792,7 @@ describe("'server:subscribe': read authorization", () => {
 		const { url } = await startServer({ plugins: [{ name: 'watch', hooks: { 'server:subscribe': ({ path, keys }) => void asked.push(`${keys ? 'keys' : 'value'} ${path}`) } }] });
 		const raw = await handshake(url);
 		raw.send({ type: MessageType.SUBSCRIBE, path: 'a' }, { type: MessageType.SUBSCRIBE_KEYS, path: 'b' }, { type: MessageType.UNSUBSCRIBE, path: 'a' }, { type: MessageType.UNSUBSCRIBE_KEYS, path: 'b' }, { type: MessageType.SUBSCRIBE, path: 'barrier' });
-		await waitFor(() => raw.messages.some((message) => message.type === MessageType.SNAPSHOT && message.path === 'barrier'), 'the barrier');
+		await waitFor(() => snapshotArrived(raw, 'barrier'), 'the barrier');
 		expect(asked).toEqual(['value a', 'keys b', 'value barrier']);
 	});
 
@@ -829,11 +826,10 @@ describe("'server:subscribe': read authorization", () => {
 		const raw = await handshake(url);
 		// A third subscription is decided after the two before it: its answer means both were handled.
 		raw.send({ type: MessageType.SUBSCRIBE, path: 'other' }, { type: MessageType.UNSUBSCRIBE, path: 'other' }, { type: MessageType.SUBSCRIBE, path: 'first-barrier' });
-		await waitFor(() => raw.messages.some((message) => message.type === MessageType.SNAPSHOT && message.path === 'first-barrier'), 'the first barrier');
+		await waitFor(() => snapshotArrived(raw, 'first-barrier'), 'the first barrier');
 		await server.update(nodeify({ other: { x: 1 } }));
 		// The change went out in the tick of the update, before the answer to a subscription made after it.
-		raw.send({ type: MessageType.SUBSCRIBE, path: 'barrier' });
-		await waitFor(() => raw.messages.some((message) => message.type === MessageType.SNAPSHOT && message.path === 'barrier'), 'the barrier');
+		await barrier(raw, 'barrier');
 		expect(raw.messages.filter((message) => message.type === MessageType.DATA)).toEqual([]);
 	});
 });

@@ -1,7 +1,7 @@
 import { createWebsocketClient } from '@socketdb/client';
 import { MessageType, type GoodbyeMessage } from '@socketdb/core';
 import { afterEach, expect, test } from 'vitest';
-import { closeRawSockets, handshake } from './helpers/raw';
+import { closeRawSockets, handshake, snapshotArrived } from './helpers/raw';
 import { cleanup, connectClient, record, startServer, waitFor } from './helpers/server';
 
 afterEach(async () => {
@@ -74,13 +74,12 @@ test('subscriptions beyond maxSubscriptionsPerConnection are refused with TOO_MA
 test('at maxSubscriptionsPerConnection, unsubscribing (of anything) and subscribing again to a path held are not refused; a new path is, by name', async () => {
 	const { url } = await startServer({ limits: { maxSubscriptionsPerConnection: 2 } });
 	const raw = await handshake(url);
-	const answered = (path: string) => raw.messages.some((message) => message.type === MessageType.SNAPSHOT && message.path === path);
 	raw.send({ type: MessageType.SUBSCRIBE, path: 'a' }, { type: MessageType.SUBSCRIBE_KEYS, path: 'b' });
-	await waitFor(() => answered('a') && raw.messages.some((message) => message.type === MessageType.KEYS_SNAPSHOT), 'the two subscriptions');
+	await waitFor(() => snapshotArrived(raw, 'a') && raw.messages.some((message) => message.type === MessageType.KEYS_SNAPSHOT), 'the two subscriptions');
 	raw.send({ type: MessageType.UNSUBSCRIBE, path: 'never' }, { type: MessageType.UNSUBSCRIBE_KEYS, path: 'nor-this' }, { type: MessageType.SUBSCRIBE_KEYS, path: 'a' }, { type: MessageType.SUBSCRIBE, path: 'b' }, { type: MessageType.SUBSCRIBE, path: 'c' });
 	const refusal = await raw.next(MessageType.ERROR, 0);
 	expect(refusal).toEqual({ type: MessageType.ERROR, code: 'TOO_MANY_SUBSCRIPTIONS', message: 'a connection may hold at most 2 subscriptions; "c" was not subscribed' });
-	await waitFor(() => answered('b'), 'b');
+	await waitFor(() => snapshotArrived(raw, 'b'), 'b');
 	expect(raw.messages.filter((message) => message.type === MessageType.ERROR)).toHaveLength(1);
 });
 

@@ -1,7 +1,7 @@
 import { pack } from 'msgpackr';
 import { afterEach, expect, test } from 'vitest';
 import { createStore, encodeFrame, MessageType, nodeify, PROTOCOL_VERSION, unwrap, type ClientMessage, type NodeDiff, type Store } from '@socketdb/core';
-import { closeRawSockets, handshake, hello, openRaw, pong, type Raw } from './helpers/raw';
+import { closeRawSockets, handshake, hello, openRaw, pong, sessionHello, type Raw } from './helpers/raw';
 import { cleanup, connectClient, record, startServer, waitFor, type TestServer } from './helpers/server';
 
 afterEach(async () => {
@@ -315,13 +315,13 @@ test('a resent write keeps its original answer, also when it was refused before 
 		{ type: MessageType.SET, seq: 2, path: 'good', node: nodeify(1) as NodeDiff },
 	];
 	const first = await openRaw(url);
-	first.send({ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, session, acked: 0, info: {} }, ...writes);
+	first.send(sessionHello(session), ...writes);
 	await first.answer(2);
 	first.ws.terminate();
 
 	// The client never saw the answers (say), so it resends both on a new connection.
 	const second = await openRaw(url);
-	second.send({ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, session, acked: 0, info: {} }, ...writes);
+	second.send(sessionHello(session), ...writes);
 	expect(await second.answer(1)).toMatchObject({ type: MessageType.REJECT, code: 'INVALID_PATH' });
 	expect(await second.answer(2)).toEqual({ type: MessageType.ACK, seq: 2, rev: server.stats().revision });
 	expect(server.get('good')).toEqual({ value: 1 });
@@ -329,12 +329,11 @@ test('a resent write keeps its original answer, also when it was refused before 
 
 test('a hello that says writes were answered takes its session at once: a later connection of the session replaces it, before either wrote', async () => {
 	const { url } = await startServer();
-	const helloOf = { type: MessageType.HELLO, protocol: PROTOCOL_VERSION, session: 'answered-before', acked: 3, info: {} } as const;
 	const first = await openRaw(url);
-	first.send(helloOf);
+	first.send(sessionHello('answered-before', 3));
 	await first.next(MessageType.WELCOME, 0);
 	const second = await openRaw(url);
-	second.send(helloOf);
+	second.send(sessionHello('answered-before', 3));
 	await second.next(MessageType.WELCOME, 0);
 	expect((await first.next(MessageType.GOODBYE, 0)).goodbye).toEqual({ reason: 'replaced', message: 'this client connected again on another connection' });
 	expect(second.messages.some((message) => message.type === MessageType.GOODBYE)).toBe(false);
@@ -347,13 +346,13 @@ test('a client back on a new connection with writes still being decided gets the
 	});
 	const session = 'back-while-deciding';
 	const first = await openRaw(url);
-	first.send({ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, session, acked: 0, info: {} }, { type: MessageType.SET, seq: 1, path: 'slow', node: nodeify(1) as NodeDiff });
+	first.send(sessionHello(session), { type: MessageType.SET, seq: 1, path: 'slow', node: nodeify(1) as NodeDiff });
 	await first.next(MessageType.WELCOME, 0);
 	await waitFor(() => server.getClients().length === 1, 'the first connection');
 	first.ws.terminate();
 	await waitFor(() => server.getClients().length === 0, 'the first connection to close');
 	const second = await openRaw(url);
-	second.send({ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, session, acked: 0, info: {} });
+	second.send(sessionHello(session));
 	await second.next(MessageType.WELCOME, 0);
 	release();
 	expect(await second.answer(1)).toMatchObject({ type: MessageType.ACK, seq: 1 });

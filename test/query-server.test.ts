@@ -17,7 +17,7 @@ import {
 } from '@socketdb/core';
 import { createLmdbStore } from '@socketdb/store-lmdb';
 import { temporaryDirectory } from './helpers/cli';
-import { closeRawSockets, handshake, type Raw } from './helpers/raw';
+import { barrier, closeRawSockets, handshake, type Raw } from './helpers/raw';
 import { seededRandom } from './helpers/random';
 import { cleanup, sameJson, startServer, waitFor } from './helpers/server';
 
@@ -105,17 +105,12 @@ describe('queries evaluated on the server', () => {
 		await server.delete('scores/ada');
 		await waitFor(() => [...heldWindow(raw, 1).keys()].sort().join() === 'cy,dee', 'dee back in');
 		// Unsubscribed: nothing more.
-		// A subscription's answer after each step means the server handled everything before it.
-		const barrier = async (path: string) => {
-			raw.send({ type: MessageType.SUBSCRIBE, path });
-			await waitFor(() => raw.messages.some((message) => message.type === MessageType.SNAPSHOT && message.path === path), path);
-		};
 		raw.send({ type: MessageType.QUERY_UNSUBSCRIBE, id: 1 });
 		from = raw.messages.length;
-		await barrier('unsubscribed');
+		await barrier(raw, 'unsubscribed');
 		await server.update(nodeify({ scores: { zed: { points: 100 } } }));
 		// The change would have gone out in the tick of the update, before the answer to a subscription made after it.
-		await barrier('updated');
+		await barrier(raw, 'updated');
 		expect(raw.messages.slice(from).filter((message) => message.type === MessageType.QUERY_CHANGES)).toEqual([]);
 	});
 

@@ -68,11 +68,28 @@ export async function openRaw(url: string, headers: Record<string, string> = {})
 
 export const hello = (protocol = PROTOCOL_VERSION): ClientMessage => ({ type: MessageType.HELLO, protocol, session: `raw-${Math.random()}`, acked: 0, info: {} });
 
+/** The hello of a client coming back in write session `session`, having had `acked` writes answered. */
+export const sessionHello = (session: string, acked = 0): ClientMessage => ({ type: MessageType.HELLO, protocol: PROTOCOL_VERSION, session, acked, info: {} });
+
 export async function handshake(url: string, headers: Record<string, string> = {}, info: ClientInfo = {}): Promise<Raw> {
 	const raw = await openRaw(url, headers);
 	raw.send({ ...hello(), info } as ClientMessage);
 	await raw.next(MessageType.WELCOME, 0);
 	return raw;
+}
+
+/** True once the server answered a subscription to `path` with its SNAPSHOT. */
+export function snapshotArrived(raw: Raw, path: string): boolean {
+	return raw.messages.some((message) => message.type === MessageType.SNAPSHOT && message.path === path);
+}
+
+/**
+ * Subscribes to `path` (a path used for nothing else) and resolves once the server answered: it
+ * handled everything sent before, and what it sent before arrived.
+ */
+export async function barrier(raw: Raw, path: string): Promise<void> {
+	raw.send({ type: MessageType.SUBSCRIBE, path });
+	await waitFor(() => snapshotArrived(raw, path), `the answer to subscribing "${path}"`);
 }
 
 /** Resolves once the server answered a WebSocket ping sent now: it has read every frame sent before. */
