@@ -1,4 +1,4 @@
-import { createRecord, isEmptyObject, isObject } from './json';
+import { createRecord, isEmptyObject, isObject, objectWith } from './json';
 import type { Meta, Node, NodeDiff } from './node';
 
 /**
@@ -29,23 +29,24 @@ export function mergeNode(target: Node, diff: NodeDiff, createMap: <T>() => Reco
 	if (value === undefined) return applied;
 
 	if (isObject(value)) {
-		if (isEmptyObject(value)) return applied;
 		// Over a leaf, children go into a new map that replaces the leaf only if one of them changes.
-		const children = isObject(target.value) ? (target.value as Record<string, Node>) : createMap<Node>();
+		const existing = isObject(target.value) ? (target.value as Record<string, Node>) : undefined;
+		let children = existing;
 		let changedChildren: Record<string, NodeDiff> | undefined;
 		for (const key of Object.keys(value)) {
 			const childDiff = value[key];
 			if (!isObject(childDiff)) continue;
-			let child = children[key];
+			let child = existing?.[key];
 			const created = child === undefined;
 			if (child === undefined) child = { value: createMap<Node>() };
 			const childChange = mergeNode(child, childDiff as NodeDiff, createMap);
 			if (childChange === undefined) continue;
-			if (created) children[key] = child;
-			(changedChildren ??= {})[key] = childChange;
+			if (created) (children ??= createMap<Node>())[key] = child;
+			if (changedChildren === undefined) changedChildren = objectWith(key, childChange);
+			else changedChildren[key] = childChange;
 		}
 		if (changedChildren === undefined) return applied;
-		target.value = children;
+		target.value = children!;
 		(applied ??= {}).value = changedChildren;
 		return applied;
 	}
@@ -136,11 +137,7 @@ export function leafEquals(a: unknown, b: unknown): boolean {
  */
 export function anchorAtPath(segments: readonly string[], node: NodeDiff): NodeDiff {
 	let anchored = node;
-	for (let i = segments.length - 1; i >= 0; i--) {
-		const children: Record<string, NodeDiff> = {};
-		children[segments[i]!] = anchored;
-		anchored = { value: children };
-	}
+	for (let i = segments.length - 1; i >= 0; i--) anchored = { value: objectWith(segments[i]!, anchored) };
 	return anchored;
 }
 
