@@ -13,12 +13,13 @@ describe('isArrayIndex', () => {
 
 describe('objectWith', () => {
 	test('makes a plain object with one own, enumerable key, as a literal would', () => {
-		for (const key of ['name', '0', '5', '150', '1023', '4294967294']) {
+		for (const key of ['name', '0', '5', '150', '1023', '4294967294', '__proto__', 'constructor']) {
 			const object = objectWith(key, { value: 1 });
 			expect(Object.getPrototypeOf(object)).toBe(Object.prototype);
 			expect(Object.keys(object)).toEqual([key]);
 			expect(object).toEqual({ [key]: { value: 1 } });
 			expect(JSON.stringify(object)).toBe(JSON.stringify({ [key]: { value: 1 } }));
+			expect(Object.getOwnPropertyDescriptor(object, key)).toEqual({ value: { value: 1 }, enumerable: true, writable: true, configurable: true });
 		}
 	});
 

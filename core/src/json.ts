@@ -51,7 +51,9 @@ export function objectWith<T>(key: string, value: T): Record<string, T> {
 		(object as Record<number, T | undefined>)[LAST_ARRAY_INDEX] = undefined;
 		delete (object as Record<number, T | undefined>)[LAST_ARRAY_INDEX];
 	}
-	object[key] = value;
+	// Assigning "__proto__" would set the prototype; a computed key in a literal makes it an own key.
+	if (key === '__proto__') Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+	else object[key] = value;
 	return object;
 }
 
