@@ -25,15 +25,20 @@ export function isEmptyObject(value: Record<string, unknown>): boolean {
 /** The largest array index: a key V8 keeps as an element, far past any dense range. */
 const LAST_ARRAY_INDEX = 4294967294;
 
-/** Whether `key` is an array index ('0', '42'; not '042' or '-1'), which V8 keeps as an element. */
-export function isArrayIndex(key: string): boolean {
+/**
+ * Whether `key` is an array index from 16 to 1023 ('42'; not '042'): the keys for which V8 gives
+ * a new object a backing array as long as the index.
+ */
+function isMidSizedIndex(key: string): boolean {
 	const length = key.length;
-	if (length === 0 || length > 10 || (length > 1 && key.charCodeAt(0) === 48)) return false;
+	if (length < 2 || length > 4 || key.charCodeAt(0) === 48) return false;
+	let index = 0;
 	for (let i = 0; i < length; i++) {
-		const code = key.charCodeAt(i);
-		if (code < 48 || code > 57) return false;
+		const digit = key.charCodeAt(i) - 48;
+		if (digit < 0 || digit > 9) return false;
+		index = index * 10 + digit;
 	}
-	return length < 10 || Number(key) <= LAST_ARRAY_INDEX;
+	return index >= 16 && index < 1024;
 }
 
 /**
@@ -42,12 +47,12 @@ export function isArrayIndex(key: string): boolean {
  * gets from V8 a backing array half as long again as the index (about 1.4 KB for `150`), which
  * enumerating it scans: the objects made for every write to numbered paths cost five times as much
  * to walk and filled the young generation. Adding and removing the last array index first makes
- * the object keep its elements in a dictionary for good, sized by its keys. (From index 1024 on,
- * and for an empty object, V8 chooses the dictionary itself; below 16 the array is small.)
+ * the object keep its elements in a dictionary for good, sized by its keys. (From index 1024 on
+ * V8 chooses the dictionary itself; below 16 the array is small.)
  */
 export function objectWith<T>(key: string, value: T): Record<string, T> {
 	const object: Record<string, T> = {};
-	if (key.length >= 2 && key.length <= 4 && isArrayIndex(key) && Number(key) >= 16 && Number(key) < 1024) {
+	if (isMidSizedIndex(key)) {
 		(object as Record<number, T | undefined>)[LAST_ARRAY_INDEX] = undefined;
 		delete (object as Record<number, T | undefined>)[LAST_ARRAY_INDEX];
 	}

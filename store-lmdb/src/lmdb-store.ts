@@ -6,6 +6,7 @@ import {
 	isObject,
 	leafEquals,
 	mergeObject,
+	objectWith,
 	parsePath,
 	SocketDBError,
 	type Meta,
@@ -286,7 +287,9 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 				const childCurrent = wasObject ? read(keyOf(segments)) : undefined;
 				const childChange = apply(segments, childDiff as NodeDiff, childCurrent, changes);
 				segments.pop();
-				if (childChange !== undefined) (changedChildren ??= {})[childKey] = childChange;
+				if (childChange === undefined) continue;
+				if (changedChildren === undefined) changedChildren = objectWith(childKey, childChange);
+				else changedChildren[childKey] = childChange;
 			}
 			if (changedChildren !== undefined) {
 				(applied ??= {}).value = changedChildren;
