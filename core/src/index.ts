@@ -1,7 +1,7 @@
 export { ERROR_CODES, SocketDBError, isErrorCode, toError, toSocketDBError } from './errors';
 export type { ErrorCode } from './errors';
 export type { CustomGoodbyeMessage, GoodbyeMessage } from './goodbye';
-export { createRecord, isEmptyObject, isObject, objectWith } from './json';
+export { createRecord, isEmptyObject, isObject, withKey } from './json';
 export type { Json, JsonArray, JsonPrimitive, LeafValue } from './json';
 export { anchorAtPath, cloneJson, cloneNode, diffAt, leafEquals, mergeNode, mergeObject, mergeSlice } from './merge';
 export { hasChildNodes, isNode, nodeify, traverseNode, unwrap } from './node';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { objectWith } from './json';
+import { objectWith, withKey } from './json';
 
 describe('objectWith', () => {
 	test('makes a plain object with one own, enumerable key, as a literal would', () => {
@@ -22,5 +22,20 @@ describe('objectWith', () => {
 		expect(object).toEqual({ 150: 'a', b: 'b', 3: 'c', 2000: 'd' });
 		delete object['150'];
 		expect(Object.keys(object)).toEqual(['3', '2000', 'b']);
+	});
+});
+
+describe('withKey', () => {
+	test('adds the key to the object it is given and returns that object', () => {
+		const object: Record<string, number> = { a: 1 };
+		expect(withKey(object, '150', 2)).toBe(object);
+		expect(object).toEqual({ a: 1, 150: 2 });
+	});
+
+	test('without an object, makes one as objectWith does', () => {
+		const made = withKey<number>(undefined, '150', 2);
+		expect(made).toEqual({ 150: 2 });
+		expect(Object.keys(made)).toEqual(['150']);
+		expect(Object.getOwnPropertyDescriptor(withKey<number>(undefined, '__proto__', 3), '__proto__')?.value).toBe(3);
 	});
 });

@@ -62,6 +62,13 @@ export function objectWith<T>(key: string, value: T): Record<string, T> {
 	return object;
 }
 
+/** `object` with `value` at `key`, or, when there is no object yet, a new one from `objectWith`. */
+export function withKey<T>(object: Record<string, T> | undefined, key: string, value: T): Record<string, T> {
+	if (object === undefined) return objectWith(key, value);
+	object[key] = value;
+	return object;
+}
+
 /**
  * Creates the map that holds user keys. It has no prototype, so no key a
  * client sends can reach `Object.prototype`.

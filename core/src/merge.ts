@@ -1,4 +1,4 @@
-import { createRecord, isEmptyObject, isObject, objectWith } from './json';
+import { createRecord, isEmptyObject, isObject, objectWith, withKey } from './json';
 import type { Meta, Node, NodeDiff } from './node';
 
 /**
@@ -42,8 +42,7 @@ export function mergeNode(target: Node, diff: NodeDiff, createMap: <T>() => Reco
 			const childChange = mergeNode(child, childDiff as NodeDiff, createMap);
 			if (childChange === undefined) continue;
 			if (created) (children ??= createMap<Node>())[key] = child;
-			if (changedChildren === undefined) changedChildren = objectWith(key, childChange);
-			else changedChildren[key] = childChange;
+			changedChildren = withKey(changedChildren, key, childChange);
 		}
 		if (changedChildren === undefined) return applied;
 		target.value = children!;

@@ -6,7 +6,6 @@ import {
 	isObject,
 	leafEquals,
 	mergeObject,
-	objectWith,
 	parsePath,
 	SocketDBError,
 	type Meta,
@@ -15,6 +14,7 @@ import {
 	type SliceReader,
 	type LogPosition,
 	type Store,
+	withKey,
 } from '@socketdb/core';
 import { open, type RootDatabase } from 'lmdb';
 import { createImporter, LmdbImportError, type ImportTarget } from './lmdb-import';
@@ -287,9 +287,7 @@ export function createLmdbStore(options: LmdbStoreOptions): LmdbStore {
 				const childCurrent = wasObject ? read(keyOf(segments)) : undefined;
 				const childChange = apply(segments, childDiff as NodeDiff, childCurrent, changes);
 				segments.pop();
-				if (childChange === undefined) continue;
-				if (changedChildren === undefined) changedChildren = objectWith(childKey, childChange);
-				else changedChildren[childKey] = childChange;
+				if (childChange !== undefined) changedChildren = withKey(changedChildren, childKey, childChange);
 			}
 			if (changedChildren !== undefined) {
 				(applied ??= {}).value = changedChildren;
