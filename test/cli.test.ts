@@ -35,6 +35,21 @@ async function stop(server: ServeProcess): Promise<number | null> {
 	return server.exited;
 }
 
+/** Sends SIGTERM to a process group and waits until none of it is left (SIGKILL after 10 s). */
+async function stopGroup(leader: number): Promise<void> {
+	const alive = () => {
+		try {
+			process.kill(-leader, 0);
+			return true;
+		} catch {
+			return false;
+		}
+	};
+	process.kill(-leader, 'SIGTERM');
+	for (const deadline = Date.now() + 10_000; alive() && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 50));
+	if (alive()) process.kill(-leader, 'SIGKILL');
+}
+
 /** Runs `socketdb ...args` with a reader that takes the first chunk of its output and closes the pipe, as `| head` does. */
 function runIntoClosingPipe(args: string[]): Promise<CliResult> {
 	return new Promise((resolve) => {
@@ -385,7 +400,8 @@ describe('the socketdb bin through npx, as a user runs it', () => {
 	}, 30_000);
 
 	test('npx socketdb serve serves, and a client reaches it', async () => {
-		const child = spawn('npx', ['--no-install', 'socketdb', 'serve', '--memory', '--port', '0', '--no-inspector'], { cwd: join(process.cwd(), 'examples'), env: shell(), stdio: ['ignore', 'pipe', 'pipe'] });
+		// In a process group of its own: npx runs the server as its child, and both must go at the end.
+		const child = spawn('npx', ['--no-install', 'socketdb', 'serve', '--memory', '--port', '0', '--no-inspector'], { cwd: join(process.cwd(), 'examples'), env: shell(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
 		try {
 			const url = await new Promise<string>((resolve, reject) => {
 				let output = '';
@@ -402,9 +418,8 @@ describe('the socketdb bin through npx, as a user runs it', () => {
 			expect(await new Promise((resolve) => db.get('via').once(resolve))).toBe('npx');
 			db.disconnect();
 		} finally {
-			// npx passes SIGTERM on to the server, which closes and exits.
-			child.kill('SIGTERM');
-			if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+			// npx does not always pass SIGTERM on to the server: the whole group gets it.
+			await stopGroup(child.pid!);
 		}
 	}, 30_000);
 });
