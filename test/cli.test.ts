@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { SocketDBClient } from '@socketdb/client';
 import { afterEach, describe, expect, test } from 'vitest';
 import { CLI, runCli, startServe, temporaryDirectory, type CliResult, type ServeProcess } from './helpers/cli';
-import { cleanup, startServer } from './helpers/server';
+import { cleanup, startServer, waitFor } from './helpers/server';
 
 const cleanups: (() => void | Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -46,8 +46,7 @@ async function stopGroup(leader: number): Promise<void> {
 		}
 	};
 	process.kill(-leader, 'SIGTERM');
-	for (const deadline = Date.now() + 10_000; alive() && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 50));
-	if (alive()) process.kill(-leader, 'SIGKILL');
+	await waitFor(() => !alive(), 'the npx process group to exit', 10_000).catch(() => process.kill(-leader, 'SIGKILL'));
 }
 
 /** Runs `socketdb ...args` with a reader that takes the first chunk of its output and closes the pipe, as `| head` does. */
