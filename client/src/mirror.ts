@@ -11,7 +11,6 @@ export class Mirror {
 	#tree: TreeNode = emptyNode();
 	/** Counts the changes of the tree, so that a view built on it knows when to build again. */
 	version = 0;
-	readonly #unwrapped = new WeakMap<object, unknown>();
 	readonly #plainMeta = new WeakMap<object, Meta>();
 
 	/** The whole tree. */
@@ -90,14 +89,12 @@ export class Mirror {
 		if (node === undefined || node.value === undefined || node.value === null) return null;
 		const children = childrenOf(node);
 		if (children === undefined) return node.value;
-		let data = this.#unwrapped.get(node);
-		if (data === undefined) {
+		if (node.data === undefined) {
 			const object: Record<string, unknown> = {};
 			for (const [key, child] of children) object[key] = this.dataOf(child);
-			data = Object.freeze(object);
-			this.#unwrapped.set(node, data);
+			node.data = Object.freeze(object);
 		}
-		return data;
+		return node.data;
 	}
 
 	/** A node's meta as handed to callbacks: a frozen plain object, the same while the meta is unchanged. */

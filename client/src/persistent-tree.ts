@@ -8,11 +8,16 @@ import { cloneJson, isObject, leafEquals, type Meta, type Node, type NodeDiff } 
  * Children live in Maps rather than in objects as in core's `Node`: keys are often numbers
  * (`users/42`), and V8 stores such keys as array elements, sparse ones in a dictionary that
  * takes ten times longer to copy than a Map of the same size. The tree never leaves the
- * client: callbacks get plain frozen data (see `Mirror.dataOf`).
+ * client: callbacks get plain frozen data (see `Mirror.dataOf`), which an object node keeps in
+ * its `data` slot once made. Nodes are read-only by type but not frozen, for that slot: keeping
+ * the data in a WeakMap instead, with frozen nodes, cost a fifth of a client's time per received
+ * update (bench/micro/client-receive.ts).
  */
 export type TreeNode = {
 	readonly value: Children | unknown;
-	readonly meta?: Meta;
+	readonly meta: Meta | undefined;
+	/** For object nodes, the frozen plain data callbacks get, made on first use (`Mirror.dataOf`). */
+	data: unknown;
 };
 
 export type Children = ReadonlyMap<string, TreeNode>;
@@ -30,7 +35,7 @@ export function childOf(node: TreeNode | undefined, key: string): TreeNode | und
 }
 
 /** A new empty object node. */
-export const emptyNode = (): TreeNode => Object.freeze({ value: EMPTY });
+export const emptyNode = (): TreeNode => createNode(EMPTY, undefined);
 
 /**
  * `node` with `diff` merged (SocketDB's rules, exactly as core's `mergeNode`), sharing every
@@ -48,7 +53,7 @@ export function mergePersistent(node: TreeNode | undefined, diff: NodeDiff): Tre
 const MISSING = Symbol('missing');
 
 function createNode(value: unknown, meta: Meta | undefined): TreeNode {
-	return Object.freeze(meta === undefined ? { value } : { value, meta });
+	return { value, meta, data: undefined };
 }
 
 /** The node's value after the diff's value, or the same value (MISSING for a missing node) when unchanged. */
