@@ -174,6 +174,25 @@ describe('mergeNode: the returned diff', () => {
 		expect(applied).toEqual(node({ b: { c: 3 }, f: { g: 1 } }));
 	});
 
+	test('is the diff itself when everything it says changed (no copy), and the diff stays as it was', () => {
+		const diff = node({ users: { 150: { n: 1, sent: 2 } } });
+		const before = structuredClone(diff);
+		expect(mergeNode(node({ users: { 7: { n: 0 } } }), diff)).toBe(diff);
+		expect(diff).toEqual(before);
+	});
+
+	test('holds the children that changed as given, and only those, when some did not change', () => {
+		const diff = node({ a: { x: 1 }, b: 2, c: { y: 3 }, d: 4 });
+		const before = structuredClone(diff);
+		const applied = mergeNode(node({ b: 2, d: 5 }), diff)!;
+		expect(applied).toEqual(node({ a: { x: 1 }, c: { y: 3 }, d: 4 }));
+		const children = applied.value as Record<string, NodeDiff>;
+		const given = diff.value as Record<string, NodeDiff>;
+		expect(children['a']).toBe(given['a']);
+		expect(children['c']).toBe(given['c']);
+		expect(diff).toEqual(before);
+	});
+
 	test('holds a changed array whole', () => {
 		const target = node({ list: [1, 2, 3] });
 		expect(mergeNode(target, node({ list: [1, 2, 4] }))).toEqual(node({ list: [1, 2, 4] }));

@@ -11,7 +11,9 @@ import type { Meta, Node, NodeDiff } from './node';
  * Meta merges the same way.
  *
  * The returned diff never shares mutable objects with `target`, so it can be queued
- * while later writes keep changing the tree. The tree's own maps have no prototype; the
+ * while later writes keep changing the tree. Where everything `diff` says changed (and it holds
+ * no meta), the returned diff is `diff` itself or shares its parts: writes seldom repeat what is
+ * there, and copying what changed was most of a write's allocations. The tree's own maps have no prototype; the
  * diff is made of plain objects (its keys were validated), since hooks hand it to users.
  * `createMap` makes the maps added to the tree (prototype-less by default).
  */
@@ -33,16 +35,30 @@ export function mergeNode(target: Node, diff: NodeDiff, createMap: <T>() => Reco
 		const existing = isObject(target.value) ? (target.value as Record<string, Node>) : undefined;
 		let children = existing;
 		let changedChildren: Record<string, NodeDiff> | undefined;
-		for (const key of Object.keys(value)) {
+		// While every child changed exactly as its diff says, the diff itself is what changed: no copy is made.
+		let whole = applied === undefined && diff.meta === undefined;
+		const keys = Object.keys(value);
+		for (let index = 0; index < keys.length; index++) {
+			const key = keys[index]!;
 			const childDiff = value[key];
-			if (!isObject(childDiff)) continue;
-			let child = existing?.[key];
-			const created = child === undefined;
-			if (child === undefined) child = { value: createMap<Node>() };
-			const childChange = mergeNode(child, childDiff as NodeDiff, createMap);
-			if (childChange === undefined) continue;
-			if (created) (children ??= createMap<Node>())[key] = child;
-			changedChildren = withKey(changedChildren, key, childChange);
+			let childChange: NodeDiff | undefined;
+			if (isObject(childDiff)) {
+				let child = existing?.[key];
+				const created = child === undefined;
+				if (child === undefined) child = { value: createMap<Node>() };
+				childChange = mergeNode(child, childDiff as NodeDiff, createMap);
+				if (childChange !== undefined && created) (children ??= createMap<Node>())[key] = child;
+			}
+			if (whole) {
+				if (childChange === childDiff) continue;
+				whole = false;
+				for (let before = 0; before < index; before++) changedChildren = withKey(changedChildren, keys[before]!, value[keys[before]!] as NodeDiff);
+			}
+			if (childChange !== undefined) changedChildren = withKey(changedChildren, key, childChange);
+		}
+		if (whole && keys.length > 0) {
+			target.value = children!;
+			return diff;
 		}
 		if (changedChildren === undefined) return applied;
 		target.value = children!;
@@ -53,6 +69,7 @@ export function mergeNode(target: Node, diff: NodeDiff, createMap: <T>() => Reco
 	if (!isObject(target.value) && leafEquals(target.value, value)) return applied;
 	// The tree keeps its own copy of arrays, so nobody can change it by mutating what they wrote.
 	target.value = cloneJson(value);
+	if (applied === undefined && diff.meta === undefined) return diff;
 	(applied ??= {}).value = value;
 	return applied;
 }
