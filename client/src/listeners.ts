@@ -120,9 +120,10 @@ export class Listeners {
 	 */
 	refresh(path: string, diff?: NodeDiff): void {
 		let trie: TrieNode<Listener> | undefined = this.trie.root;
-		for (const key of segmentsOf(path)) {
+		const segments = segmentsOf(path);
+		for (let depth = 0; depth < segments.length; depth++) {
 			this.#refreshNode(trie);
-			trie = trie.child(key);
+			trie = trie.child(segments[depth]!);
 			if (trie === undefined) return;
 		}
 		// Everything at and below `path` is covered by the same subscription: look the mirror

@@ -1,4 +1,5 @@
 import { cloneJson, isObject, leafEquals, type Meta, type Node, type NodeDiff } from '@socketdb/core';
+import { deepFreeze } from './deep-freeze';
 
 /**
  * The client's node tree, persistent: every change returns new nodes along what it changed
@@ -23,6 +24,16 @@ export type TreeNode = {
 export type Children = ReadonlyMap<string, TreeNode>;
 
 const EMPTY: Children = new Map();
+
+/**
+ * A copy of `children` (none: an empty Map). Entry by entry: `new Map(map)` goes through the
+ * iterator protocol and allocates two objects per entry.
+ */
+function copyOf(children: Children | undefined): Map<string, TreeNode> {
+	const copy = new Map<string, TreeNode>();
+	children?.forEach((child, key) => copy.set(key, child));
+	return copy;
+}
 
 /** The children of an object node; `undefined` for leaves and missing nodes. */
 export function childrenOf(node: TreeNode | undefined): Children | undefined {
@@ -69,13 +80,13 @@ function mergeValue(node: TreeNode | undefined, next: unknown): unknown {
 			const child = children?.get(key);
 			const merged = mergePersistent(child, childDiff as NodeDiff);
 			if (merged === child || merged === undefined) continue;
-			(copied ??= new Map(children)).set(key, merged);
+			(copied ??= copyOf(children)).set(key, merged);
 		}
 		// Children replace a leaf only if one of them changed something.
 		return copied ?? current;
 	}
 	if (current !== MISSING && !(current instanceof Map) && leafEquals(current, next)) return current;
-	return freezeJson(cloneJson(next));
+	return deepFreeze(cloneJson(next));
 }
 
 /** Meta after deep-merging `next` (objects merge, everything else replaces), or the same object. */
@@ -92,18 +103,11 @@ function mergeRecord(current: Record<string, unknown> | undefined, next: Record<
 		const before = current?.[key];
 		let after: unknown;
 		if (isObject(value)) after = mergeRecord(isObject(before) ? before : undefined, value);
-		else after = leafEquals(before, value) ? before : freezeJson(cloneJson(value));
+		else after = leafEquals(before, value) ? before : deepFreeze(cloneJson(value));
 		if (after === before || after === undefined) continue;
 		(copied ??= { ...current })[key] = after;
 	}
 	return copied === undefined ? current : Object.freeze(copied);
-}
-
-/** Freezes a JSON value and everything in it. */
-export function freezeJson<T>(value: T): T {
-	if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
-	for (const item of Object.values(value)) freezeJson(item);
-	return Object.freeze(value);
 }
 
 /**
@@ -117,7 +121,7 @@ export function updateAt(root: TreeNode, segments: readonly string[], update: (n
 	const child = children?.get(key);
 	const next = depth === segments.length - 1 ? update(child) : child === undefined && isRemoval(update) ? undefined : updateAt(child ?? emptyNode(), segments, update, depth + 1);
 	if (next === child) return root;
-	const copiedChildren = new Map(children);
+	const copiedChildren = copyOf(children);
 	if (next === undefined) copiedChildren.delete(key);
 	else copiedChildren.set(key, next);
 	return createNode(copiedChildren, root.meta);
@@ -136,10 +140,10 @@ const isRemoval = (update: unknown) => update === REMOVE;
 export function fromNode(next: Node, current?: TreeNode): TreeNode {
 	const nextValue = next.value as unknown;
 	const metaEqual = current !== undefined && leafEquals(current.meta, next.meta);
-	const meta = next.meta === undefined ? undefined : metaEqual ? current.meta : freezeJson(cloneJson(next.meta));
+	const meta = next.meta === undefined ? undefined : metaEqual ? current.meta : deepFreeze(cloneJson(next.meta));
 	if (!isObject(nextValue)) {
 		if (metaEqual && !(current.value instanceof Map) && leafEquals(current.value, nextValue)) return current;
-		return createNode(freezeJson(cloneJson(nextValue)), meta);
+		return createNode(deepFreeze(cloneJson(nextValue)), meta);
 	}
 	const currentChildren = childrenOf(current);
 	const keys = Object.keys(nextValue);
@@ -173,7 +177,7 @@ export function keepEqual(next: TreeNode, previous: TreeNode | undefined): TreeN
 		const before = previousChildren.get(key);
 		const kept = before === undefined ? child : keepEqual(child, before);
 		if (same && (kept !== before || previousKeys.next().value !== key)) same = false;
-		if (kept !== child) (copied ??= new Map(children)).set(key, kept);
+		if (kept !== child) (copied ??= copyOf(children)).set(key, kept);
 	}
 	if (same) return previous;
 	return copied === undefined ? next : createNode(copied, next.meta);

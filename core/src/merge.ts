@@ -35,11 +35,9 @@ export function mergeNode(target: Node, diff: NodeDiff, createMap: <T>() => Reco
 		const existing = isObject(target.value) ? (target.value as Record<string, Node>) : undefined;
 		let children = existing;
 		let changedChildren: Record<string, NodeDiff> | undefined;
-		// While every child changed exactly as its diff says, the diff itself is what changed: no copy is made.
+		// Where every child changed exactly as its diff says, the diff itself is what changed.
 		let whole = applied === undefined && diff.meta === undefined;
-		const keys = Object.keys(value);
-		for (let index = 0; index < keys.length; index++) {
-			const key = keys[index]!;
+		for (const key of Object.keys(value)) {
 			const childDiff = value[key];
 			let childChange: NodeDiff | undefined;
 			if (isObject(childDiff)) {
@@ -49,19 +47,12 @@ export function mergeNode(target: Node, diff: NodeDiff, createMap: <T>() => Reco
 				childChange = mergeNode(child, childDiff as NodeDiff, createMap);
 				if (childChange !== undefined && created) (children ??= createMap<Node>())[key] = child;
 			}
-			if (whole) {
-				if (childChange === childDiff) continue;
-				whole = false;
-				for (let before = 0; before < index; before++) changedChildren = withKey(changedChildren, keys[before]!, value[keys[before]!] as NodeDiff);
-			}
+			if (childChange !== childDiff) whole = false;
 			if (childChange !== undefined) changedChildren = withKey(changedChildren, key, childChange);
-		}
-		if (whole && keys.length > 0) {
-			target.value = children!;
-			return diff;
 		}
 		if (changedChildren === undefined) return applied;
 		target.value = children!;
+		if (whole) return diff;
 		(applied ??= {}).value = changedChildren;
 		return applied;
 	}
