@@ -36,7 +36,12 @@ export function unpackMultiple(bytes: Uint8Array): unknown[] {
 function holdsC1(value: unknown): boolean {
 	if (value === C1) return true;
 	if (typeof value !== 'object' || value === null) return false;
-	for (const item of Array.isArray(value) ? value : Object.values(value)) if (holdsC1(item)) return true;
+	if (Array.isArray(value)) {
+		for (const item of value) if (holdsC1(item)) return true;
+		return false;
+	}
+	// Decoded maps are plain objects whose keys are all their own (see mapsToObjects).
+	for (const key in value) if (holdsC1((value as Record<string, unknown>)[key])) return true;
 	return false;
 }
 

@@ -294,6 +294,12 @@ describe('decodeFrame refuses bad frames with INVALID_FRAME', () => {
 	test('the byte 0xc1, which MessagePack never uses', () => {
 		expectCode(() => decodeFrame(new Uint8Array([0xc1])), 'INVALID_FRAME');
 		expectCode(() => decodeFrame(new Uint8Array([0x92, 0x01, 0xc1])), 'INVALID_FRAME');
+		// In a map, in a map inside an array, and as the value of a "__proto__" key.
+		expectCode(() => decodeFrame(new Uint8Array([0x81, 0xa1, 0x61, 0xc1])), 'INVALID_FRAME');
+		expectCode(() => decodeFrame(new Uint8Array([0x92, 0x01, 0x81, 0xa1, 0x61, 0x91, 0xc1])), 'INVALID_FRAME');
+		expectCode(() => decodeFrame(new Uint8Array([0x82, 0xa1, 0x62, 0x01, 0xa9, ...new TextEncoder().encode('__proto__'), 0xc1])), 'INVALID_FRAME');
+		// The byte inside a value is no type byte.
+		expect(decodeFrame(new Uint8Array([0xcb, 0xc1, 0, 0, 0, 0, 0, 0, 0]))).toEqual([-131072]);
 	});
 
 	test('random bytes either decode or fail with INVALID_FRAME, never otherwise', () => {

@@ -1,4 +1,4 @@
-import { anchorAtPath, joinPath, MessageType, parsePath, SocketDBError, toSocketDBError, writtenPaths, type OnDisconnectMessage, type ServerMessage, type UpdateMessage } from '@socketdb/core';
+import { anchorAtPath, joinPath, MessageType, segmentsOf, SocketDBError, toSocketDBError, writtenPaths, type OnDisconnectMessage, type ServerMessage, type UpdateMessage } from '@socketdb/core';
 import type { HookSubject } from './call-hook';
 import { rejection } from './connection-sender';
 import type { Subscriber } from './fanout';
@@ -79,7 +79,7 @@ function runWrite(connection: Writing, message: WriteMessage, runtime: ServerRun
 			let release: (() => void) | undefined;
 			const queued = origin === undefined ? undefined : new Promise<void>((resolve) => (release = resolve));
 			let applied: void | Promise<unknown> = undefined;
-			if (message.type === MessageType.SET) applied = writePath.update(anchorAtPath(parsePath(message.path), message.node), connection, origin, release, serverValues);
+			if (message.type === MessageType.SET) applied = writePath.update(anchorAtPath(segmentsOf(message.path), message.node), connection, origin, release, serverValues);
 			else if (message.type === MessageType.DELETE) applied = writePath.delete(message.path, connection, origin, release);
 			else if (message.type === MessageType.UPDATE) applied = writePath.updatePaths(pathsOf(message), connection, origin, release, serverValues);
 			else {
@@ -102,7 +102,7 @@ function runWrite(connection: Writing, message: WriteMessage, runtime: ServerRun
 /** An UPDATE as the write path takes it: root-anchored, with absolute paths. */
 export function pathsOf(message: Pick<UpdateMessage, 'path' | 'node' | 'deleted'>) {
 	const deleted = message.deleted.map((relative) => joinPath(message.path, relative));
-	return message.node === undefined ? { deleted } : { data: anchorAtPath(parsePath(message.path), message.node), deleted };
+	return message.node === undefined ? { deleted } : { data: anchorAtPath(segmentsOf(message.path), message.node), deleted };
 }
 
 /** A write is done: its answer goes to whichever connection holds the session now. */

@@ -1,4 +1,4 @@
-import { anchorAtPath, assertPath, assertRootObject, holdsServerValues, isObject, leafEquals, parsePath, SocketDBError, toError, toSocketDBError, unwrap, type LogPosition, type Node, type NodeDiff, type Store } from '@socketdb/core';
+import { anchorAtPath, assertPath, assertRootObject, holdsServerValues, isObject, leafEquals, segmentsOf, SocketDBError, toError, toSocketDBError, unwrap, type LogPosition, type Node, type NodeDiff, type Store } from '@socketdb/core';
 import { callHook, reportedClient, type HookHost, type HookSubject } from './call-hook';
 import { ChangeHistory, type HistoryChange } from './change-history';
 import { DurableFlush } from './durable-flush';
@@ -175,7 +175,7 @@ export class WritePath {
 			const decided = this.decisions.delete(path, writer, origin);
 			return decided instanceof Promise ? decided.then((final) => commit({ deleted: [final], expect })) : commit({ deleted: [decided], expect });
 		}
-		const decided = this.decisions.update(anchorAtPath(parsePath(path), node), serverValues, writer, origin, path);
+		const decided = this.decisions.update(anchorAtPath(segmentsOf(path), node), serverValues, writer, origin, path);
 		return decided instanceof Promise ? decided.then((data) => commit({ data, deleted: [path], expect })) : commit({ data: decided, deleted: [path], expect });
 	}
 
