@@ -13,8 +13,8 @@ import type { Meta, Node, NodeDiff } from './node';
  * The returned diff never shares mutable objects with `target`, so it can be queued
  * while later writes keep changing the tree. Where everything `diff` says changed (and it holds
  * no meta), the returned diff is `diff` itself or shares its parts: writes seldom repeat what is
- * there, and copying what changed was most of a write's allocations. The tree's own maps have no prototype; the
- * diff is made of plain objects (its keys were validated), since hooks hand it to users.
+ * there, and copying what changed was most of a write's allocations. The tree's own maps have no
+ * prototype; the diff is made of plain objects (its keys were validated), since hooks hand it to users.
  * `createMap` makes the maps added to the tree (prototype-less by default).
  */
 export function mergeNode(target: Node, diff: NodeDiff, createMap: <T>() => Record<string, T> = createRecord): NodeDiff | undefined {
@@ -36,7 +36,7 @@ export function mergeNode(target: Node, diff: NodeDiff, createMap: <T>() => Reco
 		let children = existing;
 		let changedChildren: Record<string, NodeDiff> | undefined;
 		// Where every child changed exactly as its diff says, the diff itself is what changed.
-		let whole = applied === undefined && diff.meta === undefined;
+		let whole = diff.meta === undefined;
 		for (const key of Object.keys(value)) {
 			const childDiff = value[key];
 			let childChange: NodeDiff | undefined;
@@ -60,7 +60,7 @@ export function mergeNode(target: Node, diff: NodeDiff, createMap: <T>() => Reco
 	if (!isObject(target.value) && leafEquals(target.value, value)) return applied;
 	// The tree keeps its own copy of arrays, so nobody can change it by mutating what they wrote.
 	target.value = cloneJson(value);
-	if (applied === undefined && diff.meta === undefined) return diff;
+	if (diff.meta === undefined) return diff;
 	(applied ??= {}).value = value;
 	return applied;
 }
