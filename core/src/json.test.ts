@@ -32,6 +32,14 @@ describe('withKey', () => {
 		expect(object).toEqual({ a: 1, 150: 2 });
 	});
 
+	test('adds "__proto__" as an own key, leaving the prototype alone', () => {
+		const object: Record<string, unknown> = objectWith('a', 1);
+		expect(withKey(object, '__proto__', { polluted: true })).toBe(object);
+		expect(Object.getPrototypeOf(object)).toBe(Object.prototype);
+		expect(Object.keys(object)).toEqual(['a', '__proto__']);
+		expect(Object.getOwnPropertyDescriptor(object, '__proto__')?.value).toEqual({ polluted: true });
+	});
+
 	test('without an object, makes one as objectWith does', () => {
 		const made = withKey<number>(undefined, '150', 2);
 		expect(made).toEqual({ 150: 2 });

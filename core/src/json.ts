@@ -56,16 +56,17 @@ export function objectWith<T>(key: string, value: T): Record<string, T> {
 		(object as Record<number, T | undefined>)[LAST_ARRAY_INDEX] = undefined;
 		delete (object as Record<number, T | undefined>)[LAST_ARRAY_INDEX];
 	}
-	// Assigning "__proto__" would set the prototype; a computed key in a literal makes it an own key.
-	if (key === '__proto__') Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
-	else object[key] = value;
-	return object;
+	return withKey(object, key, value);
 }
 
-/** `object` with `value` at `key`, or, when there is no object yet, a new one from `objectWith`. */
+/**
+ * `object` with `value` at `key` as an own key, or, when there is no object yet, a new one from
+ * `objectWith`. Assigning "__proto__" would set the prototype, so that key is defined instead.
+ */
 export function withKey<T>(object: Record<string, T> | undefined, key: string, value: T): Record<string, T> {
 	if (object === undefined) return objectWith(key, value);
-	object[key] = value;
+	if (key === '__proto__') Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+	else object[key] = value;
 	return object;
 }
 
