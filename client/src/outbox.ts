@@ -139,7 +139,8 @@ export class Outbox {
 			}
 			this.#unsentHead++;
 		}
-		if (this.#unsentHead > 1024 && this.#unsentHead * 2 > this.#unsent.length) {
+		// Sent entries leave the list soon: kept there, writes would outlive their answers.
+		if (this.#unsentHead * 2 > this.#unsent.length) {
 			this.#unsent = this.#unsent.slice(this.#unsentHead);
 			this.#unsentHead = 0;
 		}
