@@ -142,7 +142,8 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 	function flushOutbox(): void {
 		if (session.state !== 'ready') return;
 		outbox.flush((entry) => {
-			const bytes = (entry.bytes ??= encodeClientMessage(entry.message));
+			// Encoded again when sent again (after a reconnect): kept until answered, bytes per write would make every write in flight larger.
+			const bytes = encodeClientMessage(entry.message);
 			if (bytes.byteLength <= session.maxFrameBytes) {
 				session.sendEncoded(bytes);
 				return true;

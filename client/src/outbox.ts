@@ -11,8 +11,6 @@ export type OutboxEntry = {
 	/** `carried`: sent inside a later write to its path (see `WRITE_WINDOW`), answered with it. */
 	state: 'hooks' | 'ready' | 'sent' | 'carried';
 	message: WriteMessage | undefined;
-	/** The message encoded once, reused when it is resent. */
-	bytes?: Uint8Array;
 	readonly outcome: WriteOutcome;
 	/** Hears what a transaction committed, from its ACK. */
 	committed?: (value: unknown) => void;
@@ -99,7 +97,6 @@ export class Outbox {
 		this.#nextSeq = Math.max(nextSeq, this.#nextSeq);
 		for (const entry of made) {
 			entry.seq = this.#nextSeq++;
-			delete entry.bytes;
 			if (entry.message !== undefined) entry.message = { ...entry.message, seq: entry.seq };
 			this.#add(entry);
 		}

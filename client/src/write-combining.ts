@@ -27,7 +27,6 @@ export function combineOutbox(waiting: readonly OutboxEntry[], current: (entry: 
 		(later.carries ??= []).push(...(earlier.carries ?? []), earlier);
 		delete earlier.carries;
 		later.message = { ...(later.message as Extract<WriteMessage, { node: NodeDiff }>), node };
-		delete later.bytes;
 	});
 }
 
