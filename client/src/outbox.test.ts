@@ -193,6 +193,27 @@ describe('settling', () => {
 	});
 });
 
+describe('many writes', () => {
+	test('an outbox that has answered thousands of writes still holds the rest in order', async () => {
+		const outbox = new Outbox();
+		const entries = Array.from({ length: 10_000 }, () => outbox.create());
+		entries.forEach((entry, index) => set(outbox, entry, `p/${index % 7}`, index));
+		expect(sent(outbox)).toHaveLength(10_000);
+		// Every write but each 1000th is answered, out of order within each hundred.
+		for (let start = 0; start < 10_000; start += 100) {
+			for (let index = start + 99; index >= start; index--) if (index % 1000 !== 999) outbox.acknowledge(entries[index]!.seq);
+		}
+		expect([...outbox.unanswered()].map((entry) => entry.seq)).toEqual(Array.from({ length: 10 }, (_, k) => 1000 * (k + 1)));
+		expect(outbox.settledThrough()).toBe(999);
+		expect(outbox.acknowledge(5000)).toEqual([5000]);
+		expect(outbox.acknowledge(5000)).toEqual([]);
+		expect(outbox.size).toBe(9);
+		await expect(entries[4999]!.outcome).resolves.toBeUndefined();
+		outbox.connectionLost();
+		expect(seqs(sent(outbox))).toEqual([1000, 2000, 3000, 4000, 6000, 7000, 8000, 9000, 10_000]);
+	});
+});
+
 describe('settledThrough', () => {
 	test('is 0 before any write', () => {
 		expect(new Outbox().settledThrough()).toBe(0);
