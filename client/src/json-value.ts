@@ -33,7 +33,7 @@ function copy(value: unknown, ancestors: object[], serverValues: boolean): unkno
 		case 'object': {
 			if (value === null) return null;
 			if (value instanceof ServerValue) {
-				if (!serverValues) throw new SocketDBError('INVALID_VALUE', 'a server value (increment, serverTimestamp) stands for a value of a write; it cannot be in meta or inside an array');
+				if (!serverValues) throw new SocketDBError('INVALID_VALUE', 'a server value (increment, serverTimestamp) cannot be in meta or inside an array');
 				assertServerValueSpec(value.spec, '');
 				return value;
 			}

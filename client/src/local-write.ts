@@ -1,5 +1,5 @@
 import { anchorAtPath, holdsServerValues, isObject, isServerValueNode, joinPath, MessageType, parsePath, segmentsOf, type ClientMessage, type NodeDiff } from '@socketdb/core';
-import { childOf, emptyNode, mergePersistent, removeNode, updateAt, type TreeNode } from './persistent-tree';
+import { childOf, emptyNode, nodeAt, mergePersistent, removeNode, updateAt, type TreeNode } from './persistent-tree';
 
 /**
  * A write as the client sends it (after its hooks ran): what the client shows before the server
@@ -48,9 +48,7 @@ function localValues(write: Extract<LocalWrite, { path: string; node?: NodeDiff 
 	let time = serverValueTimes.get(write);
 	if (time === undefined) serverValueTimes.set(write, (time = holdsServerValues(diff) ? Date.now() : null));
 	if (time === null) return diff;
-	let node: TreeNode | undefined = root;
-	for (const key of segmentsOf(write.path)) node = childOf(node, key);
-	return fillIn(diff, node, time);
+	return fillIn(diff, nodeAt(root, segmentsOf(write.path)), time);
 }
 
 function fillIn(diff: NodeDiff, node: TreeNode | undefined, time: number): NodeDiff {

@@ -1,6 +1,6 @@
 import { cloneJson, parsePath, segmentsOf, type Meta, type Node, type NodeDiff } from '@socketdb/core';
 import { deepFreeze } from './deep-freeze';
-import { childOf, childrenOf, emptyNode, fromNode, mergePersistent, removeNode, updateAt, type TreeNode } from './persistent-tree';
+import { childrenOf, nodeAt, emptyNode, fromNode, mergePersistent, removeNode, updateAt, type TreeNode } from './persistent-tree';
 
 /**
  * The client's copy of the subtrees it subscribes to: one persistent node tree, so every
@@ -34,12 +34,7 @@ export class Mirror {
 
 	/** The node at `path`, or `undefined`. */
 	nodeAt(segments: readonly string[]): TreeNode | undefined {
-		let node: TreeNode | undefined = this.root;
-		for (const key of segments) {
-			node = childOf(node, key);
-			if (node === undefined) return undefined;
-		}
-		return node;
+		return nodeAt(this.root, segments);
 	}
 
 	/** Merges a diff at `path`. */

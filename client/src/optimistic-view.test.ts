@@ -106,6 +106,16 @@ describe('OptimisticView', () => {
 		expect(doc()).toEqual({ a: 1, b: 1 });
 	});
 
+	test('thousands of writes come and go; the ones left stay shown, in write order', () => {
+		const { view, doc, write } = setup();
+		for (let seq = 1; seq <= 10_000; seq++) write(set(seq, seq % 2 === 0 ? 'doc/a' : 'doc/b', seq));
+		for (let seq = 1; seq <= 9_997; seq++) view.refused(seq);
+		expect(view.size).toBe(3);
+		expect(doc()).toEqual({ a: 10_000, b: 9_999 });
+		expect(view.clear()).toEqual([set(9_998, 'doc/a', 9_998), set(9_999, 'doc/b', 9_999), set(10_000, 'doc/a', 10_000)]);
+		expect(doc()).toEqual({ a: 1, b: 1 });
+	});
+
 	test('writes leave in write order: one whose change arrived waits for an earlier one still shown', () => {
 		const { mirror, subscriptions, view, doc, write, answered } = setup(['doc', 'other']);
 		const both: LocalWrite = { type: MessageType.UPDATE, seq: 1, path: '', deleted: [], node: nodeify({ doc: { a: 2 }, other: { x: 1 } }) as NodeDiff };

@@ -1,7 +1,8 @@
 import type { ClientMessage } from '@socketdb/core';
+import { removeFrom } from './fifo-map';
 import type { Mirror } from './mirror';
 import { applyWrite, isLocalWrite, masks, type LocalWrite } from './local-write';
-import { childOf, keepEqual, type TreeNode } from './persistent-tree';
+import { keepEqual, nodeAt, type TreeNode } from './persistent-tree';
 
 /** A value subscription as the view needs it: whether it holds its value, and as of which revision of which database. */
 export type SubscriptionState = { readonly loaded: boolean; readonly rev?: number | undefined; readonly db?: string | undefined };
@@ -75,12 +76,7 @@ export class OptimisticView {
 
 	/** The node at `segments` in the view, or `undefined`. */
 	nodeAt(segments: readonly string[]): TreeNode | undefined {
-		let node: TreeNode | undefined = this.root();
-		for (const key of segments) {
-			node = childOf(node, key);
-			if (node === undefined) return undefined;
-		}
-		return node;
+		return nodeAt(this.root(), segments);
 	}
 
 	/** The whole view. */
@@ -176,7 +172,7 @@ export class OptimisticView {
 	}
 
 	#remove(entry: ShownWrite): LocalWrite {
-		this.#shown.delete(entry.seq);
+		this.#shown = removeFrom(this.#shown, entry.seq);
 		this.#stale = true;
 		return entry.write;
 	}

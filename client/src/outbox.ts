@@ -1,4 +1,5 @@
 import { holdsServerValues, MessageType, WriteOutcome, type ClientMessage, type SocketDBError } from '@socketdb/core';
+import { removeFrom } from './fifo-map';
 
 export type WriteMessage = Extract<ClientMessage, { seq: number }>;
 /** A write's message before it has its number. */
@@ -37,7 +38,7 @@ export type OutboxObserver = { ready(entry: OutboxEntry & { message: WriteMessag
  * at most once), so nothing written offline or in flight is lost.
  */
 export class Outbox {
-	/** By sequence number; a Map iterates in insertion order, which is write order. */
+	/** By sequence number; a Map iterates in insertion order, which is write order (see `removeFrom`). */
 	#entries = new Map<number, OutboxEntry>();
 	/** Entries not sent on the current connection yet, in order (`unsentHead` is the first). */
 	#unsent: OutboxEntry[] = [];
@@ -198,8 +199,7 @@ export class Outbox {
 	 * nobody observes that), or one that would change nothing (resolved).
 	 */
 	drop(entry: OutboxEntry, error?: SocketDBError): boolean {
-		this.#entries.delete(entry.seq);
-		this.#observer?.settled(entry.seq);
+		this.#take(entry.seq);
 		if (error !== undefined) return entry.outcome.reject(error);
 		entry.outcome.resolve();
 		return true;
@@ -232,11 +232,7 @@ export class Outbox {
 		const entry = this.#entries.get(seq);
 		if (entry === undefined) return undefined;
 		if (entry.state === 'sent') this.#awaitingAnswers--;
-		this.#entries.delete(seq);
-		// A long-lived Map that keeps losing its oldest entries keeps what they held reachable for the
-		// young generation's collector: nearly every write in flight got promoted, and collections took
-		// several times longer. A fresh copy every few thousand writes does not.
-		if (seq % 4096 === 0) this.#entries = new Map(this.#entries);
+		this.#entries = removeFrom(this.#entries, seq);
 		this.#observer?.settled(seq);
 		return entry;
 	}

@@ -45,6 +45,12 @@ export function childOf(node: TreeNode | undefined, key: string): TreeNode | und
 	return node !== undefined && node.value instanceof Map ? (node.value as Children).get(key) : undefined;
 }
 
+/** The node at `segments` below `node`, or `undefined`. */
+export function nodeAt(node: TreeNode | undefined, segments: readonly string[]): TreeNode | undefined {
+	for (const key of segments) node = childOf(node, key);
+	return node;
+}
+
 /** A new empty object node. */
 export const emptyNode = (): TreeNode => createNode(EMPTY, undefined);
 
