@@ -142,7 +142,8 @@ export function SocketDBClient<Schema extends Json = any>(options: SocketDBClien
 	function flushOutbox(): void {
 		if (session.state !== 'ready') return;
 		outbox.flush((entry) => {
-			// Encoded again when sent again (after a reconnect): kept until answered, bytes per write would make every write in flight larger.
+			// Not kept on the entry: a write is sent again only after a reconnect, and bytes held until
+			// the answer would make every write in flight larger.
 			const bytes = encodeClientMessage(entry.message);
 			if (bytes.byteLength <= session.maxFrameBytes) {
 				session.sendEncoded(bytes);
