@@ -338,6 +338,34 @@ describe('batching', () => {
 		expect(onA.flushes).toHaveLength(1);
 	});
 
+	test('with updateInterval > 0 batches go out one interval apart, counted from the start of the previous flush', () => {
+		const fanout = createFanOut(50);
+		const store = createStore();
+		// A flush that takes 30 ms, as sending to many sockets does; meanwhile nothing else runs.
+		const slow = new Recorder();
+		slow.flush = () => {
+			Recorder.prototype.flush.call(slow);
+			vi.advanceTimersByTime(30);
+		};
+		fanout.subscribeValue(slow, 'a');
+		write(fanout, store, 'a', 1);
+		vi.advanceTimersByTime(50);
+		expect(slow.flushes).toHaveLength(1);
+		// Read right after that flush ended: due one interval after it began, 20 ms from now.
+		write(fanout, store, 'a', 2);
+		vi.advanceTimersByTime(19);
+		expect(slow.flushes).toHaveLength(1);
+		vi.advanceTimersByTime(1);
+		expect(slow.data().map(({ ops }) => ops)).toEqual([[nodeify(1)], [nodeify(2)]]);
+		// After a quiet interval, a change waits a whole interval again.
+		vi.advanceTimersByTime(200);
+		write(fanout, store, 'a', 3);
+		vi.advanceTimersByTime(49);
+		expect(slow.flushes).toHaveLength(3 - 1);
+		vi.advanceTimersByTime(1);
+		expect(slow.data().map(({ ops }) => ops)).toEqual([[nodeify(1)], [nodeify(2)], [nodeify(3)]]);
+	});
+
 	test('merging does not change the diffs it merged', () => {
 		const fanout = createFanOut(50);
 		const store = createStore();

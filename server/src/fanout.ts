@@ -52,6 +52,8 @@ export class FanOut {
 	private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | undefined;
 	/** How long the last flush took, in milliseconds (for pacing flushes when `updateInterval` is 0). */
 	private lastFlushMs = 0;
+	/** When the last flush began (`performance.now()` time). */
+	private lastFlushAt = -Infinity;
 	/** When the scheduled flush is due (`performance.now()` time); see `flushIfOverdue`. */
 	private dueAt = Infinity;
 	/** The revision of the last change published: every DATA message says its state is that recent. */
@@ -220,6 +222,7 @@ export class FanOut {
 		const keys = this.pendingKeys;
 		if (data.size === 0 && keys.size === 0) return;
 		const started = performance.now();
+		this.lastFlushAt = started;
 		this.pendingData = new Map();
 		this.pendingKeys = new Map();
 		const touched = new Set<Subscriber>();
@@ -258,18 +261,22 @@ export class FanOut {
 	}
 
 	/**
-	 * Starts the batch timer. With an interval, the batch waits one interval from its first
-	 * change. Without one, it goes out at the end of this tick, unless the previous flush was
-	 * expensive (a large fan-out): then it waits as long as that flush took, so that under load
-	 * the changes arriving meanwhile share frames instead of each costing a write per
-	 * subscriber. Nothing is merged either way; the delay is at most one flush's duration and
-	 * only happens when flushes are slow.
+	 * Starts the batch timer. With an interval, batches go out one interval apart, counted from the
+	 * start of the previous flush (a change read late behind a large flush waits only for the rest
+	 * of that interval), and a batch after a quiet time waits one interval from its first change.
+	 * Without one, it goes out at the end of this tick, unless the previous flush was expensive (a
+	 * large fan-out): then it waits as long as that flush took, so that under load the changes
+	 * arriving meanwhile share frames instead of each costing a write per subscriber. Nothing is
+	 * merged either way; the delay is at most one flush's duration and only happens when flushes
+	 * are slow.
 	 */
 	private schedule(): void {
 		if (this.timer !== undefined || (this.pendingData.size === 0 && this.pendingKeys.size === 0)) return;
 		if (this.updateInterval > 0) {
-			this.timer = setTimeout(() => this.flush(), this.updateInterval);
-			this.dueAt = performance.now() + this.updateInterval;
+			const now = performance.now();
+			const afterPrevious = this.lastFlushAt + this.updateInterval;
+			this.dueAt = afterPrevious > now ? afterPrevious : now + this.updateInterval;
+			this.timer = setTimeout(() => this.flush(), this.dueAt - now);
 			return;
 		}
 		const pace = Math.min(this.lastFlushMs, MAX_PACE_MS);

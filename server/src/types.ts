@@ -155,8 +155,8 @@ export type SocketDBServerOptions<Schema extends Json = Json> = {
 	store?: Store;
 	/**
 	 * Milliseconds during which changes are collected and merged per path before they are
-	 * sent; a write reaches subscribers within one interval. `0` sends at the end of the
-	 * current tick without merging anything away.
+	 * sent; a write reaches subscribers within one interval, and batches go out at most once per
+	 * interval. `0` sends at the end of the current tick without merging anything away.
 	 * @default 50
 	 */
 	updateInterval?: number;
