@@ -1,4 +1,5 @@
 import { cloneNode, encodeMessage, forEachCommonChild, forEachTrieNode, isEmptyObject, isObject, mergeNode, MessageType, parsePath, PathTrie, segmentsOf, storeChildren, type DataOp, type Node, type NodeDiff, type ServerMessage, type Store, type TrieNode } from '@socketdb/core';
+import { batchDelay } from './batch-interval';
 
 /** What kind of subscription a fanned-out message serves. */
 export type SubscriptionKind = 'value' | 'keys' | 'query';
@@ -261,10 +262,7 @@ export class FanOut {
 	}
 
 	/**
-	 * Starts the batch timer. With an interval, batches go out one interval apart, counted from the
-	 * start of the previous flush (a change read late behind a large flush waits only for the rest
-	 * of that interval), and a batch after a quiet time waits one interval from its first change.
-	 * Without one, it goes out at the end of this tick, unless the previous flush was expensive (a
+	 * Starts the batch timer. With an interval, see `batchDelay`. Without one, it goes out at the end of this tick, unless the previous flush was expensive (a
 	 * large fan-out): then it waits as long as that flush took, so that under load the changes
 	 * arriving meanwhile share frames instead of each costing a write per subscriber. Nothing is
 	 * merged either way; the delay is at most one flush's duration and only happens when flushes
@@ -274,9 +272,9 @@ export class FanOut {
 		if (this.timer !== undefined || (this.pendingData.size === 0 && this.pendingKeys.size === 0)) return;
 		if (this.updateInterval > 0) {
 			const now = performance.now();
-			const afterPrevious = this.lastFlushAt + this.updateInterval;
-			this.dueAt = afterPrevious > now ? afterPrevious : now + this.updateInterval;
-			this.timer = setTimeout(() => this.flush(), this.dueAt - now);
+			const delay = batchDelay(this.updateInterval, this.lastFlushAt, now);
+			this.dueAt = now + delay;
+			this.timer = setTimeout(() => this.flush(), delay);
 			return;
 		}
 		const pace = Math.min(this.lastFlushMs, MAX_PACE_MS);

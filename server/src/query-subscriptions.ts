@@ -1,4 +1,5 @@
 import { encodeMessage, forEachCommonChild, OBJECT_SORT, type SortValue, forEachTrieNode, isObject, MessageType, parsePath, PathTrie, type NodeDiff, type QueryChange, type QueryEntry, type QuerySpec, type ServerMessage, type Store, type TrieNode } from '@socketdb/core';
+import { batchDelay } from './batch-interval';
 import type { Subscriber } from './fanout';
 import { OrderedIndex, orderName } from './ordered-index';
 
@@ -51,6 +52,8 @@ export class QueryEngine {
 	private readonly byPath = new Map<string, PathIndexes>();
 	private pending = new Set<QuerySubscription>();
 	private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | undefined;
+	/** When the last flush began (`performance.now()` time; see `batchDelay`). */
+	private lastFlushAt = -Infinity;
 	private revision = 0;
 
 	constructor(
@@ -204,7 +207,7 @@ export class QueryEngine {
 
 	private schedule(): void {
 		if (this.timer !== undefined || this.pending.size === 0) return;
-		this.timer = this.updateInterval > 0 ? setTimeout(() => this.flush(), this.updateInterval) : setImmediate(() => this.flush());
+		this.timer = this.updateInterval > 0 ? setTimeout(() => this.flush(), batchDelay(this.updateInterval, this.lastFlushAt, performance.now())) : setImmediate(() => this.flush());
 	}
 
 	/** Sends every query's changes now. */
@@ -212,6 +215,7 @@ export class QueryEngine {
 		this.timer = undefined;
 		const pending = this.pending;
 		if (pending.size === 0) return;
+		this.lastFlushAt = performance.now();
 		this.pending = new Set();
 		const touched = new Set<QuerySubscriber>();
 		for (const query of pending) {
